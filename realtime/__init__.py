@@ -1,0 +1,68 @@
+"""realtime: a Socket.IO server for Python.
+
+Engine.IO 3 and 4 on one endpoint, over WebSocket, XHR long-polling and JSONP
+polling, with the Socket.IO event bus on top. Runs embedded on aiohttp.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import Engine
+from .errors import (
+    AckTimeout,
+    BadRequest,
+    ConnectionRefused,
+    DecodeError,
+    Disconnected,
+    Forbidden,
+    PayloadTooLarge,
+    ProtocolError,
+    RealtimeError,
+    UnknownSession,
+    UnknownTransport,
+    UnsupportedProtocolVersion,
+)
+
+try:  # the Socket.IO layer
+    from .server import Namespace, Server, Socket
+except ImportError:  # pragma: no cover
+    pass
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AckTimeout",
+    "BadRequest",
+    "ConnectionRefused",
+    "DecodeError",
+    "Disconnected",
+    "Engine",
+    "Forbidden",
+    "Namespace",
+    "PayloadTooLarge",
+    "ProtocolError",
+    "RealtimeError",
+    "Server",
+    "Socket",
+    "UnknownSession",
+    "UnknownTransport",
+    "UnsupportedProtocolVersion",
+    "attach",
+    "run",
+]
+
+
+def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
+    """Serve a Server, an Engine or an aiohttp Application on the embedded
+    aiohttp server until Ctrl-C or SIGTERM."""
+    from .integrations.aiohttp import run as run_aiohttp
+
+    run_aiohttp(target, host=host, port=port, **options)
+
+
+def attach(target: Any, app: Any) -> None:
+    """Mount a Server or an Engine on an aiohttp Application."""
+    from .integrations.aiohttp import attach as attach_aiohttp
+
+    attach_aiohttp(target, app)

@@ -1,0 +1,421 @@
+"""The Engine.IO server core: the session table, request routing and the rules
+of each transport. Pure: an :class:`HttpRequest` and ``now`` in, a
+:class:`Decision` out; the runtime carries decisions out and feeds frames in.
+
+Used directly (``realtime.Engine``) it delivers raw text and binary messages
+to handlers registered with :meth:`Engine.on`; under :class:`realtime.Server`
+the Socket.IO layer is its listener.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from . import assets
+from ._log import log_once
+from .errors import (
+    BadHandshakeMethod,
+    BadRequest,
+    DecodeError,
+    Forbidden,
+    PayloadTooLarge,
+    ProtocolError,
+    UnknownSession,
+    UnknownTransport,
+    UnsupportedProtocolVersion,
+)
+from .http import AcceptWebSocket, Decision, HttpRequest, HttpResponse, LongPoll
+from .protocol import engineio as eio
+from .protocol.deadlines import Deadlines
+from .protocol.engineio import Packet, PacketType
+from .protocol.session import Session, SessionConfig, State, Upgrade
+from .transports import jsonp, polling
+
+if TYPE_CHECKING:
+    from .types import Connection, Data, EngineListener, Runtime, TaskRunner, TransportName
+
+CorsSetting = None | str | Sequence[str] | Callable[[str], bool]
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+_TRANSPORTS: tuple[TransportName, ...] = ("polling", "websocket")
+
+
+class Engine:
+    """An Engine.IO server for revisions 3 and 4 on one endpoint."""
+
+    def __init__(
+        self,
+        *,
+        ping_interval: float = 25,
+        ping_timeout: float = 20,
+        max_payload: int = 1_000_000,
+        cors_allowed_origins: CorsSetting = None,
+        transports: Iterable[str] = _TRANSPORTS,
+        path: str = "/engine.io",
+        upgrade_timeout: float = 10,
+        max_buffer: int = 16_000_000,
+        max_connections: int = 100_000,
+        listener: EngineListener | None = None,
+    ) -> None:
+        self.transports: tuple[TransportName, ...] = tuple(
+            t for t in _TRANSPORTS if t in set(transports)
+        )
+        unknown = set(transports) - set(_TRANSPORTS)
+        if unknown or not self.transports:
+            raise ValueError(f"transports must be among {_TRANSPORTS}, got {tuple(transports)}")
+        if ping_interval <= 0 or ping_timeout <= 0 or max_payload <= 0:
+            raise ValueError("ping_interval, ping_timeout and max_payload must be positive")
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.max_payload = max_payload
+        self.max_connections = max_connections
+        self.cors_allowed_origins = cors_allowed_origins
+        self.path = "/" + path.strip("/")
+        self.session_config = SessionConfig(
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            upgrade_timeout=upgrade_timeout,
+            max_buffer=max_buffer,
+            close_grace=min(ping_timeout, 10.0),
+        )
+        self.sessions: dict[str, Session] = {}
+        self.deadlines = Deadlines(on_earlier=self._deadlines_moved)
+        self.runtime: Runtime | None = None
+        self.listener: EngineListener = listener or _HandlerListener(self)
+
+    # -- wiring -----------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """Hosts accept a Server or an Engine; both answer ``.engine``."""
+        return self
+
+    def bind(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def now(self) -> float:
+        return self.runtime.now() if self.runtime is not None else 0.0
+
+    def _deadlines_moved(self) -> None:
+        if self.runtime is not None:
+            self.runtime.deadlines_changed()
+
+    def forget(self, session: Session) -> None:
+        if self.sessions.get(session.id) is session:
+            del self.sessions[session.id]
+
+    def on(self, event: str, handler: Handler | None = None) -> Any:
+        """Register a raw handler: ``connect(conn)``, ``message(conn, data)``,
+        ``disconnect(conn, reason)``. Usable as a decorator."""
+        if not isinstance(self.listener, _HandlerListener):
+            raise RuntimeError("this engine belongs to a Server; register handlers there")
+        return self.listener.on(event, handler)
+
+    def shutdown(self) -> None:
+        """Close every session, telling each client."""
+        for session in list(self.sessions.values()):
+            session.close("server shutting down")
+
+    # -- requests ---------------------------------------------------------------
+
+    def handle_request(self, req: HttpRequest, now: float) -> Decision:
+        """Route one HTTP request (or WebSocket handshake) on the engine path."""
+        name = req.path.rstrip("/").rsplit("/", 1)[-1]
+        if req.path.rstrip("/") != self.path and assets.is_asset(name):
+            return assets.respond(name, req.headers)
+        try:
+            return self._route(req, now)
+        except ProtocolError as exc:
+            log_once(f"http-{exc.code}", "refused request from %s: %s", req.remote_addr, exc)
+            return self._error(exc, req)
+
+    def _route(self, req: HttpRequest, now: float) -> Decision:
+        if req.method == "OPTIONS":
+            return self._preflight(req)
+        transport = req.query.get("transport", "")
+        if transport not in self.transports:
+            raise UnknownTransport()
+        protocol_raw = req.query.get("EIO", "")
+        if protocol_raw not in ("3", "4"):
+            raise UnsupportedProtocolVersion()
+        protocol = int(protocol_raw)
+        self._check_origin(req)
+        sid = req.query.get("sid")
+        if sid is None:
+            return self._handshake(req, protocol, transport, now)
+        session = self.sessions.get(sid)
+        if session is None or session.state is State.CLOSED:
+            raise UnknownSession()
+        if session.protocol != protocol:
+            raise BadRequest("protocol revision changed")
+        if transport == "websocket":
+            return self._websocket_upgrade(req, session)
+        if session.transport != "polling" or session.jsonp != ("j" in req.query):
+            raise BadRequest("transport mismatch")
+        if req.method == "GET":
+            return self._poll(req, session)
+        if req.method == "POST":
+            return self._post(req, session, now)
+        raise BadRequest("method not allowed")
+
+    def _handshake(self, req: HttpRequest, protocol: int, transport: str, now: float) -> Decision:
+        if req.method != "GET":
+            raise BadHandshakeMethod()
+        if transport == "websocket" and not req.is_websocket:
+            raise BadRequest("expected a WebSocket handshake")
+        if len(self.sessions) >= self.max_connections:
+            raise BadRequest("server full")
+        is_jsonp = "j" in req.query
+        if is_jsonp:
+            jsonp.callback_index(req.query["j"])
+        sid = secrets.token_urlsafe(15)
+        session = Session(
+            sid,
+            protocol,
+            "websocket" if transport == "websocket" else "polling",
+            owner=self,
+            config=self.session_config,
+            headers=req.headers,
+            query=req.query,
+            remote_addr=req.remote_addr,
+            jsonp=is_jsonp,
+            b64=is_jsonp or protocol == 4 or req.query.get("b64") in ("1", "true"),
+        )
+        self.sessions[sid] = session
+        open_data = self._open_data(session)
+        session.start(now)
+        if transport == "websocket":
+            session.push_packet(PacketType.OPEN, open_data)  # nobody to wake yet
+            self.listener.on_open(session)
+            return AcceptWebSocket(session, upgrade=False)
+        # The OPEN packet goes out alone in the handshake answer; whatever
+        # on_open queues (a Socket.IO v4 CONNECT) waits for the first poll.
+        response = self._encode_poll(req, session, [Packet(PacketType.OPEN, open_data)])
+        self.listener.on_open(session)
+        return response
+
+    def _open_data(self, session: Session) -> str:
+        upgrades = (
+            ["websocket"]
+            if session.transport == "polling" and "websocket" in self.transports
+            else []
+        )
+        data: dict[str, Any] = {
+            "sid": session.id,
+            "upgrades": upgrades,
+            "pingInterval": round(self.ping_interval * 1000),
+            "pingTimeout": round(self.ping_timeout * 1000),
+        }
+        if session.protocol == 4:
+            data["maxPayload"] = self.max_payload
+        return json.dumps(data, separators=(",", ":"))
+
+    def _websocket_upgrade(self, req: HttpRequest, session: Session) -> Decision:
+        if not req.is_websocket:
+            raise BadRequest("expected a WebSocket handshake")
+        if session.transport != "polling" or session.jsonp or session.upgrade is not Upgrade.NONE:
+            raise BadRequest("upgrade not possible")
+        if session.state is not State.OPEN:
+            raise UnknownSession()
+        return AcceptWebSocket(session, upgrade=True)
+
+    def _poll(self, req: HttpRequest, session: Session) -> Decision:
+        if session.polling_parked:
+            # Two GETs at once is a broken client (or an attack): end it.
+            session.fail("parse error", self.now())
+            raise BadRequest("overlapping GET requests")
+        if session.jsonp:
+            jsonp.callback_index(req.query.get("j", ""))
+        if session.protocol == 3:
+            session.b64 = session.jsonp or req.query.get("b64") in ("1", "true")
+        if session.has_output() or session.state is not State.OPEN:
+            return self.poll_response(session, req)
+        session.polling_parked = True
+        return LongPoll(session)
+
+    def poll_response(self, session: Session, req: HttpRequest) -> HttpResponse:
+        """The answer to a GET whose session has output (or has closed)."""
+        session.polling_parked = False
+        if session.transport == "websocket" or session.state is State.CLOSED:
+            items: list[Any] = [Packet(PacketType.NOOP)]
+        else:
+            items = session.take() or [Packet(PacketType.NOOP)]
+            if session.state is State.CLOSING:
+                session.finish()
+        return self._encode_poll(req, session, items)
+
+    def _encode_poll(self, req: HttpRequest, session: Session, items: list[Any]) -> HttpResponse:
+        headers = self._cors_headers(req)
+        if session.jsonp:
+            text = polling.encode_text(items, session.protocol)
+            body = jsonp.wrap(text, jsonp.callback_index(req.query.get("j", "")))
+            headers["Content-Type"] = jsonp.CONTENT_TYPE
+        else:
+            body, headers["Content-Type"] = polling.encode_body(
+                items, session.protocol, session.b64
+            )
+        headers["Cache-Control"] = "no-store"
+        return HttpResponse(200, headers, body)
+
+    def _post(self, req: HttpRequest, session: Session, now: float) -> Decision:
+        if len(req.body) > self.max_payload:
+            session.fail("transport error", now)
+            raise PayloadTooLarge()
+        try:
+            if session.jsonp:
+                packets = polling.decode_text_body(jsonp.unwrap(req.body), session.protocol)
+            else:
+                content_type = req.headers.get("content-type", "")
+                packets = polling.decode_body(req.body, content_type, session.protocol)
+        except DecodeError:
+            session.fail("parse error", now)
+            raise
+        for packet in packets:
+            if session.state is not State.OPEN:
+                break
+            session.receive(packet, now)
+        headers = self._cors_headers(req)
+        headers["Content-Type"] = "text/html; charset=UTF-8"
+        return HttpResponse(200, headers, b"ok")
+
+    # -- WebSocket frames -------------------------------------------------------
+
+    def receive_frame(
+        self, session: Session, frame: Data, probe_socket: bool, now: float
+    ) -> Data | None:
+        """One frame from a session's WebSocket. Returns a frame to send back
+        right away on that socket (the probe answer), if any.
+
+        ``probe_socket`` is True for a socket that joined an existing polling
+        session and has not completed the upgrade yet.
+        """
+        if session.state is not State.OPEN:
+            return None
+        try:
+            packet = eio.decode_ws(frame, session.protocol)
+        except DecodeError as exc:
+            log_once("ws-decode", "closing %s: %s", session.id, exc)
+            session.fail("parse error", now)
+            return None
+        if probe_socket and session.transport == "polling":
+            if packet.type is PacketType.PING and packet.data == "probe":
+                session.probe(now)
+                return eio.encode_ws(Packet(PacketType.PONG, "probe"), session.protocol)
+            if packet.type is PacketType.UPGRADE and session.upgrade is Upgrade.PROBING:
+                session.complete_upgrade(now)
+                return None
+            log_once("upgrade", "closing %s: unexpected packet during upgrade", session.id)
+            session.fail("parse error", now)
+            return None
+        session.receive(packet, now)
+        return None
+
+    def websocket_closed(self, session: Session, probe_socket: bool, now: float) -> None:
+        """The WebSocket of ``session`` went away."""
+        if probe_socket and session.transport == "polling":
+            session.upgrade = Upgrade.NONE  # a failed upgrade; polling carries on
+            session.ws_waker = None
+            return
+        if session.state is State.OPEN:
+            session.fail("transport close", now)
+        else:
+            session.finish()
+
+    # -- timers -----------------------------------------------------------------
+
+    def handle_timeouts(self, now: float) -> float | None:
+        """Run what is due; returns the next deadline."""
+        self.deadlines.fire(now)
+        return self.deadlines.next_deadline()
+
+    # -- CORS -------------------------------------------------------------------
+
+    def _origin_allowed(self, origin: str, req: HttpRequest) -> bool:
+        setting = self.cors_allowed_origins
+        if setting is None:
+            host = req.headers.get("host", "")
+            parts = urlsplit(origin)
+            return bool(host) and parts.netloc == host
+        if setting == "*":
+            return True
+        if isinstance(setting, str):
+            return origin == setting
+        if callable(setting):
+            return bool(setting(origin))
+        return origin in setting
+
+    def _check_origin(self, req: HttpRequest) -> None:
+        origin = req.headers.get("origin")
+        if origin is None and "j" in req.query and "referer" in req.headers:
+            # Script tags send no Origin; the Referer tells where the page lives.
+            parts = urlsplit(req.headers["referer"])
+            origin = f"{parts.scheme}://{parts.netloc}"
+        if origin is not None and not self._origin_allowed(origin, req):
+            raise Forbidden("origin not allowed")
+
+    def _cors_headers(self, req: HttpRequest) -> dict[str, str]:
+        origin = req.headers.get("origin")
+        if origin is None or not self._origin_allowed(origin, req):
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+
+    def _preflight(self, req: HttpRequest) -> HttpResponse:
+        origin = req.headers.get("origin")
+        if origin is None or not self._origin_allowed(origin, req):
+            raise Forbidden("origin not allowed")
+        headers = self._cors_headers(req)
+        headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        wanted = req.headers.get("access-control-request-headers")
+        if wanted:
+            headers["Access-Control-Allow-Headers"] = wanted
+        headers["Access-Control-Max-Age"] = "86400"
+        return HttpResponse(204, headers)
+
+    def _error(self, exc: ProtocolError, req: HttpRequest) -> HttpResponse:
+        headers = {} if isinstance(exc, Forbidden) else self._cors_headers(req)
+        headers["Content-Type"] = "application/json"
+        return HttpResponse(exc.http_status, headers, json.dumps(exc.to_json()).encode())
+
+
+class _HandlerListener:
+    """The listener of a bare Engine: runs the handlers registered with
+    :meth:`Engine.on`, one after another per connection."""
+
+    _EVENTS = ("connect", "message", "disconnect")
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.handlers: dict[str, Callable[..., Any]] = {}
+        self.runners: dict[str, TaskRunner] = {}
+
+    def on(self, event: str, handler: Handler | None = None) -> Any:
+        if event not in self._EVENTS:
+            raise ValueError(f"Engine events are {self._EVENTS}, not {event!r}")
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[event] = fn
+            return fn
+
+        return register if handler is None else register(handler)
+
+    def _submit(self, conn: Connection, event: str, *args: Any) -> None:
+        handler = self.handlers.get(event)
+        runner = self.runners.get(conn.id)
+        if handler is not None and runner is not None:
+            runner.submit(handler, conn, *args)
+
+    def on_open(self, conn: Connection) -> None:
+        assert self.engine.runtime is not None
+        self.runners[conn.id] = self.engine.runtime.serial_runner()
+        self._submit(conn, "connect")
+
+    def on_message(self, conn: Connection, data: Data) -> None:
+        self._submit(conn, "message", data)
+
+    def on_close(self, conn: Connection, reason: str) -> None:
+        self._submit(conn, "disconnect", reason)
+        self.runners.pop(conn.id, None)

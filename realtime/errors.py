@@ -1,0 +1,103 @@
+"""Every exception realtime raises, in one tree.
+
+::
+
+    RealtimeError
+    ├── ProtocolError                 a peer broke the protocol; carries the answer
+    │   ├── UnknownTransport          Engine.IO code 0
+    │   ├── UnknownSession            Engine.IO code 1
+    │   ├── BadHandshakeMethod        Engine.IO code 2
+    │   ├── BadRequest                Engine.IO code 3
+    │   │   ├── DecodeError           a packet or payload that does not parse
+    │   │   └── PayloadTooLarge       over ``max_payload``
+    │   ├── Forbidden                 Engine.IO code 4 (CORS, middleware)
+    │   └── UnsupportedProtocolVersion  Engine.IO code 5
+    ├── ConnectionRefused             raised by application code to refuse a socket
+    ├── AckTimeout (also TimeoutError)  ``call()`` got no answer in time
+    └── Disconnected                  the socket closed before an answer came
+
+A :class:`ProtocolError` knows the Engine.IO error code and the HTTP status to
+answer with, so the engine turns any of them into the right response without a
+lookup table of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RealtimeError(Exception):
+    """Base class of every error raised by realtime."""
+
+
+class ProtocolError(RealtimeError):
+    """A client broke the protocol. ``code`` is the Engine.IO error code."""
+
+    code: int = 3
+    http_status: int = 400
+    default_message: str = "Bad request"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+class UnknownTransport(ProtocolError):
+    code = 0
+    default_message = "Transport unknown"
+
+
+class UnknownSession(ProtocolError):
+    code = 1
+    default_message = "Session ID unknown"
+
+
+class BadHandshakeMethod(ProtocolError):
+    code = 2
+    default_message = "Bad handshake method"
+
+
+class BadRequest(ProtocolError):
+    code = 3
+    default_message = "Bad request"
+
+
+class DecodeError(BadRequest):
+    default_message = "Invalid packet"
+
+
+class PayloadTooLarge(BadRequest):
+    default_message = "Payload too large"
+
+
+class Forbidden(ProtocolError):
+    code = 4
+    default_message = "Forbidden"
+
+
+class UnsupportedProtocolVersion(ProtocolError):
+    code = 5
+    default_message = "Unsupported protocol version"
+
+
+class ConnectionRefused(RealtimeError):
+    """Raise in a ``connect`` handler or middleware to refuse the socket.
+
+    ``message`` and ``data`` reach the client in its CONNECT_ERROR packet.
+    """
+
+    def __init__(self, message: str = "Connection refused", data: Any = None) -> None:
+        self.message = message
+        self.data = data
+        super().__init__(message)
+
+
+class AckTimeout(RealtimeError, TimeoutError):
+    """The peer did not acknowledge in time."""
+
+
+class Disconnected(RealtimeError):
+    """The socket closed while an answer was awaited."""

@@ -1,0 +1,60 @@
+"""Host-neutral HTTP types: what an integration hands the engine and gets back.
+
+An integration turns its host's request into an :class:`HttpRequest` (body
+already read, within ``max_payload``), asks the engine for a decision and
+carries it out. No protocol decision is made by the host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .protocol.session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes = b""
+    remote_addr: str | None = None
+    scheme: str = "http"
+
+    @property
+    def is_websocket(self) -> bool:
+        return self.headers.get("upgrade", "").lower() == "websocket"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class LongPoll:
+    """Hold the GET until the session has something to send (or closes), then
+    answer with ``engine.poll_response(session, request)``. If the client goes
+    away first, clear ``session.polling_parked``."""
+
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptWebSocket:
+    """Complete the WebSocket handshake and pump frames for ``session``:
+    read frames into ``engine.receive_frame``, write what
+    ``session.take_frames()`` yields. ``upgrade`` is True when the session
+    moves here from polling (probe first)."""
+
+    session: Session
+    upgrade: bool
+
+
+Decision = HttpResponse | LongPoll | AcceptWebSocket

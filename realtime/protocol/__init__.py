@@ -1,0 +1,1 @@
+"""The pure protocol core: codecs, the session state machine, deadlines."""

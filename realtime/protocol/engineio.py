@@ -1,0 +1,280 @@
+"""Engine.IO packets and payloads, revisions 3 and 4. Pure: strings and bytes in and out.
+
+The two revisions differ only in framing:
+
+=====================  =================================  ===============================
+                       EIO 4                              EIO 3
+=====================  =================================  ===============================
+polling payload        packets joined by ``\\x1e``         ``<len>:<packet>`` where len counts
+                                                          UTF-16 code units
+binary in text         ``b<base64>``                      ``b4<base64>``
+XHR2 binary payload    (none)                             ``\\x00|\\x01 <digits> \\xff <data>``
+binary WebSocket frame raw data                           type byte ``\\x04`` + data
+heartbeat              server pings, client pongs         client pings, server pongs
+=====================  =================================  ===============================
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import DecodeError
+
+Data = str | bytes
+
+RECORD_SEPARATOR = "\x1e"
+
+
+class PacketType(enum.IntEnum):
+    OPEN = 0
+    CLOSE = 1
+    PING = 2
+    PONG = 3
+    MESSAGE = 4
+    UPGRADE = 5
+    NOOP = 6
+
+
+_TYPE_CHARS = {str(t.value): t for t in PacketType}
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    type: PacketType
+    data: Data = ""
+
+    @property
+    def binary(self) -> bool:
+        return isinstance(self.data, bytes)
+
+
+class Message:
+    """One MESSAGE packet, encoded lazily once per framing and shared by every
+    recipient of a broadcast. Implements :class:`realtime.types.SharedMessage`."""
+
+    __slots__ = ("_frames", "data")
+
+    def __init__(self, data: Data) -> None:
+        self.data = data
+        self._frames: dict[int, Any] = {}
+
+    def frame(self, variant: int) -> Any:
+        """The cached encoding for ``variant`` (see :func:`_encode_variant`)."""
+        frame = self._frames.get(variant)
+        if frame is None:
+            frame = self._frames[variant] = _encode_variant(self.data, variant)
+        return frame
+
+
+# Framing variants a Message can be cached in.
+WS_V4 = 0  # WebSocket frame payload, EIO 4
+WS_V3 = 1  # WebSocket frame payload, EIO 3
+TEXT_V4 = 2  # one packet inside an EIO 4 text payload
+TEXT_V3 = 3  # one packet inside an EIO 3 text payload, base64 binary, with length prefix
+WS_WIRE_V4 = 4  # the full RFC 6455 frame (header + payload), EIO 4
+WS_WIRE_V3 = 5  # the full RFC 6455 frame, EIO 3
+
+
+def _encode_variant(data: Data, variant: int) -> Any:
+    if variant == WS_V4:
+        return data if isinstance(data, bytes) else "4" + data
+    if variant == WS_V3:
+        return b"\x04" + data if isinstance(data, bytes) else "4" + data
+    if variant == TEXT_V4:
+        return encode_text_v4(Packet(PacketType.MESSAGE, data))
+    if variant == TEXT_V3:
+        return with_length_prefix(encode_text_v3(Packet(PacketType.MESSAGE, data)))
+    if variant in (WS_WIRE_V4, WS_WIRE_V3):
+        from ..transports.websocket import build_frame  # framing lives with the transport
+
+        return build_frame(_encode_variant(data, WS_V4 if variant == WS_WIRE_V4 else WS_V3))
+    raise ValueError(f"unknown framing variant {variant}")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DecodeError("invalid base64 in binary packet") from exc
+
+
+# -- single packets ----------------------------------------------------------------
+
+
+def encode_text_v4(packet: Packet) -> str:
+    """A packet as text (polling payload member): binary becomes ``b<base64>``."""
+    if isinstance(packet.data, bytes):
+        return "b" + _b64(packet.data)
+    return str(packet.type.value) + packet.data
+
+
+def encode_text_v3(packet: Packet) -> str:
+    if isinstance(packet.data, bytes):
+        return "b" + str(packet.type.value) + _b64(packet.data)
+    return str(packet.type.value) + packet.data
+
+
+def encode_ws(packet: Packet, protocol: int) -> Data:
+    """A packet as one WebSocket frame payload."""
+    if isinstance(packet.data, bytes):
+        if protocol == 3:
+            return bytes((packet.type.value,)) + packet.data
+        return packet.data
+    return str(packet.type.value) + packet.data
+
+
+def decode_text(text: str, protocol: int) -> Packet:
+    """One packet in text form (a WebSocket text frame or a payload member)."""
+    if not text:
+        raise DecodeError("empty packet")
+    head = text[0]
+    if head == "b":
+        if protocol == 4:
+            return Packet(PacketType.MESSAGE, _unb64(text[1:]))
+        if len(text) < 2 or text[1] not in _TYPE_CHARS:
+            raise DecodeError("invalid binary packet type")
+        return Packet(_TYPE_CHARS[text[1]], _unb64(text[2:]))
+    ptype = _TYPE_CHARS.get(head)
+    if ptype is None:
+        raise DecodeError("unknown packet type")
+    return Packet(ptype, text[1:])
+
+
+def decode_ws(frame: Data, protocol: int) -> Packet:
+    """One WebSocket frame payload."""
+    if isinstance(frame, str):
+        if frame[:1] == "b":  # base64 is a polling-only encoding
+            raise DecodeError("base64 binary over WebSocket")
+        return decode_text(frame, protocol)
+    if protocol == 4:
+        return Packet(PacketType.MESSAGE, bytes(frame))
+    if not frame:
+        raise DecodeError("empty binary frame")
+    try:
+        ptype = PacketType(frame[0])
+    except ValueError as exc:
+        raise DecodeError("unknown binary packet type") from exc
+    return Packet(ptype, bytes(frame[1:]))
+
+
+# -- payloads (polling bodies) ------------------------------------------------------
+
+
+def encode_payload_v4(packets: list[Packet]) -> str:
+    return RECORD_SEPARATOR.join(encode_text_v4(p) for p in packets)
+
+
+def decode_payload_v4(body: str) -> list[Packet]:
+    if not body:
+        raise DecodeError("empty payload")
+    return [decode_text(part, 4) for part in body.split(RECORD_SEPARATOR)]
+
+
+def utf16_length(text: str) -> int:
+    """Length as JavaScript counts it: UTF-16 code units."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def with_length_prefix(encoded: str) -> str:
+    return f"{utf16_length(encoded)}:{encoded}"
+
+
+def encode_payload_v3(packets: list[Packet]) -> str:
+    """EIO 3 text payload: binary packets as ``b4<base64>``."""
+    return "".join(with_length_prefix(encode_text_v3(p)) for p in packets)
+
+
+def decode_payload_v3(body: str) -> list[Packet]:
+    """EIO 3 text payload. Lengths count UTF-16 code units, so walk code points
+    and count the ones outside the BMP twice."""
+    if not body:
+        raise DecodeError("empty payload")
+    packets: list[Packet] = []
+    pos, end = 0, len(body)
+    while pos < end:
+        colon = body.find(":", pos)
+        if colon < 0 or colon == pos or colon - pos > 10 or not body[pos:colon].isdigit():
+            raise DecodeError("invalid payload length")
+        units = int(body[pos:colon])
+        start = stop = colon + 1
+        counted = 0
+        while counted < units:
+            if stop >= end:
+                raise DecodeError("payload shorter than its length")
+            counted += 2 if ord(body[stop]) > 0xFFFF else 1
+            stop += 1
+        if counted != units or units == 0:
+            raise DecodeError("invalid payload length")
+        packets.append(decode_text(body[start:stop], 3))
+        pos = stop
+    return packets
+
+
+def encode_binary_payload_v3(packets: list[Packet]) -> bytes:
+    """The XHR2 binary payload: per packet a marker (0 text, 1 binary), the
+    length as one byte per decimal digit, 0xFF, then the bytes. Text packets
+    are UTF-8, and their length counts bytes."""
+    out = bytearray()
+    for packet in packets:
+        if isinstance(packet.data, bytes):
+            body = bytes((packet.type.value,)) + packet.data
+            out.append(1)
+        else:
+            body = (str(packet.type.value) + packet.data).encode("utf-8")
+            out.append(0)
+        out += bytes(int(d) for d in str(len(body)))
+        out.append(0xFF)
+        out += body
+    return bytes(out)
+
+
+def decode_binary_payload_v3(body: bytes) -> list[Packet]:
+    packets: list[Packet] = []
+    pos, end = 0, len(body)
+    if not body:
+        raise DecodeError("empty payload")
+    while pos < end:
+        kind = body[pos]
+        if kind not in (0, 1):
+            raise DecodeError("invalid binary payload marker")
+        pos += 1
+        length = 0
+        digits = 0
+        while True:
+            if pos >= end:
+                raise DecodeError("truncated binary payload")
+            byte = body[pos]
+            pos += 1
+            if byte == 0xFF:
+                break
+            if byte > 9 or digits >= 10:
+                raise DecodeError("invalid binary payload length")
+            length = length * 10 + byte
+            digits += 1
+        if digits == 0 or length == 0 or pos + length > end:
+            raise DecodeError("invalid binary payload length")
+        chunk = body[pos : pos + length]
+        pos += length
+        if kind == 1:
+            try:
+                ptype = PacketType(chunk[0])
+            except ValueError as exc:
+                raise DecodeError("unknown binary packet type") from exc
+            packets.append(Packet(ptype, bytes(chunk[1:])))
+        else:
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DecodeError("invalid UTF-8 in payload") from exc
+            packets.append(decode_text(text, 3))
+    return packets

@@ -1,0 +1,344 @@
+"""One Engine.IO session: the state machine, the outbox and the heartbeat.
+
+Pure: packets and ``now`` come in; queued packets, listener calls and timer
+entries in the shared :class:`Deadlines` heap come out. The session is also
+the :class:`realtime.types.Connection` handed to the layers above, so one
+object per client carries everything (memory per idle connection matters).
+
+States::
+
+    OPEN ──close()/timeout/error──▶ CLOSING ──final flush or grace over──▶ CLOSED
+
+While CLOSING the listener has already been told; the session lingers only so
+that a last poll or the WebSocket writer can deliver what was queued (for
+example a Socket.IO DISCONNECT) followed by the CLOSE packet.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from .deadlines import Deadlines, Timer
+from .engineio import Message, Packet, PacketType
+
+if TYPE_CHECKING:
+    from ..types import Data, EngineListener, SharedMessage, TransportName
+
+Outgoing = Packet | Message
+
+
+class State(enum.Enum):
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Upgrade(enum.Enum):
+    NONE = "none"
+    PROBING = "probing"  # the WebSocket answered 3probe; waiting for 5
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    ping_interval: float
+    ping_timeout: float
+    upgrade_timeout: float
+    max_buffer: int  # bytes queued for one client before it is cut off
+    close_grace: float  # how long a closing session waits for its last poll
+
+
+class SessionOwner(Protocol):
+    """The engine, as far as a session needs it."""
+
+    listener: EngineListener
+    deadlines: Deadlines
+
+    def now(self) -> float:
+        """The runtime's clock, for closes that application code starts."""
+
+    def forget(self, session: Session) -> None: ...
+
+
+class Session:
+    """An Engine.IO session; implements :class:`realtime.types.Connection`."""
+
+    __slots__ = (
+        "_outbox",
+        "_outbox_size",
+        "_timer",
+        "b64",
+        "close_reason",
+        "config",
+        "id",
+        "jsonp",
+        "last_seen",
+        "owner",
+        "polling_parked",
+        "protocol",
+        "remote_addr",
+        "request_headers",
+        "request_query",
+        "state",
+        "transport",
+        "upgrade",
+        "upgrade_timer",
+        "waker",
+        "ws_waker",
+    )
+
+    def __init__(
+        self,
+        sid: str,
+        protocol: int,
+        transport: TransportName,
+        *,
+        owner: SessionOwner,
+        config: SessionConfig,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        remote_addr: str | None,
+        jsonp: bool = False,
+        b64: bool = True,
+    ) -> None:
+        self.id = sid
+        self.protocol = protocol
+        self.transport: TransportName = transport
+        self.jsonp = jsonp
+        self.b64 = b64  # EIO 3 polling: binary as base64 text instead of an XHR2 payload
+        self.owner = owner
+        self.config = config
+        self.request_headers = headers
+        self.request_query = query
+        self.remote_addr = remote_addr
+        self.state = State.OPEN
+        self.upgrade = Upgrade.NONE
+        self.close_reason = ""
+        self._outbox: deque[Outgoing] = deque()
+        self._outbox_size = 0
+        self._timer: Timer | None = None
+        self.upgrade_timer: Timer | None = None
+        self.last_seen = 0.0
+        self.polling_parked = False  # a GET is waiting for data
+        # Set by the runtime: called when the outbox goes from empty to not
+        # empty, or the session starts closing. One for the long poll, one for
+        # the WebSocket writer (both exist during an upgrade).
+        self.waker: Callable[[], None] | None = None
+        self.ws_waker: Callable[[], None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} EIO{self.protocol} {self.transport} {self.state.value}>"
+
+    # -- Connection protocol ------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self.state is not State.OPEN
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.request_headers
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        return self.request_query
+
+    def send(self, data: Data) -> None:
+        if self.state is State.OPEN:
+            self._push(Message(data), len(data))
+
+    def send_shared(self, message: SharedMessage) -> None:
+        if self.state is State.OPEN:
+            assert isinstance(message, Message)
+            self._push(message, len(message.data))
+
+    def close(self, reason: str = "server disconnect") -> None:
+        """Close from this side: queue the CLOSE packet and tell the listener."""
+        if self.state is not State.OPEN:
+            return
+        self._begin_close(reason, self.owner.now(), notify_peer=True)
+
+    # -- outbox -------------------------------------------------------------------
+
+    def _push(self, item: Outgoing, size: int) -> None:
+        was_empty = not self._outbox
+        self._outbox.append(item)
+        self._outbox_size += size
+        if self._outbox_size > self.config.max_buffer:
+            # A client that does not read is cut off rather than allowed to
+            # grow the server without bound; everyone else is unaffected.
+            self._outbox.clear()
+            self._outbox_size = 0
+            self._begin_close("buffer overflow", self.owner.now(), notify_peer=False)
+            return
+        if was_empty:
+            self._wake()
+
+    def push_packet(self, ptype: PacketType, data: str = "") -> None:
+        self._push(Packet(ptype, data), len(data))
+
+    def has_output(self) -> bool:
+        return bool(self._outbox)
+
+    def take(self) -> list[Outgoing]:
+        """Everything queued, in order; the outbox is empty afterwards."""
+        items = list(self._outbox)
+        self._outbox.clear()
+        self._outbox_size = 0
+        return items
+
+    def _wake(self) -> None:
+        waker = self.ws_waker if self.transport == "websocket" else self.waker
+        if waker is not None:
+            waker()
+
+    # -- heartbeat ----------------------------------------------------------------
+
+    def start(self, now: float) -> None:
+        """Arm the heartbeat; called once the OPEN packet is on its way."""
+        self.last_seen = now
+        if self.protocol == 4:
+            self._arm(now + self.config.ping_interval, self._send_ping)
+        else:
+            self._arm(now + self.config.ping_interval + self.config.ping_timeout, self._check_alive)
+
+    def _arm(self, when: float, callback: Callable[[float], None]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.owner.deadlines.schedule(when, callback)
+
+    def _send_ping(self, now: float) -> None:
+        self._timer = None
+        if self.state is State.OPEN:
+            self.push_packet(PacketType.PING)
+            self._arm(now + self.config.ping_timeout, self._ping_timed_out)
+
+    def _ping_timed_out(self, now: float) -> None:
+        self._timer = None
+        self.fail("ping timeout", now)
+
+    def _check_alive(self, now: float) -> None:
+        # EIO 3: the client pings. Pings only move ``last_seen``; the single
+        # timer re-arms itself lazily instead of being rescheduled per ping.
+        self._timer = None
+        if self.state is not State.OPEN:
+            return
+        limit = self.config.ping_interval + self.config.ping_timeout
+        if now - self.last_seen >= limit:
+            self.fail("ping timeout", now)
+        else:
+            self._arm(self.last_seen + limit, self._check_alive)
+
+    # -- input --------------------------------------------------------------------
+
+    def receive(self, packet: Packet, now: float) -> None:
+        """A packet from the client over the session's current transport."""
+        if self.state is not State.OPEN:
+            return
+        self.last_seen = now
+        ptype = packet.type
+        if ptype is PacketType.MESSAGE:
+            self.owner.listener.on_message(self, packet.data)
+        elif ptype is PacketType.PONG:
+            if self.protocol == 4:
+                self._arm(now + self.config.ping_interval, self._send_ping)
+        elif ptype is PacketType.PING:
+            if self.protocol == 3:
+                data = packet.data if isinstance(packet.data, str) else ""
+                self.push_packet(PacketType.PONG, data)
+        elif ptype is PacketType.CLOSE:
+            self._begin_close("transport close", now, notify_peer=False)
+        elif ptype is PacketType.NOOP:
+            pass
+        else:
+            # OPEN or UPGRADE on an established transport: a broken client.
+            self.fail("parse error", now)
+
+    def fail(self, reason: str, now: float) -> None:
+        """Close without a goodbye: timeouts, protocol errors, lost transports."""
+        if self.state is State.OPEN:
+            self._begin_close(reason, now, notify_peer=False)
+
+    # -- upgrade ------------------------------------------------------------------
+
+    def probe(self, now: float) -> None:
+        """The WebSocket sent ``2probe``: answer is the caller's; release a
+        parked GET with a NOOP so the client can pause polling."""
+        self.upgrade = Upgrade.PROBING
+        if self.upgrade_timer is not None:
+            self.upgrade_timer.cancel()
+        self.upgrade_timer = self.owner.deadlines.schedule(
+            now + self.config.upgrade_timeout, self._upgrade_timed_out
+        )
+        if self.polling_parked:
+            self.push_packet(PacketType.NOOP)
+
+    def _upgrade_timed_out(self, now: float) -> None:
+        self.upgrade_timer = None
+        if self.upgrade is Upgrade.PROBING:
+            self.upgrade = Upgrade.NONE
+            waker = self.ws_waker  # the WebSocket writer closes the probe socket
+            self.ws_waker = None
+            if waker is not None:
+                waker()
+
+    def complete_upgrade(self, now: float) -> None:
+        """The client sent ``5``: from now on everything goes over the WebSocket."""
+        if self.upgrade_timer is not None:
+            self.upgrade_timer.cancel()
+            self.upgrade_timer = None
+        self.upgrade = Upgrade.DONE
+        self.transport = "websocket"
+        self.last_seen = now
+        if self.polling_parked and self.waker is not None:
+            # The client paused polling, so a GET still parked must not carry
+            # packets any more: answer it with a NOOP of its own.
+            self.waker()
+        if self._outbox and self.ws_waker is not None:
+            self.ws_waker()
+
+    # -- closing ------------------------------------------------------------------
+
+    def _begin_close(self, reason: str, now: float, *, notify_peer: bool) -> None:
+        self.state = State.CLOSING
+        self.close_reason = reason
+        if self.upgrade_timer is not None:
+            self.upgrade_timer.cancel()
+            self.upgrade_timer = None
+        if notify_peer:
+            self._outbox.append(Packet(PacketType.CLOSE))
+        self._arm(now + self.config.close_grace, self._grace_over)
+        try:
+            self.owner.listener.on_close(self, reason)
+        finally:
+            # Wake whoever writes: a parked GET answers with what is left, a
+            # WebSocket writer flushes and closes.
+            if self.waker is not None:
+                self.waker()
+            if self.ws_waker is not None:
+                self.ws_waker()
+            if not notify_peer and not self._outbox and not self.polling_parked:
+                self.finish()
+
+    def _grace_over(self, now: float) -> None:
+        self._timer = None
+        self.finish()
+
+    def finish(self) -> None:
+        """Drop the session for good: it answers nothing from now on."""
+        if self.state is State.CLOSED:
+            return
+        self.state = State.CLOSED
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._outbox.clear()
+        self._outbox_size = 0
+        self.owner.forget(self)
+        for waker in (self.waker, self.ws_waker):
+            if waker is not None:
+                waker()

@@ -1,0 +1,1 @@
+"""Transports: framing and per-transport rules, no I/O."""

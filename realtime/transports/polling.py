@@ -1,0 +1,58 @@
+"""XHR long-polling: the body of a GET answer and of a POST, both revisions."""
+
+from __future__ import annotations
+
+from ..errors import DecodeError
+from ..protocol import engineio as eio
+from ..protocol.engineio import Message, Packet
+from ..protocol.session import Outgoing
+
+TEXT_TYPE = "text/plain; charset=UTF-8"
+BINARY_TYPE = "application/octet-stream"
+
+
+def encode_text(items: list[Outgoing], protocol: int) -> str:
+    """A text payload; binary travels as base64. Shared messages reuse their
+    cached encoding, so a broadcast is encoded once per revision."""
+    if protocol == 4:
+        return eio.RECORD_SEPARATOR.join(
+            item.frame(eio.TEXT_V4) if isinstance(item, Message) else eio.encode_text_v4(item)
+            for item in items
+        )
+    return "".join(
+        item.frame(eio.TEXT_V3)
+        if isinstance(item, Message)
+        else eio.with_length_prefix(eio.encode_text_v3(item))
+        for item in items
+    )
+
+
+def _as_packet(item: Outgoing) -> Packet:
+    return Packet(eio.PacketType.MESSAGE, item.data) if isinstance(item, Message) else item
+
+
+def encode_body(items: list[Outgoing], protocol: int, b64: bool) -> tuple[bytes, str]:
+    """The answer to a GET: body and content type. EIO 3 clients that can take
+    binary (no ``b64=1``) get the XHR2 binary payload when anything is binary."""
+    if protocol == 3 and not b64 and any(isinstance(item.data, bytes) for item in items):
+        return eio.encode_binary_payload_v3([_as_packet(i) for i in items]), BINARY_TYPE
+    return encode_text(items, protocol).encode("utf-8"), TEXT_TYPE
+
+
+def decode_text_body(text: str, protocol: int) -> list[Packet]:
+    if protocol == 4:
+        return eio.decode_payload_v4(text)
+    return eio.decode_payload_v3(text)
+
+
+def decode_body(body: bytes, content_type: str, protocol: int) -> list[Packet]:
+    """The packets of a POST body. An EIO 3 binary payload starts with a 0 or
+    1 marker byte, a text one with a digit, so the body itself tells them apart
+    (clients and proxies disagree on content types)."""
+    if protocol == 3 and body[:1] in (b"\x00", b"\x01"):
+        return eio.decode_binary_payload_v3(body)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError("payload is not UTF-8") from exc
+    return decode_text_body(text, protocol)

@@ -1,0 +1,127 @@
+"""The contracts between the layers.
+
+The engine hands connections to a listener (the Socket.IO server, or the raw
+handlers of a bare :class:`~realtime.Engine`); the listener never sees a
+transport. Everything that waits belongs to a :class:`Runtime`, which the host
+integration creates and binds; the layers below only ever call it.
+
+All listener callbacks run on the runtime's thread and must not block: they
+decode, update state and hand work to a :class:`TaskRunner`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+
+Data = str | bytes
+"""One Engine.IO message: text, or binary."""
+
+TransportName = Literal["polling", "websocket"]
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+@runtime_checkable
+class Connection(Protocol):
+    """An Engine.IO connection as the layers above see it."""
+
+    @property
+    def id(self) -> str:
+        """The Engine.IO session id (``sid``)."""
+
+    @property
+    def protocol(self) -> int:
+        """The Engine.IO revision the client speaks: 3 or 4."""
+
+    @property
+    def transport(self) -> TransportName:
+        """``"polling"`` (XHR or JSONP) or ``"websocket"``; changes on upgrade."""
+
+    @property
+    def jsonp(self) -> bool:
+        """True when the client polls through JSONP."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Headers of the handshake request (lower-case names)."""
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        """Query parameters of the handshake request."""
+
+    @property
+    def remote_addr(self) -> str | None: ...
+
+    def send(self, data: Data) -> None:
+        """Queue one message and wake the writer. Never blocks."""
+
+    def send_shared(self, message: SharedMessage) -> None:
+        """Queue a message encoded once for many recipients."""
+
+    def close(self, reason: str = "server disconnect") -> None:
+        """Close the connection; the listener's ``on_close`` follows."""
+
+
+class SharedMessage(Protocol):
+    """One message sent to many connections: the payload plus a cache of its
+    encodings per framing variant, filled on first use and then reused."""
+
+    @property
+    def data(self) -> Data: ...
+
+
+class EngineListener(Protocol):
+    """What the engine calls as connections open, speak and close."""
+
+    def on_open(self, conn: Connection) -> None: ...
+
+    def on_message(self, conn: Connection, data: Data) -> None: ...
+
+    def on_close(self, conn: Connection, reason: str) -> None: ...
+
+
+class TaskRunner(Protocol):
+    """Runs callables one after another, in submission order.
+
+    ``fn`` may be a plain function or a coroutine function; the next one starts
+    when the previous one finished. Exceptions are logged, never raised here.
+    """
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None: ...
+
+
+class Promise(Protocol[T_co]):
+    """A value that will arrive later: awaitable once, resolved by the core."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, value: Any) -> None: ...
+
+    def set_exception(self, exc: BaseException) -> None: ...
+
+    def __await__(self) -> Generator[Any, None, T_co]: ...
+
+
+class Runtime(Protocol):
+    """The only code that waits. One per event loop (or hub)."""
+
+    def now(self) -> float:
+        """Monotonic seconds; the ``now`` handed to the core."""
+
+    def serial_runner(self) -> TaskRunner:
+        """A new runner whose submissions run one after another."""
+
+    def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn`` concurrently with everything else; exceptions are logged."""
+
+    def create_promise(self) -> Promise[Any]: ...
+
+    def deadlines_changed(self) -> None:
+        """The earliest deadline moved earlier: re-arm the timer loop."""
+
+
+AsyncOrSync = Callable[..., Any | Awaitable[Any]]
