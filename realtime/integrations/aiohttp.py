@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -30,12 +29,20 @@ class Mountable(Protocol):
 
 
 class _AiohttpSocket:
-    """:class:`realtime.runtime.asyncio.WebSocketPort` over aiohttp."""
+    """:class:`realtime.runtime.asyncio.WebSocketPort` over aiohttp.
 
-    __slots__ = ("ws",)
+    Outgoing frames are prebuilt and written to the connection's transport
+    directly; aiohttp still reads, answers control frames and closes.
+    """
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    __slots__ = ("protocol", "transport", "ws")
+
+    HIGH_WATER = 256 * 1024
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
         self.ws = ws
+        self.transport = request.transport
+        self.protocol = request.protocol
 
     async def receive(self) -> Data | None:
         while True:
@@ -47,16 +54,38 @@ class _AiohttpSocket:
             if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                 return None
 
-    async def send(self, frame: Data) -> None:
-        if isinstance(frame, str):
-            await self.ws.send_str(frame)
-        else:
-            await self.ws.send_bytes(frame)
+    def can_write(self) -> bool:
+        transport = self.transport
+        return (
+            transport is not None
+            and not transport.is_closing()
+            and transport.get_write_buffer_size() < self.HIGH_WATER
+        )
+
+    def write(self, frames: list[bytes]) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.ws.closed:
+            return
+        transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+
+    async def drain(self) -> None:
+        transport = self.transport
+        while (
+            transport is not None
+            and not transport.is_closing()
+            and transport.get_write_buffer_size() >= self.HIGH_WATER
+        ):
+            # aiohttp's protocol tracks pause/resume_writing for us.
+            await self.protocol._drain_helper()
+            if transport.get_write_buffer_size() >= self.HIGH_WATER:
+                await asyncio.sleep(0.005)  # not paused yet the buffer is full
 
     async def close(self) -> None:
         if not self.ws.closed:
-            with contextlib.suppress(ConnectionError, RuntimeError):
+            try:
                 await self.ws.close()
+            except (ConnectionError, RuntimeError):
+                pass
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -138,7 +167,7 @@ class _Endpoint:
             if not decision.upgrade:
                 decision.session.fail("transport error", runtime.now())
             raise
-        await runtime.serve_websocket(decision, _AiohttpSocket(ws))
+        await runtime.serve_websocket(decision, _AiohttpSocket(ws, request))
         return ws
 
 

@@ -26,12 +26,23 @@ Data = str | bytes
 
 
 class WebSocketPort(Protocol):
-    """A host's accepted WebSocket, reduced to what the pump needs."""
+    """A host's accepted WebSocket, reduced to what the pump needs.
+
+    Frames are whole RFC 6455 frames built by the transport layer, so one
+    broadcast frame is built once and written to every recipient as is.
+    """
 
     async def receive(self) -> Data | None:
-        """The next data frame, or None once the socket closed."""
+        """The next data frame's payload, or None once the socket closed."""
 
-    async def send(self, frame: Data) -> None: ...
+    def can_write(self) -> bool:
+        """True while the socket's send buffer is below its high-water mark."""
+
+    def write(self, frames: list[bytes]) -> None:
+        """Write whole frames now, without waiting."""
+
+    async def drain(self) -> None:
+        """Wait until the send buffer is below its high-water mark."""
 
     async def close(self) -> None: ...
 
@@ -214,60 +225,94 @@ class AsyncioRuntime:
     async def serve_websocket(self, decision: AcceptWebSocket, port: WebSocketPort) -> None:
         """Pump one accepted WebSocket until it or its session closes."""
         session = decision.session
-        probe = decision.upgrade
-        wake = asyncio.Event()
-        waker = wake.set  # one bound method, so identity tells if it is still ours
-        session.ws_waker = waker
+        pump = _WebSocketPump(self, session, port)
         self.websockets.add(port)
-        writer = self.loop.create_task(self._write(session, port, wake, waker))
+        probe = decision.upgrade
         if not probe:
-            wake.set()  # the OPEN packet and whatever on_open queued
+            pump.wake()  # the OPEN packet and whatever on_open queued
         try:
             while True:
                 frame = await port.receive()
                 if frame is None or session.state is State.CLOSED:
                     break
                 probing = probe and session.transport == "polling"
-                if probing and session.ws_waker is not waker:
+                if probing and session.ws_waker is not pump.waker:
                     break  # the upgrade timed out
                 reply = self.engine.receive_frame(session, frame, probing, self.loop.time())
                 if reply is not None:
-                    await port.send(reply)
+                    port.write([ws_framing.build_frame(reply)])
         except Exception:
             _log_failure("WebSocket reader")
         finally:
             probing = probe and session.transport == "polling"
             self.engine.websocket_closed(session, probing, self.loop.time())
-            wake.set()
-            writer.cancel()
+            pump.stop()
             self.websockets.discard(port)
             await port.close()
 
-    async def _write(
-        self,
-        session: Session,
-        port: WebSocketPort,
-        wake: asyncio.Event,
-        waker: Callable[[], None],
-    ) -> None:
+
+class _WebSocketPump:
+    """Moves a session's outbox onto its socket.
+
+    The common case costs no task and no wakeup: the session's waker writes
+    the queued frames straight to the socket. Only when the socket's buffer is
+    full (a slow reader) or the session is closing does a writer task start;
+    it waits for the buffer to drain, writes, and ends. Meanwhile packets stay
+    in the session's outbox, which is bounded by ``max_buffer``.
+    """
+
+    __slots__ = ("port", "runtime", "session", "waker", "writer")
+
+    def __init__(self, runtime: AsyncioRuntime, session: Session, port: WebSocketPort) -> None:
+        self.runtime = runtime
+        self.session = session
+        self.port = port
+        self.writer: asyncio.Task[None] | None = None
+        self.waker: Callable[[], None] = self.wake  # one bound method: identity marks ownership
+        session.ws_waker = self.waker
+
+    def wake(self) -> None:
+        session = self.session
+        if self.writer is not None:
+            return  # the writer task is on it and will look again before ending
+        if session.ws_waker is not self.waker:
+            self._start_writer()  # a probe socket whose upgrade was abandoned: close it
+        elif session.transport != "websocket":
+            if session.state is not State.OPEN:
+                self._start_writer()
+        elif session.state is State.OPEN and self.port.can_write():
+            items = session.take()
+            if items:
+                self.port.write(ws_framing.wire_frames(items, session.protocol))
+        else:
+            self._start_writer()
+
+    def _start_writer(self) -> None:
+        self.writer = self.runtime.loop.create_task(self._write())
+
+    async def _write(self) -> None:
+        session, port = self.session, self.port
         try:
-            while True:
-                await wake.wait()
-                wake.clear()
+            while session.transport == "websocket" and session.has_output():
+                await port.drain()
+                items = session.take()
+                port.write(ws_framing.wire_frames(items, session.protocol))
+            if session.state is not State.OPEN or session.ws_waker is not self.waker:
                 if session.transport == "websocket":
-                    items = session.take()
-                    for frame in ws_framing.frame_payloads(items, session.protocol):
-                        await port.send(frame)
-                    if session.state is not State.OPEN:
-                        session.finish()
-                        await port.close()
-                        return
-                elif session.ws_waker is not waker or session.state is not State.OPEN:
-                    await port.close()  # a probe socket whose upgrade was abandoned
-                    return
+                    session.finish()
+                await port.close()
         except asyncio.CancelledError:
             raise
         except Exception:
-            # The peer vanished mid-write: the reader sees the close and
-            # ends the session.
+            # The peer vanished mid-write: the reader sees the close and ends
+            # the session.
             await port.close()
+        finally:
+            self.writer = None
+
+    def stop(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+            self.writer = None
+        if self.session.ws_waker is self.waker:
+            self.session.ws_waker = None

@@ -1,0 +1,85 @@
+"""``python -m realtime MODULE:ATTR``: serves, and shuts down cleanly on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> None:
+    for _ in range(100):
+        if proc.returncode is not None:
+            break
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("server did not start")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "realtime",
+        "echo_app:engine",
+        "--port",
+        str(port),
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await wait_until_serving(port, proc)
+        async with aiohttp.ClientSession() as http:
+            url = f"ws://127.0.0.1:{port}/engine.io/?EIO=4&transport=websocket"
+            async with http.ws_connect(url) as ws:
+                assert (await ws.receive_str()).startswith("0{")
+                await ws.send_str("4ping me")
+                assert await ws.receive_str() == "4ping me"
+                proc.send_signal(sig)
+                # the client is told: a CLOSE packet, then the socket closes
+                assert await ws.receive_str(timeout=5) == "1"
+                msg = await ws.receive(timeout=5)
+                assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
+        assert proc.returncode == 0, err.decode()
+        assert b"Traceback" not in err and b"Traceback" not in out
+        assert f"http://127.0.0.1:{port}".encode() in out
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_cli_reports_a_bad_target() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "realtime",
+        "echo_app:nothing",
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode != 0
+    assert b"has no attribute 'nothing'" in err and b"Traceback" not in err
