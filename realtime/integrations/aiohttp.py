@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -82,10 +83,8 @@ class _AiohttpSocket:
 
     async def close(self) -> None:
         if not self.ws.closed:
-            try:
+            with contextlib.suppress(ConnectionError, RuntimeError):
                 await self.ws.close()
-            except (ConnectionError, RuntimeError):
-                pass
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
