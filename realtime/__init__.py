@@ -24,10 +24,7 @@ from .errors import (
     UnsupportedProtocolVersion,
 )
 
-try:  # the Socket.IO layer
-    from .server import Namespace, Server, Socket
-except ImportError:  # pragma: no cover
-    pass
+from .server import Namespace, Server, Socket
 
 __version__ = "0.1.0"
 

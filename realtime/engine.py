@@ -234,6 +234,10 @@ class Engine:
             session.b64 = session.jsonp or req.query.get("b64") in ("1", "true")
         if session.has_output() or session.state is not State.OPEN:
             return self.poll_response(session, req)
+        if session.upgrade is Upgrade.PROBING:
+            # The client is about to pause polling and waits for this GET to
+            # finish first: never park it (engine.io answers with a NOOP too).
+            return self._encode_poll(req, session, [Packet(PacketType.NOOP)])
         session.polling_parked = True
         return LongPoll(session)
 

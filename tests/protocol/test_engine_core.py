@@ -354,3 +354,15 @@ def test_cors(setup: tuple[Engine, Recorder, Clock]) -> None:
         )
         == 4
     )
+
+
+def test_get_during_probe_is_answered_at_once(setup: tuple[Engine, Recorder, Clock]) -> None:
+    """A client finishing its last poll before pausing must not be parked."""
+    engine, _, clock = setup
+    sid = handshake(engine, clock)
+    ws_req = request(EIO="4", transport="websocket", sid=sid,
+                     headers={"host": "h", "upgrade": "websocket"})
+    decision = engine.handle_request(ws_req, clock.now)
+    assert isinstance(decision, AcceptWebSocket)
+    engine.receive_frame(decision.session, "2probe", True, clock.now)
+    assert get(engine, clock, sid) == "6"

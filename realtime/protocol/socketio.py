@@ -1,0 +1,326 @@
+"""Socket.IO packets, revisions 4 (on Engine.IO 3) and 5 (on Engine.IO 4). Pure.
+
+Wire format of one packet (the same in both revisions)::
+
+    <type>[<attachments>-][<namespace>,][<ack id>][<JSON payload>]
+
+followed, for BINARY_EVENT and BINARY_ACK, by ``<attachments>`` binary Engine.IO
+messages whose positions in the payload are marked by
+``{"_placeholder":true,"num":N}``. Because those attachments arrive as separate
+messages, decoding is stateful: one :class:`Decoder` per connection.
+
+What differs between the revisions is the meaning of some packets, not their
+framing:
+
+==================  ===================================  ====================================
+                    revision 5 (Engine.IO 4)             revision 4 (Engine.IO 3)
+==================  ===================================  ====================================
+CONNECT, client     ``0/nsp,{auth}``                     ``0/nsp?query,`` (no payload)
+CONNECT, server     ``0/nsp,{"sid":"..."}``              ``0/nsp,`` and ``0`` sent unasked
+type 4              CONNECT_ERROR ``{"message","data"}``  ERROR, a plain JSON string
+==================  ===================================  ====================================
+
+The decoder hides the first difference: a revision 4 namespace query becomes the
+CONNECT packet's ``data`` (a dict of strings), so the layer above reads the auth
+of both revisions from the same place. :func:`connect_answer` and
+:func:`connect_error` build the server's side of the other two.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..errors import DecodeError
+
+Data = str | bytes
+
+DEFAULT_MAX_ATTACHMENTS = 10
+
+# Client events with these names would be mistaken for lifecycle events on
+# one side or the other, so the reference parser refuses them too.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+
+# Ack ids above this lose precision in a JavaScript number.
+MAX_ACK_ID = 2**53 - 1
+_MAX_ID_DIGITS = len(str(MAX_ACK_ID))
+
+
+class PacketType(enum.IntEnum):
+    CONNECT = 0
+    DISCONNECT = 1
+    EVENT = 2
+    ACK = 3
+    CONNECT_ERROR = 4  # called ERROR in revision 4
+    BINARY_EVENT = 5
+    BINARY_ACK = 6
+
+
+_BINARY_TYPES = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
+_AS_BINARY = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One Socket.IO packet. ``data`` is the decoded JSON payload (``None``
+    when absent) with attachments restored as :class:`bytes`."""
+
+    type: PacketType
+    nsp: str = "/"
+    data: Any = None
+    id: int | None = None
+
+    @property
+    def is_event(self) -> bool:
+        return self.type in (PacketType.EVENT, PacketType.BINARY_EVENT)
+
+    @property
+    def is_ack(self) -> bool:
+        return self.type in (PacketType.ACK, PacketType.BINARY_ACK)
+
+
+class MalformedPacket(DecodeError):
+    """A packet that breaks the protocol. ``kind`` names the rule it broke, in
+    a few fixed words, so that callers can log each kind once."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        self.kind = kind
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+
+
+# -- encoding ----------------------------------------------------------------------
+
+
+def encode(packet: Packet) -> list[Data]:
+    """Encode ``packet`` as the Engine.IO messages to send, in order: the text
+    header, then one binary message per attachment.
+
+    bytes, bytearray and memoryview anywhere in the payload of an EVENT or ACK
+    become attachments, and the packet is then sent as BINARY_EVENT or
+    BINARY_ACK. Raises TypeError or ValueError for payloads JSON cannot carry
+    (including NaN, which JavaScript would silently turn into null).
+    """
+    attachments: list[bytes] = []
+    payload = "" if packet.data is None else _dumps(packet.data, attachments)
+    ptype = packet.type
+    if attachments:
+        ptype = _AS_BINARY.get(ptype, ptype)
+        if ptype not in _BINARY_TYPES:
+            raise TypeError(f"{ptype.name} packets cannot carry binary data")
+    parts = [str(int(ptype))]
+    if ptype in _BINARY_TYPES:
+        parts.append(f"{len(attachments)}-")
+    if packet.nsp != "/":
+        parts.append(packet.nsp + ",")
+    if packet.id is not None:
+        parts.append(str(packet.id))
+    parts.append(payload)
+    encoded: list[Data] = ["".join(parts)]
+    encoded.extend(attachments)
+    return encoded
+
+
+def _dumps(data: Any, attachments: list[bytes]) -> str:
+    def placeholder(value: object) -> dict[str, Any]:
+        # json calls this for every value it cannot encode, in document order,
+        # so placeholders are numbered the way the reference parser numbers them.
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            attachments.append(bytes(value))
+            return {"_placeholder": True, "num": len(attachments) - 1}
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    return json.dumps(
+        data, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=placeholder
+    )
+
+
+def connect_answer(nsp: str, sid: str, revision: int) -> Packet:
+    """The server's CONNECT accepting a socket into ``nsp``."""
+    return Packet(PacketType.CONNECT, nsp, {"sid": sid} if revision >= 5 else None)
+
+
+def connect_error(nsp: str, message: str, data: Any, revision: int) -> Packet:
+    """The server's refusal of a socket: revision 5 carries ``message`` and
+    ``data``; revision 4 clients expect a plain string, so ``data`` is dropped."""
+    if revision >= 5:
+        payload: Any = {"message": message} if data is None else {"message": message, "data": data}
+    else:
+        payload = message
+    return Packet(PacketType.CONNECT_ERROR, nsp, payload)
+
+
+# -- decoding ----------------------------------------------------------------------
+
+
+class Decoder:
+    """Decodes the Engine.IO messages of one connection into packets.
+
+    :meth:`feed` returns a packet once it is complete: at once for a text
+    packet, after its last attachment for a binary one. Anything malformed
+    raises :class:`MalformedPacket`; the connection should then be closed, as
+    the decoder's state is no longer meaningful.
+    """
+
+    def __init__(
+        self, revision: int = 5, *, max_attachments: int = DEFAULT_MAX_ATTACHMENTS
+    ) -> None:
+        if revision not in (4, 5):
+            raise ValueError(f"unknown Socket.IO revision {revision}")
+        self.revision = revision
+        self.max_attachments = max_attachments
+        self._pending: Packet | None = None
+        self._expected = 0
+        self._buffers: list[bytes] = []
+
+    @property
+    def awaiting_attachments(self) -> bool:
+        return self._pending is not None
+
+    def feed(self, data: Data) -> Packet | None:
+        if isinstance(data, str):
+            if self._pending is not None:
+                raise MalformedPacket("missing attachment", "text message while awaiting binary")
+            packet, expected = self._decode_header(data)
+            if expected == 0:
+                return _restore(packet, []) if packet.type in _BINARY_TYPES else packet
+            self._pending, self._expected, self._buffers = packet, expected, []
+            return None
+        if self._pending is None:
+            raise MalformedPacket("unexpected binary", "binary message outside a binary packet")
+        self._buffers.append(bytes(data))
+        if len(self._buffers) < self._expected:
+            return None
+        packet, buffers = self._pending, self._buffers
+        self._pending, self._expected, self._buffers = None, 0, []
+        return _restore(packet, buffers)
+
+    def _decode_header(self, text: str) -> tuple[Packet, int]:
+        if not text:
+            raise MalformedPacket("empty packet")
+        try:
+            ptype = PacketType(int(text[0]))
+        except ValueError:
+            raise MalformedPacket("unknown packet type", repr(text[:1])) from None
+        i, end = 1, len(text)
+
+        attachments = 0
+        if ptype in _BINARY_TYPES:
+            dash = text.find("-", i)
+            digits = text[i:dash] if dash >= 0 else ""
+            if not (digits.isascii() and digits.isdigit()):
+                raise MalformedPacket("bad attachment count", repr(text[i : i + 12]))
+            # Checked on the digit count first: int() of a huge string is slow.
+            if len(digits) > len(str(self.max_attachments)) or int(digits) > self.max_attachments:
+                raise MalformedPacket("too many attachments", digits[:12])
+            attachments = int(digits)
+            i = dash + 1
+
+        nsp = "/"
+        if i < end and text[i] == "/":
+            comma = text.find(",", i)
+            stop = end if comma < 0 else comma
+            nsp = text[i:stop]
+            i = stop if comma < 0 else comma + 1
+
+        start = i
+        while i < end and "0" <= text[i] <= "9":
+            i += 1
+        ack_id: int | None = None
+        if i > start:
+            if i - start > _MAX_ID_DIGITS or int(text[start:i]) > MAX_ACK_ID:
+                raise MalformedPacket("bad ack id", text[start : start + 20])
+            ack_id = int(text[start:i])
+
+        data: Any = None
+        if i < end:
+            try:
+                data = json.loads(text[i:], parse_constant=_reject_constant)
+            except (ValueError, RecursionError):
+                raise MalformedPacket("invalid json", repr(text[i : i + 40])) from None
+
+        query = None
+        if self.revision == 4 and ptype == PacketType.CONNECT and "?" in nsp:
+            nsp, _, query = nsp.partition("?")
+        _check(ptype, data, ack_id)
+        if query is not None and data is None:
+            data = dict(parse_qsl(query, keep_blank_values=True))
+        return Packet(ptype, nsp or "/", data, ack_id), attachments
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check(ptype: PacketType, data: Any, ack_id: int | None) -> None:
+    """The payload rules of each packet type."""
+    if ptype in (PacketType.EVENT, PacketType.BINARY_EVENT):
+        if not isinstance(data, list) or not data:
+            raise MalformedPacket("invalid payload", "an event needs a non-empty array")
+        if not isinstance(data[0], str):
+            raise MalformedPacket("bad event name", type(data[0]).__name__)
+        if data[0] in RESERVED_EVENTS:
+            raise MalformedPacket("reserved event name", data[0])
+    elif ptype in (PacketType.ACK, PacketType.BINARY_ACK):
+        if ack_id is None:
+            raise MalformedPacket("bad ack id", "an ack needs an id")
+        if not isinstance(data, list):
+            raise MalformedPacket("invalid payload", "an ack needs an array")
+    elif ack_id is not None:
+        raise MalformedPacket("bad ack id", f"{ptype.name} takes no id")
+    elif ptype == PacketType.CONNECT:
+        if data is not None and not isinstance(data, dict):
+            raise MalformedPacket("invalid payload", "CONNECT takes an object")
+    elif ptype == PacketType.DISCONNECT:
+        if data is not None:
+            raise MalformedPacket("invalid payload", "DISCONNECT takes no payload")
+    elif ptype == PacketType.CONNECT_ERROR and not isinstance(data, (str, dict)):
+        raise MalformedPacket("invalid payload", "CONNECT_ERROR takes a string or an object")
+
+
+def _restore(packet: Packet, buffers: list[bytes]) -> Packet:
+    """Put the attachments back where their placeholders are.
+
+    Iterative, so that a deeply nested (but valid) payload cannot exhaust the
+    stack. The containers were freshly parsed, so they are changed in place.
+    """
+    data = packet.data
+    root = [data]
+    stack: list[list[Any] | dict[str, Any]] = [root]
+    while stack:
+        container = stack.pop()
+        keys: Any = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            value = container[key]
+            if isinstance(value, dict):
+                if value.get("_placeholder") is True:
+                    container[key] = _attachment(value.get("num"), buffers)
+                else:
+                    stack.append(value)
+            elif isinstance(value, list):
+                stack.append(value)
+    return Packet(packet.type, packet.nsp, root[0], packet.id)
+
+
+def _attachment(num: Any, buffers: list[bytes]) -> bytes:
+    # bool is an int in Python but not a number in JSON's sense.
+    if type(num) is not int or not 0 <= num < len(buffers):
+        raise MalformedPacket("bad placeholder", repr(num)[:20])
+    return buffers[num]
+
+
+def decode(messages: list[Data], revision: int = 5, **options: Any) -> Packet:
+    """Decode one complete packet (header and attachments) at once."""
+    decoder = Decoder(revision, **options)
+    packet: Packet | None = None
+    for i, message in enumerate(messages):
+        packet = decoder.feed(message)
+        if packet is not None and i != len(messages) - 1:
+            raise MalformedPacket("unexpected binary", "more attachments than announced")
+    if packet is None:
+        raise MalformedPacket("missing attachment", "fewer attachments than announced")
+    return packet

@@ -1,0 +1,336 @@
+"""The public Socket.IO server: the engine's listener, and the application's API.
+
+::
+
+    sio = realtime.Server()
+
+    @sio.on("connect")
+    async def connect(socket, auth):
+        socket.join("lobby")
+
+    @sio.on("message")
+    def message(socket, *args):
+        sio.emit("message", *args, to="lobby", skip=socket)
+        return "got it"
+
+Nothing here blocks: ``emit``, ``join``, ``leave`` and ``disconnect`` encode,
+queue and wake the connection's writer. Handlers run on the runtime (one
+serial runner per socket); timers (connect timeout, ack timeouts) are entries
+in the engine's deadline heap.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, overload
+
+from ._log import log_once
+from .bus.adapter import Adapter, MemoryAdapter
+from .bus.namespaces import Matcher, NamespaceTable, normalize
+from .engine import CorsSetting, Engine
+from .namespace import BroadcastOperator, Namespace, Rooms, skip_rooms
+from .protocol.deadlines import Timer
+from .protocol.engineio import Message
+from .protocol.socketio import (
+    DEFAULT_MAX_ATTACHMENTS,
+    Decoder,
+    MalformedPacket,
+    PacketType,
+    connect_error,
+    encode,
+)
+from .socket import Handshake, Socket, logger
+from .types import Connection, Data, Runtime, SharedMessage
+
+__all__ = ["BroadcastOperator", "Handshake", "Namespace", "Server", "Socket"]
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class _Client:
+    """One Engine.IO connection and the sockets it opened, by namespace."""
+
+    __slots__ = ("conn", "connect_timer", "decoder", "revision", "sockets")
+
+    def __init__(self, conn: Connection, max_attachments: int) -> None:
+        self.conn = conn
+        self.revision = 5 if conn.protocol >= 4 else 4
+        self.decoder = Decoder(self.revision, max_attachments=max_attachments)
+        self.sockets: dict[str, Socket] = {}
+        self.connect_timer: Timer | None = None
+
+
+class Server:
+    """A Socket.IO server (revisions 4 and 5) on its own Engine.IO engine.
+
+    ``connect_timeout``: seconds a connection may stay without a namespace.
+    ``max_attachments``: binary attachments allowed in one packet.
+    ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses.
+    Further keyword arguments go to :class:`~realtime.Engine`.
+    """
+
+    def __init__(
+        self,
+        *,
+        ping_interval: float = 25,
+        ping_timeout: float = 20,
+        max_payload: int = 1_000_000,
+        connect_timeout: float = 45,
+        cors_allowed_origins: CorsSetting = None,
+        transports: Iterable[str] = ("polling", "websocket"),
+        path: str = "/socket.io",
+        max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        adapter: type[Adapter] = MemoryAdapter,
+        **engine_options: Any,
+    ) -> None:
+        self._engine = Engine(
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            max_payload=max_payload,
+            cors_allowed_origins=cors_allowed_origins,
+            transports=transports,
+            path=path,
+            listener=self,
+            **engine_options,
+        )
+        self.connect_timeout = connect_timeout
+        self.max_attachments = max_attachments
+        self.adapter_class = adapter
+        self._runtime: Runtime | None = None
+        self._clients: dict[str, _Client] = {}
+        self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
+        self._closing = False
+        self.of("/")
+
+    # -- wiring ---------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("the server is not bound to a runtime yet (see Server.bind)")
+        return self._runtime
+
+    def bind(self, runtime: Runtime) -> None:
+        """Called by the host integration before serving."""
+        self._runtime = runtime
+        self._engine.bind(runtime)
+
+    @staticmethod
+    def make_message(data: Data) -> SharedMessage:
+        """The shared message a broadcast hands to every recipient."""
+        return Message(data)
+
+    # -- namespaces and handlers ----------------------------------------------------
+
+    def of(self, name: str | Matcher) -> Namespace:
+        """The namespace called ``name``, created on first use; or, for a
+        compiled pattern or a ``(name, auth) -> bool`` predicate, a new
+        dynamic parent namespace."""
+        if isinstance(name, str):
+            name = normalize(name)
+            namespace = self._namespaces.get(name)
+            if namespace is None:
+                namespace = Namespace(self, name)
+                self._namespaces.add(name, namespace)
+            return namespace
+        label = getattr(name, "pattern", None) or getattr(name, "__name__", repr(name))
+        parent = Namespace(self, str(label), matcher=name)
+        self._namespaces.add_matcher(name, parent)
+        return parent
+
+    @overload
+    def on(self, event: str, *, namespace: str = "/") -> Callable[[Handler], Handler]: ...
+
+    @overload
+    def on(self, event: str, handler: Handler, *, namespace: str = "/") -> Handler: ...
+
+    def on(self, event: str, handler: Handler | None = None, *, namespace: str = "/") -> Any:
+        """Register a handler on ``namespace`` (see :meth:`Namespace.on`)."""
+        target = self.of(namespace)
+        return target.on(event) if handler is None else target.on(event, handler)
+
+    def use(self, middleware: Handler, *, namespace: str = "/") -> Handler:
+        return self.of(namespace).use(middleware)
+
+    def _namespace(self, name: str) -> Namespace | None:
+        return self._namespaces.get(normalize(name))
+
+    # -- sending --------------------------------------------------------------------
+
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        to: Rooms | None = None,
+        skip: Any = None,
+        namespace: str = "/",
+    ) -> None:
+        """Send to every socket of ``namespace``, or to those in the rooms
+        ``to`` (a room, a socket id, or several), except ``skip`` (sockets,
+        socket ids or rooms). Encoded once for all recipients."""
+        operator = self.to(to, namespace=namespace) if to is not None else self._operator(namespace)
+        operator.except_(skip).emit(event, *args)
+
+    def send(
+        self, *args: Any, to: Rooms | None = None, skip: Any = None, namespace: str = "/"
+    ) -> None:
+        self.emit("message", *args, to=to, skip=skip, namespace=namespace)
+
+    def to(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
+        return self._operator(namespace).to(rooms)
+
+    in_ = to
+
+    def except_(self, rooms: Any, *, namespace: str = "/") -> BroadcastOperator:
+        return self._operator(namespace).except_(skip_rooms(rooms))
+
+    def _operator(self, namespace: str) -> BroadcastOperator:
+        # An unknown namespace has no sockets: emitting to it reaches nobody,
+        # and must not create it (that would make it connectable).
+        return BroadcastOperator(self._namespace(namespace))
+
+    # -- sockets and rooms by id ----------------------------------------------------
+
+    def get_socket(self, sid: str, namespace: str = "/") -> Socket | None:
+        target = self._namespace(namespace)
+        return target._sockets.get(sid) if target is not None else None
+
+    def rooms(self, sid: str, namespace: str = "/") -> frozenset[str]:
+        socket = self.get_socket(sid, namespace)
+        return socket.rooms if socket is not None else frozenset()
+
+    def enter_room(self, sid: str, room: str, namespace: str = "/") -> None:
+        socket = self.get_socket(sid, namespace)
+        if socket is not None:
+            socket.join(room)
+
+    def leave_room(self, sid: str, room: str, namespace: str = "/") -> None:
+        socket = self.get_socket(sid, namespace)
+        if socket is not None:
+            socket.leave(room)
+
+    def disconnect(self, sid: str, namespace: str = "/", close: bool = False) -> None:
+        socket = self.get_socket(sid, namespace)
+        if socket is not None:
+            socket.disconnect(close)
+
+    def shutdown(self) -> None:
+        """Disconnect everyone ("server shutting down") and close the engine.
+        Does not wait: goodbyes are queued for the writers."""
+        self._closing = True
+        for client in list(self._clients.values()):
+            client.conn.close("server shutting down")
+        self._engine.shutdown()
+
+    # -- EngineListener -------------------------------------------------------------
+
+    def on_open(self, conn: Connection) -> None:
+        if self._closing:
+            conn.close("server shutting down")
+            return
+        client = _Client(conn, self.max_attachments)
+        self._clients[conn.id] = client
+        runtime = self.runtime
+        client.connect_timer = self._engine.deadlines.schedule(
+            runtime.now() + self.connect_timeout, lambda now: self._connect_timed_out(client)
+        )
+        if client.revision == 4:
+            # Revision 4 clients are in "/" from the start, unasked.
+            self._connect(client, "/", {})
+
+    def on_message(self, conn: Connection, data: Data) -> None:
+        client = self._clients.get(conn.id)
+        if client is None:
+            return
+        try:
+            packet = client.decoder.feed(data)
+        except MalformedPacket as exc:
+            log_once(f"sio:{exc.kind}", "closing %s: Socket.IO %s", conn.id, exc)
+            conn.close("parse error")
+            return
+        if packet is None:
+            return  # a binary packet still waiting for attachments
+        ptype = packet.type
+        if ptype is PacketType.CONNECT:
+            self._connect(client, packet.nsp, packet.data if packet.data is not None else {})
+            return
+        socket = client.sockets.get(packet.nsp)
+        if ptype is PacketType.CONNECT_ERROR:
+            log_once("sio:client-connect-error", "closing %s: CONNECT_ERROR from a client", conn.id)
+            conn.close("parse error")
+        elif socket is None:
+            logger.debug("%s: packet for %s, which it has not joined", conn.id, packet.nsp)
+        elif ptype is PacketType.DISCONNECT:
+            socket._close("client namespace disconnect", notify_client=False)
+        else:
+            socket._receive(packet)
+
+    def on_close(self, conn: Connection, reason: str) -> None:
+        client = self._clients.pop(conn.id, None)
+        if client is None:
+            return
+        if client.connect_timer is not None:
+            client.connect_timer.cancel()
+            client.connect_timer = None
+        for socket in list(client.sockets.values()):
+            socket._close(reason, notify_client=False)
+
+    # -- connecting -----------------------------------------------------------------
+
+    def _connect(self, client: _Client, name: str, auth: dict[str, Any]) -> None:
+        if name in client.sockets:
+            logger.debug("%s: second CONNECT to %s ignored", client.conn.id, name)
+            return
+        namespace = self._namespaces.get(name)
+        if namespace is None:
+            namespace = self._match(name, auth)
+        if namespace is None:
+            refusal = connect_error(name, "Invalid namespace", None, client.revision)
+            client.conn.send(encode(refusal)[0])
+            return
+        conn = client.conn
+        if client.revision >= 5:
+            sid = secrets.token_urlsafe(15)
+        else:
+            # Revision 4 clients derive their socket id from the engine's.
+            sid = conn.id if name == "/" else f"{name}#{conn.id}"
+        socket = Socket(self, namespace, conn, sid, client.revision, auth)
+        client.sockets[name] = socket
+        namespace._add(socket)
+        socket._start()
+
+    def _match(self, name: str, auth: Mapping[str, Any]) -> Namespace | None:
+        try:
+            parent = self._namespaces.match(name, auth)
+        except Exception:
+            logger.exception("error in the namespace predicate for %s", name)
+            return None
+        if parent is None:
+            return None
+        child = parent._child(name)
+        self._namespaces.add(name, child)
+        return child
+
+    def _connect_timed_out(self, client: _Client) -> None:
+        client.connect_timer = None
+        if self._clients.get(client.conn.id) is not client:
+            return
+        if not client.sockets:
+            client.conn.close("connect timeout")
+
+    def _socket_connected(self, socket: Socket) -> None:
+        client = self._clients.get(socket.conn.id)
+        if client is not None and client.connect_timer is not None:
+            client.connect_timer.cancel()
+            client.connect_timer = None
+
+    def _socket_gone(self, socket: Socket) -> None:
+        client = self._clients.get(socket.conn.id)
+        name = socket.namespace.name
+        if client is not None and client.sockets.get(name) is socket:
+            del client.sockets[name]

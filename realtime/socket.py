@@ -1,0 +1,389 @@
+"""One client's presence in one namespace.
+
+A socket goes CONNECTING -> CONNECTED -> DISCONNECTED (or CONNECTING ->
+DISCONNECTED when refused). While CONNECTING, middlewares and the ``connect``
+handler run; anything sent to the socket meanwhile is held and follows the
+CONNECT answer, so the client never sees an event before its confirmation.
+
+Every handler of a socket runs on the socket's own serial runner: events are
+handled one after another in the order they arrived, while different sockets
+run concurrently. Acknowledgements from the client bypass the runner (they
+resolve at once), which is what lets a handler ``await socket.call(...)``.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .bus.acks import AckTable
+from .errors import ConnectionRefused, Disconnected
+from .protocol.socketio import (
+    RESERVED_EVENTS,
+    Packet,
+    PacketType,
+    connect_answer,
+    connect_error,
+    encode,
+)
+
+if TYPE_CHECKING:
+    from .namespace import BroadcastOperator, Namespace
+    from .server import Server
+    from .types import Connection, Data, Promise, SharedMessage, TaskRunner
+
+logger = logging.getLogger("realtime.socketio")
+
+
+class SocketState(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What the client presented when it connected."""
+
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    address: str | None
+    auth: dict[str, Any] = field(default_factory=dict)
+
+
+def check_event(event: object) -> str:
+    if not isinstance(event, str):
+        raise TypeError(f"event names are strings, not {type(event).__name__}")
+    if event in RESERVED_EVENTS:
+        raise ValueError(f"{event!r} is a reserved event name")
+    return event
+
+
+def ack_args(result: Any) -> list[Any]:
+    """A handler's return value as ack arguments: a tuple spreads, None is none."""
+    if result is None:
+        return []
+    if isinstance(result, tuple):
+        return list(result)
+    return [result]
+
+
+def ack_value(args: list[Any]) -> Any:
+    """Ack arguments as ``call()``'s result: nothing, one value, or a tuple."""
+    if not args:
+        return None
+    if len(args) == 1:
+        return args[0]
+    return tuple(args)
+
+
+def is_async(fn: Callable[..., Any]) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    # An instance whose class defines ``async def __call__``.
+    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
+
+
+async def settle(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def run_to_end(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+    """Run a coroutine function that never really suspends, synchronously.
+
+    The handler plumbing is written once, as coroutines that await a
+    handler's result only when it is awaitable. With plain ``def`` handlers
+    nothing is ever awaited, so the coroutine completes on its first step and
+    the runner keeps running it inline, like any plain function.
+    """
+    coro = fn(*args)
+    try:
+        coro.send(None)
+    except StopIteration:
+        return
+    coro.close()
+    logger.error("a plain def handler returned an awaitable; declare it with async def")
+
+
+class Socket:
+    """A client connected to a namespace. Created by the server."""
+
+    def __init__(
+        self,
+        server: Server,
+        namespace: Namespace,
+        conn: Connection,
+        sid: str,
+        revision: int,
+        auth: dict[str, Any],
+    ) -> None:
+        self.server = server
+        self.namespace = namespace
+        self.conn = conn
+        self.id = sid
+        self.handshake = Handshake(conn.headers, conn.query, conn.remote_addr, auth)
+        self.data: dict[str, Any] = {}
+        """Free for the application: per-socket state."""
+        self.revision = revision
+        self.state = SocketState.CONNECTING
+        self._was_connected = False
+        self._held: list[Data | SharedMessage] = []
+        self._acks = AckTable(server.engine.deadlines)
+        self._runner: TaskRunner = server.runtime.serial_runner()
+
+    def __repr__(self) -> str:
+        return f"<Socket {self.id} {self.namespace.name} {self.state.value}>"
+
+    # -- state ----------------------------------------------------------------------
+
+    @property
+    def auth(self) -> dict[str, Any]:
+        return self.handshake.auth
+
+    @property
+    def connected(self) -> bool:
+        return self.state is SocketState.CONNECTED
+
+    @property
+    def rooms(self) -> frozenset[str]:
+        """The rooms this socket is in, its own id included."""
+        return self.namespace.adapter.socket_rooms(self.id)
+
+    # -- sending --------------------------------------------------------------------
+
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        callback: Callable[..., Any] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Send an event to this client. With ``callback``, the client's ack
+        arguments are passed to it (it may be async); with ``timeout`` as
+        well, a late ack is dropped instead."""
+        check_event(event)
+        ack_id = None
+        if callback is not None and self.state is not SocketState.DISCONNECTED:
+            runtime = self.server.runtime
+
+            def on_ack(ack: list[Any]) -> None:
+                runtime.spawn(callback, *ack)
+
+            deadline = None if timeout is None else runtime.now() + timeout
+            ack_id = self._acks.add(on_ack, None, deadline)
+        self._send_packet(Packet(PacketType.EVENT, self.namespace.name, [event, *args], ack_id))
+
+    def send(self, *args: Any, callback: Callable[..., Any] | None = None) -> None:
+        """``emit("message", *args)``."""
+        self.emit("message", *args, callback=callback)
+
+    def call(self, event: str, *args: Any, timeout: float | None = 60) -> Promise[Any]:
+        """Emit and wait for the client's ack: ``reply = await socket.call(...)``.
+
+        Resolves to the single ack argument, a tuple for several, None for
+        none. Raises :class:`~realtime.AckTimeout` after ``timeout`` seconds
+        and :class:`~realtime.Disconnected` if the socket goes first.
+        """
+        check_event(event)
+        runtime = self.server.runtime
+        promise = runtime.create_promise()
+        if self.state is SocketState.DISCONNECTED:
+            promise.set_exception(Disconnected("the socket is disconnected"))
+            return promise
+
+        def on_ack(ack: list[Any]) -> None:
+            if not promise.done():
+                promise.set_result(ack_value(ack))
+
+        def on_fail(exc: BaseException) -> None:
+            if not promise.done():
+                promise.set_exception(exc)
+
+        deadline = None if timeout is None else runtime.now() + timeout
+        ack_id = self._acks.add(on_ack, on_fail, deadline)
+        self._send_packet(Packet(PacketType.EVENT, self.namespace.name, [event, *args], ack_id))
+        return promise
+
+    def _send_packet(self, packet: Packet) -> None:
+        if self.state is SocketState.DISCONNECTED:
+            return
+        parts = encode(packet)  # encoding errors belong to the caller
+        if self.state is SocketState.CONNECTING:
+            self._held.extend(parts)
+            return
+        for part in parts:
+            self.conn.send(part)
+
+    def _deliver(self, messages: Iterable[SharedMessage]) -> None:
+        """A broadcast reached this socket (called by its namespace's adapter)."""
+        if self.state is SocketState.CONNECTED:
+            for message in messages:
+                self.conn.send_shared(message)
+        elif self.state is SocketState.CONNECTING:
+            self._held.extend(messages)
+
+    # -- rooms and broadcast --------------------------------------------------------
+
+    def join(self, rooms: str | Iterable[str]) -> None:
+        if self.state is not SocketState.DISCONNECTED:
+            names = [rooms] if isinstance(rooms, str) else list(rooms)
+            self.namespace.adapter.add_all(self.id, names)
+
+    def leave(self, room: str) -> None:
+        self.namespace.adapter.delete(self.id, room)
+
+    def to(self, rooms: str | Iterable[str]) -> BroadcastOperator:
+        """Everyone in ``rooms`` except this socket."""
+        return self.broadcast.to(rooms)
+
+    in_ = to
+
+    @property
+    def broadcast(self) -> BroadcastOperator:
+        """Everyone in the namespace except this socket."""
+        from .namespace import BroadcastOperator
+
+        return BroadcastOperator(self.namespace, except_rooms=frozenset((self.id,)))
+
+    # -- disconnecting --------------------------------------------------------------
+
+    def disconnect(self, close: bool = False) -> None:
+        """Leave the namespace (the client is told). With ``close``, end the
+        whole Engine.IO connection too."""
+        if self.state is SocketState.CONNECTING:
+            # Called from a middleware or the connect handler: the client
+            # must see the connection before it can see it end.
+            self._confirm()
+        self._close("server namespace disconnect", notify_client=True)
+        if close:
+            self.conn.close("forced server close")
+
+    # -- driven by the server -------------------------------------------------------
+
+    def _start(self) -> None:
+        fns = [*self.namespace.middlewares, self.namespace.handlers.get("connect")]
+        self._submit(self._handshake, asynchronous=any(f and is_async(f) for f in fns))
+
+    def _submit(
+        self, task: Callable[..., Coroutine[Any, Any, None]], *args: Any, asynchronous: bool
+    ) -> None:
+        if asynchronous:
+            self._runner.submit(task, *args)
+        else:
+            self._runner.submit(run_to_end, task, *args)
+
+    async def _handshake(self) -> None:
+        if self.state is not SocketState.CONNECTING:
+            return  # the client left while earlier work ran
+        try:
+            for middleware in self.namespace.middlewares:
+                await settle(middleware(self, self.auth))
+                if self.state is not SocketState.CONNECTING:
+                    return
+            handler = self.namespace.handlers.get("connect")
+            if handler is not None and await settle(handler(self, self.auth)) is False:
+                raise ConnectionRefused()
+        except ConnectionRefused as exc:
+            self._refuse(exc.message, exc.data)
+            return
+        except Exception:
+            logger.exception("error in a connect handler of %s", self.namespace.name)
+            self._refuse("Internal server error", None)
+            return
+        if self.state is SocketState.CONNECTING:
+            self._confirm()
+
+    def _confirm(self) -> None:
+        self.state = SocketState.CONNECTED
+        self._was_connected = True
+        self.server._socket_connected(self)
+        answer = connect_answer(self.namespace.name, self.id, self.revision)
+        self.conn.send(encode(answer)[0])
+        held, self._held = self._held, []
+        for item in held:
+            if self.state is not SocketState.CONNECTED:
+                break  # sending failed and closed the connection
+            if isinstance(item, (str, bytes)):
+                self.conn.send(item)
+            else:
+                self.conn.send_shared(item)
+
+    def _refuse(self, message: str, data: Any) -> None:
+        if self.state is not SocketState.CONNECTING:
+            return
+        self.state = SocketState.DISCONNECTED
+        self._held = []
+        self._detach()
+        try:
+            refusal = encode(connect_error(self.namespace.name, message, data, self.revision))
+        except (TypeError, ValueError):
+            logger.error("ConnectionRefused data is not JSON; sent without it")
+            refusal = encode(connect_error(self.namespace.name, message, None, self.revision))
+        self.conn.send(refusal[0])
+
+    def _close(self, reason: str, *, notify_client: bool) -> None:
+        if self.state is SocketState.DISCONNECTED:
+            return
+        was_connected = self.state is SocketState.CONNECTED
+        if notify_client and was_connected:
+            self._send_packet(Packet(PacketType.DISCONNECT, self.namespace.name))
+        self.state = SocketState.DISCONNECTED
+        self._held = []
+        self._detach()
+        handler = self.namespace.handlers.get("disconnect")
+        if was_connected and handler is not None:
+            self._submit(self._lifecycle, handler, reason, asynchronous=is_async(handler))
+
+    def _detach(self) -> None:
+        self.namespace._remove(self)
+        self.server._socket_gone(self)
+        self._acks.fail_all()
+
+    async def _lifecycle(self, handler: Callable[..., Any], *args: Any) -> None:
+        try:
+            await settle(handler(self, *args))
+        except Exception:
+            logger.exception("error in a lifecycle handler of %s", self.namespace.name)
+
+    def _receive(self, packet: Packet) -> None:
+        """A packet for this socket, already decoded and validated."""
+        if packet.is_ack:
+            assert packet.id is not None
+            self._acks.resolve(packet.id, packet.data)
+            return
+        event, args = packet.data[0], packet.data[1:]
+        if event in RESERVED_EVENTS:
+            return  # the codec refuses these; never let one reach a lifecycle handler
+        handler = self.namespace.handlers.get(event)
+        if handler is not None:
+            call_args = tuple(args)
+        else:
+            handler = self.namespace.handlers.get("*")
+            if handler is None:
+                return
+            call_args = (event, *args)
+        self._submit(
+            self._dispatch, event, handler, call_args, packet.id, asynchronous=is_async(handler)
+        )
+
+    async def _dispatch(
+        self, event: str, handler: Callable[..., Any], args: tuple[Any, ...], ack_id: int | None
+    ) -> None:
+        if not self._was_connected:
+            return  # arrived while connecting, and the connection was refused
+        try:
+            result = await settle(handler(self, *args))
+        except Exception:
+            logger.exception("error in the handler of %r on %s", event, self.namespace.name)
+            return
+        if ack_id is not None:
+            try:
+                self._send_packet(
+                    Packet(PacketType.ACK, self.namespace.name, ack_args(result), ack_id)
+                )
+            except (TypeError, ValueError):
+                logger.exception("the handler's return value cannot be sent as an ack")
