@@ -23,7 +23,6 @@ from .errors import (
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
-
 from .server import Namespace, Server, Socket
 
 __version__ = "0.1.0"

@@ -195,6 +195,7 @@ def run(
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, then close every client cleanly."""
     app = target if isinstance(target, web.Application) else make_app(target)
+    options.setdefault("access_log", None)  # one line per poll would drown the log
     web.run_app(app, host=host, port=port, print=_printer(host, port), **options)
 
 
