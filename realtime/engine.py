@@ -217,7 +217,7 @@ class Engine:
     def _websocket_upgrade(self, req: HttpRequest, session: Session) -> Decision:
         if not req.is_websocket:
             raise BadRequest("expected a WebSocket handshake")
-        if session.transport != "polling" or session.jsonp or session.upgrade is not Upgrade.NONE:
+        if session.transport != "polling" or session.upgrade is not Upgrade.NONE:
             raise BadRequest("upgrade not possible")
         if session.state is not State.OPEN:
             raise UnknownSession()

@@ -120,6 +120,12 @@ class Server:
         self._runtime = runtime
         self._engine.bind(runtime)
 
+    def attach(self, app: Any) -> None:
+        """Serve this server on its path within an aiohttp ``web.Application``."""
+        from .integrations.aiohttp import attach
+
+        attach(self, app)
+
     @staticmethod
     def make_message(data: Data) -> SharedMessage:
         """The shared message a broadcast hands to every recipient."""

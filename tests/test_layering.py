@@ -23,6 +23,7 @@ CORE = [
     ROOT / "errors.py",
     ROOT / "types.py",
 ]
+UPPER_LAYERS = {"runtime", "integrations", "server", "socket", "namespace"}
 FORBIDDEN = {"asyncio", "eventlet", "aiohttp", "redis", "socket", "threading", "time", "gevent"}
 
 
@@ -32,8 +33,11 @@ def imported_modules(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.level == 0:
+                found.add(node.module.split(".")[0])
+            elif node.module.split(".")[0] in UPPER_LAYERS:
+                found.add("realtime." + node.module)
     return found
 
 
@@ -41,6 +45,8 @@ def imported_modules(path: Path) -> set[str]:
 def test_core_module_imports_stdlib_only(path: Path) -> None:
     modules = imported_modules(path)
     assert not modules & FORBIDDEN, f"{path.name} imports {modules & FORBIDDEN}"
+    upward = {m for m in modules if m.startswith("realtime.")}
+    assert not upward, f"{path.name} imports an upper layer: {upward}"
     outside = {m for m in modules if m not in sys.stdlib_module_names and m != "__future__"}
     assert not outside, f"{path.name} imports non-stdlib {outside}"
 

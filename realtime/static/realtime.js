@@ -177,7 +177,7 @@
     });
     var skeleton = text
       .replace(/\\(?:["\\\/bfnrt]|u[0-9a-fA-F]{4})/g, "@")
-      .replace(/"[^"\\\x00-\x1f]*"|true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+\-]?\d+)?/g, "]")
+      .replace(/"[^"\\\x00-\x1f]*"|true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+\-]?\d+)?(?!\d)/g, "]")
       .replace(/(?:^|:|,)(?:\s*\[)+/g, "");
     if (/\S/.test(text) && /^[\],:{}\s]*$/.test(skeleton)) {
       return new Function("return (" + text + ");")();
@@ -336,10 +336,10 @@
     if (!/^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$/.test(text)) {
       throw new Error("invalid base64");
     }
-    text = text.replace(/=+$/, "");
     if (!hasArrayBuffer) {
       return { base64: true, data: text };
     }
+    text = text.replace(/=+$/, "");
     var bytes = new Uint8Array(Math.floor(text.length * 3 / 4));
     var j = 0;
     for (var i = 0; i < text.length; i += 4) {
@@ -679,41 +679,39 @@
     return packet;
   }
 
-  // Feeds Engine.IO messages in, calls onPacket with whole Socket.IO packets.
-  function SocketDecoder(onPacket) {
-    this.onPacket = onPacket;
-    this.pending = null;
-    this.buffers = [];
+  // Feeds Engine.IO messages in; add() returns a whole Socket.IO packet once
+  // its last attachment arrived, null before that, and throws on bad input.
+  function SocketDecoder() {
+    this.reset();
   }
 
   SocketDecoder.prototype.add = function (message) {
+    var packet = this.pending;
     if (typeof message === "string") {
-      if (this.pending) {
+      if (packet) {
         fail("missing attachment");
       }
-      var packet = decodeSocketString(message);
+      packet = decodeSocketString(message);
       if (packet.attachments) {
         this.pending = packet;
-        this.buffers = [];
-      } else {
-        if (packet.attachments === 0) {
-          packet.data = reconstruct(packet.data, []);
-        }
-        this.onPacket(packet);
+        return null;
       }
-    } else {
-      if (!this.pending) {
-        fail("unexpected binary");
+      if (packet.attachments === 0) {
+        packet.data = reconstruct(packet.data, []);
       }
-      this.buffers.push(message);
-      if (this.buffers.length === this.pending.attachments) {
-        var done = this.pending;
-        done.data = reconstruct(done.data, this.buffers);
-        this.pending = null;
-        this.buffers = [];
-        this.onPacket(done);
-      }
+      return packet;
     }
+    if (!packet) {
+      fail("unexpected binary");
+    }
+    this.buffers.push(message);
+    if (this.buffers.length < packet.attachments) {
+      return null;
+    }
+    var buffers = this.buffers;
+    this.reset();
+    packet.data = reconstruct(packet.data, buffers);
+    return packet;
   };
 
   SocketDecoder.prototype.reset = function () {
@@ -905,6 +903,18 @@
     return this.uri(this.opts.secure ? "https" : "http", query);
   };
 
+  // A goodbye that survives the page going away: a beacon carrying the close
+  // packet (JSONP servers read form bodies). Without sendBeacon the server
+  // notices through the missing heartbeat instead.
+  Polling.prototype.beacon = function () {
+    var nav = root.navigator;
+    if (this.readyState === "open" && nav && nav.sendBeacon) {
+      try {
+        nav.sendBeacon(this.pollUri(), this.query.j != null ? "d=1" : "1");
+      } catch (e) {}
+    }
+  };
+
   // ---- transports/xhr.js ----
 
   // Polling over XMLHttpRequest: CORS XHR where the browser has it,
@@ -962,7 +972,9 @@
   XHRPolling.prototype.request = function (method, body, onSuccess, onFailure) {
     var opts = this.opts;
     var xhr = createXHR(opts.crossDomain, opts.secure);
-    var isXDR = typeof XDomainRequest !== "undefined" && xhr instanceof XDomainRequest;
+    // Cross-origin requests only get an XMLHttpRequest that speaks CORS, so
+    // one without withCredentials is IE8/9's XDomainRequest.
+    var isXDR = !!xhr && opts.crossDomain && !("withCredentials" in xhr);
     var finished = false;
     function finish(ok, value) {
       if (finished) {
@@ -1058,8 +1070,30 @@
     return typeof document !== "undefined" && !!document.createElement;
   };
 
+  // A <script> added before the page finished loading holds back its load
+  // event (and keeps the spinner going) for as long as the poll is parked, so
+  // the first request waits for "load".
+  function afterLoad(fn) {
+    if (!document.readyState || document.readyState === "complete") {
+      fn();
+    } else if (root.addEventListener) {
+      root.addEventListener("load", fn, false);
+    } else {
+      root.attachEvent("onload", fn);
+    }
+  }
+
   JSONPPolling.prototype.doPoll = function () {
     var self = this;
+    if (!this.loaded) {
+      afterLoad(function () {
+        self.loaded = true;
+        if (self.readyState !== "closed") {
+          self.doPoll();
+        }
+      });
+      return;
+    }
     var script = document.createElement("script");
     this.removeScript();
     script.async = true;
@@ -1134,11 +1168,12 @@
     }
 
     createFrame();
-    // JSON escapes "\n" as backslash + n; some servers turn that pair back
-    // into a raw newline (form fields mangle raw newlines), so it is written
-    // as the equivalent \u000a, which no server rewrites.
+    // Servers undo the newline escaping of old JSONP clients ("\n" to a raw
+    // newline, "\\n" to "\n"). JSON text only has backslashes in escapes, so
+    // writing the two escapes that could form those pairs as \u000a and \u005c
+    // leaves nothing to undo, whether or not the server tries.
     this.area.value = payload.replace(/\\(.)/g, function (match, escaped) {
-      return escaped === "n" ? "\\u000a" : match;
+      return escaped === "n" ? "\\u000a" : escaped === "\\" ? "\\u005c" : match;
     });
     try {
       form.submit();
@@ -1280,6 +1315,22 @@
     return usable;
   }
 
+  // Engines with an open session, told when the page goes away.
+  var openEngines = [];
+
+  function onPageHide() {
+    var engines = openEngines.slice(0);
+    for (var i = 0; i < engines.length; i++) {
+      engines[i].goodbye();
+    }
+  }
+
+  if (root.addEventListener) {
+    root.addEventListener("pagehide", onPageHide, false);
+  } else if (root.attachEvent) {
+    root.attachEvent("onunload", onPageHide);
+  }
+
   function EngineSocket(opts) {
     this.opts = opts;
     this.transports = usableTransports(opts.transports || ["polling", "websocket"], opts);
@@ -1367,6 +1418,10 @@
       case "message":
         this.fire("data", packet.data);
         break;
+      case "close":
+        // The server said goodbye (shutdown, restart): reconnect from scratch.
+        this.onClose("transport close");
+        break;
       case "error":
         var error = new Error("server error");
         error.code = packet.data;
@@ -1390,6 +1445,7 @@
     this.pingTimeout = data.pingTimeout;
     this.maxPayload = data.maxPayload;
     this.readyState = "open";
+    openEngines.push(this);
     this.fire("open");
     this.flush();
     if (this.readyState === "open" && this.opts.upgrade !== false && this.transport.name !== "websocket") {
@@ -1565,6 +1621,18 @@
     return this;
   };
 
+  // The page is going away (or into the back/forward cache): say goodbye so
+  // the server drops the session now, not a heartbeat later. A page restored
+  // from the cache reconnects like after any cut.
+  EngineSocket.prototype.goodbye = function () {
+    if (this.readyState === "open") {
+      if (this.transport.beacon) {
+        this.transport.beacon();
+      }
+      this.onClose("transport close");
+    }
+  };
+
   EngineSocket.prototype.onError = function (error) {
     // Before the handshake, a transport that cannot connect hands over to the
     // next one in the list (e.g. transports: ["websocket", "polling"]).
@@ -1588,6 +1656,10 @@
     if (this.transport) {
       this.transport.off();
       this.transport.close();
+    }
+    var index = indexOf(openEngines, this);
+    if (index >= 0) {
+      openEngines.splice(index, 1);
     }
     this.readyState = "closed";
     this.id = null;
@@ -1662,10 +1734,7 @@
       max: option(opts.reconnectionDelayMax, 5000),
       jitter: option(opts.randomizationFactor, 0.5)
     });
-    var self = this;
-    this.decoder = new SocketDecoder(function (packet) {
-      self.fire("packet", packet);
-    });
+    this.decoder = new SocketDecoder();
     this.autoConnect = opts.autoConnect !== false;
     if (this.autoConnect) {
       this.open();
@@ -1737,10 +1806,17 @@
         self.fire("ping");
       }),
       listen(engine, "data", function (data) {
+        var packet;
         try {
-          self.decoder.add(data);
+          packet = self.decoder.add(data);
         } catch (e) {
           self.onclose("parse error", e);
+          return;
+        }
+        // Outside the try: an exception in an application handler is the
+        // application's, not a broken connection.
+        if (packet) {
+          self.fire("packet", packet);
         }
       }),
       listen(engine, "error", function (error) {
@@ -2056,7 +2132,7 @@
         if (packet.data && packet.data.sid) {
           this.onconnect(packet.data.sid);
         } else {
-          this.fire("connect_error", new Error("It seems you are trying to reach a Socket.IO server in v2.x with a v3.x client, but they are not compatible"));
+          this.fire("connect_error", new Error("invalid connect answer (not a Socket.IO v3+ server?)"));
         }
         break;
       case EVENT:

@@ -75,6 +75,8 @@ def setup() -> tuple[Engine, Recorder, Clock]:
 def handshake(engine: Engine, clock: Clock, eio: str = "4", **extra: str) -> str:
     resp = answer(engine.handle_request(request(EIO=eio, transport="polling", **extra), clock.now))
     text = resp.body.decode()
+    if text.startswith("___eio["):
+        text = json.loads(text[text.index("(") + 1 : -2])
     start = text.index("{")
     return str(json.loads(text[start : text.rindex("}") + 1])["sid"])
 
@@ -360,9 +362,24 @@ def test_get_during_probe_is_answered_at_once(setup: tuple[Engine, Recorder, Clo
     """A client finishing its last poll before pausing must not be parked."""
     engine, _, clock = setup
     sid = handshake(engine, clock)
-    ws_req = request(EIO="4", transport="websocket", sid=sid,
-                     headers={"host": "h", "upgrade": "websocket"})
+    ws_req = request(
+        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
+    )
     decision = engine.handle_request(ws_req, clock.now)
     assert isinstance(decision, AcceptWebSocket)
     engine.receive_frame(decision.session, "2probe", True, clock.now)
     assert get(engine, clock, sid) == "6"
+
+
+def test_jsonp_session_may_upgrade(setup: tuple[Engine, Recorder, Clock]) -> None:
+    """A JSONP client that finds a WebSocket moves to it, as with engine.io."""
+    engine, listener, clock = setup
+    sid = handshake(engine, clock, j="0")
+    ws_req = request(
+        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
+    )
+    decision = engine.handle_request(ws_req, clock.now)
+    assert isinstance(decision, AcceptWebSocket)
+    assert engine.receive_frame(decision.session, "2probe", True, clock.now) == "3probe"
+    engine.receive_frame(decision.session, "5", True, clock.now)
+    assert listener.opened[0].transport == "websocket"

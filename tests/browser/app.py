@@ -1,0 +1,80 @@
+"""The server the browser tests talk to: a fresh realtime.Server per start,
+with handlers that echo, answer acks, exercise binary and namespaces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+import realtime
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>realtime browser test</title>
+<script src="{script}"></script></head>
+<body><p id="status">loaded</p></body></html>
+"""
+
+
+def create_app(allowed_origins: Sequence[str] = ()) -> web.Application:
+    # None lets only the page's own origin in; the tests add a second origin
+    # to serve the page cross-origin.
+    sio = realtime.Server(
+        cors_allowed_origins=list(allowed_origins) or None,
+        ping_interval=5,
+        ping_timeout=5,
+    )
+
+    @sio.on("connect")
+    def on_connect(socket: realtime.Socket, auth: Any) -> None:
+        socket.data["auth"] = auth
+        socket.emit("welcome", {"id": socket.id, "auth": auth})
+
+    @sio.on("echo")
+    def echo(socket: realtime.Socket, *args: Any) -> tuple[Any, ...]:
+        socket.emit("echoed", *args)
+        return args
+
+    @sio.on("byte-sum")
+    def byte_sum(socket: realtime.Socket, data: bytes) -> tuple[int, bytes]:
+        return sum(data), bytes(reversed(data))
+
+    @sio.on("ask-client")
+    async def ask_client(socket: realtime.Socket, question: str) -> Any:
+        return await socket.call("question", question, timeout=5)
+
+    @sio.on("kick-me")
+    def kick_me(socket: realtime.Socket) -> None:
+        socket.disconnect()
+
+    admin = sio.of("/admin")
+
+    @admin.on("connect")
+    def on_admin_connect(socket: realtime.Socket, auth: Any) -> None:
+        if not auth or auth.get("token") != "secret":
+            raise realtime.ConnectionRefused("Not authorized", {"hint": "token"})
+
+    @admin.on("whoami")
+    def whoami(socket: realtime.Socket) -> str:
+        return "admin:" + socket.id
+
+    async def page(request: web.Request) -> web.Response:
+        script = request.query.get("script", "/socket.io/realtime.js")
+        return web.Response(text=PAGE.format(script=script), content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    sio.attach(app)
+    return app
+
+
+def create_other_origin(script: str) -> web.Application:
+    """A page on another origin that loads the client from the server's."""
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE.format(script=script), content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    return app
