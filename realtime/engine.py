@@ -59,6 +59,7 @@ class Engine:
         upgrade_timeout: float = 10,
         max_buffer: int = 16_000_000,
         max_connections: int = 100_000,
+        max_poll_packets: int | None = 16,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -73,6 +74,9 @@ class Engine:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_connections = max_connections
+        # python-engineio's client refuses a polling payload of more than 16
+        # packets; longer queues go out over several polls.
+        self.max_poll_packets = max_poll_packets
         self.cors_allowed_origins = cors_allowed_origins
         self.path = "/" + path.strip("/")
         self.session_config = SessionConfig(
@@ -247,8 +251,8 @@ class Engine:
         if session.transport == "websocket" or session.state is State.CLOSED:
             items: list[Any] = [Packet(PacketType.NOOP)]
         else:
-            items = session.take() or [Packet(PacketType.NOOP)]
-            if session.state is State.CLOSING:
+            items = session.take(self.max_poll_packets) or [Packet(PacketType.NOOP)]
+            if session.state is State.CLOSING and not session.has_output():
                 session.finish()
         return self._encode_poll(req, session, items)
 
@@ -298,6 +302,10 @@ class Engine:
         session and has not completed the upgrade yet.
         """
         if session.state is not State.OPEN:
+            if probe_socket and frame == "5" and session.upgrade is Upgrade.PROBING:
+                # Closed during the probe: finish the upgrade so that the
+                # client, which has paused polling, hears the close here.
+                session.complete_upgrade(now)
             return None
         try:
             packet = eio.decode_ws(frame, session.protocol)

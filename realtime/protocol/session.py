@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 Outgoing = Packet | Message
 
 
+def _size(item: Outgoing) -> int:
+    return len(item.data)
+
+
 class State(enum.Enum):
     OPEN = "open"
     CLOSING = "closing"
@@ -184,11 +188,16 @@ class Session:
     def has_output(self) -> bool:
         return bool(self._outbox)
 
-    def take(self) -> list[Outgoing]:
-        """Everything queued, in order; the outbox is empty afterwards."""
-        items = list(self._outbox)
-        self._outbox.clear()
-        self._outbox_size = 0
+    def take(self, limit: int | None = None) -> list[Outgoing]:
+        """What is queued, in order: everything, or the first ``limit`` items."""
+        outbox = self._outbox
+        if limit is None or len(outbox) <= limit:
+            items = list(outbox)
+            outbox.clear()
+            self._outbox_size = 0
+            return items
+        items = [outbox.popleft() for _ in range(limit)]
+        self._outbox_size = max(0, self._outbox_size - sum(_size(item) for item in items))
         return items
 
     def _wake(self) -> None:
@@ -298,7 +307,13 @@ class Session:
             # The client paused polling, so a GET still parked must not carry
             # packets any more: answer it with a NOOP of its own.
             self.waker()
-        if self._outbox and self.ws_waker is not None:
+        if self.state is not State.OPEN:
+            # Closed while the probe ran: the client waits for this socket
+            # now, and closing it is the goodbye (no CLOSE packet on WebSocket).
+            outbox = self._outbox
+            if outbox and isinstance(outbox[-1], Packet) and outbox[-1].type is PacketType.CLOSE:
+                outbox.pop()
+        if (self._outbox or self.state is not State.OPEN) and self.ws_waker is not None:
             self.ws_waker()
 
     # -- closing ------------------------------------------------------------------
@@ -309,7 +324,10 @@ class Session:
         if self.upgrade_timer is not None:
             self.upgrade_timer.cancel()
             self.upgrade_timer = None
-        if notify_peer:
+        if notify_peer and self.transport == "polling":
+            # Polling clients learn of the close from a CLOSE packet; on a
+            # WebSocket, closing the socket says it (as engine.io does), and
+            # clients then reconnect as after any lost transport.
             self._outbox.append(Packet(PacketType.CLOSE))
         self._arm(now + self.config.close_grace, self._grace_over)
         try:

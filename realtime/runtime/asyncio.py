@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from ..http import AcceptWebSocket
 from ..protocol.deadlines import Deadlines
-from ..protocol.session import Session, State
+from ..protocol.session import Session, State, Upgrade
 from ..transports import websocket as ws_framing
 
 logger = logging.getLogger("realtime")
@@ -278,7 +278,9 @@ class _WebSocketPump:
         if session.ws_waker is not self.waker:
             self._start_writer()  # a probe socket whose upgrade was abandoned: close it
         elif session.transport != "websocket":
-            if session.state is not State.OPEN:
+            if session.state is State.CLOSED or (
+                session.state is State.CLOSING and session.upgrade is not Upgrade.PROBING
+            ):
                 self._start_writer()
         elif session.state is State.OPEN and self.port.can_write():
             items = session.take()

@@ -383,3 +383,40 @@ def test_jsonp_session_may_upgrade(setup: tuple[Engine, Recorder, Clock]) -> Non
     assert engine.receive_frame(decision.session, "2probe", True, clock.now) == "3probe"
     engine.receive_frame(decision.session, "5", True, clock.now)
     assert listener.opened[0].transport == "websocket"
+
+
+def test_poll_answers_carry_at_most_max_poll_packets(
+    setup: tuple[Engine, Recorder, Clock],
+) -> None:
+    engine, listener, clock = setup
+    sid = handshake(engine, clock)
+    for i in range(20):
+        listener.opened[0].send(str(i))
+    first = get(engine, clock, sid).split("\x1e")
+    second = get(engine, clock, sid).split("\x1e")
+    assert first == [f"4{i}" for i in range(16)]
+    assert second == [f"4{i}" for i in range(16, 20)]
+
+
+def test_close_during_probe_is_heard_on_the_new_socket(
+    setup: tuple[Engine, Recorder, Clock],
+) -> None:
+    """The client paused polling for the upgrade: the close must reach it over
+    the WebSocket, by the socket closing, not over a poll that never comes."""
+    engine, listener, clock = setup
+    sid = handshake(engine, clock)
+    ws_req = request(
+        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
+    )
+    decision = engine.handle_request(ws_req, clock.now)
+    assert isinstance(decision, AcceptWebSocket)
+    session = decision.session
+    woken: list[str] = []
+    session.ws_waker = lambda: woken.append("ws")
+    engine.receive_frame(session, "2probe", True, clock.now)
+    listener.opened[0].send("last words")
+    listener.opened[0].close()
+    assert listener.closed == ["server disconnect"]
+    engine.receive_frame(session, "5", True, clock.now)
+    assert session.transport == "websocket" and woken
+    assert [item.data for item in session.take()] == ["last words"]  # no CLOSE packet

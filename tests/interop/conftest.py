@@ -1,0 +1,43 @@
+"""Serve the interop app once per module; run each client once per mode.
+
+A (client, mode) run is cached so that every check becomes a test of its own
+without running the client again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest_asyncio
+from aiohttp import web
+
+from .app import build_app
+from .harness import ClientRun, client_command, run_client
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def interop_url() -> AsyncIterator[str]:
+    runner = web.AppRunner(build_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client_run(interop_url: str) -> Callable[[str, str], Awaitable[ClientRun]]:
+    """``await client_run(client, mode)``: that pair's results, run once."""
+    runs: dict[tuple[str, str], asyncio.Task[ClientRun]] = {}
+
+    def get(client: str, mode: str) -> Awaitable[ClientRun]:
+        key = (client, mode)
+        if key not in runs:
+            runs[key] = asyncio.ensure_future(run_client(client_command(client, mode, interop_url)))
+        return runs[key]
+
+    return get

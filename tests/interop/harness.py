@@ -1,0 +1,80 @@
+"""Run one client process and collect what it reports.
+
+Each (client, transport mode) pair runs as one subprocess that goes through
+the whole scenario list and prints one JSON line per check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+RUN_LIMIT = 60.0
+"""Seconds one client run may take before it is killed. Each check bounds
+itself (15 s), a client stops early when its first connection fails, and a
+healthy run takes about a second; this only catches a client that hangs."""
+
+
+@dataclass
+class ClientRun:
+    """What one client process reported."""
+
+    command: list[str]
+    returncode: int | None
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stray: list[str] = field(default_factory=list)
+    stderr: str = ""
+
+    def describe(self) -> str:
+        tail = self.stderr.strip()[-2000:]
+        return f"command: {' '.join(self.command)}\nexit code: {self.returncode}\nstderr: {tail}"
+
+
+def client_command(client: str, mode: str, url: str) -> list[str]:
+    if client == "python":
+        return [sys.executable, str(HERE / "client_py.py"), "--transport", mode, "--url", url]
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the interop tests need Node 18 or later")
+    if not (HERE / "node_modules").is_dir():
+        pytest.fail(f"the npm clients are not installed: run `npm ci` in {HERE}")
+    version = {"sioc4": "4", "sioc2": "2"}[client]
+    return [node, str(HERE / "client.js"), "--client", version, "--transport", mode, "--url", url]
+
+
+async def run_client(command: list[str]) -> ClientRun:
+    proc = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=HERE,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), RUN_LIMIT)
+    except asyncio.TimeoutError:
+        proc.kill()
+        stdout, stderr = await proc.communicate()
+        stderr += f"\n(killed after {RUN_LIMIT} s)".encode()
+    run = ClientRun(command, proc.returncode, stderr=stderr.decode(errors="replace"))
+    for line in stdout.decode(errors="replace").splitlines():
+        try:
+            result = json.loads(line)
+        except ValueError:
+            run.stray.append(line)
+            continue
+        if not isinstance(result, dict) or "check" not in result:
+            run.stray.append(line)
+            continue
+        if result["check"] in run.checks:
+            run.stray.append(f"reported twice: {line}")
+        run.checks[result["check"]] = result
+    return run

@@ -1,0 +1,72 @@
+"""The realtime server against the official clients.
+
+Clients: socket.io-client 4.x (Engine.IO 4, Socket.IO 5) and 2.x (Engine.IO 3,
+Socket.IO 4) under Node, and python-socketio's AsyncClient. Modes: polling
+only, WebSocket only, and polling then upgrade. Every check is a test of its
+own, named ``test_check[client-mode-check]``; the scenarios behind each name
+are in ``client.js`` and ``client_py.py``, the server side in ``app.py``.
+
+Two python-socketio client habits shape what the server must do for it:
+its Engine.IO client gives up on a polling payload of more than 16 packets
+(``order_to_client`` over polling), and it reconnects after a transport error
+but not after an Engine.IO CLOSE packet (``reconnect`` over polling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from .harness import ClientRun
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+CLIENTS = ("sioc4", "sioc2", "python")
+MODES = ("polling", "websocket", "upgrade")
+CHECKS = (
+    "connect",
+    "socket_id",
+    "protocol",
+    "auth_accepted",
+    "event_echo",
+    "ack_return_value",
+    "ack_multiple_args",
+    "ack_server_to_client",
+    "binary_to_server",
+    "binary_from_server_ack",
+    "binary_from_server_event",
+    "namespace_admin",
+    "namespace_unknown",
+    "auth_refused",
+    "rooms",
+    "rooms_skip_sender",
+    "rooms_leave",
+    "server_disconnect",
+    "client_disconnect",
+    "reconnect",
+    "order_to_server",
+    "order_to_client",
+    "transport",
+)
+
+RunClient = Callable[[str, str], Awaitable[ClientRun]]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("client", CLIENTS)
+async def test_run_reports_every_check(client: str, mode: str, client_run: RunClient) -> None:
+    run = await client_run(client, mode)
+    assert run.returncode == 0, run.describe()
+    assert list(run.checks) == list(CHECKS), run.describe()
+    assert run.stray == [], run.describe()
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("client", CLIENTS)
+async def test_check(client: str, mode: str, check: str, client_run: RunClient) -> None:
+    run = await client_run(client, mode)
+    result = run.checks.get(check)
+    assert result is not None, f"{check} was not reported\n{run.describe()}"
+    assert result["ok"] is True, f"{check}: {result['detail']}"
