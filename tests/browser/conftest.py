@@ -79,7 +79,10 @@ def servers() -> Iterator[ServerThread]:
     thread.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright keeps an event loop running on
+# the main thread while it lives, and the asyncio tests collected after the
+# browser tests need that thread free.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
