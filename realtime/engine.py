@@ -157,7 +157,7 @@ class Engine:
         if session.protocol != protocol:
             raise BadRequest("protocol revision changed")
         if transport == "websocket":
-            return self._websocket_upgrade(req, session)
+            return self._websocket_upgrade(req, session, now)
         if session.transport != "polling" or session.jsonp != ("j" in req.query):
             raise BadRequest("transport mismatch")
         if req.method == "GET":
@@ -218,13 +218,18 @@ class Engine:
             data["maxPayload"] = self.max_payload
         return json.dumps(data, separators=(",", ":"))
 
-    def _websocket_upgrade(self, req: HttpRequest, session: Session) -> Decision:
+    def _websocket_upgrade(self, req: HttpRequest, session: Session, now: float) -> Decision:
         if not req.is_websocket:
             raise BadRequest("expected a WebSocket handshake")
-        if session.transport != "polling" or session.upgrade is not Upgrade.NONE:
+        if (
+            session.transport != "polling"
+            or session.upgrade is not Upgrade.NONE
+            or session.upgrade_timer is not None  # another socket is joining already
+        ):
             raise BadRequest("upgrade not possible")
         if session.state is not State.OPEN:
             raise UnknownSession()
+        session.expect_probe(now)
         return AcceptWebSocket(session, upgrade=True)
 
     def _poll(self, req: HttpRequest, session: Session) -> Decision:
@@ -331,6 +336,9 @@ class Engine:
         if probe_socket and session.transport == "polling":
             session.upgrade = Upgrade.NONE  # a failed upgrade; polling carries on
             session.ws_waker = None
+            if session.upgrade_timer is not None:
+                session.upgrade_timer.cancel()
+                session.upgrade_timer = None
             return
         if session.state is State.OPEN:
             session.fail("transport close", now)
@@ -350,8 +358,11 @@ class Engine:
         setting = self.cors_allowed_origins
         if setting is None:
             host = req.headers.get("host", "")
-            parts = urlsplit(origin)
-            return bool(host) and parts.netloc == host
+            try:
+                netloc = urlsplit(origin).netloc
+            except ValueError:  # "http://[" and the like: not a URL, so not ours
+                return False
+            return bool(host) and netloc == host
         if setting == "*":
             return True
         if isinstance(setting, str):
@@ -364,7 +375,10 @@ class Engine:
         origin = req.headers.get("origin")
         if origin is None and "j" in req.query and "referer" in req.headers:
             # Script tags send no Origin; the Referer tells where the page lives.
-            parts = urlsplit(req.headers["referer"])
+            try:
+                parts = urlsplit(req.headers["referer"])
+            except ValueError:
+                raise Forbidden("origin not allowed") from None
             origin = f"{parts.scheme}://{parts.netloc}"
         if origin is not None and not self._origin_allowed(origin, req):
             raise Forbidden("origin not allowed")

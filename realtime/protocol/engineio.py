@@ -203,9 +203,11 @@ def decode_payload_v3(body: str) -> list[Packet]:
     pos, end = 0, len(body)
     while pos < end:
         colon = body.find(":", pos)
-        if colon < 0 or colon == pos or colon - pos > 10 or not body[pos:colon].isdigit():
+        length = body[pos:colon]
+        # isdigit() alone admits "²" (int() refuses it) and other scripts' digits.
+        if colon <= pos or len(length) > 10 or not (length.isascii() and length.isdigit()):
             raise DecodeError("invalid payload length")
-        units = int(body[pos:colon])
+        units = int(length)
         start = stop = colon + 1
         counted = 0
         while counted < units:

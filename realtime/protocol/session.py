@@ -268,11 +268,22 @@ class Session:
             self.fail("parse error", now)
 
     def fail(self, reason: str, now: float) -> None:
-        """Close without a goodbye: timeouts, protocol errors, lost transports."""
+        """Close without a goodbye: timeouts, protocol errors, lost transports.
+        Nothing queued is delivered: the peer is gone or broken, and the
+        session must answer "unknown session" from now on, as engine.io does."""
         if self.state is State.OPEN:
+            self._outbox.clear()
+            self._outbox_size = 0
             self._begin_close(reason, now, notify_peer=False)
 
     # -- upgrade ------------------------------------------------------------------
+
+    def expect_probe(self, now: float) -> None:
+        """A WebSocket joined to upgrade: it must finish within the upgrade
+        timeout, probe or not, or its writer is woken to close it."""
+        self.upgrade_timer = self.owner.deadlines.schedule(
+            now + self.config.upgrade_timeout, self._upgrade_timed_out
+        )
 
     def probe(self, now: float) -> None:
         """The WebSocket sent ``2probe``: answer is the caller's; release a
@@ -288,7 +299,7 @@ class Session:
 
     def _upgrade_timed_out(self, now: float) -> None:
         self.upgrade_timer = None
-        if self.upgrade is Upgrade.PROBING:
+        if self.upgrade is not Upgrade.DONE:
             self.upgrade = Upgrade.NONE
             waker = self.ws_waker  # the WebSocket writer closes the probe socket
             self.ws_waker = None

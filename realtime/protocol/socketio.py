@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,6 +51,9 @@ RESERVED_EVENTS = frozenset(
 MAX_ACK_ID = 2**53 - 1
 _MAX_ID_DIGITS = len(str(MAX_ACK_ID))
 
+# JSON "\ud800" decodes to a lone surrogate, which has no UTF-8 encoding.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class PacketType(enum.IntEnum):
     CONNECT = 0
@@ -61,6 +65,7 @@ class PacketType(enum.IntEnum):
     BINARY_ACK = 6
 
 
+_TYPE_CHARS = {str(int(t)): t for t in PacketType}  # int() would also read "٣" as 3
 _BINARY_TYPES = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
 _AS_BINARY = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
 
@@ -134,8 +139,16 @@ def _dumps(data: Any, attachments: list[bytes]) -> str:
             return {"_placeholder": True, "num": len(attachments) - 1}
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
-    return json.dumps(
+    text = json.dumps(
         data, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=placeholder
+    )
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    # Written raw, a lone surrogate would make the frame's UTF-8 encoding fail
+    # for every recipient: send it escaped, as JSON.stringify does.
+    attachments.clear()
+    return json.dumps(
+        data, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=placeholder
     )
 
 
@@ -202,10 +215,9 @@ class Decoder:
     def _decode_header(self, text: str) -> tuple[Packet, int]:
         if not text:
             raise MalformedPacket("empty packet")
-        try:
-            ptype = PacketType(int(text[0]))
-        except ValueError:
-            raise MalformedPacket("unknown packet type", repr(text[:1])) from None
+        ptype = _TYPE_CHARS.get(text[0])
+        if ptype is None:
+            raise MalformedPacket("unknown packet type", repr(text[:1]))
         i, end = 1, len(text)
 
         attachments = 0

@@ -245,7 +245,10 @@ class AsyncioRuntime:
             _log_failure("WebSocket reader")
         finally:
             probing = probe and session.transport == "polling"
-            self.engine.websocket_closed(session, probing, self.loop.time())
+            # A stale probe socket that closes after a newer upgrade started
+            # must not tear down the newer one's state.
+            if not probing or session.ws_waker is pump.waker or session.ws_waker is None:
+                self.engine.websocket_closed(session, probing, self.loop.time())
             pump.stop()
             self.websockets.discard(port)
             await port.close()

@@ -26,7 +26,8 @@ _DOUBLE_ESCAPED_NEWLINE = re.compile(r"\\\\n")
 
 def callback_index(raw: str) -> str:
     """The ``j`` query parameter: digits only, or the request is refused."""
-    if not raw.isdigit() or len(raw) > 10:
+    # ASCII only: str.isdigit() admits "²", which is no JavaScript index.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
         raise BadRequest("invalid JSONP index")
     return raw
 
