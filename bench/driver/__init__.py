@@ -1,0 +1,1 @@
+"""The benchmark driver: environments, server processes, the plan and the report."""

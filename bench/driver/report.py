@@ -1,0 +1,278 @@
+"""Medians, ranges, ratios, targets and the markdown table of one run.
+
+Cells read "median [min, max]" over the rounds. Ratios always read "how many
+times better ours is": throughput ours/peer, latency and memory peer/ours.
+Above 1.00x ours is ahead.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from driver.plan import Scenario
+from driver.procs import ServerSpec
+
+OURS = "realtime"
+GENERATOR_BOUND_PCT = 90.0  # above this the generator, not the server, may set the pace
+# A run during which other work took more than this share of the server's core
+# measured that work too; medians use the clean runs when there are any.
+NOISY_PCT = 10.0
+
+
+def is_noisy(run: dict[str, Any]) -> bool:
+    return _noise(run) > NOISY_PCT
+
+
+def _noise(run: dict[str, Any]) -> float:
+    """Other work on the server's or the generator's core, whichever is worse."""
+    result = run["result"]
+    return max(
+        float(result.get("server_core_other_pct") or 0.0),
+        float(result.get("gen_core_other_pct") or 0.0),
+    )
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    title: str
+    higher_is_better: bool
+    extract: Callable[[dict[str, Any]], float | None]
+    fmt: Callable[[float], str]
+
+
+def _rate(v: float) -> str:
+    return f"{v / 1000:.1f}k" if v >= 1000 else f"{v:.0f}"
+
+
+def _ms(v: float) -> str:
+    if v >= 1000:
+        return f"{v / 1000:.2f} s"
+    return f"{v:.2f} ms" if v < 10 else f"{v:.0f} ms"
+
+
+def _kib(v: float) -> str:
+    return f"{v:.1f} KiB"
+
+
+def _count(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def _get(*path: str) -> Callable[[dict[str, Any]], float | None]:
+    def extract(result: dict[str, Any]) -> float | None:
+        node: Any = result
+        for key in path:
+            if not isinstance(node, dict) or node.get(key) is None:
+                return None
+            node = node[key]
+        return float(node)
+
+    return extract
+
+
+def _held(result: dict[str, Any]) -> float | None:
+    # A connection counts as held if it is still open at the end and the
+    # sampled acks all came back (the server still answers).
+    if result.get("answered") != result.get("probed"):
+        return 0.0
+    return _get("still_open")(result)
+
+
+THROUGHPUT = Metric("throughput", "throughput", True, _get("throughput"), _rate)
+P99 = Metric("p99", "p99", False, _get("latency", "p99_ms"), _ms)
+
+
+def metrics_for(scenario: Scenario) -> list[Metric]:
+    if scenario.loadgen == "broadcast":
+        return [
+            Metric("throughput", "deliveries/s", True, _get("throughput"), _rate),
+            Metric("p99", "p99 from request", False, _get("latency", "p99_ms"), _ms),
+            Metric("p99_emit", "p99 from emit", False, _get("latency_from_emit", "p99_ms"), _ms),
+        ]
+    if scenario.loadgen == "storm":
+        out = [
+            Metric("throughput", "conn/s", True, _get("throughput"), _rate),
+            Metric("kib_per_conn", "RSS per idle WebSocket", False, _get("kib_per_conn"), _kib),
+        ]
+        if scenario.key.startswith("hold"):
+            out.insert(0, Metric("held", "connections held", True, _held, _count))
+        return out
+    return [Metric("throughput", "msg/s", True, _get("throughput"), _rate), P99]
+
+
+@dataclass(frozen=True)
+class Stat:
+    median: float
+    low: float
+    high: float
+    n: int
+
+
+def _stat(values: Sequence[float]) -> Stat | None:
+    if not values:
+        return None
+    return Stat(statistics.median(values), min(values), max(values), len(values))
+
+
+def summarize(
+    runs: list[dict[str, Any]], scenarios: list[Scenario], servers: list[ServerSpec]
+) -> dict[str, Any]:
+    """{scenario: {metric: {server: Stat as dict}}, plus load figures and ratios."""
+    out: dict[str, Any] = {}
+    for sc in scenarios:
+        ok_all = [r for r in runs if r["scenario"] == sc.key and r["ok"]]
+        ok: list[dict[str, Any]] = []
+        noisy_servers: list[str] = []
+        for sp in servers:
+            mine = [r for r in ok_all if r["server"] == sp.key]
+            clean = [r for r in mine if _noise(r) <= NOISY_PCT]
+            ok += clean or mine
+            if mine and not clean:
+                noisy_servers.append(sp.key)
+        entry: dict[str, Any] = {"metrics": {}, "load": {}, "ratios": {}, "noisy": noisy_servers}
+        for m in metrics_for(sc):
+            per_server: dict[str, Any] = {}
+            for sp in servers:
+                vals = [
+                    v
+                    for r in ok
+                    if r["server"] == sp.key
+                    if (v := m.extract(r["result"])) is not None
+                ]
+                st = _stat(vals)
+                if st is not None:
+                    per_server[sp.key] = st.__dict__
+            entry["metrics"][m.key] = per_server
+            ours = per_server.get(OURS)
+            ratios: dict[str, float] = {}
+            for peer, st_peer in per_server.items():
+                if peer == OURS or ours is None or not ours["median"] or not st_peer["median"]:
+                    continue
+                a, b = ours["median"], st_peer["median"]
+                ratios[peer] = a / b if m.higher_is_better else b / a
+            entry["ratios"][m.key] = ratios
+        for sp in servers:
+            mine = [r["result"] for r in ok if r["server"] == sp.key]
+            if mine:
+                entry["load"][sp.key] = {
+                    "gen_cpu_pct_max": max(float(r.get("gen_cpu_pct", 0)) for r in mine),
+                    "server_cpu_pct_median": statistics.median(
+                        float(r.get("server_cpu_pct", 0)) for r in mine
+                    ),
+                    "other_on_server_core_pct_max": max(
+                        float(r.get("server_core_other_pct") or 0) for r in mine
+                    ),
+                    "other_on_gen_core_pct_max": max(
+                        float(r.get("gen_core_other_pct") or 0) for r in mine
+                    ),
+                }
+        out[sc.key] = entry
+    return out
+
+
+def _median(summary: dict[str, Any], scenario: str, metric: str, server: str) -> float | None:
+    st = summary.get(scenario, {}).get("metrics", {}).get(metric, {}).get(server)
+    return None if st is None else float(st["median"])
+
+
+def targets(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(target, verdict, evidence) for each of our targets."""
+    rows: list[tuple[str, str, str]] = []
+
+    def ratio_row(name: str, scenario: str, metric: str, peer: str, need: float) -> None:
+        r = summary.get(scenario, {}).get("ratios", {}).get(metric, {}).get(peer)
+        if r is None:
+            rows.append((name, "no data", ""))
+        else:
+            rows.append((name, "met" if r >= need else "NOT met", f"{r:.2f}x (need {need:g}x)"))
+
+    for sc in ("ws-echo", "ws-ack", "broadcast-1000", "broadcast-5000", "polling-echo"):
+        ratio_row(f"{sc}: throughput >= Node", sc, "throughput", "node-socketio", 1.0)
+        ratio_row(f"{sc}: p99 <= Node", sc, "p99", "node-socketio", 1.0)
+    ratio_row("connect storm: conn/s >= Node", "storm-5000", "throughput", "node-socketio", 1.0)
+    for sc in ("ws-echo", "broadcast-1000", "broadcast-5000"):
+        ratio_row(f"{sc}: >= 5x python-socketio", sc, "throughput", "python-socketio", 5.0)
+    ratio_row(
+        "polling-echo: >= 2.5x python-socketio",
+        "polling-echo",
+        "throughput",
+        "python-socketio",
+        2.5,
+    )
+    kib = _median(summary, "storm-5000", "kib_per_conn", OURS)
+    if kib is None:
+        rows.append(("<= 15 KiB per idle WebSocket", "no data", ""))
+    else:
+        rows.append(("<= 15 KiB per idle WebSocket", "met" if kib <= 15 else "NOT met", _kib(kib)))
+    held = summary.get("hold-10000", {}).get("metrics", {}).get("held", {}).get(OURS)
+    if held is None:
+        rows.append(("10,000 concurrent connections in one process", "no data", ""))
+    else:
+        low = float(held["low"])
+        verdict = "met" if low >= 10_000 else "NOT met"
+        rows.append(("10,000 concurrent connections in one process", verdict, f"{low:,.0f} held"))
+    return rows
+
+
+def _cell(st: dict[str, Any] | None, fmt: Callable[[float], str], noisy: bool) -> str:
+    if st is None:
+        return "—"
+    mark = " (noisy)" if noisy else ""
+    if st["n"] == 1:
+        return fmt(st["median"]) + mark
+    return f"{fmt(st['median'])} [{fmt(st['low'])}, {fmt(st['high'])}]{mark}"
+
+
+def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[ServerSpec]) -> str:
+    peers = [s for s in servers if s.key != OURS]
+    head = [
+        "scenario",
+        "metric",
+        *(s.label for s in servers),
+        *(f"ours vs {p.label}" for p in peers),
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for sc in scenarios:
+        entry = summary.get(sc.key)
+        if entry is None:
+            continue
+        for i, m in enumerate(metrics_for(sc)):
+            per = entry["metrics"].get(m.key, {})
+            ratios = entry["ratios"].get(m.key, {})
+            cells = [sc.title if i == 0 else "", m.title]
+            cells += [_cell(per.get(s.key), m.fmt, s.key in entry["noisy"]) for s in servers]
+            cells += [f"{ratios[p.key]:.2f}x" if p.key in ratios else "—" for p in peers]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Medians use the runs during which other work took at most {NOISY_PCT:.0f}% of the",
+        "server's core and of the generator's; \"(noisy)\": no such run, all runs used.",
+        "",
+        "CPU, % of one core, over the runs used: load generator (max) / server (median) /",
+        "other work on the server's core (max) / other work on the generator's core (max):",
+        "",
+    ]
+    head2 = ["scenario", *(s.label for s in servers)]
+    lines += ["| " + " | ".join(head2) + " |", "|" + "---|" * len(head2)]
+    for sc in scenarios:
+        load = summary.get(sc.key, {}).get("load", {})
+        cells = [sc.key]
+        for s in servers:
+            ld = load.get(s.key)
+            if ld is None:
+                cells.append("—")
+                continue
+            flag = " (generator-bound?)" if ld["gen_cpu_pct_max"] > GENERATOR_BOUND_PCT else ""
+            cells.append(
+                f"{ld['gen_cpu_pct_max']:.0f} / {ld['server_cpu_pct_median']:.0f}"
+                f" / {ld['other_on_server_core_pct_max']:.0f}"
+                f" / {ld['other_on_gen_core_pct_max']:.0f}{flag}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| target (ours) | verdict | evidence |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {e} |" for t, v, e in targets(summary)]
+    return "\n".join(lines) + "\n"

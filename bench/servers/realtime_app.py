@@ -1,0 +1,52 @@
+"""Our server: the benchmark's tiny app on the public ``realtime`` API.
+
+Usage: python realtime_app.py PORT  (run with the project's environment)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import realtime
+
+
+def build_server() -> realtime.Server:
+    sio = realtime.Server(
+        ping_interval=25,
+        ping_timeout=20,
+        max_payload=1_000_000,
+        cors_allowed_origins="*",
+        transports=("polling", "websocket"),
+        path="/socket.io",
+    )
+
+    @sio.on("echo")
+    async def echo(socket: realtime.Socket, *args: Any) -> None:
+        socket.emit("echo", *args)
+
+    @sio.on("echo_ack")
+    def echo_ack(socket: realtime.Socket, data: Any) -> Any:
+        return data
+
+    @sio.on("join")
+    def join(socket: realtime.Socket, room: str) -> bool:
+        socket.join(room)
+        return True
+
+    @sio.on("bcast")
+    def bcast(socket: realtime.Socket, req: dict[str, Any]) -> None:
+        room = req["room"]
+        for i in range(int(req["n"])):
+            sio.emit("ev", {"i": i, "t": time.time() * 1000.0}, to=room)
+
+    return sio
+
+
+def main() -> None:
+    realtime.run(build_server(), host="127.0.0.1", port=int(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()
