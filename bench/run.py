@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = "quick" if args.quick else "full"
     RESULTS.mkdir(exist_ok=True)
     started = time.time()
+    revision = procs.git_revision()  # before the run: the code that was measured
     runs: list[dict[str, Any]] = []
     interrupted = False
     try:
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
         "seconds": round(time.time() - started, 1),
         "machine": env.machine_info(),
-        "realtime_revision": procs.git_revision(),
+        "realtime_revision": revision,
         "scenarios": [{"key": s.key, "title": s.title, "args": s.args} for s in plan],
         "servers": [s.key for s in available],
         "runs": runs,
