@@ -54,3 +54,15 @@ def test_core_module_imports_stdlib_only(path: Path) -> None:
 def test_the_check_sees_imports() -> None:
     """Guard against a walker that finds nothing."""
     assert "asyncio" in imported_modules(ROOT / "runtime" / "asyncio.py")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "protocol").glob("*.py")), ids=lambda p: p.name)
+def test_protocol_imports_nothing_above_it(path: Path) -> None:
+    """protocol/ is the bottom layer: only itself, errors and types."""
+    tree = ast.parse(path.read_text("utf-8"))
+    above = {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module
+    } - {"errors", "types", "_log"}
+    assert not above, f"{path.name} imports {above}"

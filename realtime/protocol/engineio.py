@@ -19,14 +19,17 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ..errors import DecodeError
 
 Data = str | bytes
 
 RECORD_SEPARATOR = "\x1e"
+
+T = TypeVar("T")
 
 
 class PacketType(enum.IntEnum):
@@ -53,46 +56,26 @@ class Packet:
 
 
 class Message:
-    """One MESSAGE packet, encoded lazily once per framing and shared by every
-    recipient of a broadcast. Implements :class:`realtime.types.SharedMessage`."""
+    """One MESSAGE packet shared by every recipient of a broadcast, with its
+    encodings cached per framing. Implements :class:`realtime.types.SharedMessage`.
+
+    Each transport asks for its framing with its own key and encoder, so the
+    first recipient on that framing pays for the encoding and the others
+    reuse the same object (for WebSocket, the whole frame's bytes).
+    """
 
     __slots__ = ("_frames", "data")
 
     def __init__(self, data: Data) -> None:
         self.data = data
-        self._frames: dict[int, Any] = {}
+        self._frames: dict[str, Any] = {}
 
-    def frame(self, variant: int) -> Any:
-        """The cached encoding for ``variant`` (see :func:`_encode_variant`)."""
-        frame = self._frames.get(variant)
-        if frame is None:
-            frame = self._frames[variant] = _encode_variant(self.data, variant)
-        return frame
-
-
-# Framing variants a Message can be cached in.
-WS_V4 = 0  # WebSocket frame payload, EIO 4
-WS_V3 = 1  # WebSocket frame payload, EIO 3
-TEXT_V4 = 2  # one packet inside an EIO 4 text payload
-TEXT_V3 = 3  # one packet inside an EIO 3 text payload, base64 binary, with length prefix
-WS_WIRE_V4 = 4  # the full RFC 6455 frame (header + payload), EIO 4
-WS_WIRE_V3 = 5  # the full RFC 6455 frame, EIO 3
-
-
-def _encode_variant(data: Data, variant: int) -> Any:
-    if variant == WS_V4:
-        return data if isinstance(data, bytes) else "4" + data
-    if variant == WS_V3:
-        return b"\x04" + data if isinstance(data, bytes) else "4" + data
-    if variant == TEXT_V4:
-        return encode_text_v4(Packet(PacketType.MESSAGE, data))
-    if variant == TEXT_V3:
-        return with_length_prefix(encode_text_v3(Packet(PacketType.MESSAGE, data)))
-    if variant in (WS_WIRE_V4, WS_WIRE_V3):
-        from ..transports.websocket import build_frame  # framing lives with the transport
-
-        return build_frame(_encode_variant(data, WS_V4 if variant == WS_WIRE_V4 else WS_V3))
-    raise ValueError(f"unknown framing variant {variant}")
+    def frame(self, key: str, encode: Callable[[Data], T]) -> T:
+        try:
+            return cast(T, self._frames[key])
+        except KeyError:
+            encoded = self._frames[key] = encode(self.data)
+            return encoded
 
 
 def _b64(data: bytes) -> str:

@@ -11,16 +11,26 @@ TEXT_TYPE = "text/plain; charset=UTF-8"
 BINARY_TYPE = "application/octet-stream"
 
 
+def _member_v4(data: eio.Data) -> str:
+    return eio.encode_text_v4(Packet(eio.PacketType.MESSAGE, data))
+
+
+def _member_v3(data: eio.Data) -> str:
+    return eio.with_length_prefix(eio.encode_text_v3(Packet(eio.PacketType.MESSAGE, data)))
+
+
 def encode_text(items: list[Outgoing], protocol: int) -> str:
     """A text payload; binary travels as base64. Shared messages reuse their
     cached encoding, so a broadcast is encoded once per revision."""
     if protocol == 4:
         return eio.RECORD_SEPARATOR.join(
-            item.frame(eio.TEXT_V4) if isinstance(item, Message) else eio.encode_text_v4(item)
+            item.frame("text4", _member_v4)
+            if isinstance(item, Message)
+            else eio.encode_text_v4(item)
             for item in items
         )
     return "".join(
-        item.frame(eio.TEXT_V3)
+        item.frame("text3", _member_v3)
         if isinstance(item, Message)
         else eio.with_length_prefix(eio.encode_text_v3(item))
         for item in items

@@ -9,27 +9,26 @@ from __future__ import annotations
 import struct
 
 from ..protocol import engineio as eio
-from ..protocol.engineio import Message
+from ..protocol.engineio import Message, Packet
 from ..protocol.session import Outgoing
 
-_TEXT_VARIANT = {4: eio.WS_V4, 3: eio.WS_V3}
-_WIRE_VARIANT = {4: eio.WS_WIRE_V4, 3: eio.WS_WIRE_V3}
+
+def _wire_v4(data: eio.Data) -> bytes:
+    return build_frame(eio.encode_ws(Packet(eio.PacketType.MESSAGE, data), 4))
 
 
-def frame_payloads(items: list[Outgoing], protocol: int) -> list[str | bytes]:
-    """Frame payloads (text or binary), one per queued packet."""
-    variant = _TEXT_VARIANT[protocol]
-    return [
-        item.frame(variant) if isinstance(item, Message) else eio.encode_ws(item, protocol)
-        for item in items
-    ]
+def _wire_v3(data: eio.Data) -> bytes:
+    return build_frame(eio.encode_ws(Packet(eio.PacketType.MESSAGE, data), 3))
+
+
+_WIRE = {4: ("wire4", _wire_v4), 3: ("wire3", _wire_v3)}
 
 
 def wire_frames(items: list[Outgoing], protocol: int) -> list[bytes]:
     """Whole RFC 6455 frames, ready for the socket; shared ones built once."""
-    variant = _WIRE_VARIANT[protocol]
+    key, encode = _WIRE[protocol]
     return [
-        item.frame(variant)
+        item.frame(key, encode)
         if isinstance(item, Message)
         else build_frame(eio.encode_ws(item, protocol))
         for item in items

@@ -18,37 +18,13 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from .check_names import CHECKS
 from .harness import ClientRun
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CLIENTS = ("sioc4", "sioc2", "python")
 MODES = ("polling", "websocket", "upgrade")
-CHECKS = (
-    "connect",
-    "socket_id",
-    "protocol",
-    "auth_accepted",
-    "event_echo",
-    "ack_return_value",
-    "ack_multiple_args",
-    "ack_server_to_client",
-    "binary_to_server",
-    "binary_from_server_ack",
-    "binary_from_server_event",
-    "namespace_admin",
-    "namespace_unknown",
-    "auth_refused",
-    "rooms",
-    "rooms_skip_sender",
-    "rooms_leave",
-    "server_disconnect",
-    "client_disconnect",
-    "reconnect",
-    "order_to_server",
-    "order_to_client",
-    "transport",
-)
 
 RunClient = Callable[[str, str], Awaitable[ClientRun]]
 

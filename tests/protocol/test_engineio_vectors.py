@@ -12,6 +12,7 @@ import pytest
 from realtime.errors import DecodeError
 from realtime.protocol import engineio as eio
 from realtime.protocol.engineio import Packet, PacketType
+from realtime.transports import polling, websocket
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 V4 = json.loads((VECTORS / "engineio_v4.json").read_text("utf-8"))
@@ -97,13 +98,15 @@ def test_utf16_length_matches_javascript() -> None:
     assert eio.utf16_length(text) == len(text.encode("utf-16-le")) // 2 == 5
 
 
-def test_shared_message_encodes_each_variant_once() -> None:
+def test_shared_message_encodes_each_framing_once() -> None:
     message = eio.Message("hi")
-    first = message.frame(eio.TEXT_V3)
+    first = polling.encode_text([message], 3)
     assert first == "3:4hi"
-    assert message.frame(eio.TEXT_V3) is first
-    assert message.frame(eio.WS_V4) == "4hi"
+    assert message.frame("text3", lambda data: "not called") == first
+    (frame,) = websocket.wire_frames([message], 4)
+    assert frame == b"\x81\x034hi"
+    assert websocket.wire_frames([message], 4)[0] is frame
     binary = eio.Message(b"\x01")
-    assert binary.frame(eio.WS_V3) == b"\x04\x01"
-    assert binary.frame(eio.WS_V4) == b"\x01"
-    assert binary.frame(eio.TEXT_V4) == "bAQ=="
+    assert websocket.wire_frames([binary], 3) == [b"\x82\x02\x04\x01"]
+    assert websocket.wire_frames([binary], 4) == [b"\x82\x01\x01"]
+    assert polling.encode_text([binary], 4) == "bAQ=="
