@@ -66,6 +66,8 @@ class Server:
 
     ``connect_timeout``: seconds a connection may stay without a namespace.
     ``max_attachments``: binary attachments allowed in one packet.
+    ``max_namespaces``: namespaces one connection may join at once (dynamic
+    namespaces would otherwise let one client open sockets without end).
     ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses.
     Further keyword arguments go to :class:`~realtime.Engine`.
     """
@@ -81,6 +83,7 @@ class Server:
         transports: Iterable[str] = ("polling", "websocket"),
         path: str = "/socket.io",
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        max_namespaces: int = 100,
         adapter: type[Adapter] = MemoryAdapter,
         **engine_options: Any,
     ) -> None:
@@ -96,6 +99,7 @@ class Server:
         )
         self.connect_timeout = connect_timeout
         self.max_attachments = max_attachments
+        self.max_namespaces = max_namespaces
         self.adapter_class = adapter
         self._runtime: Runtime | None = None
         self._clients: dict[str, _Client] = {}
@@ -291,6 +295,11 @@ class Server:
     def _connect(self, client: _Client, name: str, auth: dict[str, Any]) -> None:
         if name in client.sockets:
             logger.debug("%s: second CONNECT to %s ignored", client.conn.id, name)
+            return
+        if len(client.sockets) >= self.max_namespaces:
+            log_once("max-namespaces", "%s: over max_namespaces, CONNECT refused", client.conn.id)
+            refusal = connect_error(name, "Too many namespaces", None, client.revision)
+            client.conn.send(encode(refusal)[0])
             return
         namespace = self._namespaces.get(name)
         if namespace is None:

@@ -241,6 +241,24 @@ async def test_regex_namespace_creates_children_sharing_handlers() -> None:
     )
 
 
+async def test_one_connection_joins_at_most_max_namespaces() -> None:
+    sio, _ = make_server(max_namespaces=3)
+    sio.of(re.compile(r"^/tenant-\w+$"))
+    conn = connect(sio, nsp="/tenant-0")
+    for i in (1, 2, 3):
+        conn.receive(f"0/tenant-{i},")
+    answers = conn.take()
+    assert [a.split(",")[0] for a in answers] == [
+        "0/tenant-0",
+        "0/tenant-1",
+        "0/tenant-2",
+        "4/tenant-3",
+    ]
+    assert answers[-1] == '4/tenant-3,{"message":"Too many namespaces"}'
+    other = connect(sio, nsp="/tenant-3")  # the bound is per connection
+    assert other.take()[0].startswith("0/tenant-3,")
+
+
 async def test_callable_namespace_sees_name_and_auth() -> None:
     sio, _ = make_server()
     asked: list[tuple[str, Mapping[str, Any]]] = []
