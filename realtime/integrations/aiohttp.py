@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, Protocol
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from ..engine import Engine
 from ..http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
-from ..runtime.asyncio import AsyncioRuntime, Data
+from ..runtime.asyncio import AsyncioRuntime
+from ..transports import websocket as ws_framing
 
 logger = logging.getLogger("realtime")
 
@@ -27,64 +27,6 @@ class Mountable(Protocol):
     def bind(self, runtime: Any) -> None: ...
 
     def shutdown(self) -> None: ...
-
-
-class _AiohttpSocket:
-    """:class:`realtime.runtime.asyncio.WebSocketPort` over aiohttp.
-
-    Outgoing frames are prebuilt and written to the connection's transport
-    directly; aiohttp still reads, answers control frames and closes.
-    """
-
-    __slots__ = ("protocol", "transport", "ws")
-
-    HIGH_WATER = 256 * 1024
-
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
-        self.ws = ws
-        self.transport = request.transport
-        self.protocol = request.protocol
-
-    async def receive(self) -> Data | None:
-        while True:
-            msg = await self.ws.receive()
-            if msg.type is WSMsgType.TEXT:
-                return str(msg.data)
-            if msg.type is WSMsgType.BINARY:
-                return bytes(msg.data)
-            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                return None
-
-    def can_write(self) -> bool:
-        transport = self.transport
-        return (
-            transport is not None
-            and not transport.is_closing()
-            and transport.get_write_buffer_size() < self.HIGH_WATER
-        )
-
-    def write(self, frames: list[bytes]) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing() or self.ws.closed:
-            return
-        transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
-
-    async def drain(self) -> None:
-        transport = self.transport
-        while (
-            transport is not None
-            and not transport.is_closing()
-            and transport.get_write_buffer_size() >= self.HIGH_WATER
-        ):
-            # aiohttp's protocol tracks pause/resume_writing for us.
-            await self.protocol._drain_helper()
-            if transport.get_write_buffer_size() >= self.HIGH_WATER:
-                await asyncio.sleep(0.005)  # not paused yet the buffer is full
-
-    async def close(self) -> None:
-        if not self.ws.closed:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await self.ws.close()
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -157,17 +99,44 @@ class _Endpoint:
     async def _websocket(
         self, request: web.Request, decision: AcceptWebSocket, runtime: AsyncioRuntime
     ) -> web.StreamResponse:
-        ws = web.WebSocketResponse(
-            max_msg_size=self.engine.max_payload, compress=False, autoping=True
-        )
+        """Answer the handshake, then take the connection away from aiohttp.
+
+        From the 101 on, the connection's transport belongs to the runtime's
+        :class:`WebSocketConnection`, which parses frames as they arrive and
+        writes prebuilt ones: no reader task, no per-message future, and none
+        of aiohttp's per-connection objects kept alive for the socket's life.
+        """
+        transport = request.transport
+        handler = request.protocol
         try:
-            await ws.prepare(request)
-        except Exception:
+            accept = ws_framing.accept_key({k.lower(): v for k, v in request.headers.items()})
+            if transport is None or transport.is_closing():
+                raise ConnectionResetError("the client went away")
+        except (ws_framing.HandshakeError, ConnectionResetError) as exc:
             if not decision.upgrade:
                 decision.session.fail("transport error", runtime.now())
-            raise
-        await runtime.serve_websocket(decision, _AiohttpSocket(ws, request))
-        return ws
+            else:
+                runtime.engine.websocket_closed(decision.session, True, runtime.now())
+            return web.Response(status=400, text=str(exc))
+        assert isinstance(transport, asyncio.Transport)
+        # Bytes the client sent right after its handshake sit in aiohttp's
+        # buffer for upgraded connections; they are the first frames.
+        early = bytes(getattr(handler, "_message_tail", b""))
+        transport.write(ws_framing.switching_protocols(accept))
+        conn = runtime.websocket(decision)
+        # aiohttp must forget the connection without closing it: with its
+        # transport cleared, connection_lost drops it from aiohttp's tables
+        # (and from graceful shutdown) and leaves the socket open.
+        handler.transport = None
+        handler.connection_lost(None)
+        transport.set_protocol(conn)
+        conn.connection_made(transport)
+        if not transport.is_reading():
+            transport.resume_reading()
+        if early:
+            conn.data_received(early)
+        # Never written: aiohttp sees its connection gone and drops this.
+        return web.Response(status=101)
 
 
 def attach(target: Mountable, app: web.Application) -> None:

@@ -1,9 +1,10 @@
 """The asyncio runtime: the only code that waits.
 
 It owns one timer (armed at the engine's next deadline), runs handlers, parks
-long-polling GETs and pumps WebSocket frames. The host integration gives it
-a :class:`WebSocketPort` per socket; everything it decides comes from the
-engine.
+long-polling GETs, and owns every accepted WebSocket as the asyncio protocol
+of its transport (:class:`WebSocketConnection`): the host integration
+completes the handshake and hands the transport over. Everything it decides
+comes from the engine.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .._log import log_once
 from ..http import AcceptWebSocket
 from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State, Upgrade
@@ -25,30 +27,9 @@ logger = logging.getLogger("realtime")
 Data = str | bytes
 
 
-class WebSocketPort(Protocol):
-    """A host's accepted WebSocket, reduced to what the pump needs.
-
-    Frames are whole RFC 6455 frames built by the transport layer, so one
-    broadcast frame is built once and written to every recipient as is.
-    """
-
-    async def receive(self) -> Data | None:
-        """The next data frame's payload, or None once the socket closed."""
-
-    def can_write(self) -> bool:
-        """True while the socket's send buffer is below its high-water mark."""
-
-    def write(self, frames: list[bytes]) -> None:
-        """Write whole frames now, without waiting."""
-
-    async def drain(self) -> None:
-        """Wait until the send buffer is below its high-water mark."""
-
-    async def close(self) -> None: ...
-
-
 class EngineLike(Protocol):
     deadlines: Deadlines
+    max_payload: int
 
     def handle_timeouts(self, now: float) -> float | None: ...
 
@@ -129,8 +110,11 @@ class AsyncioRuntime:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.websockets: set[WebSocketPort] = set()
+        self.websockets: set[WebSocketConnection] = set()
         self.closing = False
+        self._dirty: list[WebSocketConnection] = []
+        self._corked = 0
+        self._flush_handle: asyncio.Handle | None = None
 
     # -- Runtime protocol -------------------------------------------------------
 
@@ -196,8 +180,9 @@ class AsyncioRuntime:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for port in list(self.websockets):
-            await port.close()
+        self._flush()
+        for conn in list(self.websockets):
+            conn.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -222,102 +207,193 @@ class AsyncioRuntime:
 
     # -- WebSocket --------------------------------------------------------------
 
-    async def serve_websocket(self, decision: AcceptWebSocket, port: WebSocketPort) -> None:
-        """Pump one accepted WebSocket until it or its session closes."""
-        session = decision.session
-        pump = _WebSocketPump(self, session, port)
-        self.websockets.add(port)
-        probe = decision.upgrade
-        if not probe:
-            pump.wake()  # the OPEN packet and whatever on_open queued
-        try:
-            while True:
-                frame = await port.receive()
-                if frame is None or session.state is State.CLOSED:
-                    break
-                probing = probe and session.transport == "polling"
-                if probing and session.ws_waker is not pump.waker:
-                    break  # the upgrade timed out
-                reply = self.engine.receive_frame(session, frame, probing, self.loop.time())
-                if reply is not None:
-                    port.write([ws_framing.build_frame(reply)])
-        except Exception:
-            _log_failure("WebSocket reader")
-        finally:
-            probing = probe and session.transport == "polling"
-            # A stale probe socket that closes after a newer upgrade started
-            # must not tear down the newer one's state.
-            if not probing or session.ws_waker is pump.waker or session.ws_waker is None:
-                self.engine.websocket_closed(session, probing, self.loop.time())
-            pump.stop()
-            self.websockets.discard(port)
-            await port.close()
+    def websocket(self, decision: AcceptWebSocket) -> WebSocketConnection:
+        """The protocol that will own an accepted WebSocket's transport."""
+        return WebSocketConnection(self, decision)
+
+    def want_flush(self, conn: WebSocketConnection) -> None:
+        """Write ``conn``'s outbox before the loop next waits for I/O.
+
+        Everything a loop turn queues for one socket leaves in one write: a
+        handler that emits 20 events to a room costs each member one
+        ``send()``, not 20.
+        """
+        self._dirty.append(conn)
+        if self._corked or self._flush_handle is not None:
+            return
+        self._flush_handle = self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        dirty = self._dirty
+        while dirty:
+            self._dirty = []
+            for conn in dirty:
+                conn.flush()
+            dirty = self._dirty
+
+    def cork(self) -> None:
+        """Hold flushes while a burst of input is handled (see uncork)."""
+        self._corked += 1
+
+    def uncork(self) -> None:
+        self._corked -= 1
+        if not self._corked and self._dirty:
+            self._flush()
 
 
-class _WebSocketPump:
-    """Moves a session's outbox onto its socket.
+class WebSocketConnection(asyncio.Protocol):
+    """An accepted WebSocket: reads frames into the engine and writes the
+    session's outbox, as the asyncio protocol of the connection's transport.
 
-    The common case costs no task and no wakeup: the session's waker writes
-    the queued frames straight to the socket. Only when the socket's buffer is
-    full (a slow reader) or the session is closing does a writer task start;
-    it waits for the buffer to drain, writes, and ends. Meanwhile packets stay
-    in the session's outbox, which is bounded by ``max_buffer``.
+    Nothing here waits, so a socket costs no task. Frames are parsed and
+    handed to the engine as they arrive; output is written when the runtime
+    flushes (once per loop turn). Backpressure comes from the transport:
+    above its high-water mark it pauses us, packets stay in the session's
+    outbox (bounded by ``max_buffer``), and ``resume_writing`` flushes them.
     """
 
-    __slots__ = ("port", "runtime", "session", "waker", "writer")
+    HIGH_WATER = 256 * 1024
 
-    def __init__(self, runtime: AsyncioRuntime, session: Session, port: WebSocketPort) -> None:
+    __slots__ = (
+        "_paused",
+        "_queued",
+        "probe",
+        "reader",
+        "runtime",
+        "session",
+        "transport",
+        "waker",
+    )
+
+    def __init__(self, runtime: AsyncioRuntime, decision: AcceptWebSocket) -> None:
         self.runtime = runtime
-        self.session = session
-        self.port = port
-        self.writer: asyncio.Task[None] | None = None
+        self.session = decision.session
+        self.probe = decision.upgrade
+        self.reader = ws_framing.FrameReader(runtime.engine.max_payload)
+        self.transport: asyncio.Transport | None = None
+        self._paused = False
+        self._queued = False
         self.waker: Callable[[], None] = self.wake  # one bound method: identity marks ownership
-        session.ws_waker = self.waker
+        self.session.ws_waker = self.waker
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=self.HIGH_WATER)
+        self.runtime.websockets.add(self)
+        if not self.probe:
+            self.wake()  # the OPEN packet and whatever on_open queued
+
+    def data_received(self, data: bytes) -> None:
+        runtime = self.runtime
+        try:
+            events = self.reader.feed(data)
+        except ws_framing.FrameError as exc:
+            log_once(f"ws-frame-{exc.code}", "closing a WebSocket: %s", exc.reason)
+            self._close_socket(exc.code, exc.reason)
+            return
+        session = self.session
+        runtime.cork()
+        try:
+            for event in events:
+                if self.transport is None or session.state is State.CLOSED:
+                    break
+                if isinstance(event, (str, bytes)):
+                    self._message(event)
+                elif isinstance(event, ws_framing.Ping):
+                    self._write(ws_framing.pong_frame(event.payload))
+                elif isinstance(event, ws_framing.Close):
+                    code = 1000 if event.code == 1005 else event.code
+                    self._close_socket(code, "")
+        except Exception:
+            _log_failure("WebSocket reader")
+            self._close_socket(1011, "")
+        finally:
+            runtime.uncork()
+
+    def _message(self, frame: Data) -> None:
+        session = self.session
+        probing = self.probe and session.transport == "polling"
+        if probing and session.ws_waker is not self.waker:
+            self._close_socket(1000, "")  # the upgrade timed out
+            return
+        reply = self.runtime.engine.receive_frame(session, frame, probing, self.runtime.now())
+        if reply is not None:
+            self._write(ws_framing.build_frame(reply))
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self.wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.runtime.websockets.discard(self)
+        session = self.session
+        probing = self.probe and session.transport == "polling"
+        # A stale probe socket that closes after a newer upgrade started must
+        # not tear down the newer one's state.
+        if not probing or session.ws_waker is self.waker or session.ws_waker is None:
+            self.runtime.engine.websocket_closed(session, probing, self.runtime.now())
+        if session.ws_waker is self.waker:
+            session.ws_waker = None
+
+    # -- output -------------------------------------------------------------------
 
     def wake(self) -> None:
+        """The session has output or changed state: flush soon."""
+        if not self._queued and self.transport is not None:
+            self._queued = True
+            self.runtime.want_flush(self)
+
+    def flush(self) -> None:
+        self._queued = False
         session = self.session
-        if self.writer is not None:
-            return  # the writer task is on it and will look again before ending
+        if self.transport is None:
+            return
         if session.ws_waker is not self.waker:
-            self._start_writer()  # a probe socket whose upgrade was abandoned: close it
-        elif session.transport != "websocket":
+            self._close_socket(1000, "")  # a probe socket whose upgrade was abandoned
+            return
+        if session.transport != "websocket":
+            # Still probing: this socket writes nothing until the upgrade is
+            # done, but a session that ends meanwhile takes the socket along.
             if session.state is State.CLOSED or (
                 session.state is State.CLOSING and session.upgrade is not Upgrade.PROBING
             ):
-                self._start_writer()
-        elif session.state is State.OPEN and self.port.can_write():
-            items = session.take()
-            if items:
-                self.port.write(ws_framing.wire_frames(items, session.protocol))
-        else:
-            self._start_writer()
+                self._close_socket(1000, "")
+            return
+        if self._paused and session.state is State.OPEN:
+            return  # resume_writing flushes
+        items = session.take()
+        if items:
+            frames = ws_framing.wire_frames(items, session.protocol)
+            self._write(frames[0] if len(frames) == 1 else b"".join(frames))
+        if session.state is not State.OPEN:
+            session.finish()
+            # A reader that stopped reading would keep a closing socket (and
+            # its buffer) forever: drop it instead of waiting for the drain.
+            self._close_socket(1000, "", abort=self._paused)
 
-    def _start_writer(self) -> None:
-        self.writer = self.runtime.loop.create_task(self._write())
+    def _write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
 
-    async def _write(self) -> None:
-        session, port = self.session, self.port
-        try:
-            while session.transport == "websocket" and session.has_output():
-                await port.drain()
-                items = session.take()
-                port.write(ws_framing.wire_frames(items, session.protocol))
-            if session.state is not State.OPEN or session.ws_waker is not self.waker:
-                if session.transport == "websocket":
-                    session.finish()
-                await port.close()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The peer vanished mid-write: the reader sees the close and ends
-            # the session.
-            await port.close()
-        finally:
-            self.writer = None
+    def _close_socket(self, code: int, reason: str, *, abort: bool = False) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if abort:
+            transport.abort()
+            return
+        transport.write(ws_framing.close_frame(code, reason))
+        transport.close()
 
-    def stop(self) -> None:
-        if self.writer is not None:
-            self.writer.cancel()
-            self.writer = None
-        if self.session.ws_waker is self.waker:
-            self.session.ws_waker = None
+    def close(self) -> None:
+        """Server shutdown: say goodbye and close."""
+        self._close_socket(1001, "server shutting down", abort=self._paused)

@@ -1,16 +1,25 @@
-"""WebSocket: one Engine.IO packet per frame, both revisions.
+"""WebSocket: one Engine.IO packet per frame, both revisions, and the RFC 6455
+wire format itself, sans-IO.
 
-:func:`build_frame` produces a whole unmasked RFC 6455 server frame, so a
-broadcast can hand the same bytes to every recipient's socket.
+:func:`build_frame` produces a whole unmasked server frame, so a broadcast
+hands the same bytes to every recipient's socket. :class:`FrameReader` turns
+the bytes a client sends into messages and control events; the runtime owns
+the socket and decides nothing the reader has not told it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ..protocol import engineio as eio
 from ..protocol.engineio import Message, Packet
 from ..protocol.session import Outgoing
+
+# -- Engine.IO packets as frames ---------------------------------------------------
 
 
 def _wire_v4(data: eio.Data) -> bytes:
@@ -35,17 +44,235 @@ def wire_frames(items: list[Outgoing], protocol: int) -> list[bytes]:
     ]
 
 
+# -- frames out --------------------------------------------------------------------
+
+_TEXT, _BINARY, _CLOSE, _PING, _PONG, _CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
+
+
 def build_frame(payload: str | bytes) -> bytes:
     """A final, unmasked frame: text for ``str``, binary for ``bytes``."""
     if isinstance(payload, str):
-        data = payload.encode("utf-8")
-        head = 0x81
-    else:
-        data = payload
-        head = 0x82
+        return _frame(0x80 | _TEXT, payload.encode("utf-8"))
+    return _frame(0x80 | _BINARY, payload)
+
+
+def _frame(head: int, data: bytes) -> bytes:
     size = len(data)
     if size < 126:
         return bytes((head, size)) + data
     if size < 65536:
         return struct.pack("!BBH", head, 126, size) + data
     return struct.pack("!BBQ", head, 127, size) + data
+
+
+def close_frame(code: int = 1000, reason: str = "") -> bytes:
+    return _frame(0x80 | _CLOSE, struct.pack("!H", code) + reason.encode("utf-8")[:120])
+
+
+def pong_frame(payload: bytes) -> bytes:
+    return _frame(0x80 | _PONG, payload)
+
+
+# -- the opening handshake ---------------------------------------------------------
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+class HandshakeError(ValueError):
+    """The request cannot become a WebSocket; answer it with a 400."""
+
+
+def accept_key(headers: Mapping[str, str]) -> str:
+    """``Sec-WebSocket-Accept`` for a valid client handshake (lower-case
+    header names); raises :class:`HandshakeError` otherwise."""
+    if headers.get("upgrade", "").lower() != "websocket":
+        raise HandshakeError("not a WebSocket upgrade")
+    if "upgrade" not in headers.get("connection", "").lower():
+        raise HandshakeError("Connection header lacks 'upgrade'")
+    if headers.get("sec-websocket-version", "") != "13":
+        raise HandshakeError("only WebSocket version 13 is supported")
+    key = headers.get("sec-websocket-key", "").strip()
+    try:
+        if len(base64.b64decode(key, validate=True)) != 16:
+            raise HandshakeError("Sec-WebSocket-Key must be 16 bytes")
+    except ValueError:  # binascii.Error included
+        raise HandshakeError("Sec-WebSocket-Key is not base64") from None
+    digest = hashlib.sha1(key.encode("ascii") + _GUID).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def switching_protocols(accept: str) -> bytes:
+    """The whole 101 answer; no extension and no subprotocol is offered."""
+    return (
+        "HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+    ).encode("ascii")
+
+
+# -- frames in ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    code: int  # 1005 when the client gave none
+    reason: str
+
+
+class Pong:
+    """An unsolicited or answering pong: nothing to do."""
+
+
+PONG = Pong()
+
+Event = str | bytes | Ping | Close | Pong
+
+
+class FrameError(Exception):
+    """The client broke RFC 6455; close with ``code``."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def unmask(payload: bytes | bytearray, mask: bytes | bytearray) -> bytes:
+    """XOR with the repeated 4-byte key, as one big-integer operation in C."""
+    size = len(payload)
+    if not size:
+        return b""
+    key = (mask * ((size + 3) >> 2))[:size]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
+        size, "little"
+    )
+
+
+class FrameReader:
+    """Client-to-server frames in, complete messages and control events out.
+
+    Bounded: a message (all its fragments together) larger than
+    ``max_size`` is refused before its bytes are buffered, so one client
+    holds at most ``max_size`` plus a frame header here.
+    """
+
+    __slots__ = ("_buffer", "_fragments", "_fragments_size", "_message_opcode", "max_size")
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self._buffer = bytearray()  # an incomplete frame, grown in place
+        self._fragments: list[bytes] = []
+        self._fragments_size = 0
+        self._message_opcode = 0  # opcode of the fragmented message under way
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Everything ``data`` completes, in order. Raises :class:`FrameError`."""
+        buf: bytes | bytearray
+        if self._buffer:
+            self._buffer += data
+            buf = self._buffer
+        else:
+            buf = data
+        end = len(buf)
+        pos = 0
+        events: list[Event] = []
+        while end - pos >= 2:
+            b0 = buf[pos]
+            b1 = buf[pos + 1]
+            if b0 & 0x70:
+                raise FrameError(1002, "reserved bits set without an extension")
+            if not b1 & 0x80:
+                raise FrameError(1002, "client frames must be masked")
+            size = b1 & 0x7F
+            head = pos + 2
+            if size == 126:
+                if end - head < 2:
+                    break
+                size = int.from_bytes(buf[head : head + 2], "big")
+                head += 2
+            elif size == 127:
+                if end - head < 8:
+                    break
+                size = int.from_bytes(buf[head : head + 8], "big")
+                head += 8
+            opcode = b0 & 0x0F
+            if opcode >= 0x8:
+                if size > 125 or not b0 & 0x80:
+                    raise FrameError(1002, "control frames are short and never fragmented")
+            elif size + self._fragments_size > self.max_size:
+                raise FrameError(1009, "message too big")
+            stop = head + 4 + size
+            if stop > end:
+                break
+            payload = unmask(buf[head + 4 : stop], buf[head : head + 4])
+            pos = stop
+            event = self._frame(b0 & 0x80, opcode, payload)
+            if event is not None:
+                events.append(event)
+        if pos >= end:
+            self._buffer.clear()
+        elif buf is data:
+            self._buffer = bytearray(data[pos:])
+        else:
+            del self._buffer[:pos]
+        return events
+
+    def _frame(self, fin: int, opcode: int, payload: bytes) -> Event | None:
+        if opcode in (_TEXT, _BINARY):
+            if self._message_opcode:
+                raise FrameError(1002, "a new message began inside a fragmented one")
+            if not fin:
+                self._message_opcode = opcode
+                self._fragments.append(payload)
+                self._fragments_size = len(payload)
+                return None
+            return _message(opcode, payload)
+        if opcode == _CONTINUATION:
+            if not self._message_opcode:
+                raise FrameError(1002, "continuation without a message")
+            self._fragments.append(payload)
+            self._fragments_size += len(payload)
+            if not fin:
+                return None
+            opcode, self._message_opcode = self._message_opcode, 0
+            whole = b"".join(self._fragments)
+            self._fragments.clear()
+            self._fragments_size = 0
+            return _message(opcode, whole)
+        if opcode == _PING:
+            return Ping(payload)
+        if opcode == _PONG:
+            return PONG
+        if opcode == _CLOSE:
+            return _close(payload)
+        raise FrameError(1002, f"unknown opcode {opcode:#x}")
+
+
+def _message(opcode: int, payload: bytes) -> str | bytes:
+    if opcode == _BINARY:
+        return payload
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrameError(1007, "text frame is not UTF-8") from None
+
+
+def _close(payload: bytes) -> Close:
+    if not payload:
+        return Close(1005, "")
+    if len(payload) == 1:
+        raise FrameError(1002, "close frame with a one-byte body")
+    code = int.from_bytes(payload[:2], "big")
+    if code < 1000 or code in (1004, 1005, 1006, 1015) or 1016 <= code < 3000 or code >= 5000:
+        raise FrameError(1002, f"invalid close code {code}")
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrameError(1007, "close reason is not UTF-8") from None
+    return Close(code, reason)
