@@ -306,6 +306,9 @@ class Engine:
         ``probe_socket`` is True for a socket that joined an existing polling
         session and has not completed the upgrade yet.
         """
+        if not probe_socket and isinstance(frame, str) and frame[:1] == "4":
+            session.receive_message(frame[1:], now)  # most frames: no Packet needed
+            return None
         if session.state is not State.OPEN:
             if probe_socket and frame == "5" and session.upgrade is Upgrade.PROBING:
                 # Closed during the probe: finish the upgrade so that the

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import inspect
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -355,35 +355,49 @@ class Socket:
             assert packet.id is not None
             self._acks.resolve(packet.id, packet.data)
             return
-        event, args = packet.data[0], packet.data[1:]
+        data = packet.data
+        event = data[0]
         if event in RESERVED_EVENTS:
             return  # the codec refuses these; never let one reach a lifecycle handler
-        handler = self.namespace.handlers.get(event)
+        handlers = self.namespace.handlers
+        handler = handlers.get(event)
         if handler is not None:
-            call_args = tuple(args)
+            del data[0]  # freshly decoded for this packet: the arguments follow the name
         else:
-            handler = self.namespace.handlers.get("*")
+            handler = handlers.get("*")
             if handler is None:
                 return
-            call_args = (event, *args)
-        self._submit(
-            self._dispatch, event, handler, call_args, packet.id, asynchronous=is_async(handler)
-        )
+        self._runner.submit(self._dispatch, event, handler, data, packet.id)
 
-    async def _dispatch(
-        self, event: str, handler: Callable[..., Any], args: tuple[Any, ...], ack_id: int | None
-    ) -> None:
+    def _dispatch(
+        self, event: str, handler: Callable[..., Any], args: list[Any], ack_id: int | None
+    ) -> Coroutine[Any, Any, None] | None:
+        """Call a handler. A plain function is answered at once; an awaitable
+        result comes back as a coroutine for the runner to await."""
         if not self._was_connected:
-            return  # arrived while connecting, and the connection was refused
+            return None  # arrived while connecting, and the connection was refused
         try:
-            result = await settle(handler(self, *args))
+            result = handler(self, *args)
+        except Exception:
+            logger.exception("error in the handler of %r on %s", event, self.namespace.name)
+            return None
+        if result is not None and inspect.isawaitable(result):
+            return self._settle(event, result, ack_id)
+        if ack_id is not None:
+            self._answer(result, ack_id)
+        return None
+
+    async def _settle(self, event: str, pending: Awaitable[Any], ack_id: int | None) -> None:
+        try:
+            result = await pending
         except Exception:
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return
         if ack_id is not None:
-            try:
-                self._send_packet(
-                    Packet(PacketType.ACK, self.namespace.name, ack_args(result), ack_id)
-                )
-            except (TypeError, ValueError):
-                logger.exception("the handler's return value cannot be sent as an ack")
+            self._answer(result, ack_id)
+
+    def _answer(self, result: Any, ack_id: int) -> None:
+        try:
+            self._send_packet(Packet(PacketType.ACK, self.namespace.name, ack_args(result), ack_id))
+        except (TypeError, ValueError):
+            logger.exception("the handler's return value cannot be sent as an ack")

@@ -45,7 +45,12 @@ def build_server() -> realtime.Server:
 
 
 def main() -> None:
-    realtime.run(build_server(), host="127.0.0.1", port=int(sys.argv[1]))
+    import os
+    options = {}
+    if os.environ.get("RT_UVLOOP"):
+        import uvloop
+        options["loop"] = uvloop.new_event_loop()
+    realtime.run(build_server(), host="127.0.0.1", port=int(sys.argv[1]), **options)
 
 
 if __name__ == "__main__":

@@ -118,7 +118,6 @@ class _Endpoint:
             else:
                 runtime.engine.websocket_closed(decision.session, True, runtime.now())
             return web.Response(status=400, text=str(exc))
-        assert isinstance(transport, asyncio.Transport)
         # Bytes the client sent right after its handshake sit in aiohttp's
         # buffer for upgraded connections; they are the first frames.
         early = bytes(getattr(handler, "_message_tail", b""))

@@ -28,11 +28,13 @@ from .engineio import Message, Packet, PacketType
 if TYPE_CHECKING:
     from ..types import Data, EngineListener, SharedMessage, TransportName
 
-Outgoing = Packet | Message
+# What an outbox holds: a control packet, a message shared by a broadcast, or
+# the data of a message for this client alone (no wrapper: the common case).
+Outgoing = Packet | Message | str | bytes
 
 
 def _size(item: Outgoing) -> int:
-    return len(item.data)
+    return len(item) if isinstance(item, (str, bytes)) else len(item.data)
 
 
 class State(enum.Enum):
@@ -153,7 +155,7 @@ class Session:
 
     def send(self, data: Data) -> None:
         if self.state is State.OPEN:
-            self._push(Message(data), len(data))
+            self._push(data, len(data))
 
     def send_shared(self, message: SharedMessage) -> None:
         if self.state is State.OPEN:
@@ -248,11 +250,12 @@ class Session:
         """A packet from the client over the session's current transport."""
         if self.state is not State.OPEN:
             return
-        self.last_seen = now
         ptype = packet.type
         if ptype is PacketType.MESSAGE:
-            self.owner.listener.on_message(self, packet.data)
-        elif ptype is PacketType.PONG:
+            self.receive_message(packet.data, now)
+            return
+        self.last_seen = now
+        if ptype is PacketType.PONG:
             if self.protocol == 4:
                 self._arm(now + self.config.ping_interval, self._send_ping)
         elif ptype is PacketType.PING:
@@ -266,6 +269,12 @@ class Session:
         else:
             # OPEN or UPGRADE on an established transport: a broken client.
             self.fail("parse error", now)
+
+    def receive_message(self, data: Data, now: float) -> None:
+        """A MESSAGE packet's data: the hot path, which needs no Packet."""
+        if self.state is State.OPEN:
+            self.last_seen = now
+            self.owner.listener.on_message(self, data)
 
     def fail(self, reason: str, now: float) -> None:
         """Close without a goodbye: timeouts, protocol errors, lost transports.

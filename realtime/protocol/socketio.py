@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import enum
 import json
+import json.encoder
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -70,7 +72,7 @@ _BINARY_TYPES = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
 _AS_BINARY = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is several times slower to build
 class Packet:
     """One Socket.IO packet. ``data`` is the decoded JSON payload (``None``
     when absent) with attachments restored as :class:`bytes`."""
@@ -130,7 +132,59 @@ def encode(packet: Packet) -> list[Data]:
     return encoded
 
 
+class _NotPlain(TypeError):
+    """Raised by the fast encoder at the first value JSON cannot carry as is."""
+
+
+def _not_plain(value: object) -> Any:
+    raise _NotPlain(f"{type(value).__name__} is not JSON serializable")
+
+
+def _plain_encoder() -> Callable[[Any], str]:
+    """JSON for payloads without binary: the C encoder, built once.
+
+    ``json.dumps`` with options builds a new encoder per call, which costs as
+    much as encoding a small event. No circular-reference markers: a cycle
+    ends in RecursionError, reported as ValueError like json's own check.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    quote = getattr(json.encoder, "c_encode_basestring", None)
+    try:
+        if make is None or quote is None:
+            raise TypeError("no C accelerator")
+        encode = make(None, _not_plain, quote, None, ":", ",", False, False, False)
+    except TypeError:  # no C accelerator, or another signature
+        encoder = json.JSONEncoder(
+            separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_not_plain
+        )
+        return encoder.encode
+
+    def plain(data: Any) -> str:
+        try:
+            return "".join(encode(data, 0))
+        except RecursionError:
+            raise ValueError("circular reference or nesting too deep") from None
+
+    return plain
+
+
+_encode_plain = _plain_encoder()
+
+
 def _dumps(data: Any, attachments: list[bytes]) -> str:
+    try:
+        text = _encode_plain(data)
+    except _NotPlain:
+        text = _dumps_with_attachments(data, attachments, ensure_ascii=False)
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    # Written raw, a lone surrogate would make the frame's UTF-8 encoding fail
+    # for every recipient: send it escaped, as JSON.stringify does.
+    attachments.clear()
+    return _dumps_with_attachments(data, attachments, ensure_ascii=True)
+
+
+def _dumps_with_attachments(data: Any, attachments: list[bytes], *, ensure_ascii: bool) -> str:
     def placeholder(value: object) -> dict[str, Any]:
         # json calls this for every value it cannot encode, in document order,
         # so placeholders are numbered the way the reference parser numbers them.
@@ -139,16 +193,12 @@ def _dumps(data: Any, attachments: list[bytes]) -> str:
             return {"_placeholder": True, "num": len(attachments) - 1}
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
-    text = json.dumps(
-        data, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=placeholder
-    )
-    if _LONE_SURROGATE.search(text) is None:
-        return text
-    # Written raw, a lone surrogate would make the frame's UTF-8 encoding fail
-    # for every recipient: send it escaped, as JSON.stringify does.
-    attachments.clear()
     return json.dumps(
-        data, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=placeholder
+        data,
+        separators=(",", ":"),
+        ensure_ascii=ensure_ascii,
+        allow_nan=False,
+        default=placeholder,
     )
 
 
@@ -251,7 +301,7 @@ class Decoder:
         data: Any = None
         if i < end:
             try:
-                data = json.loads(text[i:], parse_constant=_reject_constant)
+                data = _DECODER.decode(text[i:])
             except (ValueError, RecursionError):
                 raise MalformedPacket("invalid json", repr(text[i : i + 40])) from None
 
@@ -266,6 +316,9 @@ class Decoder:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # built once, not per packet
 
 
 def _check(ptype: PacketType, data: Any, ack_id: int | None) -> None:

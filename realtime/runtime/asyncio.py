@@ -14,7 +14,7 @@ import inspect
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from .._log import log_once
 from ..http import AcceptWebSocket
@@ -44,61 +44,73 @@ def _log_failure(what: str) -> None:
     logger.exception("error in %s", what)
 
 
+def _awaitable(value: Any) -> bool:
+    return value is not None and inspect.isawaitable(value)
+
+
 class SerialRunner:
     """Runs submissions one after another. Plain functions run inline; the
-    first coroutine starts one task that drains the queue, then ends — one
-    task per burst of events, never one per event."""
+    first awaitable result starts one task that awaits it and drains what
+    queued up meanwhile, then ends: one task per burst of events, never one
+    per event. The queue exists only while something waits in it."""
 
-    __slots__ = ("_loop", "_queue", "_running", "_tasks")
+    __slots__ = ("_busy", "_loop", "_queue", "_running", "_task")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, tasks: set[asyncio.Task[Any]]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, busy: set[SerialRunner]) -> None:
         self._loop = loop
-        self._queue: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._queue: deque[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
         self._running = False
-        self._tasks = tasks
+        self._task: asyncio.Task[None] | None = None  # the strong reference asyncio wants
+        self._busy = busy  # the runtime's runners with a task, for cancelling at stop
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._queue.append((fn, args))
         if self._running:
+            if self._queue is None:
+                self._queue = deque()
+            self._queue.append((fn, args))
             return
         self._running = True
-        queue = self._queue
-        while queue:
-            fn, args = queue.popleft()
-            try:
-                result = fn(*args)
-            except Exception:
-                _log_failure(getattr(fn, "__qualname__", repr(fn)))
-                continue
-            if inspect.isawaitable(result):
-                task = self._loop.create_task(self._drain(result))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-                return
-        self._running = False
+        pending = _call(fn, args)
+        while pending is None and self._queue:
+            fn, args = self._queue.popleft()
+            pending = _call(fn, args)
+        if pending is None:
+            self._queue = None
+            self._running = False
+            return
+        self._task = self._loop.create_task(self._drain(pending))
+        self._busy.add(self)
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
     async def _drain(self, pending: Any) -> None:
-        queue = self._queue
         try:
-            while True:
+            while pending is not None:
                 try:
                     await pending
                 except Exception:
                     _log_failure("handler")
                 pending = None
-                while queue and pending is None:
-                    fn, args = queue.popleft()
-                    try:
-                        result = fn(*args)
-                    except Exception:
-                        _log_failure(getattr(fn, "__qualname__", repr(fn)))
-                        continue
-                    if inspect.isawaitable(result):
-                        pending = result
-                if pending is None:
-                    return
+                while pending is None and self._queue:
+                    fn, args = self._queue.popleft()
+                    pending = _call(fn, args)
+            self._queue = None
         finally:
             self._running = False
+            self._task = None
+            self._busy.discard(self)
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``fn(*args)``; its result if awaitable, else None. Failures are logged."""
+    try:
+        result = fn(*args)
+    except Exception:
+        _log_failure(getattr(fn, "__qualname__", repr(fn)))
+        return None
+    return result if _awaitable(result) else None
 
 
 class AsyncioRuntime:
@@ -110,6 +122,7 @@ class AsyncioRuntime:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._busy: set[SerialRunner] = set()
         self.websockets: set[WebSocketConnection] = set()
         self.closing = False
         self._dirty: list[WebSocketConnection] = []
@@ -122,7 +135,7 @@ class AsyncioRuntime:
         return self.loop.time()
 
     def serial_runner(self) -> SerialRunner:
-        return SerialRunner(self.loop, self._tasks)
+        return SerialRunner(self.loop, self._busy)
 
     def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
@@ -130,7 +143,7 @@ class AsyncioRuntime:
         except Exception:
             _log_failure(getattr(fn, "__qualname__", repr(fn)))
             return
-        if inspect.isawaitable(result):
+        if _awaitable(result):
             task = self.loop.create_task(self._guard(result))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -185,6 +198,8 @@ class AsyncioRuntime:
             conn.close()
         for task in list(self._tasks):
             task.cancel()
+        for runner in list(self._busy):
+            runner.cancel()
 
     # -- long polling -----------------------------------------------------------
 
@@ -280,39 +295,40 @@ class WebSocketConnection(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's: no subclass
         transport.set_write_buffer_limits(high=self.HIGH_WATER)
         self.runtime.websockets.add(self)
         if not self.probe:
             self.wake()  # the OPEN packet and whatever on_open queued
 
     def data_received(self, data: bytes) -> None:
-        runtime = self.runtime
+        error: ws_framing.FrameError | None = None
         try:
             events = self.reader.feed(data)
         except ws_framing.FrameError as exc:
-            log_once(f"ws-frame-{exc.code}", "closing a WebSocket: %s", exc.reason)
-            self._close_socket(exc.code, exc.reason)
-            return
+            error, events = exc, exc.events
         session = self.session
+        runtime = self.runtime
         runtime.cork()
         try:
             for event in events:
-                if self.transport is None or session.state is State.CLOSED:
-                    break
+                transport = self.transport
+                if transport is None or transport.is_closing() or session.state is State.CLOSED:
+                    return  # nothing counts after a close, the client's included
                 if isinstance(event, (str, bytes)):
                     self._message(event)
                 elif isinstance(event, ws_framing.Ping):
                     self._write(ws_framing.pong_frame(event.payload))
                 elif isinstance(event, ws_framing.Close):
-                    code = 1000 if event.code == 1005 else event.code
-                    self._close_socket(code, "")
+                    self._close_socket(1000 if event.code == 1005 else event.code, "")
         except Exception:
             _log_failure("WebSocket reader")
             self._close_socket(1011, "")
         finally:
             runtime.uncork()
+        if error is not None:
+            log_once(f"ws-frame-{error.code}", "closing a WebSocket: %s", error.reason)
+            self._close_socket(error.code, error.reason)
 
     def _message(self, frame: Data) -> None:
         session = self.session

@@ -27,25 +27,33 @@ def encode_text(items: list[Outgoing], protocol: int) -> str:
             item.frame("text4", _member_v4)
             if isinstance(item, Message)
             else eio.encode_text_v4(item)
+            if isinstance(item, Packet)
+            else _member_v4(item)
             for item in items
         )
     return "".join(
         item.frame("text3", _member_v3)
         if isinstance(item, Message)
         else eio.with_length_prefix(eio.encode_text_v3(item))
+        if isinstance(item, Packet)
+        else _member_v3(item)
         for item in items
     )
 
 
 def _as_packet(item: Outgoing) -> Packet:
-    return Packet(eio.PacketType.MESSAGE, item.data) if isinstance(item, Message) else item
+    if isinstance(item, Packet):
+        return item
+    return Packet(eio.PacketType.MESSAGE, item.data if isinstance(item, Message) else item)
 
 
 def encode_body(items: list[Outgoing], protocol: int, b64: bool) -> tuple[bytes, str]:
     """The answer to a GET: body and content type. EIO 3 clients that can take
     binary (no ``b64=1``) get the XHR2 binary payload when anything is binary."""
-    if protocol == 3 and not b64 and any(isinstance(item.data, bytes) for item in items):
-        return eio.encode_binary_payload_v3([_as_packet(i) for i in items]), BINARY_TYPE
+    if protocol == 3 and not b64:
+        packets = [_as_packet(item) for item in items]
+        if any(isinstance(packet.data, bytes) for packet in packets):
+            return eio.encode_binary_payload_v3(packets), BINARY_TYPE
     return encode_text(items, protocol).encode("utf-8"), TEXT_TYPE
 
 

@@ -23,11 +23,11 @@ from ..protocol.session import Outgoing
 
 
 def _wire_v4(data: eio.Data) -> bytes:
-    return build_frame(eio.encode_ws(Packet(eio.PacketType.MESSAGE, data), 4))
+    return build_frame(eio.encode_message_ws(data, 4))
 
 
 def _wire_v3(data: eio.Data) -> bytes:
-    return build_frame(eio.encode_ws(Packet(eio.PacketType.MESSAGE, data), 3))
+    return build_frame(eio.encode_message_ws(data, 3))
 
 
 _WIRE = {4: ("wire4", _wire_v4), 3: ("wire3", _wire_v3)}
@@ -40,6 +40,8 @@ def wire_frames(items: list[Outgoing], protocol: int) -> list[bytes]:
         item.frame(key, encode)
         if isinstance(item, Message)
         else build_frame(eio.encode_ws(item, protocol))
+        if isinstance(item, Packet)
+        else encode(item)
         for item in items
     ]
 
@@ -66,7 +68,10 @@ def _frame(head: int, data: bytes) -> bytes:
 
 
 def close_frame(code: int = 1000, reason: str = "") -> bytes:
-    return _frame(0x80 | _CLOSE, struct.pack("!H", code) + reason.encode("utf-8")[:120])
+    # A control frame carries at most 125 bytes: the code and 123 of reason,
+    # cut on a character boundary so the reason stays valid UTF-8.
+    text = reason.encode("utf-8")[:123].decode("utf-8", "ignore").encode("utf-8")
+    return _frame(0x80 | _CLOSE, struct.pack("!H", code) + text)
 
 
 def pong_frame(payload: bytes) -> bytes:
@@ -93,10 +98,11 @@ def accept_key(headers: Mapping[str, str]) -> str:
         raise HandshakeError("only WebSocket version 13 is supported")
     key = headers.get("sec-websocket-key", "").strip()
     try:
-        if len(base64.b64decode(key, validate=True)) != 16:
-            raise HandshakeError("Sec-WebSocket-Key must be 16 bytes")
+        nonce = base64.b64decode(key, validate=True)
     except ValueError:  # binascii.Error included
         raise HandshakeError("Sec-WebSocket-Key is not base64") from None
+    if len(nonce) != 16:
+        raise HandshakeError("Sec-WebSocket-Key must be 16 bytes")
     digest = hashlib.sha1(key.encode("ascii") + _GUID).digest()
     return base64.b64encode(digest).decode("ascii")
 
@@ -135,12 +141,16 @@ Event = str | bytes | Ping | Close | Pong
 
 
 class FrameError(Exception):
-    """The client broke RFC 6455; close with ``code``."""
+    """The client broke RFC 6455; close with ``code``. ``events`` holds what
+    the same :meth:`FrameReader.feed` completed before the broken frame: it
+    is delivered, so what reaches the application does not depend on how
+    TCP happened to split the stream."""
 
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.events: list[Event] = []
 
 
 def unmask(payload: bytes | bytearray, mask: bytes | bytearray) -> bytes:
@@ -173,6 +183,15 @@ class FrameReader:
 
     def feed(self, data: bytes) -> list[Event]:
         """Everything ``data`` completes, in order. Raises :class:`FrameError`."""
+        events: list[Event] = []
+        try:
+            self._parse(data, events)
+        except FrameError as exc:
+            exc.events = events
+            raise
+        return events
+
+    def _parse(self, data: bytes, events: list[Event]) -> None:
         buf: bytes | bytearray
         if self._buffer:
             self._buffer += data
@@ -181,7 +200,6 @@ class FrameReader:
             buf = data
         end = len(buf)
         pos = 0
-        events: list[Event] = []
         while end - pos >= 2:
             b0 = buf[pos]
             b1 = buf[pos + 1]
@@ -212,6 +230,12 @@ class FrameReader:
                 break
             payload = unmask(buf[head + 4 : stop], buf[head : head + 4])
             pos = stop
+            if b0 == 0x81 and not self._message_opcode:  # the usual: one whole text frame
+                try:
+                    events.append(payload.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise FrameError(1007, "text frame is not UTF-8") from None
+                continue
             event = self._frame(b0 & 0x80, opcode, payload)
             if event is not None:
                 events.append(event)
@@ -221,7 +245,6 @@ class FrameReader:
             self._buffer = bytearray(data[pos:])
         else:
             del self._buffer[:pos]
-        return events
 
     def _frame(self, fin: int, opcode: int, payload: bytes) -> Event | None:
         if opcode in (_TEXT, _BINARY):
