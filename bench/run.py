@@ -61,7 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _pick(all_items: list[Any], wanted: str | None, what: str) -> list[Any]:
     if not wanted:
-        return all_items
+        return [item for item in all_items if getattr(item, "default", True)]
     keys = [w.strip() for w in wanted.split(",") if w.strip()]
     known = {item.key: item for item in all_items}
     unknown = [k for k in keys if k not in known]

@@ -32,6 +32,7 @@ class ServerSpec:
     label: str
     argv: tuple[str, ...]
     pythonpath: str | None = None
+    default: bool = True  # in a run that names no servers
 
     def command(self, port: int) -> list[str]:
         return ["taskset", "-c", SERVER_CORE, *self.argv, str(port)]
@@ -56,14 +57,24 @@ def server_specs() -> list[ServerSpec]:
         ServerSpec(
             "aiohttp-floor", "aiohttp floor", (str(peers_python()), str(servers / "raw_app.py"))
         ),
+        # Ours on uvloop: measured for the choice of event loop, not a peer.
+        ServerSpec(
+            "realtime-uvloop",
+            "realtime on uvloop",
+            (str(project_python()), str(servers / "realtime_app.py"), "--uvloop"),
+            pythonpath=str(REPO),
+            default=False,
+        ),
     ]
 
 
 def unavailable_reason(spec: ServerSpec) -> str | None:
     """Why a server cannot run here (ours may not have landed yet), or None."""
-    if spec.key != "realtime":
+    if not spec.key.startswith("realtime"):
         return None
     probe = "import realtime; realtime.Server; realtime.run"
+    if spec.key == "realtime-uvloop":
+        probe += "; import uvloop"
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = subprocess.run(
         [spec.argv[0], "-c", probe], env=env, capture_output=True, text=True, timeout=60

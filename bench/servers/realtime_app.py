@@ -1,6 +1,6 @@
 """Our server: the benchmark's tiny app on the public ``realtime`` API.
 
-Usage: python realtime_app.py PORT  (run with the project's environment)
+Usage: python realtime_app.py [--uvloop] PORT  (run with the project's environment)
 """
 
 from __future__ import annotations
@@ -45,12 +45,12 @@ def build_server() -> realtime.Server:
 
 
 def main() -> None:
-    import os
-    options = {}
-    if os.environ.get("RT_UVLOOP"):
-        import uvloop
+    options: dict[str, Any] = {}
+    if "--uvloop" in sys.argv[1:-1]:
+        import uvloop  # only for `--servers realtime-uvloop`
+
         options["loop"] = uvloop.new_event_loop()
-    realtime.run(build_server(), host="127.0.0.1", port=int(sys.argv[1]), **options)
+    realtime.run(build_server(), host="127.0.0.1", port=int(sys.argv[-1]), **options)
 
 
 if __name__ == "__main__":

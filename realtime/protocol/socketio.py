@@ -263,6 +263,15 @@ class Decoder:
         return _restore(packet, buffers)
 
     def _decode_header(self, text: str) -> tuple[Packet, int]:
+        if text[:2] == "2[":
+            # Most packets: an event on "/" that wants no ack; the general
+            # path below decodes it the same way, only slower.
+            try:
+                event = _DECODER.decode(text[1:])
+            except (ValueError, RecursionError):
+                raise MalformedPacket("invalid json", repr(text[1:41])) from None
+            _check(PacketType.EVENT, event, None)
+            return Packet(PacketType.EVENT, "/", event, None), 0
         if not text:
             raise MalformedPacket("empty packet")
         ptype = _TYPE_CHARS.get(text[0])

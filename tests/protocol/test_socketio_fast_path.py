@@ -1,0 +1,50 @@
+"""The decoder's fast path for ``2[...]`` must agree with its general path.
+
+``2/,[...]`` names the main namespace explicitly, which sends the same packet
+through the general path, so the two spellings must decode alike, and fail
+alike.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from realtime.protocol.socketio import Decoder, MalformedPacket, Packet
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def decode(text: str) -> Packet | str:
+    try:
+        packet = Decoder(5).feed(text)
+    except MalformedPacket as exc:
+        return exc.kind
+    assert packet is not None
+    return packet
+
+
+@given(st.lists(json_values, max_size=5))
+def test_json_arrays_decode_alike(items: list[Any]) -> None:
+    payload = json.dumps(items)
+    assert decode("2" + payload) == decode("2/," + payload)
+
+
+@given(st.text(max_size=30))
+def test_arbitrary_payloads_decode_or_fail_alike(tail: str) -> None:
+    assert decode("2[" + tail) == decode("2/,[" + tail)
+
+
+def test_the_fast_path_still_checks_events() -> None:
+    assert decode('2["connect"]') == "reserved event name"
+    assert decode("2[]") == "invalid payload"
+    assert decode("2[1]") == "bad event name"
+    assert decode("2[NaN]") == "invalid json"
+    assert decode('2["ok",1]') == Packet(2, "/", ["ok", 1], None)  # type: ignore[arg-type]
