@@ -31,8 +31,14 @@ class Mountable(Protocol):
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
     """At most ``limit`` bytes; a larger body is cut and rejected by the engine."""
-    if request.content_length is not None and request.content_length > limit:
-        return b"\0" * (limit + 1)  # known too large: do not read it
+    size = request.content_length
+    if size is not None:
+        if size > limit:
+            return b"\0" * (limit + 1)  # known too large: do not read it
+        try:
+            return await request.content.readexactly(size)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial  # the client stopped short; the engine decides
     chunks: list[bytes] = []
     total = 0
     async for chunk in request.content.iter_chunked(65536):
@@ -75,14 +81,13 @@ class _Endpoint:
         body = b""
         if request.method == "POST":
             body = await _read_body(request, engine.max_payload)
-        peer = request.remote
         req = HttpRequest(
             method=request.method,
             path=request.path,
             query=dict(request.query),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
-            remote_addr=peer,
+            remote_addr=request.remote,
             scheme=request.scheme,
         )
         decision = engine.handle_request(req, runtime.now())
