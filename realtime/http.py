@@ -48,10 +48,11 @@ class LongPoll:
 
 @dataclass(frozen=True, slots=True)
 class AcceptWebSocket:
-    """Complete the WebSocket handshake and pump frames for ``session``:
-    read frames into ``engine.receive_frame``, write what
-    ``session.take_frames()`` yields. ``upgrade`` is True when the session
-    moves here from polling (probe first)."""
+    """Complete the WebSocket handshake, then serve ``session`` on the
+    socket: frames go to ``engine.receive_frame``, the session's outbox goes
+    out as frames (the asyncio runtime's ``WebSocketConnection`` does both).
+    ``upgrade`` is True when the session moves here from polling (probe
+    first)."""
 
     session: Session
     upgrade: bool
