@@ -266,15 +266,10 @@ class Socket:
 
     def _start(self) -> None:
         fns = [*self.namespace.middlewares, self.namespace.handlers.get("connect")]
-        self._submit(self._handshake, asynchronous=any(f and is_async(f) for f in fns))
-
-    def _submit(
-        self, task: Callable[..., Coroutine[Any, Any, None]], *args: Any, asynchronous: bool
-    ) -> None:
-        if asynchronous:
-            self._runner.submit(task, *args)
+        if any(f and is_async(f) for f in fns):
+            self._runner.submit(self._handshake)
         else:
-            self._runner.submit(run_to_end, task, *args)
+            self._runner.submit(run_to_end, self._handshake)
 
     async def _handshake(self) -> None:
         if self.state is not SocketState.CONNECTING:
@@ -336,18 +331,12 @@ class Socket:
         self._detach()
         handler = self.namespace.handlers.get("disconnect")
         if was_connected and handler is not None:
-            self._submit(self._lifecycle, handler, reason, asynchronous=is_async(handler))
+            self._runner.submit(self._dispatch, "disconnect", handler, [reason], None)
 
     def _detach(self) -> None:
         self.namespace._remove(self)
         self.server._socket_gone(self)
         self._acks.fail_all()
-
-    async def _lifecycle(self, handler: Callable[..., Any], *args: Any) -> None:
-        try:
-            await settle(handler(self, *args))
-        except Exception:
-            logger.exception("error in a lifecycle handler of %s", self.namespace.name)
 
     def _receive(self, packet: Packet) -> None:
         """A packet for this socket, already decoded and validated."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -99,10 +100,14 @@ class _Endpoint:
             finally:
                 decision.session.polling_parked = False
             return _to_response(engine.poll_response(decision.session, req))
-        return await self._websocket(request, decision, runtime)
+        return await self._websocket(request, req.headers, decision, runtime)
 
     async def _websocket(
-        self, request: web.Request, decision: AcceptWebSocket, runtime: AsyncioRuntime
+        self,
+        request: web.Request,
+        headers: Mapping[str, str],
+        decision: AcceptWebSocket,
+        runtime: AsyncioRuntime,
     ) -> web.StreamResponse:
         """Answer the handshake, then take the connection away from aiohttp.
 
@@ -114,7 +119,7 @@ class _Endpoint:
         transport = request.transport
         handler = request.protocol
         try:
-            accept = ws_framing.accept_key({k.lower(): v for k, v in request.headers.items()})
+            accept = ws_framing.accept_key(headers)
             if transport is None or transport.is_closing():
                 raise ConnectionResetError("the client went away")
         except (ws_framing.HandshakeError, ConnectionResetError) as exc:

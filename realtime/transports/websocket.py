@@ -231,10 +231,7 @@ class FrameReader:
             payload = unmask(buf[head + 4 : stop], buf[head : head + 4])
             pos = stop
             if b0 == 0x81 and not self._message_opcode:  # the usual: one whole text frame
-                try:
-                    events.append(payload.decode("utf-8"))
-                except UnicodeDecodeError:
-                    raise FrameError(1007, "text frame is not UTF-8") from None
+                events.append(_message(_TEXT, payload))
                 continue
             event = self._frame(b0 & 0x80, opcode, payload)
             if event is not None:
