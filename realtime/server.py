@@ -68,6 +68,9 @@ class Server:
     ``max_attachments``: binary attachments allowed in one packet.
     ``max_namespaces``: namespaces one connection may join at once (dynamic
     namespaces would otherwise let one client open sockets without end).
+    ``max_pending_events``: events one socket may have waiting for a busy
+    handler; a client that sends faster than its handlers finish is closed
+    ("event backlog") instead of growing the server without bound.
     ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses.
     Further keyword arguments go to :class:`~realtime.Engine`.
     """
@@ -84,6 +87,7 @@ class Server:
         path: str = "/socket.io",
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
         max_namespaces: int = 100,
+        max_pending_events: int = 1000,
         adapter: type[Adapter] = MemoryAdapter,
         **engine_options: Any,
     ) -> None:
@@ -100,6 +104,7 @@ class Server:
         self.connect_timeout = connect_timeout
         self.max_attachments = max_attachments
         self.max_namespaces = max_namespaces
+        self.max_pending_events = max_pending_events
         self.adapter_class = adapter
         self._runtime: Runtime | None = None
         self._clients: dict[str, _Client] = {}

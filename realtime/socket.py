@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._log import log_once
 from .bus.acks import AckTable
 from .errors import ConnectionRefused, Disconnected
 from .protocol.socketio import (
@@ -356,6 +357,10 @@ class Socket:
             handler = handlers.get("*")
             if handler is None:
                 return
+        if self._runner.pending >= self.server.max_pending_events:
+            log_once("event-backlog", "closing %s: over max_pending_events", self.conn.id)
+            self.conn.close("event backlog")
+            return
         self._runner.submit(self._dispatch, event, handler, data, packet.id)
 
     def _dispatch(

@@ -93,6 +93,10 @@ class TaskRunner(Protocol):
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None: ...
 
+    @property
+    def pending(self) -> int:
+        """Submissions waiting for an earlier one to finish."""
+
 
 class Promise(Protocol[T_co]):
     """A value that will arrive later: awaitable once, resolved by the core."""

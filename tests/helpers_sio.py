@@ -106,6 +106,10 @@ class _Runner:
         self._queue: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._busy = False
 
+    @property
+    def pending(self) -> int:
+        return len(self._queue) if self._busy else 0
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         self._queue.append((fn, args))
         if not self._busy:

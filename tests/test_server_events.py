@@ -443,3 +443,35 @@ async def test_sending_to_a_closed_socket_is_a_no_op() -> None:
     socket.emit("x")
     socket.join("room")
     assert conn.outbox == [] and socket.rooms == frozenset()
+
+
+async def test_a_client_outrunning_its_handler_is_closed_and_others_carry_on() -> None:
+    sio, runtime = make_server(max_pending_events=5)
+    gate = Gate()
+    handled: list[int] = []
+    gone: list[str] = []
+
+    @sio.on("work")
+    async def work(socket: Socket, n: int) -> None:
+        await gate.wait()
+        handled.append(n)
+
+    @sio.on("disconnect")
+    def disconnect(socket: Socket, reason: str) -> None:
+        gone.append(reason)
+
+    flooder, other = connect(sio), connect(sio)
+    flooder.take(), other.take()
+    await runtime.settle()
+    # One event runs (blocked at the gate), five wait: the limit. The next is one too many.
+    flooder.receive(*(f'2["work",{n}]' for n in range(6)))
+    assert not flooder.closed
+    flooder.receive('2["work",6]')
+    assert flooder.closed and flooder.close_reason == "event backlog"
+    other.receive('2["work",100]')
+    gate.open()
+    await runtime.settle()
+    # What was accepted is handled, in order, then the disconnect handler; the
+    # event over the limit never is. The other client is untouched.
+    assert handled == [0, 1, 2, 3, 4, 5, 100]
+    assert gone == ["event backlog"] and not other.closed

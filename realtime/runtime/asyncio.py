@@ -84,6 +84,10 @@ class SerialRunner:
             self._task = task
             self._busy.add(self)
 
+    @property
+    def pending(self) -> int:
+        return len(self._queue) if self._queue else 0
+
     def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
