@@ -1,0 +1,111 @@
+"""Our own Python per WebSocket echo round trip, without the kernel or a peer.
+
+Feeds masked ``42["echo",{..}]`` frames to 50 ``WebSocketConnection``s whose
+transports only count writes, and prints the best of 5 runs in µs per round
+trip. ``ASYNC=0`` uses a ``def`` echo handler (default: the bench app's
+``async def`` one); ``PROF=1`` prints a cProfile of one run.
+
+    python bench/inprocess.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+# bench/profile.py would shadow the standard library's profile (cProfile needs it).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE / "servers"))
+
+import realtime_app  # noqa: E402
+
+import realtime  # noqa: E402
+from realtime.http import AcceptWebSocket, HttpRequest  # noqa: E402
+from realtime.runtime.asyncio import AsyncioRuntime, WebSocketConnection  # noqa: E402
+
+CLIENTS = 50
+ROUND_TRIPS = 4000
+MASK = b"\x01\x02\x03\x04"
+
+
+class CountingTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data: Any) -> None:
+        self.writes += 1
+
+    def is_closing(self) -> bool:
+        return False
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+
+def client_frame(text: str) -> bytes:
+    data = text.encode()
+    assert len(data) < 126
+    masked = bytes(b ^ MASK[i % 4] for i, b in enumerate(data))
+    return bytes((0x81, 0x80 | len(data))) + MASK + masked
+
+
+async def main() -> None:
+    sio = realtime_app.build_server()
+    if os.environ.get("ASYNC", "1") == "0":
+
+        @sio.on("echo")
+        def echo(socket: realtime.Socket, *args: Any) -> None:
+            socket.emit("echo", *args)
+
+    runtime = AsyncioRuntime(sio.engine)
+    sio.bind(runtime)
+    handshake = HttpRequest(
+        "GET",
+        "/socket.io/",
+        {"EIO": "4", "transport": "websocket"},
+        {"upgrade": "websocket", "connection": "Upgrade"},
+    )
+    conns: list[tuple[WebSocketConnection, CountingTransport]] = []
+    for _ in range(CLIENTS):
+        decision = sio.engine.handle_request(handshake, runtime.now())
+        assert isinstance(decision, AcceptWebSocket)
+        conn, transport = runtime.websocket(decision), CountingTransport()
+        conn.connection_made(transport)
+        conn.data_received(client_frame("40"))
+        conns.append((conn, transport))
+    await asyncio.sleep(0.01)
+    message = client_frame('42["echo",{"seq":1,"ts":1732190000000,"p":"abcdefghij"}]')
+
+    async def run() -> float:
+        start = time.perf_counter()
+        for _ in range(ROUND_TRIPS // CLIENTS):
+            for conn, _transport in conns:
+                conn.data_received(message)
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return time.perf_counter() - start
+
+    await run()  # warm-up
+    if os.environ.get("PROF"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.enable()
+        await run()
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+    best = min([await run() for _ in range(5)])
+    kind = "async def" if os.environ.get("ASYNC", "1") != "0" else "def"
+    writes = sum(transport.writes for _conn, transport in conns)
+    print(f"{kind} handler: {best / ROUND_TRIPS * 1e6:.2f} µs per round trip ({writes} writes)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
