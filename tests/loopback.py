@@ -1,7 +1,9 @@
 """Serve an Engine or Server on a loopback port inside the test's event loop.
 
 Shared by the end-to-end and the hardening tests; their conftests expose
-``serve`` and ``http`` as fixtures.
+``serve`` and ``http`` as fixtures. Every test using ``serve`` runs twice:
+behind the front door (``realtime.run``'s own HTTP/1.1, the default) and
+mounted on a plain aiohttp site (``realtime.attach`` in a user's app).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from aiohttp import web
 
 import realtime
+from realtime.integrations.aiohttp import FrontDoorSite
 
 
 class Running:
@@ -32,25 +35,30 @@ class Running:
         return f"{self.base}{path}?{qs}" if qs else f"{self.base}{path}"
 
 
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Any], Any]]:
-    runners: list[web.AppRunner] = []
+@pytest.fixture(params=["door", "aiohttp"])
+async def serve(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[Any], Any]]:
+    runners: list[tuple[web.AppRunner, web.TCPSite]] = []
 
     async def start(target: Any) -> Running:
         app = web.Application()
         realtime.attach(target, app)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        if request.param == "door":
+            site: web.TCPSite = FrontDoorSite(runner, "127.0.0.1", 0)
+        else:
+            site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        runners.append(runner)
+        runners.append((runner, site))
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
         return Running(target, server.sockets[0].getsockname()[1])
 
     yield start
-    for runner in runners:
+    for runner, site in runners:
         await runner.cleanup()
+        if isinstance(site, FrontDoorSite):
+            site.close_all()
 
 
 @pytest.fixture

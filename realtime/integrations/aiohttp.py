@@ -12,11 +12,11 @@ from aiohttp import web
 from ..engine import Engine
 from ..http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
 from ..runtime.asyncio import AsyncioRuntime
+from ..runtime.front_door import DoorKeeper
+from ..transports import http1
 from ..transports import websocket as ws_framing
 
 logger = logging.getLogger("realtime")
-
-_RUNTIME_KEY = web.AppKey("realtime_runtimes", list)
 
 
 class Mountable(Protocol):
@@ -123,29 +123,22 @@ class _Endpoint:
             if transport is None or transport.is_closing():
                 raise ConnectionResetError("the client went away")
         except (ws_framing.HandshakeError, ConnectionResetError) as exc:
-            if not decision.upgrade:
-                decision.session.fail("transport error", runtime.now())
-            else:
-                runtime.engine.websocket_closed(decision.session, True, runtime.now())
+            runtime.refuse_websocket(decision)
             return web.Response(status=400, text=str(exc))
         # Bytes the client sent right after its handshake sit in aiohttp's
         # buffer for upgraded connections; they are the first frames.
         early = bytes(getattr(handler, "_message_tail", b""))
-        transport.write(ws_framing.switching_protocols(accept))
-        conn = runtime.websocket(decision)
         # aiohttp must forget the connection without closing it: with its
         # transport cleared, connection_lost drops it from aiohttp's tables
         # (and from graceful shutdown) and leaves the socket open.
         handler.transport = None
         handler.connection_lost(None)
-        transport.set_protocol(conn)
-        conn.connection_made(transport)
-        if not transport.is_reading():
-            transport.resume_reading()
-        if early:
-            conn.data_received(early)
+        runtime.adopt_websocket(transport, decision, accept, early)
         # Never written: aiohttp sees its connection gone and drops this.
         return web.Response(status=101)
+
+
+_ENDPOINTS_KEY: web.AppKey[list[_Endpoint]] = web.AppKey("realtime_endpoints", list)
 
 
 def attach(target: Mountable, app: web.Application) -> None:
@@ -157,6 +150,9 @@ def attach(target: Mountable, app: web.Application) -> None:
     app.router.add_route("GET", path + "/{asset:realtime(\\.min)?\\.js}", endpoint.handle)
     app.on_startup.append(endpoint.startup)
     app.on_shutdown.append(endpoint.shutdown)
+    if _ENDPOINTS_KEY not in app:
+        app[_ENDPOINTS_KEY] = []
+    app[_ENDPOINTS_KEY].append(endpoint)
 
 
 def make_app(target: Mountable) -> web.Application:
@@ -165,20 +161,134 @@ def make_app(target: Mountable) -> web.Application:
     return app
 
 
+class FrontDoorSite(web.TCPSite):
+    """A TCP site whose connections meet the front door first: requests for
+    the endpoints attached to the runner's application are served by the
+    runtime's own HTTP/1.1 (:mod:`realtime.runtime.front_door`), and a
+    connection's first request for anything else hands it to aiohttp for
+    good. After ``runner.cleanup()``, call ``close_all()``.
+
+    ``max_head`` bounds a request line plus header fields on the engine's
+    paths; ``keepalive_timeout`` closes a connection that has waited that
+    long for a request (or for the rest of one).
+    """
+
+    __slots__ = ("keeper",)
+
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        max_head: int = http1.MAX_HEAD,
+        keepalive_timeout: float = 75.0,
+        **options: Any,
+    ) -> None:
+        super().__init__(runner, host, port, **options)
+        fallback = runner.server
+        assert fallback is not None  # the base class checked runner.setup() ran
+        endpoints: list[_Endpoint] = runner.app.get(_ENDPOINTS_KEY) or []
+        self.keeper = DoorKeeper(
+            endpoints,
+            fallback,
+            max_head=max_head,
+            keepalive_timeout=keepalive_timeout,
+        )
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site; TCPSite's would listen
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self.keeper,
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+        )
+        self._bound_port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        self.keeper.close_idle()
+        await super().stop()
+
+    def close_all(self) -> None:
+        self.keeper.close_all()
+
+
 def run(
     target: Mountable | web.Application,
     host: str = "127.0.0.1",
     port: int = 8000,
-    **options: Any,
+    *,
+    loop: asyncio.AbstractEventLoop | None = None,
+    ssl_context: Any = None,
+    backlog: int = 128,
+    reuse_port: bool | None = None,
+    shutdown_timeout: float = 60.0,
+    keepalive_timeout: float = 75.0,
+    max_head: int = http1.MAX_HEAD,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, then close every client cleanly."""
     app = target if isinstance(target, web.Application) else make_app(target)
-    options.setdefault("access_log", None)  # one line per poll would drown the log
-    web.run_app(app, host=host, port=port, print=_printer(host, port), **options)
+    loop = loop or asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(
+        _serve(
+            app,
+            host,
+            port,
+            ssl_context=ssl_context,
+            backlog=backlog,
+            reuse_port=reuse_port,
+            shutdown_timeout=shutdown_timeout,
+            keepalive_timeout=keepalive_timeout,
+            max_head=max_head,
+        )
+    )
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        main.cancel()  # its cleanup closes every client
+        loop.run_until_complete(asyncio.gather(main, return_exceptions=True))
+        leftovers = asyncio.all_tasks(loop)
+        for task in leftovers:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
-def _printer(host: str, port: int) -> Any:
-    def say(_: str) -> None:
-        print(f"realtime serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
-
-    return say
+async def _serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    shutdown_timeout: float,
+    keepalive_timeout: float,
+    max_head: int,
+    **site_options: Any,
+) -> None:
+    runner = web.AppRunner(
+        app,
+        handle_signals=True,
+        access_log=None,  # one line per poll would drown the log
+        shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=keepalive_timeout,
+    )
+    await runner.setup()
+    site = FrontDoorSite(
+        runner, host, port, max_head=max_head, keepalive_timeout=keepalive_timeout, **site_options
+    )
+    try:
+        await site.start()
+        print(f"realtime serving on {site.name} (Ctrl-C to stop)", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        site.close_all()

@@ -28,6 +28,10 @@ logger = logging.getLogger("realtime")
 Data = str | bytes
 
 
+class Flushable(Protocol):
+    def flush(self) -> None: ...
+
+
 class EngineLike(Protocol):
     deadlines: Deadlines
     max_payload: int
@@ -145,7 +149,7 @@ class AsyncioRuntime:
         self._busy: set[SerialRunner] = set()
         self.websockets: set[WebSocketConnection] = set()
         self.closing = False
-        self._dirty: list[WebSocketConnection] = []
+        self._dirty: list[Flushable] = []
         self._corked = 0
         self._flush_handle: asyncio.Handle | None = None
 
@@ -247,8 +251,38 @@ class AsyncioRuntime:
         """The protocol that will own an accepted WebSocket's transport."""
         return WebSocketConnection(self, decision)
 
-    def want_flush(self, conn: WebSocketConnection) -> None:
-        """Write ``conn``'s outbox before the loop next waits for I/O.
+    def adopt_websocket(
+        self,
+        transport: asyncio.BaseTransport,
+        decision: AcceptWebSocket,
+        accept: str,
+        early: bytes,
+    ) -> WebSocketConnection:
+        """Answer an accepted handshake with 101 and own the transport from
+        then on; ``early`` holds bytes the client sent right after its
+        handshake (its first frames). The host must have let go of the
+        transport first."""
+        transport = cast(asyncio.Transport, transport)
+        transport.write(ws_framing.switching_protocols(accept))
+        conn = WebSocketConnection(self, decision)
+        transport.set_protocol(conn)
+        conn.connection_made(transport)
+        if not transport.is_reading():
+            transport.resume_reading()
+        if early:
+            conn.data_received(early)
+        return conn
+
+    def refuse_websocket(self, decision: AcceptWebSocket) -> None:
+        """The handshake the engine accepted cannot complete (bad key, or the
+        client left): undo what accepting it started."""
+        if not decision.upgrade:
+            decision.session.fail("transport error", self.now())
+        else:
+            self.engine.websocket_closed(decision.session, True, self.now())
+
+    def want_flush(self, conn: Flushable) -> None:
+        """Write ``conn``'s output before the loop next waits for I/O.
 
         Everything a loop turn queues for one socket leaves in one write: a
         handler that emits 20 events to a room costs each member one

@@ -16,6 +16,8 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import sync_playwright
 
+from realtime.integrations.aiohttp import FrontDoorSite
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -42,7 +44,7 @@ class ServerThread:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.runners: dict[int, web.AppRunner] = {}
+        self.runners: dict[int, tuple[web.AppRunner, FrontDoorSite]] = {}
 
     def call(self, coro: Any) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -54,15 +56,19 @@ class ServerThread:
     async def _start(self, app: web.Application, port: int | None) -> int:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port or 0, reuse_address=True)
+        # Served as realtime.run serves: behind the front door.
+        site = FrontDoorSite(runner, "127.0.0.1", port or 0, reuse_address=True)
         await site.start()
-        bound = runner.addresses[0][1]
-        self.runners[bound] = runner
-        return int(bound)
+        self.runners[site.port] = (runner, site)
+        return site.port
 
     def stop(self, port: int) -> None:
-        runner = self.runners.pop(port)
-        self.call(runner.cleanup())
+        runner, site = self.runners.pop(port)
+        self.call(self._stop(runner, site))
+
+    async def _stop(self, runner: web.AppRunner, site: FrontDoorSite) -> None:
+        await runner.cleanup()
+        site.close_all()
 
     def close(self) -> None:
         for port in list(self.runners):

@@ -1,5 +1,8 @@
 """Serve the interop app once per module; run each client once per mode.
 
+The app is served as ``realtime.run`` serves it: behind the front door, the
+runtime's own HTTP/1.1 (the aiohttp-mounted path has the loopback suites).
+
 A (client, mode) run is cached so that every check becomes a test of its own
 without running the client again.
 """
@@ -12,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest_asyncio
 from aiohttp import web
 
+from realtime.integrations.aiohttp import FrontDoorSite
+
 from .app import build_app
 from .harness import ClientRun, client_command, run_client
 
@@ -20,13 +25,13 @@ from .harness import ClientRun, client_command, run_client
 async def interop_url() -> AsyncIterator[str]:
     runner = web.AppRunner(build_app(), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = FrontDoorSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{site.port}"
     finally:
         await runner.cleanup()
+        site.close_all()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

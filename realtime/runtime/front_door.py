@@ -1,0 +1,432 @@
+"""The front door: the server's own HTTP/1.1 for the engine's requests.
+
+Every accepted connection starts with a :class:`FrontDoor` as its asyncio
+protocol. Requests on an engine path (polling GETs and POSTs, JSONP, CORS
+preflights, the bundled client, WebSocket handshakes) are parsed by the
+sans-IO :mod:`realtime.transports.http1` reader and answered here with one
+write each: no request object, no task per request, and a parked long-poll
+is a callback on its session rather than a waiting coroutine.
+
+The first request the door does not serve itself (another path, or HTTP it
+leaves to a general server: chunked bodies, ``Expect``, HTTP/1.0) hands the
+whole connection, bytes untouched, to the fallback protocol (aiohttp's
+request handler), which keeps it from then on. A WebSocket handshake hands
+the connection to the runtime's :class:`WebSocketConnection`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Protocol, cast
+
+from .. import assets
+from ..http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
+from ..transports import http1
+from ..transports import websocket as ws_framing
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..protocol.session import Session
+    from .asyncio import AsyncioRuntime
+
+logger = logging.getLogger("realtime")
+
+
+class Endpoint(Protocol):
+    """An engine served at its path, with the runtime that carries it out
+    (None until the application has started)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def runtime(self) -> AsyncioRuntime | None: ...
+
+
+class _Clock:
+    """The Date header's text, formatted once per second."""
+
+    __slots__ = ("_second", "_text")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def date(self) -> str:
+        now = time.time()
+        if int(now) != self._second:
+            self._second = int(now)
+            self._text = formatdate(now, usegmt=True)
+        return self._text
+
+
+class DoorKeeper:
+    """The connections of one listening socket and their shared rules: the
+    endpoints to serve, the fallback for everything else, and one timer that
+    closes connections left idle (or sending a request too slowly) for
+    ``keepalive_timeout`` seconds.
+
+    Called with no arguments, it makes the protocol of a new connection.
+    """
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        fallback: Callable[[], asyncio.Protocol],
+        *,
+        max_head: int = http1.MAX_HEAD,
+        keepalive_timeout: float = 75.0,
+    ) -> None:
+        if max_head <= 0 or keepalive_timeout <= 0:
+            raise ValueError("max_head and keepalive_timeout must be positive")
+        self.endpoints = tuple(endpoints)
+        self.fallback = fallback
+        self.max_head = max_head
+        self.keepalive_timeout = keepalive_timeout
+        self.connections: set[FrontDoor] = set()
+        self.closing = False
+        self.clock = _Clock()
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    def __call__(self) -> FrontDoor:
+        return FrontDoor(self)
+
+    def route(self, path: str) -> Endpoint | None:
+        for endpoint in self.endpoints:
+            base = endpoint.engine.path
+            if path == base or path == base + "/":
+                return endpoint
+            if path.startswith(base + "/") and assets.is_asset(path[len(base) + 1 :]):
+                return endpoint
+        return None
+
+    def arrived(self, door: FrontDoor) -> None:
+        self.connections.add(door)
+        if self._sweeper is None:
+            self._schedule_sweep(asyncio.get_running_loop())
+
+    def _schedule_sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._sweeper = loop.call_later(max(0.5, self.keepalive_timeout / 4), self._sweep, loop)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._sweeper = None
+        limit = loop.time() - self.keepalive_timeout
+        for door in list(self.connections):
+            if door.idle_since is not None and door.idle_since < limit:
+                door.close()
+        if self.connections:
+            self._schedule_sweep(loop)
+
+    def close_idle(self) -> None:
+        """Shutting down: close what waits for a request now; the others
+        close once their answer is written."""
+        self.closing = True
+        for door in list(self.connections):
+            if door.idle_since is not None:
+                door.close()
+
+    def close_all(self) -> None:
+        self.closing = True
+        for door in list(self.connections):
+            door.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+
+
+class FrontDoor(asyncio.Protocol):
+    """One HTTP/1.1 connection, served a request at a time (pipelined
+    requests wait in the buffer, in order)."""
+
+    # While a request is in progress, this much more input is buffered before
+    # reading pauses (clients do not pipeline behind a long-poll; this keeps
+    # the input of one that does bounded).
+    MAX_PIPELINED = 64 * 1024
+    # After a final answer, input is read and dropped this long before the
+    # socket closes: closing with unread input sends a reset, which can
+    # destroy the answer still in flight.
+    LINGER = 2.0
+
+    __slots__ = (
+        "_head",
+        "_lingering",
+        "_parked",
+        "_queued",
+        "_read_paused",
+        "_write_paused",
+        "idle_since",
+        "keeper",
+        "reader",
+        "transport",
+        "waker",
+    )
+
+    def __init__(self, keeper: DoorKeeper) -> None:
+        self.keeper = keeper
+        self.reader = http1.RequestReader(keeper.max_head)
+        self.transport: asyncio.Transport | None = None
+        self.idle_since: float | None = None
+        self._head: http1.RequestHead | None = None
+        self._lingering = False
+        self._parked: tuple[Endpoint, Session, HttpRequest, bool] | None = None
+        self._queued = False
+        self._read_paused = False
+        self._write_paused = False
+        self.waker: Callable[[], None] = self.wake  # one bound method: identity marks ownership
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.idle_since = asyncio.get_running_loop().time()
+        self.keeper.arrived(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
+        self.reader.feed(data)
+        if self._parked is not None or self._write_paused:
+            if len(self.reader.buffer) > self.MAX_PIPELINED and not self._read_paused:
+                self._read_paused = True
+                if self.transport is not None:
+                    self.transport.pause_reading()
+            return
+        self._process()
+
+    def eof_received(self) -> bool | None:
+        return None  # the client is gone: close (a parked poll is released below)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.keeper.connections.discard(self)
+        self._release_poll()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._process()
+
+    # -- requests -----------------------------------------------------------------
+
+    def _process(self) -> None:
+        """Serve every complete request in the buffer, in order, until one
+        waits (a long-poll), the output backs up, or input runs out."""
+        reader = self.reader
+        while self.transport is not None and self._parked is None and not self._write_paused:
+            head = self._head
+            try:
+                if head is None:
+                    head = reader.head()
+                    if head is None:
+                        if reader.buffer:
+                            self._route_early()
+                        return
+                    if head.handover is not None or self.keeper.route(head.path) is None:
+                        self._hand_over()
+                        return
+                    reader.discard(head.size)
+                    self._head = head
+                    self.idle_since = None
+            except http1.HeadError as exc:
+                self._refuse(exc)
+                return
+            endpoint = self.keeper.route(head.path)
+            assert endpoint is not None
+            size = head.content_length
+            too_large = size > endpoint.engine.max_payload
+            if too_large:
+                # Not read: the engine refuses it by its size, and the
+                # connection closes after the answer.
+                body = b"\0" * (endpoint.engine.max_payload + 1)
+            elif size:
+                received = reader.body(size)
+                if received is None:
+                    return
+                body = received
+            else:
+                body = b""
+            self._head = None
+            self._serve(endpoint, head, body, close=head.close or too_large)
+        if self._read_paused and self._parked is None and self.transport is not None:
+            self._read_paused = False
+            self.transport.resume_reading()
+
+    def _route_early(self) -> None:
+        """A head still arriving whose path is not ours goes to the fallback
+        now, whatever its size: only the door limits heads to ``max_head``."""
+        try:
+            line = self.reader.request_line()
+        except http1.HeadError as exc:
+            self._fail(exc.status, exc.reason)
+            return
+        if line is not None and (line.handover is not None or self.keeper.route(line.path) is None):
+            self._hand_over()
+
+    def _refuse(self, error: http1.HeadError) -> None:
+        """The door judges only heads for its own paths: one it cannot read
+        for another path (too large, say) is the fallback's to judge."""
+        try:
+            line = self.reader.request_line()
+        except http1.HeadError:
+            line = None
+        if line is not None and (line.handover is not None or self.keeper.route(line.path) is None):
+            self._hand_over()
+        else:
+            self._fail(error.status, error.reason)
+
+    def _serve(
+        self, endpoint: Endpoint, head: http1.RequestHead, body: bytes, *, close: bool
+    ) -> None:
+        transport = self.transport
+        runtime = endpoint.runtime
+        if transport is None:
+            return
+        if runtime is None or runtime.closing or self.keeper.closing:
+            self._fail(503, "shutting down")
+            return
+        peer = transport.get_extra_info("peername")
+        request = HttpRequest(
+            head.method,
+            head.path,
+            http1.parse_query(head.query_string),
+            head.headers,
+            body,
+            peer[0] if isinstance(peer, tuple) else None,
+            "https" if transport.get_extra_info("sslcontext") is not None else "http",
+        )
+        runtime.cork()
+        try:
+            decision = endpoint.engine.handle_request(request, runtime.now())
+            if isinstance(decision, HttpResponse):
+                self._respond(decision, close)
+            elif isinstance(decision, LongPoll):
+                self._parked = (endpoint, decision.session, request, close)
+                decision.session.waker = self.waker
+            else:
+                self._upgrade(runtime, request, decision)
+        except Exception:
+            logger.exception("error serving %s %s", head.method, head.path)
+            self._fail(500, "internal server error")
+        finally:
+            runtime.uncork()
+
+    def _respond(self, answer: HttpResponse, close: bool) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        close = close or self.keeper.closing
+        transport.write(
+            http1.response(
+                answer.status,
+                answer.headers,
+                answer.body,
+                date=self.keeper.clock.date(),
+                close=close,
+            )
+        )
+        if close:
+            self._end()
+        else:
+            self.idle_since = asyncio.get_running_loop().time()
+
+    def _fail(self, status: int, reason: str) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(http1.error_response(status, reason, self.keeper.clock.date()))
+        self._end()
+
+    def _end(self) -> None:
+        """Close after the answer just written, lingering (see LINGER)."""
+        transport = self.transport
+        if transport is None or transport.is_closing() or self._lingering:
+            return
+        self._lingering = True
+        self.idle_since = None
+        self.reader.buffer.clear()
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        if self._read_paused:
+            self._read_paused = False
+            transport.resume_reading()
+        asyncio.get_running_loop().call_later(self.LINGER, self.close)
+
+    # -- long polling -------------------------------------------------------------
+
+    def wake(self) -> None:
+        """The parked poll's session has output or closed: answer this loop
+        turn, after whatever else the turn queues for it."""
+        parked = self._parked
+        if parked is not None and not self._queued:
+            runtime = parked[0].runtime
+            if runtime is not None:
+                self._queued = True
+                runtime.want_flush(self)
+
+    def flush(self) -> None:
+        self._queued = False
+        parked = self._parked
+        if parked is None:
+            return
+        endpoint, session, request, close = parked
+        self._release_poll()
+        self._respond(endpoint.engine.poll_response(session, request), close)
+        self._process()
+
+    def _release_poll(self) -> None:
+        parked = self._parked
+        if parked is None:
+            return
+        self._parked = None
+        session = parked[1]
+        session.polling_parked = False
+        if session.waker is self.waker:
+            session.waker = None
+
+    # -- hand-overs ---------------------------------------------------------------
+
+    def _upgrade(
+        self, runtime: AsyncioRuntime, request: HttpRequest, decision: AcceptWebSocket
+    ) -> None:
+        transport = self.transport
+        assert transport is not None
+        try:
+            accept = ws_framing.accept_key(request.headers)
+        except ws_framing.HandshakeError as exc:
+            runtime.refuse_websocket(decision)
+            self._fail(400, str(exc))
+            return
+        self.keeper.connections.discard(self)
+        self.transport = None
+        if self._read_paused:
+            transport.resume_reading()
+        runtime.adopt_websocket(transport, decision, accept, self.reader.take_all())
+
+    def _hand_over(self) -> None:
+        """Give the connection to the fallback server, with the bytes of the
+        request in hand (and anything after it) as if they just arrived."""
+        transport = self.transport
+        if transport is None:
+            return
+        data = self.reader.take_all()
+        self.keeper.connections.discard(self)
+        self.transport = None
+        protocol = self.keeper.fallback()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if self._read_paused:
+            transport.resume_reading()
+        if data:
+            protocol.data_received(data)
+
+    def close(self) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
