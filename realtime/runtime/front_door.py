@@ -155,8 +155,10 @@ class FrontDoor(asyncio.Protocol):
         "_head",
         "_lingering",
         "_parked",
+        "_peer",
         "_queued",
         "_read_paused",
+        "_scheme",
         "_write_paused",
         "idle_since",
         "keeper",
@@ -172,6 +174,8 @@ class FrontDoor(asyncio.Protocol):
         self.idle_since: float | None = None
         self._head: http1.RequestHead | None = None
         self._lingering = False
+        self._peer: str | None = None
+        self._scheme = "http"
         self._parked: tuple[Endpoint, Session, HttpRequest, bool] | None = None
         self._queued = False
         self._read_paused = False
@@ -182,6 +186,9 @@ class FrontDoor(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self._peer = peer[0] if isinstance(peer, tuple) else None
+        self._scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
         self.idle_since = asyncio.get_running_loop().time()
         self.keeper.arrived(self)
 
@@ -290,15 +297,14 @@ class FrontDoor(asyncio.Protocol):
         if runtime is None or runtime.closing or self.keeper.closing:
             self._fail(503, "shutting down")
             return
-        peer = transport.get_extra_info("peername")
         request = HttpRequest(
             head.method,
             head.path,
             http1.parse_query(head.query_string),
             head.headers,
             body,
-            peer[0] if isinstance(peer, tuple) else None,
-            "https" if transport.get_extra_info("sslcontext") is not None else "http",
+            self._peer,
+            self._scheme,
         )
         runtime.cork()
         try:

@@ -30,6 +30,7 @@ _REQUEST_LINE = re.compile(rf"({_TOKEN}) (\S+) HTTP/(\d)\.(\d)")
 # NUL (obsolete line folding, bare CR or LF, and spaces before the colon all
 # fail here, which RFC 9112 lets a server answer with 400).
 _FIELDS = re.compile(rf"(?:{_TOKEN}:[^\r\n\0]*\r\n)*")
+_FIELD = re.compile(rf"({_TOKEN}):[ \t]*([^\r\n\0]*?)[ \t]*\r\n")
 _SERVED_METHODS = frozenset(("GET", "POST", "OPTIONS"))
 
 
@@ -101,7 +102,7 @@ class RequestReader:
     def _skip_blank_lines(self) -> None:
         # RFC 9112 asks servers to ignore empty lines before a request: old
         # browsers (IE up to 6) sent a CRLF after each POST body.
-        while self.buffer[:2] == b"\r\n":
+        while self.buffer.startswith(b"\r\n"):
             del self.buffer[:2]
 
     def request_line(self) -> RequestLine | None:
@@ -133,12 +134,13 @@ class RequestReader:
         fields = text[line_end + 2 :]
         if _FIELDS.fullmatch(fields) is None:
             raise HeadError(400, "malformed header field")
-        headers: dict[str, str] = {}
-        for field in fields.split("\r\n")[:-1]:
-            name, _, value = field.partition(":")
-            name = name.lower()
-            value = value.strip(" \t")
-            headers[name] = headers[name] + ", " + value if name in headers else value
+        pairs = _FIELD.findall(fields)
+        headers = {name.lower(): value for name, value in pairs}
+        if len(headers) < len(pairs):  # a repeated field: join its values
+            headers = {}
+            for name, value in pairs:
+                name = name.lower()
+                headers[name] = headers[name] + ", " + value if name in headers else value
         return RequestHead(
             line.method,
             line.path,

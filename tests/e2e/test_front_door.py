@@ -360,3 +360,66 @@ async def test_the_bundled_client_is_served_by_the_door(door: StartDoor) -> None
     status, fields, body = await client.response()
     assert (status, body) == (304, b"") and "content-length" not in fields
     client.close()
+
+
+@pytest.fixture
+def tls_context(tmp_path: Any) -> Any:
+    """A server context with a fresh self-signed certificate for 127.0.0.1."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+async def test_tls_polling_and_websocket_through_the_door(
+    door: StartDoor, tls_context: Any
+) -> None:
+    import aiohttp
+
+    engine = echo_engine()
+    seen: list[str] = []
+
+    @engine.on("connect")
+    def connected(conn: Any) -> None:
+        seen.append(conn.headers.get("host", ""))
+
+    running = await door(engine, ssl_context=tls_context)
+    base = f"https://127.0.0.1:{running.port}"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as http:
+        async with http.get(base + poll()) as resp:
+            assert "server" not in resp.headers  # the door answered
+            sid = json.loads((await resp.text())[1:])["sid"]
+        async with http.post(base + poll(sid), data=b"4over tls") as resp:
+            assert await resp.text() == "ok"
+        async with http.get(base + poll(sid)) as resp:
+            assert await resp.text() == "4over tls"
+        async with http.get(base + "/hello") as resp:
+            assert await resp.text() == "hello from aiohttp GET /hello"
+        async with http.ws_connect(base + "/socket.io/?EIO=4&transport=websocket") as ws:
+            assert (await ws.receive_str()).startswith("0{")
+            await ws.send_str("4secure")
+            assert await ws.receive_str() == "4secure"
+        # TLS has no half-close: a closing answer closes at once.
+        async with http.get(base + poll(), headers={"Connection": "close"}) as resp:
+            assert resp.headers["connection"] == "close"
+            assert (await resp.text()).startswith("0{")
+    assert len(seen) == 3
+    for _ in range(100):
+        if not running.site.keeper.connections:
+            break
+        await asyncio.sleep(0.01)
+    assert running.site.keeper.connections == set()
