@@ -118,10 +118,15 @@ def _start_task(
     loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]
 ) -> asyncio.Task[None]:
     """A task whose first step runs now where Python can (3.12+): a handler
-    that never really suspends then costs no trip through the event loop."""
+    that never really suspends then costs no trip through the event loop.
+    Built directly (``loop.create_task`` adds a Python frame and a naming
+    call per handler burst) unless the application installed a task factory,
+    which then sees every task."""
+    if loop.get_task_factory() is not None:
+        return loop.create_task(coro)
     if _EAGER:
         return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
-    return loop.create_task(coro)
+    return asyncio.Task(coro, loop=loop)
 
 
 _EAGER = sys.version_info >= (3, 12)
