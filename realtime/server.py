@@ -33,7 +33,9 @@ from .namespace import BroadcastOperator, Namespace, Rooms, skip_rooms
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
 from .protocol.socketio import (
+    ACK_TYPES,
     DEFAULT_MAX_ATTACHMENTS,
+    EVENT_TYPES,
     Decoder,
     MalformedPacket,
     PacketType,
@@ -46,6 +48,10 @@ from .types import Connection, Data, Runtime, SharedMessage
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "Server", "Socket"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+# The packets a socket handles itself (most packets), as a tuple of enum
+# members: see EVENT_TYPES for why not ``PacketType.X`` in the hot path.
+_FOR_SOCKET = (*EVENT_TYPES, *ACK_TYPES)
 
 
 class _Client:
@@ -271,19 +277,18 @@ class Server:
         if packet is None:
             return  # a binary packet still waiting for attachments
         ptype = packet.type
-        if ptype is PacketType.CONNECT:
-            self._connect(client, packet.nsp, packet.data if packet.data is not None else {})
-            return
         socket = client.sockets.get(packet.nsp)
-        if ptype is PacketType.CONNECT_ERROR:
+        if socket is not None and ptype in _FOR_SOCKET:
+            socket._receive(packet)
+        elif ptype is PacketType.CONNECT:
+            self._connect(client, packet.nsp, packet.data if packet.data is not None else {})
+        elif ptype is PacketType.CONNECT_ERROR:
             log_once("sio:client-connect-error", "closing %s: CONNECT_ERROR from a client", conn.id)
             conn.close("parse error")
         elif socket is None:
             logger.debug("%s: packet for %s, which it has not joined", conn.id, packet.nsp)
         elif ptype is PacketType.DISCONNECT:
             socket._close("client namespace disconnect", notify_client=False)
-        else:
-            socket._receive(packet)
 
     def on_close(self, conn: Connection, reason: str) -> None:
         client = self._clients.pop(conn.id, None)

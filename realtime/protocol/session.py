@@ -43,6 +43,12 @@ class State(enum.Enum):
     CLOSED = "closed"
 
 
+# Before Python 3.12, a lookup such as ``State.OPEN`` goes through the enum
+# metaclass's __getattr__ hook and costs ~0.1 µs, ten times a global's:
+# the per-message paths read this name instead.
+_OPEN = State.OPEN
+
+
 class Upgrade(enum.Enum):
     NONE = "none"
     PROBING = "probing"  # the WebSocket answered 3probe; waiting for 5
@@ -154,11 +160,11 @@ class Session:
         return self.request_query
 
     def send(self, data: Data) -> None:
-        if self.state is State.OPEN:
+        if self.state is _OPEN:
             self._push(data, len(data))
 
     def send_shared(self, message: SharedMessage) -> None:
-        if self.state is State.OPEN:
+        if self.state is _OPEN:
             assert isinstance(message, Message)
             self._push(message, len(message.data))
 
@@ -272,7 +278,7 @@ class Session:
 
     def receive_message(self, data: Data, now: float) -> None:
         """A MESSAGE packet's data: the hot path, which needs no Packet."""
-        if self.state is State.OPEN:
+        if self.state is _OPEN:
             self.last_seen = now
             self.owner.listener.on_message(self, data)
 

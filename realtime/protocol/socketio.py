@@ -32,7 +32,7 @@ import enum
 import json
 import json.encoder
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -68,6 +68,14 @@ class PacketType(enum.IntEnum):
 
 
 _TYPE_CHARS = {str(int(t)): t for t in PacketType}  # int() would also read "٣" as 3
+_TYPE_DIGITS = {t: str(int(t)) for t in PacketType}
+# Before Python 3.12, a lookup such as ``PacketType.EVENT`` goes through the enum
+# metaclass's __getattr__ hook and costs ~0.1 µs, ten times a global's:
+# the per-packet paths read these names instead.
+EVENT = PacketType.EVENT
+ACK = PacketType.ACK
+EVENT_TYPES = (PacketType.EVENT, PacketType.BINARY_EVENT)
+ACK_TYPES = (PacketType.ACK, PacketType.BINARY_ACK)
 _BINARY_TYPES = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
 _AS_BINARY = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
 
@@ -84,11 +92,11 @@ class Packet:
 
     @property
     def is_event(self) -> bool:
-        return self.type in (PacketType.EVENT, PacketType.BINARY_EVENT)
+        return self.type in EVENT_TYPES
 
     @property
     def is_ack(self) -> bool:
-        return self.type in (PacketType.ACK, PacketType.BINARY_ACK)
+        return self.type in ACK_TYPES
 
 
 class MalformedPacket(DecodeError):
@@ -119,17 +127,16 @@ def encode(packet: Packet) -> list[Data]:
         ptype = _AS_BINARY.get(ptype, ptype)
         if ptype not in _BINARY_TYPES:
             raise TypeError(f"{ptype.name} packets cannot carry binary data")
-    parts = [str(int(ptype))]
+    head = _TYPE_DIGITS[ptype]
     if ptype in _BINARY_TYPES:
-        parts.append(f"{len(attachments)}-")
+        head += f"{len(attachments)}-"
     if packet.nsp != "/":
-        parts.append(packet.nsp + ",")
+        head += packet.nsp + ","
     if packet.id is not None:
-        parts.append(str(packet.id))
-    parts.append(payload)
-    encoded: list[Data] = ["".join(parts)]
-    encoded.extend(attachments)
-    return encoded
+        head += str(packet.id)
+    if not attachments:
+        return [head + payload]
+    return [head + payload, *attachments]
 
 
 class _NotPlain(TypeError):
@@ -140,43 +147,43 @@ def _not_plain(value: object) -> Any:
     raise _NotPlain(f"{type(value).__name__} is not JSON serializable")
 
 
-def _plain_encoder() -> Callable[[Any], str]:
-    """JSON for payloads without binary: the C encoder, built once.
+def _plain_encoder() -> Callable[[Any, int], Iterable[str]]:
+    """JSON for payloads without binary, as chunks: the C encoder, built once.
 
     ``json.dumps`` with options builds a new encoder per call, which costs as
     much as encoding a small event. No circular-reference markers: a cycle
-    ends in RecursionError, reported as ValueError like json's own check.
+    ends in RecursionError, which :func:`_dumps` reports as ValueError like
+    json's own check. Called as ``(data, 0)``, the C encoder's own signature,
+    so that the hot path has no wrapper function in between.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
     quote = getattr(json.encoder, "c_encode_basestring", None)
     try:
         if make is None or quote is None:
             raise TypeError("no C accelerator")
-        encode = make(None, _not_plain, quote, None, ":", ",", False, False, False)
+        encode: Callable[[Any, int], Iterable[str]] = make(
+            None, _not_plain, quote, None, ":", ",", False, False, False
+        )
     except TypeError:  # no C accelerator, or another signature
         encoder = json.JSONEncoder(
             separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_not_plain
         )
-        return encoder.encode
-
-    def plain(data: Any) -> str:
-        try:
-            return "".join(encode(data, 0))
-        except RecursionError:
-            raise ValueError("circular reference or nesting too deep") from None
-
-    return plain
+        return lambda data, _level: encoder.iterencode(data)
+    return encode
 
 
-_encode_plain = _plain_encoder()
+_plain_chunks = _plain_encoder()
 
 
 def _dumps(data: Any, attachments: list[bytes]) -> str:
     try:
-        text = _encode_plain(data)
+        text = "".join(_plain_chunks(data, 0))
     except _NotPlain:
         text = _dumps_with_attachments(data, attachments, ensure_ascii=False)
-    if _LONE_SURROGATE.search(text) is None:
+    except RecursionError:
+        raise ValueError("circular reference or nesting too deep") from None
+    # isascii() reads a flag the string already has; the search scans it.
+    if text.isascii() or _LONE_SURROGATE.search(text) is None:
         return text
     # Written raw, a lone surrogate would make the frame's UTF-8 encoding fail
     # for every recipient: send it escaped, as JSON.stringify does.
@@ -265,13 +272,17 @@ class Decoder:
     def _decode_header(self, text: str) -> tuple[Packet, int]:
         if text[:2] == "2[":
             # Most packets: an event on "/" that wants no ack; the general
-            # path below decodes it the same way, only slower.
+            # path below decodes it the same way, only slower. The scanner is
+            # what ``json.loads`` runs after two layers of Python and a copy
+            # of the text; what it leaves unread (whitespace, which is
+            # allowed, or extra data, which is not) goes the general way.
             try:
-                event = _DECODER.decode(text[1:])
-            except (ValueError, RecursionError):
+                event, stop = _scan_json(text, 1)
+            except (ValueError, RecursionError, StopIteration):
                 raise MalformedPacket("invalid json", repr(text[1:41])) from None
-            _check(PacketType.EVENT, event, None)
-            return Packet(PacketType.EVENT, "/", event, None), 0
+            if stop == len(text):
+                _check_event(event)
+                return Packet(EVENT, "/", event, None), 0
         if not text:
             raise MalformedPacket("empty packet")
         ptype = _TYPE_CHARS.get(text[0])
@@ -328,18 +339,17 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # built once, not per packet
+# One JSON value at an index: (value, end), the scanner json.loads ends in.
+# Bad input raises JSONDecodeError, or StopIteration where the text ends
+# before a value does. (Set by JSONDecoder.__init__; typeshed omits it.)
+_scan_json: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def _check(ptype: PacketType, data: Any, ack_id: int | None) -> None:
     """The payload rules of each packet type."""
-    if ptype in (PacketType.EVENT, PacketType.BINARY_EVENT):
-        if not isinstance(data, list) or not data:
-            raise MalformedPacket("invalid payload", "an event needs a non-empty array")
-        if not isinstance(data[0], str):
-            raise MalformedPacket("bad event name", type(data[0]).__name__)
-        if data[0] in RESERVED_EVENTS:
-            raise MalformedPacket("reserved event name", data[0])
-    elif ptype in (PacketType.ACK, PacketType.BINARY_ACK):
+    if ptype in EVENT_TYPES:
+        _check_event(data)
+    elif ptype in ACK_TYPES:
         if ack_id is None:
             raise MalformedPacket("bad ack id", "an ack needs an id")
         if not isinstance(data, list):
@@ -354,6 +364,15 @@ def _check(ptype: PacketType, data: Any, ack_id: int | None) -> None:
             raise MalformedPacket("invalid payload", "DISCONNECT takes no payload")
     elif ptype == PacketType.CONNECT_ERROR and not isinstance(data, (str, dict)):
         raise MalformedPacket("invalid payload", "CONNECT_ERROR takes a string or an object")
+
+
+def _check_event(data: Any) -> None:
+    if not isinstance(data, list) or not data:
+        raise MalformedPacket("invalid payload", "an event needs a non-empty array")
+    if not isinstance(data[0], str):
+        raise MalformedPacket("bad event name", type(data[0]).__name__)
+    if data[0] in RESERVED_EVENTS:
+        raise MalformedPacket("reserved event name", data[0])
 
 
 def _restore(packet: Packet, buffers: list[bytes]) -> Packet:

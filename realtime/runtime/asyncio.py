@@ -27,6 +27,11 @@ logger = logging.getLogger("realtime")
 
 Data = str | bytes
 
+# Before Python 3.12 ``State.OPEN`` costs a trip through the enum metaclass's
+# __getattr__, ten times a global's: the per-message paths read these.
+_OPEN = State.OPEN
+_CLOSED = State.CLOSED
+
 
 class Flushable(Protocol):
     def flush(self) -> None: ...
@@ -373,7 +378,7 @@ class WebSocketConnection(asyncio.Protocol):
         try:
             for event in events:
                 transport = self.transport
-                if transport is None or transport.is_closing() or session.state is State.CLOSED:
+                if transport is None or transport.is_closing() or session.state is _CLOSED:
                     return  # nothing counts after a close, the client's included
                 if isinstance(event, (str, bytes)):
                     self._message(event)
@@ -443,13 +448,13 @@ class WebSocketConnection(asyncio.Protocol):
             ):
                 self._close_socket(1000, "")
             return
-        if self._paused and session.state is State.OPEN:
+        if self._paused and session.state is _OPEN:
             return  # resume_writing flushes
         items = session.take()
         if items:
             frames = ws_framing.wire_frames(items, session.protocol)
             self._write(frames[0] if len(frames) == 1 else b"".join(frames))
-        if session.state is not State.OPEN:
+        if session.state is not _OPEN:
             session.finish()
             # A reader that stopped reading would keep a closing socket (and
             # its buffer) forever: drop it instead of waiting for the drain.

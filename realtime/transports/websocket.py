@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..protocol import engineio as eio
-from ..protocol.engineio import Message, Packet
+from ..protocol.engineio import Message
 from ..protocol.session import Outgoing
 
 # -- Engine.IO packets as frames ---------------------------------------------------
@@ -36,14 +36,17 @@ _WIRE = {4: ("wire4", _wire_v4), 3: ("wire3", _wire_v3)}
 def wire_frames(items: list[Outgoing], protocol: int) -> list[bytes]:
     """Whole RFC 6455 frames, ready for the socket; shared ones built once."""
     key, encode = _WIRE[protocol]
-    return [
-        item.frame(key, encode)
-        if isinstance(item, Message)
-        else build_frame(eio.encode_ws(item, protocol))
-        if isinstance(item, Packet)
-        else encode(item)
-        for item in items
-    ]
+    frames: list[bytes] = []
+    for item in items:
+        # Most items are the data of a message for this client alone: ask
+        # about them first.
+        if isinstance(item, (str, bytes)):
+            frames.append(encode(item))
+        elif isinstance(item, Message):
+            frames.append(item.frame(key, encode))
+        else:
+            frames.append(build_frame(eio.encode_ws(item, protocol)))
+    return frames
 
 
 # -- frames out --------------------------------------------------------------------
@@ -54,8 +57,13 @@ _TEXT, _BINARY, _CLOSE, _PING, _PONG, _CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0
 def build_frame(payload: str | bytes) -> bytes:
     """A final, unmasked frame: text for ``str``, binary for ``bytes``."""
     if isinstance(payload, str):
-        return _frame(0x80 | _TEXT, payload.encode("utf-8"))
-    return _frame(0x80 | _BINARY, payload)
+        head, data = 0x80 | _TEXT, payload.encode("utf-8")
+    else:
+        head, data = 0x80 | _BINARY, payload
+    size = len(data)
+    if size < 126:  # most frames: _frame's first case, without the call
+        return bytes((head, size)) + data
+    return _frame(head, data)
 
 
 def _frame(head: int, data: bytes) -> bytes:

@@ -212,3 +212,40 @@ def test_revision_4_query_on_the_default_namespace() -> None:
 def test_unknown_revision_is_refused() -> None:
     with pytest.raises(ValueError):
         Decoder(3)
+
+
+def test_non_ascii_is_sent_raw_and_lone_surrogates_escaped() -> None:
+    assert encode(Packet(PacketType.EVENT, "/", ["é", "✓"])) == ['2["é","✓"]']
+    # A lone surrogate has no UTF-8 form: the whole payload is escaped instead.
+    assert encode(Packet(PacketType.EVENT, "/", ["é", "\ud800"])) == ['2["\\u00e9","\\ud800"]']
+
+
+def test_cycles_and_absurd_nesting_raise_value_error() -> None:
+    cycle: list[Any] = ["x"]
+    cycle.append(cycle)
+    deep: list[Any] = ["x"]
+    for _ in range(100_000):
+        deep = [deep]
+    for data in (cycle, deep):
+        with pytest.raises(ValueError):
+            encode(Packet(PacketType.EVENT, "/", data))
+
+
+def test_encoder_without_the_c_accelerator_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json.encoder
+
+    from realtime.protocol import socketio
+
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    python_chunks = socketio._plain_encoder()
+    monkeypatch.setattr(socketio, "_plain_chunks", python_chunks)
+    args = ["x", {"n": 1, "s": "é", "b": b"\x01", "l": [None, True, 1.5]}]
+    packet = Packet(PacketType.EVENT, "/admin", args, 7)
+    assert encode(packet) == [
+        '51-/admin,7["x",{"n":1,"s":"é","b":{"_placeholder":true,"num":0},"l":[null,true,1.5]}]',
+        b"\x01",
+    ]
+    with pytest.raises(ValueError):
+        encode(Packet(PacketType.EVENT, "/", ["x", math.nan]))
+    with pytest.raises(TypeError, match="set"):
+        encode(Packet(PacketType.EVENT, "/", ["x", {1, 2}]))

@@ -48,3 +48,12 @@ def test_the_fast_path_still_checks_events() -> None:
     assert decode("2[1]") == "bad event name"
     assert decode("2[NaN]") == "invalid json"
     assert decode('2["ok",1]') == Packet(2, "/", ["ok", 1], None)  # type: ignore[arg-type]
+
+
+def test_what_the_fast_path_leaves_unread_is_judged_like_the_general_path() -> None:
+    # The fast path scans one JSON value; whitespace after it is still JSON,
+    # anything else is not, and a value cut short is not either.
+    assert decode('2["ok",1] \n') == Packet(2, "/", ["ok", 1], None)  # type: ignore[arg-type]
+    for text in ('2["ok"]x', '2["ok"],[]', "2[", "2[ ", '2["ok",', '2["ok"'):
+        assert decode(text) == "invalid json", text
+        assert decode(text) == decode("2/," + text[1:]), text
