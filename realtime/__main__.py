@@ -34,12 +34,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop (auto: uvloop if installed)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     target = load(args.app)
     from . import run
+    from .integrations.aiohttp import new_event_loop
 
-    run(target, host=args.host, port=args.port)
+    run(target, host=args.host, port=args.port, loop=new_event_loop(args.loop))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Our server: the benchmark's tiny app on the public ``realtime`` API.
 
-Usage: python realtime_app.py [--uvloop] PORT  (run with the project's environment)
+Usage: python realtime_app.py [--loop=asyncio] PORT  (run with the project's environment;
+the default loop is realtime.run's: uvloop where installed)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 from typing import Any
 
 import realtime
+from realtime.integrations.aiohttp import new_event_loop
 
 
 def build_server() -> realtime.Server:
@@ -46,10 +48,8 @@ def build_server() -> realtime.Server:
 
 def main() -> None:
     options: dict[str, Any] = {}
-    if "--uvloop" in sys.argv[1:-1]:
-        import uvloop  # only for `--servers realtime-uvloop`
-
-        options["loop"] = uvloop.new_event_loop()
+    if "--loop=asyncio" in sys.argv[1:-1]:  # `--servers realtime-asyncio`
+        options["loop"] = new_event_loop("asyncio")
     realtime.run(build_server(), host="127.0.0.1", port=int(sys.argv[-1]), **options)
 
 

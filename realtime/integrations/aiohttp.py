@@ -231,9 +231,15 @@ def run(
     keepalive_timeout: float = 75.0,
     max_head: int = http1.MAX_HEAD,
 ) -> None:
-    """Serve until Ctrl-C or SIGTERM, then close every client cleanly."""
+    """Serve until Ctrl-C or SIGTERM, then close every client cleanly.
+
+    Runs on uvloop where it is installed (a dependency on Linux and macOS:
+    20% more closed-loop WebSocket round trips and 45% faster connection
+    set-up, docs/performance.md); pass ``loop=asyncio.new_event_loop()`` to
+    run on asyncio's own.
+    """
     app = target if isinstance(target, web.Application) else make_app(target)
-    loop = loop or asyncio.new_event_loop()
+    loop = loop or new_event_loop()
     asyncio.set_event_loop(loop)
     main = loop.create_task(
         _serve(
@@ -264,6 +270,22 @@ def run(
         loop.close()
 
 
+def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
+    """A loop for ``run``: ``"uvloop"``, ``"asyncio"``, or ``"auto"`` (uvloop
+    if it can be imported)."""
+    if kind not in ("auto", "uvloop", "asyncio"):
+        raise ValueError(f"loop must be auto, uvloop or asyncio, got {kind!r}")
+    if kind != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if kind == "uvloop":
+                raise
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 async def _serve(
     app: web.Application,
     host: str,
@@ -287,7 +309,8 @@ async def _serve(
     )
     try:
         await site.start()
-        print(f"realtime serving on {site.name} (Ctrl-C to stop)", flush=True)
+        loop_name = type(asyncio.get_running_loop()).__module__.partition(".")[0]
+        print(f"realtime serving on {site.name} ({loop_name}; Ctrl-C to stop)", flush=True)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

@@ -64,10 +64,16 @@ class SerialRunner:
     queued up meanwhile, then ends: one task per burst of events, never one
     per event. The queue exists only while something waits in it."""
 
-    __slots__ = ("_busy", "_loop", "_queue", "_running", "_task")
+    __slots__ = ("_busy", "_flush", "_loop", "_queue", "_running", "_task")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, busy: set[SerialRunner]) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        busy: set[SerialRunner],
+        flush: Callable[[], None] = lambda: None,
+    ) -> None:
         self._loop = loop
+        self._flush = flush  # writes what a finished handler queued, this loop turn
         self._queue: deque[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
         self._running = False
         self._task: asyncio.Task[None] | None = None  # the strong reference asyncio wants
@@ -108,6 +114,10 @@ class SerialRunner:
                     await pending
                 except Exception:
                     _log_failure("handler")
+                # Output the handler queued would otherwise wait for a flush
+                # scheduled behind this task step: one more loop turn per
+                # event, and the answer's latency with it.
+                self._flush()
                 pending = None
                 while pending is None and self._queue:
                     fn, args = self._queue.popleft()
@@ -169,7 +179,7 @@ class AsyncioRuntime:
         return self.loop.time()
 
     def serial_runner(self) -> SerialRunner:
-        return SerialRunner(self.loop, self._busy)
+        return SerialRunner(self.loop, self._busy, self.flush_now)
 
     def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
@@ -302,6 +312,15 @@ class AsyncioRuntime:
         if self._corked or self._flush_handle is not None:
             return
         self._flush_handle = self.loop.call_soon(self._flush)
+
+    def flush_now(self) -> None:
+        """Write what is waiting now rather than at the scheduled flush
+        (unless corked: the uncork writes it)."""
+        if self._dirty and not self._corked:
+            handle = self._flush_handle
+            if handle is not None:
+                handle.cancel()
+            self._flush()
 
     def _flush(self) -> None:
         self._flush_handle = None

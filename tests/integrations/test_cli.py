@@ -33,8 +33,11 @@ async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> Non
     raise AssertionError("server did not start")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-async def test_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "loop"),
+    [(signal.SIGTERM, "auto"), (signal.SIGINT, "auto"), (signal.SIGTERM, "asyncio")],
+)
+async def test_cli_serves_and_stops_cleanly(sig: signal.Signals, loop: str) -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -43,6 +46,8 @@ async def test_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
         "echo_app:engine",
         "--port",
         str(port),
+        "--loop",
+        loop,
         cwd=HERE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -64,6 +69,8 @@ async def test_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
         assert proc.returncode == 0, err.decode()
         assert b"Traceback" not in err and b"Traceback" not in out
         assert f"http://127.0.0.1:{port}".encode() in out
+        # uvloop is a dependency here, so "auto" picks it
+        assert (b"(uvloop;" if loop == "auto" else b"(asyncio;") in out
     finally:
         if proc.returncode is None:
             proc.kill()

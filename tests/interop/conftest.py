@@ -1,7 +1,8 @@
 """Serve the interop app once per module; run each client once per mode.
 
 The app is served as ``realtime.run`` serves it: behind the front door, the
-runtime's own HTTP/1.1 (the aiohttp-mounted path has the loopback suites).
+runtime's own HTTP/1.1, on uvloop (the aiohttp-mounted path and asyncio's own
+loop have the loopback suites).
 
 A (client, mode) run is cached so that every check becomes a test of its own
 without running the client again.
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import pytest
 import pytest_asyncio
+import uvloop
 from aiohttp import web
 
 from realtime.integrations.aiohttp import FrontDoorSite
@@ -21,12 +25,17 @@ from .app import build_app
 from .harness import ClientRun, client_command, run_client
 
 
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    return {"uvloop": uvloop.new_event_loop}
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def interop_url() -> AsyncIterator[str]:
     runner = web.AppRunner(build_app(), access_log=None)
     await runner.setup()
     site = FrontDoorSite(runner, "127.0.0.1", 0)
     await site.start()
+    assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
     try:
         yield f"http://127.0.0.1:{site.port}"
     finally:
