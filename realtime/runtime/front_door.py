@@ -172,7 +172,7 @@ class FrontDoor(asyncio.Protocol):
         self.reader = http1.RequestReader(keeper.max_head)
         self.transport: asyncio.Transport | None = None
         self.idle_since: float | None = None
-        self._head: http1.RequestHead | None = None
+        self._head: tuple[http1.RequestHead, Endpoint] | None = None
         self._lingering = False
         self._peer: str | None = None
         self._scheme = "http"
@@ -196,13 +196,16 @@ class FrontDoor(asyncio.Protocol):
         if self._lingering:
             return
         self.reader.feed(data)
-        if self._parked is not None or self._write_paused:
-            if len(self.reader.buffer) > self.MAX_PIPELINED and not self._read_paused:
-                self._read_paused = True
-                if self.transport is not None:
-                    self.transport.pause_reading()
-            return
-        self._process()
+        if self._parked is None and not self._write_paused:
+            self._process()
+        if (
+            (self._parked is not None or self._write_paused)
+            and len(self.reader.buffer) > self.MAX_PIPELINED
+            and not self._read_paused
+            and self.transport is not None
+        ):
+            self._read_paused = True
+            self.transport.pause_reading()
 
     def eof_received(self) -> bool | None:
         return None  # the client is gone: close (a parked poll is released below)
@@ -223,28 +226,46 @@ class FrontDoor(asyncio.Protocol):
 
     def _process(self) -> None:
         """Serve every complete request in the buffer, in order, until one
-        waits (a long-poll), the output backs up, or input runs out."""
+        waits (a long-poll), the output backs up, or input runs out; then
+        read on if input was paused and nothing waits any more."""
+        self._serve_buffered()
+        transport = self.transport
+        if (
+            self._read_paused
+            and transport is not None
+            and self._parked is None
+            and not self._write_paused
+        ):
+            self._read_paused = False
+            transport.resume_reading()
+
+    def _serve_buffered(self) -> None:
         reader = self.reader
-        while self.transport is not None and self._parked is None and not self._write_paused:
-            head = self._head
-            try:
-                if head is None:
+        while (
+            self.transport is not None
+            and self._parked is None
+            and not self._write_paused
+            and not self._lingering
+        ):
+            pending = self._head
+            if pending is None:
+                try:
                     head = reader.head()
-                    if head is None:
-                        if reader.buffer:
-                            self._route_early()
-                        return
-                    if head.handover is not None or self.keeper.route(head.path) is None:
-                        self._hand_over()
-                        return
-                    reader.discard(head.size)
-                    self._head = head
-                    self.idle_since = None
-            except http1.HeadError as exc:
-                self._refuse(exc)
-                return
-            endpoint = self.keeper.route(head.path)
-            assert endpoint is not None
+                except http1.HeadError as exc:
+                    self._refuse(exc)
+                    return
+                if head is None:
+                    if reader.buffer:
+                        self._route_early()
+                    return
+                endpoint = self.keeper.route(head.path)
+                if head.handover is not None or endpoint is None:
+                    self._hand_over()
+                    return
+                reader.discard(head.size)
+                self._head = pending = (head, endpoint)
+                self.idle_since = None
+            head, endpoint = pending
             size = head.content_length
             too_large = size > endpoint.engine.max_payload
             if too_large:
@@ -260,9 +281,6 @@ class FrontDoor(asyncio.Protocol):
                 body = b""
             self._head = None
             self._serve(endpoint, head, body, close=head.close or too_large)
-        if self._read_paused and self._parked is None and self.transport is not None:
-            self._read_paused = False
-            self.transport.resume_reading()
 
     def _route_early(self) -> None:
         """A head still arriving whose path is not ours goes to the fallback

@@ -423,3 +423,30 @@ async def test_tls_polling_and_websocket_through_the_door(
             break
         await asyncio.sleep(0.01)
     assert running.site.keeper.connections == set()
+
+
+async def test_reading_resumes_for_a_body_that_was_paused_behind_a_poll(door: StartDoor) -> None:
+    running = await door()
+    client = await running.connect()
+    sid = await handshake(client)
+    client.get(poll(sid))
+    body = b"4" + b"y" * 300_000
+    client.send(
+        f"POST {poll(sid)} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body[:100_000]
+    )
+    await client.writer.drain()
+    (conn,) = running.site.keeper.connections
+    for _ in range(100):
+        if conn._read_paused:
+            break
+        await asyncio.sleep(0.01)
+    assert conn._read_paused
+    client.send(body[100_000:])
+    running.engine.sessions[sid].send("first")
+    assert (await client.response())[2] == b"4first"
+    # the POST's body is incomplete in the buffer: reading must resume
+    assert (await client.response())[2] == b"ok"
+    client.get(poll(sid))
+    assert (await client.response())[2] == body
+    client.close()
