@@ -3,14 +3,19 @@
 Feeds masked ``42["echo",{..}]`` frames to 50 ``WebSocketConnection``s whose
 transports only count writes, and prints the best of 5 runs in µs per round
 trip. ``ASYNC=0`` uses a ``def`` echo handler (default: the bench app's
-``async def`` one); ``PROF=1`` prints a cProfile of one run.
+``async def`` one); ``PROF=1`` prints a cProfile of one run. ``MODE=polling``
+measures a long-polling round trip instead: behind the front door, each client
+has a parked GET and POSTs ``42["echo",{..}]``; the round trip ends when the
+GET's answer is written (and the client's next GET parks).
 
     python bench/inprocess.py
+    MODE=polling python bench/inprocess.py
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -27,9 +32,10 @@ import realtime_app  # noqa: E402
 import realtime  # noqa: E402
 from realtime.http import AcceptWebSocket, HttpRequest  # noqa: E402
 from realtime.runtime.asyncio import AsyncioRuntime, WebSocketConnection  # noqa: E402
+from realtime.runtime.front_door import DoorKeeper, FrontDoor  # noqa: E402
 
 CLIENTS = 50
-ROUND_TRIPS = 4000
+ROUND_TRIPS = int(os.environ.get("ROUND_TRIPS", "4000"))
 MASK = b"\x01\x02\x03\x04"
 
 
@@ -44,6 +50,9 @@ class CountingTransport(asyncio.Transport):
     def is_closing(self) -> bool:
         return False
 
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 50000) if name == "peername" else default
+
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         pass
 
@@ -55,7 +64,7 @@ def client_frame(text: str) -> bytes:
     return bytes((0x81, 0x80 | len(data))) + MASK + masked
 
 
-async def main() -> None:
+def build() -> tuple[realtime.Server, AsyncioRuntime]:
     sio = realtime_app.build_server()
     if os.environ.get("ASYNC", "1") == "0":
 
@@ -65,6 +74,70 @@ async def main() -> None:
 
     runtime = AsyncioRuntime(sio.engine)
     sio.bind(runtime)
+    return sio, runtime
+
+
+class Endpoint:
+    def __init__(self, sio: realtime.Server, runtime: AsyncioRuntime) -> None:
+        self.engine = sio.engine
+        self.runtime = runtime
+
+
+def http_get(target: str) -> bytes:
+    return f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n".encode()
+
+
+def http_post(target: str, body: bytes) -> bytes:
+    head = (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def polling() -> None:
+    sio, runtime = build()
+    keeper = DoorKeeper([Endpoint(sio, runtime)], fallback=asyncio.Protocol)
+    clients: list[tuple[FrontDoor, FrontDoor, bytes, bytes]] = []
+    for _ in range(CLIENTS):
+        getter, poster = keeper(), keeper()
+        get_transport, post_transport = CountingTransport(), CountingTransport()
+        getter.connection_made(get_transport)
+        poster.connection_made(post_transport)
+        decision = sio.engine.handle_request(
+            HttpRequest("GET", "/socket.io/", {"EIO": "4", "transport": "polling"}, {}),
+            runtime.now(),
+        )
+        assert not isinstance(decision, AcceptWebSocket)
+        sid = json.loads(getattr(decision, "body", b"")[1:])["sid"]
+        target = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+        poster.data_received(http_post(target, b"40"))
+        getter.data_received(http_get(target))  # the CONNECT answer
+        await asyncio.sleep(0)
+        getter.data_received(http_get(target))  # parks
+        message = b'42["echo",{"seq":1,"ts":1732190000000,"p":"abcdefghij"}]'
+        clients.append((getter, poster, http_get(target), http_post(target, message)))
+    await asyncio.sleep(0.01)
+
+    async def run() -> float:
+        start = time.perf_counter()
+        for _ in range(ROUND_TRIPS // CLIENTS):
+            for _getter, poster, _get, post in clients:
+                poster.data_received(post)
+            await asyncio.sleep(0)  # the handlers' tasks run, the GETs are answered
+            for getter, _poster, get, _post in clients:
+                getter.data_received(get)  # the next GET parks
+        await asyncio.sleep(0)
+        return time.perf_counter() - start
+
+    await measure(run, "polling")
+
+
+async def main() -> None:
+    if os.environ.get("MODE") == "polling":
+        await polling()
+        return
+    sio, runtime = build()
     handshake = HttpRequest(
         "GET",
         "/socket.io/",
@@ -91,6 +164,10 @@ async def main() -> None:
         await asyncio.sleep(0)
         return time.perf_counter() - start
 
+    await measure(run, "WebSocket")
+
+
+async def measure(run: Any, what: str) -> None:
     await run()  # warm-up
     if os.environ.get("PROF"):
         import cProfile
@@ -103,8 +180,7 @@ async def main() -> None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     best = min([await run() for _ in range(5)])
     kind = "async def" if os.environ.get("ASYNC", "1") != "0" else "def"
-    writes = sum(transport.writes for _conn, transport in conns)
-    print(f"{kind} handler: {best / ROUND_TRIPS * 1e6:.2f} µs per round trip ({writes} writes)")
+    print(f"{what}, {kind} handler: {best / ROUND_TRIPS * 1e6:.2f} µs per round trip")
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ class Engine:
         self.max_poll_packets = max_poll_packets
         self.cors_allowed_origins = cors_allowed_origins
         self.path = "/" + path.strip("/")
+        self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
@@ -128,9 +129,11 @@ class Engine:
 
     def handle_request(self, req: HttpRequest, now: float) -> Decision:
         """Route one HTTP request (or WebSocket handshake) on the engine path."""
-        name = req.path.rstrip("/").rsplit("/", 1)[-1]
-        if req.path.rstrip("/") != self.path and assets.is_asset(name):
-            return assets.respond(name, req.headers)
+        path = req.path
+        if path != self.path and path != self._path_slash:  # the bundled client lives below
+            name = path.rstrip("/").rpartition("/")[2]
+            if assets.is_asset(name):
+                return assets.respond(name, req.headers)
         try:
             return self._route(req, now)
         except ProtocolError as exc:

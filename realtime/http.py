@@ -15,8 +15,13 @@ if TYPE_CHECKING:
     from .protocol.session import Session
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
+    """One request on the engine path. Not frozen: it is built once or twice
+    per polling round trip, and a frozen dataclass's ``__init__`` pays an
+    ``object.__setattr__`` call per field. Nothing changes it after the host
+    built it."""
+
     method: str
     path: str
     query: Mapping[str, str]
