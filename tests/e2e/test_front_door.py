@@ -289,6 +289,17 @@ async def test_a_parked_poll_is_not_idle(door: StartDoor) -> None:
     client.close()
 
 
+async def reading_paused(running: Door) -> Any:
+    """The one door connection, once it has paused reading."""
+    (conn,) = running.site.keeper.connections
+    for _ in range(100):
+        if conn._read_paused:
+            break
+        await asyncio.sleep(0.01)
+    assert conn._read_paused
+    return conn
+
+
 async def test_input_behind_a_parked_poll_is_bounded(door: StartDoor) -> None:
     running = await door()
     client = await running.connect()
@@ -296,12 +307,7 @@ async def test_input_behind_a_parked_poll_is_bounded(door: StartDoor) -> None:
     client.get(poll(sid))
     client.send(b"x" * (4 * 64 * 1024))
     await client.writer.drain()
-    (conn,) = running.site.keeper.connections
-    for _ in range(100):
-        if conn._read_paused:
-            break
-        await asyncio.sleep(0.01)
-    assert conn._read_paused
+    conn = await reading_paused(running)
     # at most one read (asyncio reads up to 256 KiB) past the bound
     assert len(conn.reader.buffer) <= conn.MAX_PIPELINED + 256 * 1024
     running.engine.sessions[sid].send("out")
@@ -436,12 +442,7 @@ async def test_reading_resumes_for_a_body_that_was_paused_behind_a_poll(door: St
         + body[:100_000]
     )
     await client.writer.drain()
-    (conn,) = running.site.keeper.connections
-    for _ in range(100):
-        if conn._read_paused:
-            break
-        await asyncio.sleep(0.01)
-    assert conn._read_paused
+    await reading_paused(running)
     client.send(body[100_000:])
     running.engine.sessions[sid].send("first")
     assert (await client.response())[2] == b"4first"
