@@ -263,8 +263,8 @@ class FrontDoor(asyncio.Protocol):
                     self._hand_over()
                     return
                 reader.discard(head.size)
+                # idle_since stays: the body must arrive within the timeout too
                 self._head = pending = (head, endpoint)
-                self.idle_since = None
             head, endpoint = pending
             size = head.content_length
             too_large = size > endpoint.engine.max_payload
@@ -332,6 +332,7 @@ class FrontDoor(asyncio.Protocol):
             elif isinstance(decision, LongPoll):
                 self._parked = (endpoint, decision.session, request, close)
                 decision.session.waker = self.waker
+                self.idle_since = None  # the engine's heartbeat bounds a parked poll
             else:
                 self._upgrade(runtime, request, decision)
         except Exception:

@@ -272,9 +272,15 @@ async def test_idle_and_slow_connections_are_closed(door: StartDoor) -> None:
     slow = await running.connect()
     slow.send(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.")
     silent = await running.connect()
+    slow_body = await running.connect()
+    slow_body.send(
+        b"POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\n"
+        b"Content-Length: 100\r\n\r\n4 ten bytes"
+    )
     assert await idle.closed(timeout=3)
     assert await slow.closed(timeout=3)
     assert await silent.closed(timeout=3)
+    assert await slow_body.closed(timeout=3)
     assert running.site.keeper.connections == set()
 
 
