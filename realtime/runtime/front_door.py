@@ -402,7 +402,13 @@ class FrontDoor(asyncio.Protocol):
             return
         endpoint, session, request, close = parked
         self._release_poll()
-        self._respond(endpoint.engine.poll_response(session, request), close)
+        try:
+            answer = endpoint.engine.poll_response(session, request)
+        except Exception:  # never let one poll stop the runtime's flush of the others
+            logger.exception("error answering a poll of %s", session.id)
+            self._fail(500, "internal server error")
+            return
+        self._respond(answer, close)
         self._process()
 
     def _release_poll(self) -> None:

@@ -243,7 +243,7 @@ def response(
     if close:
         lines.append("Connection: close\r\n")
     lines.append("\r\n")
-    head = "".join(lines).encode("latin-1")
+    head = "".join(lines).encode("latin-1", "replace")  # never raise mid-answer
     return head + body if body else head
 
 
