@@ -170,7 +170,8 @@ class FrontDoorSite(web.TCPSite):
 
     ``max_head`` bounds a request line plus header fields on the engine's
     paths; ``keepalive_timeout`` closes a connection that has waited that
-    long for a request (or for the rest of one).
+    long for a request (or for the rest of one); ``max_pipelined`` bounds
+    the input buffered behind a parked poll before reading pauses.
     """
 
     __slots__ = ("keeper",)
@@ -183,6 +184,7 @@ class FrontDoorSite(web.TCPSite):
         *,
         max_head: int = http1.MAX_HEAD,
         keepalive_timeout: float = 75.0,
+        max_pipelined: int = 64 * 1024,
         **options: Any,
     ) -> None:
         super().__init__(runner, host, port, **options)
@@ -194,6 +196,7 @@ class FrontDoorSite(web.TCPSite):
             fallback,
             max_head=max_head,
             keepalive_timeout=keepalive_timeout,
+            max_pipelined=max_pipelined,
         )
 
     async def start(self) -> None:
@@ -230,6 +233,7 @@ def run(
     shutdown_timeout: float = 60.0,
     keepalive_timeout: float = 75.0,
     max_head: int = http1.MAX_HEAD,
+    max_pipelined: int = 64 * 1024,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, then close every client cleanly.
 
@@ -252,6 +256,7 @@ def run(
             shutdown_timeout=shutdown_timeout,
             keepalive_timeout=keepalive_timeout,
             max_head=max_head,
+            max_pipelined=max_pipelined,
         )
     )
     try:
@@ -294,6 +299,7 @@ async def _serve(
     shutdown_timeout: float,
     keepalive_timeout: float,
     max_head: int,
+    max_pipelined: int,
     **site_options: Any,
 ) -> None:
     runner = web.AppRunner(
@@ -305,7 +311,13 @@ async def _serve(
     )
     await runner.setup()
     site = FrontDoorSite(
-        runner, host, port, max_head=max_head, keepalive_timeout=keepalive_timeout, **site_options
+        runner,
+        host,
+        port,
+        max_head=max_head,
+        keepalive_timeout=keepalive_timeout,
+        max_pipelined=max_pipelined,
+        **site_options,
     )
     try:
         await site.start()

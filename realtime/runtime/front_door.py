@@ -80,13 +80,25 @@ class DoorKeeper:
         *,
         max_head: int = http1.MAX_HEAD,
         keepalive_timeout: float = 75.0,
+        max_pipelined: int = 64 * 1024,
+        linger: float = 2.0,
     ) -> None:
-        if max_head <= 0 or keepalive_timeout <= 0:
-            raise ValueError("max_head and keepalive_timeout must be positive")
+        if min(max_head, keepalive_timeout, max_pipelined, linger) <= 0:
+            raise ValueError(
+                "max_head, keepalive_timeout, max_pipelined and linger must be positive"
+            )
         self.endpoints = tuple(endpoints)
         self.fallback = fallback
         self.max_head = max_head
         self.keepalive_timeout = keepalive_timeout
+        # While a request is in progress (a parked poll) or output backs up,
+        # this much more input is buffered before reading pauses: clients do
+        # not pipeline behind a long-poll, and one that does stays bounded.
+        self.max_pipelined = max_pipelined
+        # After a final answer, input is read and dropped this long before
+        # the socket closes: closing with unread input sends a reset, which
+        # can destroy the answer still in flight.
+        self.linger = linger
         self.connections: set[FrontDoor] = set()
         self.closing = False
         self.clock = _Clock()
@@ -142,15 +154,6 @@ class FrontDoor(asyncio.Protocol):
     """One HTTP/1.1 connection, served a request at a time (pipelined
     requests wait in the buffer, in order)."""
 
-    # While a request is in progress, this much more input is buffered before
-    # reading pauses (clients do not pipeline behind a long-poll; this keeps
-    # the input of one that does bounded).
-    MAX_PIPELINED = 64 * 1024
-    # After a final answer, input is read and dropped this long before the
-    # socket closes: closing with unread input sends a reset, which can
-    # destroy the answer still in flight.
-    LINGER = 2.0
-
     __slots__ = (
         "_head",
         "_lingering",
@@ -200,7 +203,7 @@ class FrontDoor(asyncio.Protocol):
             self._process()
         if (
             (self._parked is not None or self._write_paused)
-            and len(self.reader.buffer) > self.MAX_PIPELINED
+            and len(self.reader.buffer) > self.keeper.max_pipelined
             and not self._read_paused
             and self.transport is not None
         ):
@@ -367,7 +370,7 @@ class FrontDoor(asyncio.Protocol):
         self._end()
 
     def _end(self) -> None:
-        """Close after the answer just written, lingering (see LINGER)."""
+        """Close after the answer just written, lingering (``keeper.linger``)."""
         transport = self.transport
         if transport is None or transport.is_closing() or self._lingering:
             return
@@ -381,7 +384,7 @@ class FrontDoor(asyncio.Protocol):
         if self._read_paused:
             self._read_paused = False
             transport.resume_reading()
-        asyncio.get_running_loop().call_later(self.LINGER, self.close)
+        asyncio.get_running_loop().call_later(self.keeper.linger, self.close)
 
     # -- long polling -------------------------------------------------------------
 
