@@ -88,6 +88,8 @@ class DoorKeeper:
                 "max_head, keepalive_timeout, max_pipelined and linger must be positive"
             )
         self.endpoints = tuple(endpoints)
+        # (path, path + "/", endpoint): an engine's path is fixed once built
+        self._routes = [(e.engine.path, e.engine.path + "/", e) for e in self.endpoints]
         self.fallback = fallback
         self.max_head = max_head
         self.keepalive_timeout = keepalive_timeout
@@ -107,12 +109,16 @@ class DoorKeeper:
     def __call__(self) -> FrontDoor:
         return FrontDoor(self)
 
-    def route(self, path: str) -> Endpoint | None:
-        for endpoint in self.endpoints:
-            base = endpoint.engine.path
-            if path == base or path == base + "/":
+    def route(self, line: http1.RequestLine | http1.RequestHead) -> Endpoint | None:
+        """The endpoint the door serves this request for, or None when the
+        fallback must have it (another path, or HTTP the door leaves alone)."""
+        if line.handover is not None:
+            return None
+        path = line.path
+        for base, base_slash, endpoint in self._routes:
+            if path in (base, base_slash):
                 return endpoint
-            if path.startswith(base + "/") and assets.is_asset(path[len(base) + 1 :]):
+            if path.startswith(base_slash) and assets.is_asset(path[len(base_slash) :]):
                 return endpoint
         return None
 
@@ -255,14 +261,14 @@ class FrontDoor(asyncio.Protocol):
                 try:
                     head = reader.head()
                 except http1.HeadError as exc:
-                    self._refuse(exc)
+                    self._route_early(exc)
                     return
                 if head is None:
                     if reader.buffer:
                         self._route_early()
                     return
-                endpoint = self.keeper.route(head.path)
-                if head.handover is not None or endpoint is None:
+                endpoint = self.keeper.route(head)
+                if endpoint is None:
                     self._hand_over()
                     return
                 reader.discard(head.size)
@@ -285,36 +291,24 @@ class FrontDoor(asyncio.Protocol):
             self._head = None
             self._serve(endpoint, head, body, close=head.close or too_large)
 
-    def _route_early(self) -> None:
-        """A head still arriving whose path is not ours goes to the fallback
-        now, whatever its size: only the door limits heads to ``max_head``."""
+    def _route_early(self, error: http1.HeadError | None = None) -> None:
+        """Decide on the request line alone, for a head still arriving or one
+        the reader refused (``error``). The door judges only requests for its
+        own paths: another path goes to the fallback whatever its head's size
+        or form; one of ours that is refused gets its error and a close."""
         try:
             line = self.reader.request_line()
         except http1.HeadError as exc:
-            self._fail(exc.status, exc.reason)
-            return
-        if line is not None and (line.handover is not None or self.keeper.route(line.path) is None):
+            line, error = None, error or exc
+        if line is not None and self.keeper.route(line) is None:
             self._hand_over()
-
-    def _refuse(self, error: http1.HeadError) -> None:
-        """The door judges only heads for its own paths: one it cannot read
-        for another path (too large, say) is the fallback's to judge."""
-        try:
-            line = self.reader.request_line()
-        except http1.HeadError:
-            line = None
-        if line is not None and (line.handover is not None or self.keeper.route(line.path) is None):
-            self._hand_over()
-        else:
+        elif error is not None:
             self._fail(error.status, error.reason)
 
     def _serve(
         self, endpoint: Endpoint, head: http1.RequestHead, body: bytes, *, close: bool
     ) -> None:
-        transport = self.transport
         runtime = endpoint.runtime
-        if transport is None:
-            return
         if runtime is None or runtime.closing or self.keeper.closing:
             self._fail(503, "shutting down")
             return
