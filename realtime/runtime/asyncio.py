@@ -70,7 +70,7 @@ class SerialRunner:
         self,
         loop: asyncio.AbstractEventLoop,
         busy: set[SerialRunner],
-        flush: Callable[[], None] = lambda: None,
+        flush: Callable[[], None],
     ) -> None:
         self._loop = loop
         self._flush = flush  # writes what a finished handler queued, this loop turn
@@ -284,7 +284,7 @@ class AsyncioRuntime:
         transport first."""
         transport = cast(asyncio.Transport, transport)
         transport.write(ws_framing.switching_protocols(accept))
-        conn = WebSocketConnection(self, decision)
+        conn = self.websocket(decision)
         transport.set_protocol(conn)
         conn.connection_made(transport)
         if not transport.is_reading():
