@@ -127,3 +127,57 @@ export class CpuWindows {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The bookkeeping of a closed loop (every client keeps one message in
+ * flight): answers count, with their latency, only inside the measured
+ * window; after it, clients stop sending and the loop waits up to 2 s for
+ * the answers still in flight (what stays missing is reported as lost).
+ */
+export class ClosedLoop {
+  constructor(server) {
+    this.cpu = new CpuWindows(server);
+    this.phase = "warmup"; // then "measure", then "stop"
+    this.completed = 0;
+    this.inFlight = 0;
+    this.latencies = [];
+  }
+
+  sent() {
+    this.inFlight += 1;
+  }
+
+  /** One answer arrived; true while the client should send its next message. */
+  answered(latencyMs) {
+    this.inFlight -= 1;
+    if (this.phase === "measure") {
+      this.completed += 1;
+      this.latencies.push(latencyMs);
+    }
+    return this.phase !== "stop";
+  }
+
+  /** Warm up, measure, stop and drain; the window's CPU report. */
+  async run(opts) {
+    await sleep(opts.warmup * 1000);
+    this.phase = "measure";
+    this.cpu.start();
+    await sleep(opts.duration * 1000);
+    this.cpu.stop();
+    this.phase = "stop";
+    const drainUntil = performance.now() + 2000;
+    while (this.inFlight > 0 && performance.now() < drainUntil) await sleep(5);
+    return this.cpu.report();
+  }
+
+  /** The result fields both closed-loop scenarios report. */
+  result(win) {
+    return {
+      messages: this.completed,
+      throughput: this.completed / win.window_s,
+      unit: "msg/s",
+      latency: latencySummary(this.latencies),
+      lost: this.inFlight,
+    };
+  }
+}

@@ -3,7 +3,7 @@
 // and POSTs on a second socket; the echo comes back on the parked GET.
 import { performance } from "node:perf_hooks";
 import { HttpConn } from "../httpclient.mjs";
-import { CpuWindows, latencySummary, sleep } from "../metrics.mjs";
+import { ClosedLoop } from "../metrics.mjs";
 
 const TEXT = "the quick brown fox jumps over the lazy dog";
 const SEP = "\x1e";
@@ -93,13 +93,9 @@ class PollingClient {
 }
 
 export async function runPolling(opts, server) {
-  const cpu = new CpuWindows(server);
-  const latencies = [];
+  const loop = new ClosedLoop(server);
   const errors = {};
-  let phase = "warmup";
-  let completed = 0;
   let mismatches = 0;
-  let inFlight = 0;
   const error = (msg) => {
     errors[msg] = (errors[msg] || 0) + 1;
   };
@@ -107,19 +103,14 @@ export async function runPolling(opts, server) {
   const sendNext = (client) => {
     client.seq += 1;
     client.sentAt = performance.now();
-    inFlight += 1;
+    loop.sent();
     client.post(`42["echo",{"n":${client.seq},"s":"${TEXT}"}]`);
   };
   const echo = (client, packet) => {
     const now = performance.now();
-    inFlight -= 1;
     const payload = JSON.parse(packet.slice(2));
     if (payload[1].n !== client.seq || payload[1].s !== TEXT) mismatches += 1;
-    if (phase === "measure") {
-      completed += 1;
-      latencies.push(now - client.sentAt);
-    }
-    if (phase !== "stop") sendNext(client);
+    if (loop.answered(now - client.sentAt)) sendNext(client);
   };
 
   const clients = [];
@@ -131,24 +122,12 @@ export async function runPolling(opts, server) {
   }
   await Promise.all(clients.map((c) => c.connect()));
   for (const c of clients) sendNext(c);
-  await sleep(opts.warmup * 1000);
-  phase = "measure";
-  cpu.start();
-  await sleep(opts.duration * 1000);
-  cpu.stop();
-  phase = "stop";
-  const drainUntil = performance.now() + 2000;
-  while (inFlight > 0 && performance.now() < drainUntil) await sleep(5);
+  const win = await loop.run(opts);
   for (const c of clients) c.close();
-  const win = cpu.report();
   return {
     clients: clients.length,
-    messages: completed,
-    throughput: completed / win.window_s,
-    unit: "msg/s",
-    latency: latencySummary(latencies),
+    ...loop.result(win),
     mismatches,
-    lost: inFlight,
     errors,
     ...win,
   };
