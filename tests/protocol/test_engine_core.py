@@ -81,6 +81,16 @@ def handshake(engine: Engine, clock: Clock, eio: str = "4", **extra: str) -> str
     return str(json.loads(text[start : text.rindex("}") + 1])["sid"])
 
 
+def upgrade_socket(engine: Engine, clock: Clock, sid: str) -> AcceptWebSocket:
+    """A WebSocket joining the polling session ``sid``: accepted, not yet probed."""
+    ws_req = request(
+        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
+    )
+    decision = engine.handle_request(ws_req, clock.now)
+    assert isinstance(decision, AcceptWebSocket) and decision.upgrade
+    return decision
+
+
 def get(engine: Engine, clock: Clock, sid: str, eio: str = "4", **extra: str) -> Any:
     decision = engine.handle_request(
         request(EIO=eio, transport="polling", sid=sid, **extra), clock.now
@@ -240,11 +250,7 @@ def test_upgrade_probe_releases_poll_and_keeps_order(
     conn = listener.opened[0]
     parked = get(engine, clock, sid)
     assert isinstance(parked, LongPoll)
-    ws_req = request(
-        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
-    )
-    decision = engine.handle_request(ws_req, clock.now)
-    assert isinstance(decision, AcceptWebSocket) and decision.upgrade
+    decision = upgrade_socket(engine, clock, sid)
     session = decision.session
     assert engine.receive_frame(session, "2probe", True, clock.now) == "3probe"
     # the parked GET is released with a NOOP so the client can pause
@@ -266,11 +272,7 @@ def test_upgrade_probe_releases_poll_and_keeps_order(
 def test_upgrade_times_out_and_polling_continues(setup: tuple[Engine, Recorder, Clock]) -> None:
     engine, listener, clock = setup
     sid = handshake(engine, clock)
-    ws_req = request(
-        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
-    )
-    decision = engine.handle_request(ws_req, clock.now)
-    assert isinstance(decision, AcceptWebSocket)
+    decision = upgrade_socket(engine, clock, sid)
     engine.receive_frame(decision.session, "2probe", True, clock.now)
     clock.advance(10.1)
     engine.websocket_closed(decision.session, True, clock.now)
@@ -362,11 +364,7 @@ def test_get_during_probe_is_answered_at_once(setup: tuple[Engine, Recorder, Clo
     """A client finishing its last poll before pausing must not be parked."""
     engine, _, clock = setup
     sid = handshake(engine, clock)
-    ws_req = request(
-        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
-    )
-    decision = engine.handle_request(ws_req, clock.now)
-    assert isinstance(decision, AcceptWebSocket)
+    decision = upgrade_socket(engine, clock, sid)
     engine.receive_frame(decision.session, "2probe", True, clock.now)
     assert get(engine, clock, sid) == "6"
 
@@ -375,11 +373,7 @@ def test_jsonp_session_may_upgrade(setup: tuple[Engine, Recorder, Clock]) -> Non
     """A JSONP client that finds a WebSocket moves to it, as with engine.io."""
     engine, listener, clock = setup
     sid = handshake(engine, clock, j="0")
-    ws_req = request(
-        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
-    )
-    decision = engine.handle_request(ws_req, clock.now)
-    assert isinstance(decision, AcceptWebSocket)
+    decision = upgrade_socket(engine, clock, sid)
     assert engine.receive_frame(decision.session, "2probe", True, clock.now) == "3probe"
     engine.receive_frame(decision.session, "5", True, clock.now)
     assert listener.opened[0].transport == "websocket"
@@ -405,11 +399,7 @@ def test_close_during_probe_is_heard_on_the_new_socket(
     the WebSocket, by the socket closing, not over a poll that never comes."""
     engine, listener, clock = setup
     sid = handshake(engine, clock)
-    ws_req = request(
-        EIO="4", transport="websocket", sid=sid, headers={"host": "h", "upgrade": "websocket"}
-    )
-    decision = engine.handle_request(ws_req, clock.now)
-    assert isinstance(decision, AcceptWebSocket)
+    decision = upgrade_socket(engine, clock, sid)
     session = decision.session
     woken: list[str] = []
     session.ws_waker = lambda: woken.append("ws")
