@@ -31,6 +31,7 @@ import realtime_app  # noqa: E402
 
 import realtime  # noqa: E402
 from realtime.http import AcceptWebSocket, HttpRequest  # noqa: E402
+from realtime.integrations.aiohttp import new_event_loop  # noqa: E402
 from realtime.runtime.asyncio import AsyncioRuntime, WebSocketConnection  # noqa: E402
 from realtime.runtime.front_door import DoorKeeper, FrontDoor  # noqa: E402
 
@@ -153,7 +154,13 @@ async def main() -> None:
         conn.data_received(client_frame("40"))
         conns.append((conn, transport))
     await asyncio.sleep(0.01)
-    message = client_frame('42["echo",{"seq":1,"ts":1732190000000,"p":"abcdefghij"}]')
+    # What the load generator sends (bench/loadgen/scenarios/echo.mjs), a few
+    # thousand messages in: the ack id is the client's sequence number.
+    body = '{"n":12345,"s":"the quick brown fox jumps over the lazy dog"}'
+    if os.environ.get("MODE") == "ack":
+        message = client_frame(f'4212345["echo_ack",{body}]')
+    else:
+        message = client_frame(f'42["echo",{body}]')
 
     async def run() -> float:
         start = time.perf_counter()
@@ -164,7 +171,7 @@ async def main() -> None:
         await asyncio.sleep(0)
         return time.perf_counter() - start
 
-    await measure(run, "WebSocket")
+    await measure(run, "WebSocket ack" if os.environ.get("MODE") == "ack" else "WebSocket")
 
 
 async def measure(run: Any, what: str) -> None:
@@ -184,4 +191,9 @@ async def measure(run: Any, what: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The loop realtime.run picks (uvloop where installed); LOOP=asyncio for asyncio's own.
+    loop = new_event_loop(os.environ.get("LOOP", "auto"))
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()

@@ -33,7 +33,9 @@ from .protocol.socketio import (
     connect_answer,
     connect_error,
     encode,
+    encode_fields,
 )
+from .types import is_awaitable
 
 if TYPE_CHECKING:
     from .namespace import BroadcastOperator, Namespace
@@ -187,7 +189,7 @@ class Socket:
 
             deadline = None if timeout is None else runtime.now() + timeout
             ack_id = self._acks.add(on_ack, None, deadline)
-        self._send_packet(Packet(EVENT, self.namespace.name, [event, *args], ack_id))
+        self._send(EVENT, [event, *args], ack_id)
 
     def send(self, *args: Any, callback: Callable[..., Any] | None = None) -> None:
         """``emit("message", *args)``."""
@@ -217,14 +219,15 @@ class Socket:
 
         deadline = None if timeout is None else runtime.now() + timeout
         ack_id = self._acks.add(on_ack, on_fail, deadline)
-        self._send_packet(Packet(EVENT, self.namespace.name, [event, *args], ack_id))
+        self._send(EVENT, [event, *args], ack_id)
         return promise
 
-    def _send_packet(self, packet: Packet) -> None:
+    def _send(self, ptype: PacketType, data: Any = None, ack_id: int | None = None) -> None:
+        """Send a packet of this socket's namespace."""
         state = self.state
         if state is _DISCONNECTED:
             return
-        parts = encode(packet)  # encoding errors belong to the caller
+        parts = encode_fields(ptype, self.namespace.name, data, ack_id)  # errors are the caller's
         if state is _CONNECTING:
             self._held.extend(parts)
             return
@@ -338,7 +341,7 @@ class Socket:
             return
         was_connected = self.state is SocketState.CONNECTED
         if notify_client and was_connected:
-            self._send_packet(Packet(PacketType.DISCONNECT, self.namespace.name))
+            self._send(PacketType.DISCONNECT)
         self.state = SocketState.DISCONNECTED
         self._held = []
         self._detach()
@@ -387,7 +390,7 @@ class Socket:
         except Exception:
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return None
-        if result is not None and inspect.isawaitable(result):
+        if result is not None and is_awaitable(result):
             return self._settle(event, result, ack_id)
         if ack_id is not None:
             self._answer(result, ack_id)
@@ -404,6 +407,6 @@ class Socket:
 
     def _answer(self, result: Any, ack_id: int) -> None:
         try:
-            self._send_packet(Packet(ACK, self.namespace.name, ack_args(result), ack_id))
+            self._send(ACK, ack_args(result), ack_id)
         except (TypeError, ValueError):
             logger.exception("the handler's return value cannot be sent as an ack")

@@ -78,6 +78,7 @@ EVENT_TYPES = (PacketType.EVENT, PacketType.BINARY_EVENT)
 ACK_TYPES = (PacketType.ACK, PacketType.BINARY_ACK)
 _BINARY_TYPES = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
 _AS_BINARY = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
+_PLAIN_TYPES = {"2": EVENT, "3": ACK}  # the types _decode_header's fast path reads
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is several times slower to build
@@ -120,9 +121,14 @@ def encode(packet: Packet) -> list[Data]:
     BINARY_ACK. Raises TypeError or ValueError for payloads JSON cannot carry
     (including NaN, which JavaScript would silently turn into null).
     """
+    return encode_fields(packet.type, packet.nsp, packet.data, packet.id)
+
+
+def encode_fields(ptype: PacketType, nsp: str, data: Any, ack_id: int | None) -> list[Data]:
+    """:func:`encode` of the packet these fields make, without building it:
+    what a socket sends goes this way."""
     attachments: list[bytes] = []
-    payload = "" if packet.data is None else _dumps(packet.data, attachments)
-    ptype = packet.type
+    payload = "" if data is None else _dumps(data, attachments)
     if attachments:
         ptype = _AS_BINARY.get(ptype, ptype)
         if ptype not in _BINARY_TYPES:
@@ -130,10 +136,10 @@ def encode(packet: Packet) -> list[Data]:
     head = _TYPE_DIGITS[ptype]
     if ptype in _BINARY_TYPES:
         head += f"{len(attachments)}-"
-    if packet.nsp != "/":
-        head += packet.nsp + ","
-    if packet.id is not None:
-        head += str(packet.id)
+    if nsp != "/":
+        head += nsp + ","
+    if ack_id is not None:
+        head += str(ack_id)
     if not attachments:
         return [head + payload]
     return [head + payload, *attachments]
@@ -270,19 +276,33 @@ class Decoder:
         return _restore(packet, buffers)
 
     def _decode_header(self, text: str) -> tuple[Packet, int]:
-        if text[:2] == "2[":
-            # Most packets: an event on "/" that wants no ack; the general
-            # path below decodes it the same way, only slower. The scanner is
-            # what ``json.loads`` runs after two layers of Python and a copy
-            # of the text; what it leaves unread (whitespace, which is
-            # allowed, or extra data, which is not) goes the general way.
-            try:
-                event, stop = _scan_json(text, 1)
-            except (ValueError, RecursionError, StopIteration):
-                raise MalformedPacket("invalid json", repr(text[1:41])) from None
-            if stop == len(text):
-                _check_event(event)
-                return Packet(EVENT, "/", event, None), 0
+        ack_id: int | None
+        ptype = _PLAIN_TYPES.get(text[:1])
+        if ptype is not None:
+            # Most packets: an event or ack on "/", as ``2[...]`` or
+            # ``2<id>[...]``; the general path below decodes them the same
+            # way, only slower. The scanner is what ``json.loads`` runs after
+            # two layers of Python and a copy of the text. Anything else (a
+            # namespace, an id out of range, whitespace or extra data after
+            # the JSON) goes the general way.
+            bracket = 1 if text[1:2] == "[" else text.find("[", 2)
+            digits = text[1:bracket]
+            if bracket > 0 and (
+                not digits
+                or (len(digits) <= _MAX_ID_DIGITS and digits.isdigit() and digits.isascii())
+            ):
+                try:
+                    payload, stop = _scan_json(text, bracket)
+                except (ValueError, RecursionError, StopIteration):
+                    detail = repr(text[bracket : bracket + 40])
+                    raise MalformedPacket("invalid json", detail) from None
+                ack_id = int(digits) if digits else None
+                if stop == len(text) and (ack_id is None or ack_id <= MAX_ACK_ID):
+                    if ptype is EVENT:
+                        _check_event(payload)
+                    else:
+                        _check(ptype, payload, ack_id)
+                    return Packet(ptype, "/", payload, ack_id), 0
         if not text:
             raise MalformedPacket("empty packet")
         ptype = _TYPE_CHARS.get(text[0])
@@ -312,7 +332,7 @@ class Decoder:
         start = i
         while i < end and "0" <= text[i] <= "9":
             i += 1
-        ack_id: int | None = None
+        ack_id = None
         if i > start:
             if i - start > _MAX_ID_DIGITS or int(text[start:i]) > MAX_ACK_ID:
                 raise MalformedPacket("bad ack id", text[start : start + 20])

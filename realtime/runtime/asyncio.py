@@ -10,7 +10,6 @@ comes from the engine.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import sys
 from collections import deque
@@ -22,6 +21,7 @@ from ..http import AcceptWebSocket
 from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State, Upgrade
 from ..transports import websocket as ws_framing
+from ..types import is_awaitable
 
 logger = logging.getLogger("realtime")
 
@@ -52,10 +52,6 @@ class EngineLike(Protocol):
 
 def _log_failure(what: str) -> None:
     logger.exception("error in %s", what)
-
-
-def _awaitable(value: Any) -> bool:
-    return value is not None and inspect.isawaitable(value)
 
 
 class SerialRunner:
@@ -154,7 +150,7 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     except Exception:
         _log_failure(getattr(fn, "__qualname__", repr(fn)))
         return None
-    return result if _awaitable(result) else None
+    return result if result is not None and is_awaitable(result) else None
 
 
 class AsyncioRuntime:
@@ -187,7 +183,7 @@ class AsyncioRuntime:
         except Exception:
             _log_failure(getattr(fn, "__qualname__", repr(fn)))
             return
-        if _awaitable(result):
+        if result is not None and is_awaitable(result):
             task = _start_task(self.loop, self._guard(result))
             if not task.done():
                 self._tasks.add(task)
@@ -315,15 +311,17 @@ class AsyncioRuntime:
 
     def flush_now(self) -> None:
         """Write what is waiting now rather than at the scheduled flush
-        (unless corked: the uncork writes it)."""
+        (unless corked: the uncork writes it). The scheduled flush stays:
+        handlers that finish later in this loop turn then find one already
+        scheduled instead of scheduling and cancelling one each."""
         if self._dirty and not self._corked:
-            handle = self._flush_handle
-            if handle is not None:
-                handle.cancel()
-            self._flush()
+            self._write_dirty()
 
     def _flush(self) -> None:
         self._flush_handle = None
+        self._write_dirty()
+
+    def _write_dirty(self) -> None:
         dirty = self._dirty
         while dirty:
             self._dirty = []
@@ -338,7 +336,7 @@ class AsyncioRuntime:
     def uncork(self) -> None:
         self._corked -= 1
         if not self._corked and self._dirty:
-            self._flush()
+            self._write_dirty()
 
 
 class WebSocketConnection(asyncio.Protocol):
@@ -471,8 +469,7 @@ class WebSocketConnection(asyncio.Protocol):
             return  # resume_writing flushes
         items = session.take()
         if items:
-            frames = ws_framing.wire_frames(items, session.protocol)
-            self._write(frames[0] if len(frames) == 1 else b"".join(frames))
+            self._write(ws_framing.wire_bytes(items, session.protocol))
         if session.state is not _OPEN:
             session.finish()
             # A reader that stopped reading would keep a closing socket (and

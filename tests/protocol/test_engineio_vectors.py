@@ -110,3 +110,22 @@ def test_shared_message_encodes_each_framing_once() -> None:
     assert websocket.wire_frames([binary], 3) == [b"\x82\x02\x04\x01"]
     assert websocket.wire_frames([binary], 4) == [b"\x82\x01\x01"]
     assert polling.encode_text([binary], 4) == "bAQ=="
+
+
+@pytest.mark.parametrize("protocol", [3, 4])
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["hi"],
+        [""],
+        ["é" * 70],  # 140 bytes: a 16-bit length
+        ["x" * 124, "y"],
+        ["x" * 125],  # 126 bytes with the "4"
+        [b"\x01\x02"],
+        [eio.Message("shared")],
+        ["a", b"b", eio.Message("c")],
+    ],
+)
+def test_wire_bytes_is_the_frames_joined(items: list[Any], protocol: int) -> None:
+    # wire_bytes frames the usual single short text itself: it must agree.
+    assert websocket.wire_bytes(items, protocol) == b"".join(websocket.wire_frames(items, protocol))

@@ -1,4 +1,5 @@
-"""The decoder's fast path for ``2[...]`` must agree with its general path.
+"""The decoder's fast path for ``2[...]``, ``2<id>[...]`` and ``3<id>[...]``
+must agree with its general path.
 
 ``2/,[...]`` names the main namespace explicitly, which sends the same packet
 through the general path, so the two spellings must decode alike, and fail
@@ -57,3 +58,31 @@ def test_what_the_fast_path_leaves_unread_is_judged_like_the_general_path() -> N
     for text in ('2["ok"]x', '2["ok"],[]', "2[", "2[ ", '2["ok",', '2["ok"'):
         assert decode(text) == "invalid json", text
         assert decode(text) == decode("2/," + text[1:]), text
+
+
+ack_ids = st.one_of(
+    st.integers(min_value=0, max_value=2**60).map(str),
+    st.sampled_from(["007", "9007199254740991", "9007199254740992", "1" * 17, "٣", "1x"]),
+)
+
+
+@given(st.sampled_from("23"), ack_ids, st.lists(json_values, max_size=4))
+def test_ids_decode_alike(ptype: str, ack_id: str, items: list[Any]) -> None:
+    payload = json.dumps(items)
+    assert decode(ptype + ack_id + payload) == decode(ptype + "/," + ack_id + payload)
+
+
+@given(st.sampled_from("23"), st.text("0123456789 -x٣", max_size=20), st.text(max_size=20))
+def test_whatever_precedes_the_bracket_decodes_or_fails_alike(
+    ptype: str, head: str, tail: str
+) -> None:
+    text = head + "[" + tail
+    assert decode(ptype + text) == decode(ptype + "/," + text)
+
+
+def test_the_fast_path_reads_ids_and_acks() -> None:
+    assert decode('212["ok",1]') == Packet(2, "/", ["ok", 1], 12)  # type: ignore[arg-type]
+    assert decode("312[1]") == Packet(3, "/", [1], 12)  # type: ignore[arg-type]
+    assert decode("3[1]") == "bad ack id"
+    assert decode("312{}") == "invalid payload"
+    assert decode('29007199254740992["ok"]') == "bad ack id"
