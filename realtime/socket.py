@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._log import log_once
 from .bus.acks import AckTable
+from .coroutines import is_awaitable, never_suspends, run_now
 from .errors import ConnectionRefused, Disconnected
 from .protocol.socketio import (
     ACK,
@@ -35,7 +36,6 @@ from .protocol.socketio import (
     encode,
     encode_fields,
 )
-from .types import is_awaitable
 
 if TYPE_CHECKING:
     from .namespace import BroadcastOperator, Namespace
@@ -179,7 +179,8 @@ class Socket:
         """Send an event to this client. With ``callback``, the client's ack
         arguments are passed to it (it may be async); with ``timeout`` as
         well, a late ack is dropped instead."""
-        check_event(event)
+        if type(event) is not str or event in RESERVED_EVENTS:
+            check_event(event)  # raises
         ack_id = None
         if callback is not None and self.state is not SocketState.DISCONNECTED:
             runtime = self.server.runtime
@@ -387,6 +388,9 @@ class Socket:
             return None  # arrived while connecting, and the connection was refused
         try:
             result = handler(self, *args)
+            # An async def that never awaits is run now, like a def: no task.
+            if result is not None and never_suspends(result):
+                result = run_now(result)
         except Exception:
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return None

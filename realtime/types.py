@@ -11,9 +11,7 @@ decode, update state and hand work to a :class:`TaskRunner`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from types import CoroutineType
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 Data = str | bytes
@@ -22,18 +20,6 @@ Data = str | bytes
 TransportName = Literal["polling", "websocket"]
 
 T_co = TypeVar("T_co", covariant=True)
-
-# What handlers return most often. ``inspect.isawaitable`` ends in an ABC
-# check that costs several times these lookups, on every handler call.
-_NEVER_AWAITABLE = frozenset((type(None), dict, list, tuple, str, int, float, bool, bytes))
-
-
-def is_awaitable(value: object) -> bool:
-    """``inspect.isawaitable``, quick for coroutines and plain values."""
-    kind = type(value)
-    if kind is CoroutineType:
-        return True
-    return kind not in _NEVER_AWAITABLE and inspect.isawaitable(value)
 
 
 @runtime_checkable

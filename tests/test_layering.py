@@ -22,6 +22,7 @@ CORE = [
     ROOT / "http.py",
     ROOT / "errors.py",
     ROOT / "types.py",
+    ROOT / "coroutines.py",
 ]
 UPPER_LAYERS = {"runtime", "integrations", "server", "socket", "namespace"}
 FORBIDDEN = {"asyncio", "eventlet", "aiohttp", "redis", "socket", "threading", "time", "gevent"}

@@ -62,9 +62,25 @@ async def test_an_async_handlers_output_leaves_in_the_turn_it_finishes() -> None
 
     conn, transport = await connected(sio)
     conn.data_received(client_frame('42["echo",1]'))
-    # One loop turn runs the handler's task (on 3.12+ it already ran, eagerly,
-    # and the write left with the end of data_received).
-    await asyncio.sleep(0)
+    # It never awaits, so it ran as a plain call: its output left with the
+    # end of data_received, as a def handler's does.
+    assert transport.writes == [b'\x81\x0c42["echo",1]\x81\x0d42["again",1]']
+
+
+async def test_a_handler_that_awaits_writes_in_the_turn_its_task_finishes() -> None:
+    sio = realtime.Server()
+
+    @sio.on("echo")
+    async def echo(socket: realtime.Socket, *args: Any) -> None:
+        await asyncio.sleep(0)
+        socket.emit("echo", *args)
+        socket.emit("again", *args)
+
+    conn, transport = await connected(sio)
+    conn.data_received(client_frame('42["echo",1]'))
+    assert transport.writes == []
+    for _ in range(3):
+        await asyncio.sleep(0)
     assert transport.writes == [b'\x81\x0c42["echo",1]\x81\x0d42["again",1]']
 
 

@@ -17,11 +17,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, cast
 
 from .._log import log_once
+from ..coroutines import is_awaitable, never_suspends, run_now
 from ..http import AcceptWebSocket
 from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State, Upgrade
 from ..transports import websocket as ws_framing
-from ..types import is_awaitable
 
 logger = logging.getLogger("realtime")
 
@@ -147,6 +147,9 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     """``fn(*args)``; its result if awaitable, else None. Failures are logged."""
     try:
         result = fn(*args)
+        if result is not None and never_suspends(result):
+            run_now(result)
+            return None
     except Exception:
         _log_failure(getattr(fn, "__qualname__", repr(fn)))
         return None
@@ -180,6 +183,9 @@ class AsyncioRuntime:
     def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
             result = fn(*args)
+            if result is not None and never_suspends(result):
+                run_now(result)
+                return
         except Exception:
             _log_failure(getattr(fn, "__qualname__", repr(fn)))
             return
@@ -391,6 +397,8 @@ class WebSocketConnection(asyncio.Protocol):
             error, events = exc, exc.events
         session = self.session
         runtime = self.runtime
+        receive = runtime.engine.receive_frame
+        now = runtime.loop.time()  # what one read brings arrived together
         runtime.cork()
         try:
             for event in events:
@@ -398,7 +406,10 @@ class WebSocketConnection(asyncio.Protocol):
                 if transport is None or transport.is_closing() or session.state is _CLOSED:
                     return  # nothing counts after a close, the client's included
                 if isinstance(event, (str, bytes)):
-                    self._message(event)
+                    if self.probe:
+                        self._probe_message(event, now)
+                    else:
+                        receive(session, event, False, now)  # no answer but a probe's
                 elif isinstance(event, ws_framing.Ping):
                     self._write(ws_framing.pong_frame(event.payload))
                 elif isinstance(event, ws_framing.Close):
@@ -412,13 +423,16 @@ class WebSocketConnection(asyncio.Protocol):
             log_once(f"ws-frame-{error.code}", "closing a WebSocket: %s", error.reason)
             self._close_socket(error.code, error.reason)
 
-    def _message(self, frame: Data) -> None:
+    def _probe_message(self, frame: Data, now: float) -> None:
+        """A frame on a socket that joined a polling session to upgrade it."""
         session = self.session
-        probing = self.probe and session.transport == "polling"
+        probing = session.transport == "polling"
         if probing and session.ws_waker is not self.waker:
             self._close_socket(1000, "")  # the upgrade timed out
             return
-        reply = self.runtime.engine.receive_frame(session, frame, probing, self.runtime.now())
+        if not probing and session.ws_waker is self.waker:
+            self.probe = False  # upgraded: from now on, the plain socket it has become
+        reply = self.runtime.engine.receive_frame(session, frame, probing, now)
         if reply is not None:
             self._write(ws_framing.build_frame(reply))
 
