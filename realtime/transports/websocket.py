@@ -268,7 +268,8 @@ class FrameReader:
             if event is not None:
                 events.append(event)
         if pos >= end:
-            self._buffer.clear()
+            if buf is not data:
+                self._buffer.clear()
         elif buf is data:
             self._buffer = bytearray(data[pos:])
         else:
