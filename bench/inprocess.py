@@ -1,15 +1,19 @@
 """Our own Python per WebSocket echo round trip, without the kernel or a peer.
 
-Feeds masked ``42["echo",{..}]`` frames to 50 ``WebSocketConnection``s whose
-transports only count writes, and prints the best of 5 runs in µs per round
-trip. ``ASYNC=0`` uses a ``def`` echo handler (default: the bench app's
-``async def`` one); ``PROF=1`` prints a cProfile of one run. ``MODE=polling``
-measures a long-polling round trip instead: behind the front door, each client
-has a parked GET and POSTs ``42["echo",{..}]``; the round trip ends when the
-GET's answer is written (and the client's next GET parks).
+Feeds masked ``42["echo",{..}]`` frames (the load generator's messages) to 50
+``WebSocketConnection``s whose transports only count writes, and prints the
+best of 5 runs in µs per round trip. ``ASYNC=0`` uses a ``def`` echo handler
+(default: the bench app's ``async def`` one); ``MODE=ack`` sends
+``42<id>["echo_ack",{..}]`` and counts the ack; ``PROF=1`` prints a cProfile
+of one run; ``LOOP=asyncio`` runs on asyncio's loop instead of the one
+``realtime.run`` picks (uvloop where installed). ``MODE=polling`` measures a
+long-polling round trip instead: behind the front door, each client has a
+parked GET and POSTs ``42["echo",{..}]``; the round trip ends when the GET's
+answer is written (and the client's next GET parks).
 
     python bench/inprocess.py
     MODE=polling python bench/inprocess.py
+    python bench/instructions.py    # the same under callgrind, in instructions
 """
 
 from __future__ import annotations
