@@ -398,7 +398,7 @@ class WebSocketConnection(asyncio.Protocol):
         session = self.session
         runtime = self.runtime
         receive = runtime.engine.receive_frame
-        now = runtime.loop.time()  # what one read brings arrived together
+        now = runtime.now()  # what one read brings arrived together
         runtime.cork()
         try:
             for event in events:
