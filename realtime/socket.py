@@ -103,7 +103,7 @@ def is_async(fn: Callable[..., Any]) -> bool:
 
 
 async def settle(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+    return await value if is_awaitable(value) else value
 
 
 def run_to_end(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:

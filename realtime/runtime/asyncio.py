@@ -83,9 +83,8 @@ class SerialRunner:
             return
         self._running = True
         pending = _call(fn, args)
-        while pending is None and self._queue:
-            fn, args = self._queue.popleft()
-            pending = _call(fn, args)
+        if pending is None:
+            pending = self._call_queued()
         if pending is None:
             self._queue = None
             self._running = False
@@ -94,6 +93,16 @@ class SerialRunner:
         if not task.done():  # an eager start may have finished it already
             self._task = task
             self._busy.add(self)
+
+    def _call_queued(self) -> Any:
+        """Run queued submissions until one returns something to await; that."""
+        queue = self._queue
+        while queue:
+            fn, args = queue.popleft()
+            pending = _call(fn, args)
+            if pending is not None:
+                return pending
+        return None
 
     @property
     def pending(self) -> int:
@@ -114,10 +123,7 @@ class SerialRunner:
                 # scheduled behind this task step: one more loop turn per
                 # event, and the answer's latency with it.
                 self._flush()
-                pending = None
-                while pending is None and self._queue:
-                    fn, args = self._queue.popleft()
-                    pending = _call(fn, args)
+                pending = self._call_queued()
             self._queue = None
         finally:
             self._running = False
@@ -181,16 +187,9 @@ class AsyncioRuntime:
         return SerialRunner(self.loop, self._busy, self.flush_now)
 
     def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
-        try:
-            result = fn(*args)
-            if result is not None and never_suspends(result):
-                run_now(result)
-                return
-        except Exception:
-            _log_failure(getattr(fn, "__qualname__", repr(fn)))
-            return
-        if result is not None and is_awaitable(result):
-            task = _start_task(self.loop, self._guard(result))
+        pending = _call(fn, args)
+        if pending is not None:
+            task = _start_task(self.loop, self._guard(pending))
             if not task.done():
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
