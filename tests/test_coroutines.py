@@ -159,3 +159,35 @@ async def test_a_failing_handler_that_never_awaits_is_logged_and_the_socket_live
     conn.data_received(client_frame('421["bad"]') + client_frame('422["good"]'))
     assert transport.writes == [server_frame('432["fine"]')]
     assert "broken handler" in caplog.text
+
+
+async def test_ack_callbacks_of_every_kind_run_and_failures_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sio = realtime.Server()
+    got: list[tuple[str, Any]] = []
+
+    def plain(value: Any) -> None:
+        got.append(("plain", value))
+
+    async def inline(value: Any) -> None:
+        got.append(("inline", value))
+
+    async def suspends(value: Any) -> None:
+        await asyncio.sleep(0)
+        got.append(("suspends", asyncio.current_task() is not None))
+
+    def broken(value: Any) -> None:
+        raise RuntimeError("broken callback")
+
+    conn, _transport = await connected(sio)
+    (socket,) = sio.of("/").sockets.values()
+    for callback in (plain, inline, suspends, broken):
+        socket.emit("ask", callback=callback)
+    acks = b"".join(client_frame(f"43{i}[{i}]") for i in range(4))
+    conn.data_received(acks)
+    assert got == [("plain", 0), ("inline", 1)]  # at once, no task for either
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert got[2] == ("suspends", True)
+    assert "broken callback" in caplog.text
