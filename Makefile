@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: demo test check lint typecheck bench bench-quick install install-test client
+.PHONY: demo test test-pure test-compiled check lint typecheck bench bench-quick install install-test client compiled
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,23 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/python -m realtime examples.chat.app:app --host 127.0.0.1 --port $(PORT)
 
-# Everything CI runs: lint, types, then every test.
-test: install-test lint typecheck
+# Everything CI runs: lint, types, then every test twice: on the pure-Python
+# package, then on the mypyc-compiled build (they must behave the same).
+test: install-test lint typecheck test-pure test-compiled
+
+test-pure:
 	$(BIN)/python -m pytest -q
+
+# pytest's own script, not `python -m`: that would put the checkout's pure
+# package ahead of PYTHONPATH. A test checks that the compiled build is the one imported.
+test-compiled: compiled
+	REALTIME_EXPECT_COMPILED=1 PYTHONPATH=$(CURDIR)/$(COMPILED) $(BIN)/pytest -q -p no:cacheprovider
+
+# The package with its hot modules compiled by mypyc (setup.py), in $(COMPILED).
+COMPILED := build/compiled
+compiled: install-test
+	rm -rf $(COMPILED)
+	REALTIME_COMPILE=1 $(BIN)/pip install -q --no-deps --no-build-isolation --target $(COMPILED) .
 
 lint: $(BIN)/python
 	$(BIN)/ruff check .
@@ -33,8 +47,8 @@ typecheck: $(BIN)/python
 client:
 	cd client_js && npm ci --silent && npm run build
 
-bench: install-test
+bench: compiled
 	$(BIN)/python bench/run.py
 
-bench-quick: install-test
+bench-quick: compiled
 	$(BIN)/python bench/run.py --quick

@@ -23,11 +23,17 @@ from .errors import (
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
+from .protocol import socketio as _socketio
 from .server import Namespace, Server, Socket
 
 __version__ = "0.1.0"
 
+# True in a build whose hot modules are mypyc-compiled extensions
+# (REALTIME_COMPILE=1, see setup.py); the same behaviour, less time per message.
+COMPILED: bool = not str(_socketio.__file__).endswith(".py")
+
 __all__ = [
+    "COMPILED",
     "AckTimeout",
     "BadRequest",
     "ConnectionRefused",

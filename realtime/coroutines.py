@@ -20,11 +20,11 @@ import contextvars
 import dis
 import inspect
 from types import CodeType, CoroutineType
-from typing import Any
+from typing import Any, Final
 
 # What handlers return most often. ``inspect.isawaitable`` ends in an ABC
 # check that costs several times these lookups, on every handler call.
-_NEVER_AWAITABLE = frozenset((type(None), dict, list, tuple, str, int, float, bool, bytes))
+_NEVER_AWAITABLE: Final = frozenset((type(None), dict, list, tuple, str, int, float, bool, bytes))
 
 
 def is_awaitable(value: object) -> bool:
@@ -38,7 +38,7 @@ def is_awaitable(value: object) -> bool:
 # Across Python 3.10-3.14: YIELD_VALUE (or YIELD_FROM, 3.10) is at every
 # suspension point; the others are what only await, async for and async with
 # compile to, named too in case a version moves the yield elsewhere.
-_SUSPENDING_OPS = frozenset(
+_SUSPENDING_OPS: Final = frozenset(
     op
     for name, op in dis.opmap.items()
     if name
@@ -53,8 +53,8 @@ _SUSPENDING_OPS = frozenset(
         "END_ASYNC_FOR",
     }
 )
-_MAX_KNOWN = 4096  # handler functions are few; generated ones are judged each time
-_known: dict[CodeType, bool] = {}
+_MAX_KNOWN: Final = 4096  # handler functions are few; generated ones are judged each time
+_known: Final[dict[CodeType, bool]] = {}
 
 
 def never_suspends(value: object) -> bool:

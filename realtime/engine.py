@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from . import assets
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 CorsSetting = None | str | Sequence[str] | Callable[[str], bool]
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
-_TRANSPORTS: tuple[TransportName, ...] = ("polling", "websocket")
+_TRANSPORTS: Final[tuple[TransportName, ...]] = ("polling", "websocket")
 
 
 class Engine:

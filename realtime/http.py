@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .protocol.session import Session
+# A runtime import, not a TYPE_CHECKING one: in the compiled build, a class
+# whose field names another compiled class needs that class's module loaded
+# first (a typing-only import crashed the import). session.py imports nothing here.
+from .protocol.session import Session
 
 
 @dataclass(slots=True)

@@ -145,7 +145,9 @@ class Namespace:
     def to(self, rooms: Rooms) -> BroadcastOperator:
         return BroadcastOperator(self).to(rooms)
 
-    in_ = to
+    def in_(self, rooms: Rooms) -> BroadcastOperator:
+        """The same as :meth:`to` (python-socketio's name)."""
+        return self.to(rooms)
 
     def except_(self, rooms: Any) -> BroadcastOperator:
         return BroadcastOperator(self).except_(rooms)
@@ -173,7 +175,9 @@ class BroadcastOperator:
     def to(self, rooms: Rooms) -> BroadcastOperator:
         return BroadcastOperator(self.namespace, self.rooms | _rooms(rooms), self.except_rooms)
 
-    in_ = to
+    def in_(self, rooms: Rooms) -> BroadcastOperator:
+        """The same as :meth:`to` (python-socketio's name)."""
+        return self.to(rooms)
 
     def except_(self, rooms: Any) -> BroadcastOperator:
         """Rooms, sockets or socket ids to leave out."""

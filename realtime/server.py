@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
 from ._log import log_once
 from .bus.adapter import Adapter, MemoryAdapter
@@ -51,7 +51,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 # The packets a socket handles itself (most packets), as a tuple of enum
 # members: see EVENT_TYPES for why not ``PacketType.X`` in the hot path.
-_FOR_SOCKET = (*EVENT_TYPES, *ACK_TYPES)
+_FOR_SOCKET: Final = (*EVENT_TYPES, *ACK_TYPES)
 
 
 class _Client:
@@ -205,7 +205,9 @@ class Server:
     def to(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
         return self._operator(namespace).to(rooms)
 
-    in_ = to
+    def in_(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
+        """The same as :meth:`to` (python-socketio's name)."""
+        return self.to(rooms, namespace=namespace)
 
     def except_(self, rooms: Any, *, namespace: str = "/") -> BroadcastOperator:
         return self._operator(namespace).except_(skip_rooms(rooms))

@@ -18,7 +18,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
 from .bus.acks import AckTable
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .server import Server
     from .types import Connection, Data, Promise, SharedMessage, TaskRunner
 
-logger = logging.getLogger("realtime.socketio")
+logger: Final = logging.getLogger("realtime.socketio")
 
 
 class SocketState(enum.Enum):
@@ -54,9 +54,9 @@ class SocketState(enum.Enum):
 # Before Python 3.12, a lookup such as ``SocketState.CONNECTED`` goes through the enum
 # metaclass's __getattr__ hook and costs ~0.1 µs, ten times a global's:
 # the per-message paths read these names instead.
-_CONNECTING = SocketState.CONNECTING
-_CONNECTED = SocketState.CONNECTED
-_DISCONNECTED = SocketState.DISCONNECTED
+_CONNECTING: Final = SocketState.CONNECTING
+_CONNECTED: Final = SocketState.CONNECTED
+_DISCONNECTED: Final = SocketState.DISCONNECTED
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,9 @@ class Socket:
         """Everyone in ``rooms`` except this socket."""
         return self.broadcast.to(rooms)
 
-    in_ = to
+    def in_(self, rooms: str | Iterable[str]) -> BroadcastOperator:
+        """The same as :meth:`to` (python-socketio's name)."""
+        return self.to(rooms)
 
     @property
     def broadcast(self) -> BroadcastOperator:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from .. import COMPILED
 from ..engine import Engine
 from ..http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
 from ..runtime.asyncio import AsyncioRuntime
@@ -322,7 +323,8 @@ async def _serve(
     try:
         await site.start()
         loop_name = type(asyncio.get_running_loop()).__module__.partition(".")[0]
-        print(f"realtime serving on {site.name} ({loop_name}; Ctrl-C to stop)", flush=True)
+        build = ", compiled" if COMPILED else ""
+        print(f"realtime serving on {site.name} ({loop_name}{build}; Ctrl-C to stop)", flush=True)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

@@ -21,13 +21,13 @@ import binascii
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
 
 from ..errors import DecodeError
 
 Data = str | bytes
 
-RECORD_SEPARATOR = "\x1e"
+RECORD_SEPARATOR: Final = "\x1e"
 
 T = TypeVar("T")
 
@@ -42,7 +42,7 @@ class PacketType(enum.IntEnum):
     NOOP = 6
 
 
-_TYPE_CHARS = {str(t.value): t for t in PacketType}
+_TYPE_CHARS: Final = {str(t.value): t for t in PacketType}
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is several times slower to build

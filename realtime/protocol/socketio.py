@@ -34,27 +34,27 @@ import json.encoder
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from ..errors import DecodeError
 
 Data = str | bytes
 
-DEFAULT_MAX_ATTACHMENTS = 10
+DEFAULT_MAX_ATTACHMENTS: Final = 10
 
 # Client events with these names would be mistaken for lifecycle events on
 # one side or the other, so the reference parser refuses them too.
-RESERVED_EVENTS = frozenset(
+RESERVED_EVENTS: Final = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
 
 # Ack ids above this lose precision in a JavaScript number.
-MAX_ACK_ID = 2**53 - 1
-_MAX_ID_DIGITS = len(str(MAX_ACK_ID))
+MAX_ACK_ID: Final = 2**53 - 1
+_MAX_ID_DIGITS: Final = len(str(MAX_ACK_ID))
 
 # JSON "\ud800" decodes to a lone surrogate, which has no UTF-8 encoding.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")  # raw: re reads the escapes
 
 
 class PacketType(enum.IntEnum):
@@ -67,18 +67,21 @@ class PacketType(enum.IntEnum):
     BINARY_ACK = 6
 
 
-_TYPE_CHARS = {str(int(t)): t for t in PacketType}  # int() would also read "٣" as 3
-_TYPE_DIGITS = {t: str(int(t)) for t in PacketType}
+_TYPE_CHARS: Final = {str(int(t)): t for t in PacketType}  # int() would also read "٣" as 3
+_TYPE_DIGITS: Final = {t: str(int(t)) for t in PacketType}
 # Before Python 3.12, a lookup such as ``PacketType.EVENT`` goes through the enum
 # metaclass's __getattr__ hook and costs ~0.1 µs, ten times a global's:
 # the per-packet paths read these names instead.
-EVENT = PacketType.EVENT
-ACK = PacketType.ACK
-EVENT_TYPES = (PacketType.EVENT, PacketType.BINARY_EVENT)
-ACK_TYPES = (PacketType.ACK, PacketType.BINARY_ACK)
-_BINARY_TYPES = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
-_AS_BINARY = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
-_PLAIN_TYPES = {"2": EVENT, "3": ACK}  # the types _decode_header's fast path reads
+EVENT: Final = PacketType.EVENT
+ACK: Final = PacketType.ACK
+EVENT_TYPES: Final = (PacketType.EVENT, PacketType.BINARY_EVENT)
+ACK_TYPES: Final = (PacketType.ACK, PacketType.BINARY_ACK)
+_BINARY_TYPES: Final = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
+_AS_BINARY: Final = {
+    PacketType.EVENT: PacketType.BINARY_EVENT,
+    PacketType.ACK: PacketType.BINARY_ACK,
+}
+_PLAIN_TYPES: Final = {"2": EVENT, "3": ACK}  # the types _decode_header's fast path reads
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is several times slower to build
@@ -145,8 +148,9 @@ def encode_fields(ptype: PacketType, nsp: str, data: Any, ack_id: int | None) ->
     return [head + payload, *attachments]
 
 
-class _NotPlain(TypeError):
-    """Raised by the fast encoder at the first value JSON cannot carry as is."""
+class _NotPlain(Exception):
+    """Raised by the fast encoder at the first value JSON cannot carry as is.
+    (Not a TypeError: a compiled build cannot subclass most builtin types.)"""
 
 
 def _not_plain(value: object) -> Any:
@@ -358,7 +362,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # built once, not per packet
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)  # built once, not per packet
 # One JSON value at an index: (value, end), the scanner json.loads ends in.
 # Bad input raises JSONDecodeError, or StopIteration where the text ends
 # before a value does. (Set by JSONDecoder.__init__; typeshed omits it.)

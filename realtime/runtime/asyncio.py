@@ -14,7 +14,7 @@ import logging
 import sys
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 from .._log import log_once
 from ..coroutines import is_awaitable, never_suspends, run_now
@@ -23,14 +23,14 @@ from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State, Upgrade
 from ..transports import websocket as ws_framing
 
-logger = logging.getLogger("realtime")
+logger: Final = logging.getLogger("realtime")
 
 Data = str | bytes
 
 # Before Python 3.12 ``State.OPEN`` costs a trip through the enum metaclass's
 # __getattr__, ten times a global's: the per-message paths read these.
-_OPEN = State.OPEN
-_CLOSED = State.CLOSED
+_OPEN: Final = State.OPEN
+_CLOSED: Final = State.CLOSED
 
 
 class Flushable(Protocol):
@@ -146,7 +146,7 @@ def _start_task(
     return asyncio.Task(coro, loop=loop)
 
 
-_EAGER = sys.version_info >= (3, 12)
+_EAGER: Final = sys.version_info >= (3, 12)
 
 
 def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:

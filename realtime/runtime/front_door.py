@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from .. import assets
 from ..http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ..protocol.session import Session
     from .asyncio import AsyncioRuntime
 
-logger = logging.getLogger("realtime")
+logger: Final = logging.getLogger("realtime")
 
 
 class Endpoint(Protocol):

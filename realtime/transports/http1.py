@@ -19,19 +19,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Final
 from urllib.parse import parse_qsl
 
-MAX_HEAD = 8192
+MAX_HEAD: Final = 8192
 """Default bound on a request line plus header fields, as aiohttp's per line."""
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_REQUEST_LINE = re.compile(rf"({_TOKEN}) (\S+) HTTP/(\d)\.(\d)")
+_REQUEST_LINE: Final = re.compile(rf"({_TOKEN}) (\S+) HTTP/(\d)\.(\d)")
 # One field line: a token, a colon, and a value free of CR, LF and NUL.
 # Anchored at line starts, so a head is well formed exactly when every line
 # matches (obsolete line folding, bare CR or LF, and spaces before the colon
 # all fail, which RFC 9112 lets a server answer with 400).
-_FIELD_LINE = re.compile(rf"^({_TOKEN}):[ \t]*([^\r\n\0]*?)[ \t]*\r$", re.MULTILINE)
-_SERVED_METHODS = frozenset(("GET", "POST", "OPTIONS"))
+_FIELD_LINE: Final = re.compile(rf"^({_TOKEN}):[ \t]*([^\r\n\0]*?)[ \t]*\r$", re.MULTILINE)
+_SERVED_METHODS: Final = frozenset(("GET", "POST", "OPTIONS"))
 
 
 class HeadError(Exception):
@@ -222,7 +223,7 @@ def parse_query(query_string: str) -> dict[str, str]:
     return query
 
 
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
+_REASONS: Final = {status.value: status.phrase for status in HTTPStatus}
 
 
 def response(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from ..errors import DecodeError
 from ..protocol import engineio as eio
 from ..protocol.engineio import Message, Packet
 from ..protocol.session import Outgoing
 
-TEXT_TYPE = "text/plain; charset=UTF-8"
-BINARY_TYPE = "application/octet-stream"
+TEXT_TYPE: Final = "text/plain; charset=UTF-8"
+BINARY_TYPE: Final = "application/octet-stream"
 
 
 def _member_v4(data: eio.Data) -> str:

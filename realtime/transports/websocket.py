@@ -14,6 +14,7 @@ import hashlib
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from ..protocol import engineio as eio
 from ..protocol.engineio import Message
@@ -30,7 +31,7 @@ def _wire_v3(data: eio.Data) -> bytes:
     return build_frame(eio.encode_message_ws(data, 3))
 
 
-_WIRE = {4: ("wire4", _wire_v4), 3: ("wire3", _wire_v3)}
+_WIRE: Final = {4: ("wire4", _wire_v4), 3: ("wire3", _wire_v3)}
 
 
 def wire_bytes(items: list[Outgoing], protocol: int) -> bytes:
@@ -102,7 +103,7 @@ def pong_frame(payload: bytes) -> bytes:
 
 # -- the opening handshake ---------------------------------------------------------
 
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class HandshakeError(ValueError):
@@ -157,7 +158,7 @@ class Pong:
     """An unsolicited or answering pong: nothing to do."""
 
 
-PONG = Pong()
+PONG: Final = Pong()
 
 Event = str | bytes | Ping | Close | Pong
 

@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime.protocol.socketio import Decoder, MalformedPacket, Packet
+from realtime.protocol.socketio import Decoder, MalformedPacket, Packet, PacketType
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -48,13 +48,13 @@ def test_the_fast_path_still_checks_events() -> None:
     assert decode("2[]") == "invalid payload"
     assert decode("2[1]") == "bad event name"
     assert decode("2[NaN]") == "invalid json"
-    assert decode('2["ok",1]') == Packet(2, "/", ["ok", 1], None)  # type: ignore[arg-type]
+    assert decode('2["ok",1]') == Packet(PacketType.EVENT, "/", ["ok", 1], None)
 
 
 def test_what_the_fast_path_leaves_unread_is_judged_like_the_general_path() -> None:
     # The fast path scans one JSON value; whitespace after it is still JSON,
     # anything else is not, and a value cut short is not either.
-    assert decode('2["ok",1] \n') == Packet(2, "/", ["ok", 1], None)  # type: ignore[arg-type]
+    assert decode('2["ok",1] \n') == Packet(PacketType.EVENT, "/", ["ok", 1], None)
     for text in ('2["ok"]x', '2["ok"],[]', "2[", "2[ ", '2["ok",', '2["ok"'):
         assert decode(text) == "invalid json", text
         assert decode(text) == decode("2/," + text[1:]), text
@@ -81,8 +81,8 @@ def test_whatever_precedes_the_bracket_decodes_or_fails_alike(
 
 
 def test_the_fast_path_reads_ids_and_acks() -> None:
-    assert decode('212["ok",1]') == Packet(2, "/", ["ok", 1], 12)  # type: ignore[arg-type]
-    assert decode("312[1]") == Packet(3, "/", [1], 12)  # type: ignore[arg-type]
+    assert decode('212["ok",1]') == Packet(PacketType.EVENT, "/", ["ok", 1], 12)
+    assert decode("312[1]") == Packet(PacketType.ACK, "/", [1], 12)
     assert decode("3[1]") == "bad ack id"
     assert decode("312{}") == "invalid payload"
     assert decode('29007199254740992["ok"]') == "bad ack id"
