@@ -14,6 +14,7 @@ answer is written (and the client's next GET parks).
     python bench/inprocess.py
     MODE=polling python bench/inprocess.py
     python bench/instructions.py    # the same under callgrind, in instructions
+    PYTHONPATH=build/compiled python bench/inprocess.py    # the compiled build
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ async def measure(run: Any, what: str) -> None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     best = min([await run() for _ in range(5)])
     kind = "async def" if os.environ.get("ASYNC", "1") != "0" else "def"
-    print(f"{what}, {kind} handler: {best / ROUND_TRIPS * 1e6:.2f} µs per round trip")
+    build = "compiled" if realtime.COMPILED else "pure Python"
+    print(f"{what}, {kind} handler, {build}: {best / ROUND_TRIPS * 1e6:.2f} µs per round trip")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ of a few percent.
     MODE=ack python bench/instructions.py         ws-ack
     ASYNC=0 python bench/instructions.py          ws-echo with a def handler
     MODE=polling python bench/instructions.py     a long-polling round trip
+    PYTHONPATH=$PWD/build/compiled python bench/instructions.py    the compiled build
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ def instructions(round_trips: int) -> int:
 def main() -> None:
     low, high = instructions(LOW), instructions(HIGH)
     per_round_trip = (high - low) / ((HIGH - LOW) * RUNS)
-    print(f"{per_round_trip / 1000:.1f}k instructions per round trip")
+    import realtime  # the build the child imports: same interpreter, same PYTHONPATH
+
+    build = "compiled" if realtime.COMPILED else "pure Python"
+    print(f"{per_round_trip / 1000:.1f}k instructions per round trip ({build})")
 
 
 if __name__ == "__main__":

@@ -218,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         "servers": [s.key for s in available],
         "runs": runs,
         "summary": summary,
-        "targets": report.targets(summary),
+        "targets": {
+            build: report.targets(summary, build)
+            for build in report.OUR_BUILDS
+            if build in report.measured_servers(summary)
+        },
     }
     json_path = RESULTS / f"{stamp}-{mode}.json"
     md_path = RESULTS / f"{stamp}-{mode}.md"

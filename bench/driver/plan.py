@@ -61,6 +61,6 @@ def scenarios(quick: bool) -> list[Scenario]:
             300,
             every_round=False,
             # Quick mode checks only our target; the full run holds every server.
-            servers=("realtime",) if quick else None,
+            servers=("realtime-compiled", "realtime") if quick else None,
         ),
     ]

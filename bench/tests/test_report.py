@@ -93,3 +93,28 @@ def test_a_hold_whose_probe_went_unanswered_holds_nothing() -> None:
     ]
     summary = report.summarize(runs, PLAN, SERVERS)
     assert summary["hold-10000"]["metrics"]["held"]["realtime"]["median"] == 0
+
+
+def test_the_compiled_build_is_judged_when_measured_and_both_builds_get_targets() -> None:
+    runs = [
+        echo("realtime", 1, 40_000, 3.0),
+        echo("realtime-compiled", 1, 60_000, 2.0),
+        echo("node-socketio", 1, 50_000, 2.5),
+    ]
+    summary = report.summarize(runs, PLAN, SERVERS)
+    ratios = summary["ws-echo"]["ratios"]
+    # ours is the compiled build: ahead of Node, and of the pure build
+    assert ratios["throughput"]["node-socketio"] == 60_000 / 50_000
+    assert ratios["throughput"]["realtime"] == 60_000 / 40_000
+    assert ratios["p99"]["node-socketio"] == 2.5 / 2.0
+    assert "realtime-compiled" not in ratios["throughput"]
+    compiled = {t: v for t, v, _ in report.targets(summary)}
+    pure = {t: v for t, v, _ in report.targets(summary, "realtime")}
+    assert compiled["ws-echo: throughput >= Node"] == "met"
+    assert compiled["ws-echo: p99 <= Node"] == "met"
+    assert pure["ws-echo: throughput >= Node"] == "NOT met"
+    assert pure["ws-echo: p99 <= Node"] == "NOT met"
+    table = report.markdown(summary, PLAN, SERVERS)
+    assert '"Ours" in the ratios: realtime compiled (ours).' in table
+    assert "| target (realtime compiled (ours)) |" in table
+    assert "| target (realtime (ours, pure Python)) |" in table
