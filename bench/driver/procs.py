@@ -88,8 +88,15 @@ def unavailable_reason(spec: ServerSpec) -> str | None:
     if spec.key == "realtime-compiled":
         probe += "; assert realtime.COMPILED, 'not compiled: run make compiled'"
     env = dict(os.environ, PYTHONPATH=spec.pythonpath or str(REPO))
+    # cwd: with -c the current directory comes first on sys.path, and the
+    # checkout's pure package would shadow the compiled build.
     out = subprocess.run(
-        [spec.argv[0], "-c", probe], env=env, capture_output=True, text=True, timeout=60
+        [spec.argv[0], "-c", probe],
+        env=env,
+        cwd=BENCH / "servers",
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if out.returncode == 0:
         return None
