@@ -5,13 +5,16 @@ Without it (the default, and every editable install) the package is pure
 Python and behaves the same. A compiled build needs mypy and a C compiler in
 the build environment, so it is built without build isolation::
 
+    pip install mypy "setuptools>=70.1" aiohttp uvloop
     REALTIME_COMPILE=1 pip install --no-build-isolation .
     make compiled            # into build/compiled, for the tests and the bench
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -46,6 +49,13 @@ def ext_modules() -> list[object]:
             "REALTIME_COMPILE=1 needs mypy in the build environment: "
             "pip install mypy, then build with --no-build-isolation"
         ) from missing
+    # mypyc type-checks the whole package first, against what it imports.
+    absent = [name for name in ("aiohttp", "uvloop") if importlib.util.find_spec(name) is None]
+    if absent and sys.platform != "win32":
+        raise SystemExit(
+            f"REALTIME_COMPILE=1 type-checks against realtime's dependencies; "
+            f"install them first: pip install {' '.join(absent)}"
+        )
     return list(mypycify(compiled_modules(), opt_level="3"))
 
 
