@@ -1,7 +1,7 @@
 """Benchmark realtime against python-socketio, Node socket.io and an aiohttp floor.
 
     python bench/run.py            full run: 3 rounds, longer windows, 10k hold for all
-    python bench/run.py --quick    about two minutes: 1 round, short windows
+    python bench/run.py --quick    about 2.5 minutes: 1 round, short windows
 
 Each server runs pinned to core 0 and the load generator (bench/loadgen, Node)
 to core 1. Every scenario starts a fresh server; the servers take turns
@@ -33,7 +33,7 @@ QUIET_PCT = 15.0
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="one short round (about two minutes)")
+    p.add_argument("--quick", action="store_true", help="one short round (about 2.5 minutes)")
     p.add_argument("--rounds", type=int, help="rounds of every scenario (default 3, quick 1)")
     p.add_argument(
         "--servers",
