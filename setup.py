@@ -35,7 +35,7 @@ PURE = {
 
 
 def compiled_modules() -> list[str]:
-    sources = sorted(str(p.as_posix()) for p in Path("realtime").rglob("*.py"))
+    sources = sorted(p.as_posix() for p in Path("realtime").rglob("*.py"))
     return [s for s in sources if s not in PURE and not s.endswith("__init__.py")]
 
 

@@ -142,7 +142,7 @@ def summarize(
 ) -> dict[str, Any]:
     """{scenario: {metric: {server: Stat as dict}}, plus load figures and ratios."""
     out: dict[str, Any] = {}
-    ours_key = judged_build(r["server"] for r in runs if r["ok"])
+    directions: dict[str, bool] = {}  # metric key -> higher is better
     for sc in scenarios:
         ok_all = [r for r in runs if r["scenario"] == sc.key and r["ok"]]
         ok: list[dict[str, Any]] = []
@@ -167,12 +167,7 @@ def summarize(
                 if st is not None:
                     per_server[sp.key] = st.__dict__
             entry["metrics"][m.key] = per_server
-            entry["ratios"][m.key] = {
-                peer: r
-                for peer in per_server
-                if peer != ours_key
-                if (r := _ratio(m.higher_is_better, per_server, ours_key, peer)) is not None
-            }
+            directions[m.key] = m.higher_is_better
         for sp in servers:
             mine = [r["result"] for r in ok if r["server"] == sp.key]
             if mine:
@@ -189,6 +184,19 @@ def summarize(
                     ),
                 }
         out[sc.key] = entry
+    # Ratios last: the judged build is read from the medians, as markdown()
+    # and targets() read it, so all three always agree on which is "ours".
+    ours = judged_build(measured_servers(out))
+    for entry in out.values():
+        entry["ratios"] = {
+            key: {
+                peer: r
+                for peer in per_server
+                if peer != ours
+                if (r := _ratio(directions[key], per_server, ours, peer)) is not None
+            }
+            for key, per_server in entry["metrics"].items()
+        }
     return out
 
 
