@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 # the data of a message for this client alone (no wrapper: the common case).
 Outgoing = Packet | Message | str | bytes
 
+ITEM_OVERHEAD: Final = 64
+"""Bytes each queued item counts against ``max_buffer`` beside its data (its
+object and its deque slot), so a million empty items cannot hide there."""
+
 
 def _size(item: Outgoing) -> int:
     return len(item) if isinstance(item, (str, bytes)) else len(item.data)
@@ -80,8 +84,10 @@ class Session:
     """An Engine.IO session; implements :class:`realtime.types.Connection`."""
 
     __slots__ = (
+        "_awaiting_pong",
         "_outbox",
         "_outbox_size",
+        "_pong",
         "_timer",
         "b64",
         "close_reason",
@@ -133,6 +139,8 @@ class Session:
         self._outbox: deque[Outgoing] = deque()
         self._outbox_size = 0
         self._timer: Timer | None = None
+        self._awaiting_pong = False
+        self._pong: Packet | None = None  # an EIO 3 PONG still queued: the one answer kept
         self.upgrade_timer: Timer | None = None
         self.last_seen = 0.0
         self.polling_parked = False  # a GET is waiting for data
@@ -179,7 +187,7 @@ class Session:
     def _push(self, item: Outgoing, size: int) -> None:
         was_empty = not self._outbox
         self._outbox.append(item)
-        self._outbox_size += size
+        self._outbox_size += size + ITEM_OVERHEAD
         if self._outbox_size > self.config.max_buffer:
             # A client that does not read is cut off rather than allowed to
             # grow the server without bound; everyone else is unaffected.
@@ -203,9 +211,14 @@ class Session:
             items = list(outbox)
             outbox.clear()
             self._outbox_size = 0
+            self._pong = None
             return items
         items = [outbox.popleft() for _ in range(limit)]
-        self._outbox_size = max(0, self._outbox_size - sum(_size(item) for item in items))
+        self._outbox_size = max(
+            0, self._outbox_size - sum(_size(item) + ITEM_OVERHEAD for item in items)
+        )
+        if self._pong is not None and any(item is self._pong for item in items):
+            self._pong = None
         return items
 
     def _wake(self) -> None:
@@ -232,6 +245,7 @@ class Session:
         self._timer = None
         if self.state is State.OPEN:
             self.push_packet(PacketType.PING)
+            self._awaiting_pong = True
             self._arm(now + self.config.ping_timeout, self._ping_timed_out)
 
     def _ping_timed_out(self, now: float) -> None:
@@ -262,12 +276,24 @@ class Session:
             return
         self.last_seen = now
         if ptype is PacketType.PONG:
-            if self.protocol == 4:
+            if self.protocol == 4 and self._timer is not None and self._awaiting_pong:
+                # Only the answer to our PING re-arms the heartbeat: an
+                # unsolicited PONG costs no timer entry, so a flood of them
+                # holds nothing (Node reschedules on every one).
+                self._awaiting_pong = False
                 self._arm(now + self.config.ping_interval, self._send_ping)
         elif ptype is PacketType.PING:
             if self.protocol == 3:
                 data = packet.data if isinstance(packet.data, str) else ""
-                self.push_packet(PacketType.PONG, data)
+                pong = self._pong
+                if pong is not None:
+                    # A client that pings without reading gets one answer,
+                    # the latest, rather than a queue of them.
+                    self._outbox_size += len(data) - len(pong.data)
+                    pong.data = data
+                else:
+                    self._pong = Packet(PacketType.PONG, data)
+                    self._push(self._pong, len(data))
         elif ptype is PacketType.CLOSE:
             self._begin_close("transport close", now, notify_peer=False)
         elif ptype is PacketType.NOOP:

@@ -324,6 +324,10 @@ class Decoder:
             if len(digits) > len(str(self.max_attachments)) or int(digits) > self.max_attachments:
                 raise MalformedPacket("too many attachments", digits[:12])
             attachments = int(digits)
+            if attachments == 0:
+                # A binary packet without binary is a plain one in disguise;
+                # Node's parser refuses it too ("Illegal attachments").
+                raise MalformedPacket("bad attachment count", "a binary packet needs attachments")
             i = dash + 1
 
         nsp = "/"

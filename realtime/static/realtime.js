@@ -644,7 +644,8 @@
         }
       }
       var count = text.substring(start, i);
-      if (!/^\d+$/.test(count)) {
+      // A binary packet with no attachment is refused, as Node's parser does.
+      if (!/^\d+$/.test(count) || Number(count) < 1) {
         fail("bad attachment count");
       }
       packet.attachments = Number(count);

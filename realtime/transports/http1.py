@@ -31,7 +31,14 @@ _REQUEST_LINE: Final = re.compile(rf"({_TOKEN}) (\S+) HTTP/(\d)\.(\d)")
 # Anchored at line starts, so a head is well formed exactly when every line
 # matches (obsolete line folding, bare CR or LF, and spaces before the colon
 # all fail, which RFC 9112 lets a server answer with 400).
-_FIELD_LINE: Final = re.compile(rf"^({_TOKEN}):[ \t]*([^\r\n\0]*?)[ \t]*\r$", re.MULTILINE)
+# The value is matched greedily and its trailing blanks are stripped after:
+# a lazy value followed by ``[ \t]*`` retried the blank run at every
+# position, quadratic in a run of spaces. This pattern cannot backtrack
+# inside a line: leading blanks can only be the first part's, and the value
+# runs to the line's end in one step.
+_FIELD_LINE: Final = re.compile(
+    rf"^({_TOKEN}):[ \t]*((?:[^\r\n\0 \t][^\r\n\0]*)?)\r$", re.MULTILINE
+)
 _SERVED_METHODS: Final = frozenset(("GET", "POST", "OPTIONS"))
 
 
@@ -151,11 +158,11 @@ class RequestReader:
         pairs = _FIELD_LINE.findall(fields)
         if len(pairs) != fields.count("\n"):
             raise HeadError(400, "malformed header field")
-        headers = {name.lower(): value for name, value in pairs}
+        headers = {name.lower(): value.rstrip(" \t") for name, value in pairs}
         if len(headers) < len(pairs):  # a repeated field: join its values
             headers = {}
             for name, value in pairs:
-                name = name.lower()
+                name, value = name.lower(), value.rstrip(" \t")
                 headers[name] = headers[name] + ", " + value if name in headers else value
         return RequestHead(
             line.method,

@@ -14,6 +14,7 @@ import pytest
 
 from realtime.engine import Engine
 from realtime.http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
+from realtime.protocol.session import ITEM_OVERHEAD
 from realtime.types import Connection, Data
 
 
@@ -300,7 +301,8 @@ def test_server_close_delivers_queue_then_close_packet(
 
 def test_slow_reader_is_cut_off_at_max_buffer() -> None:
     listener = Recorder()
-    engine = Engine(listener=listener, max_buffer=100)
+    # Each item counts its data and ITEM_OVERHEAD.
+    engine = Engine(listener=listener, max_buffer=10 * (10 + ITEM_OVERHEAD))
     clock = Clock(engine)
     handshake(engine, clock)
     conn = listener.opened[0]

@@ -1,0 +1,121 @@
+"""What one client can make the server hold, measured on the pure core.
+
+Each test floods one input and asserts on held state (deadline-heap entries,
+outbox items and bytes, parse results), never on time.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from protocol.test_engine_core import Clock, Recorder, get, handshake, post
+
+from realtime.engine import Engine
+from realtime.protocol.session import ITEM_OVERHEAD
+from realtime.protocol.socketio import Decoder, MalformedPacket
+from realtime.transports import http1
+
+
+def _engine() -> tuple[Engine, Clock]:
+    engine = Engine(ping_interval=25, ping_timeout=20, listener=Recorder(), max_payload=10**7)
+    return engine, Clock(engine)
+
+
+def test_unsolicited_pongs_add_no_deadline_entries() -> None:
+    engine, clock = _engine()
+    sid = handshake(engine, clock, "4")
+    before = len(engine.deadlines)
+    for _ in range(200):
+        post(engine, clock, sid, "\x1e".join(["3"] * 500))
+    # 100,000 PONGs nobody asked for: the heap holds what it held before.
+    assert len(engine.deadlines) == before
+    assert engine.sessions[sid].state.value == "open"
+
+
+def test_an_answering_pong_still_rearms_the_heartbeat() -> None:
+    engine, clock = _engine()
+    sid = handshake(engine, clock, "4")
+    clock.advance(25)  # the server pings
+    assert get(engine, clock, sid) == "2"
+    post(engine, clock, sid, "3")
+    clock.advance(25 + 19)  # answered: no ping timeout, a new ping instead
+    assert engine.sessions[sid].state.value == "open"
+
+
+def test_eio3_pings_never_read_keep_one_pong_queued() -> None:
+    engine, clock = _engine()
+    sid = handshake(engine, clock, "3")
+    session = engine.sessions[sid]
+    session.take()  # whatever on_open queued
+    body = "1:2" * 10_000
+    for _ in range(20):
+        post(engine, clock, sid, body, eio="3")
+    items = session.take()
+    assert len(items) == 1
+    assert session._outbox_size == 0
+
+
+def test_outbox_counts_per_item_overhead() -> None:
+    engine, clock = _engine()
+    sid = handshake(engine, clock, "4")
+    session = engine.sessions[sid]
+    session.take()
+    for _ in range(1000):
+        session.send("")
+    assert session._outbox_size == 1000 * ITEM_OVERHEAD
+    session.take(10)
+    assert session._outbox_size == 990 * ITEM_OVERHEAD
+
+
+def test_empty_items_cannot_hide_under_max_buffer() -> None:
+    listener = Recorder()
+    engine = Engine(listener=listener, max_buffer=100 * ITEM_OVERHEAD)
+    clock = Clock(engine)
+    sid = handshake(engine, clock, "4")
+    session = engine.sessions[sid]
+    for _ in range(1000):
+        session.send("")
+    assert listener.closed == ["buffer overflow"]
+
+
+@pytest.mark.parametrize("text", ["50-[\"e\"]", "60-1[]", "50-/nsp,[\"e\"]"])
+def test_binary_packet_with_zero_attachments_is_refused(text: str) -> None:
+    with pytest.raises(MalformedPacket, match="bad attachment count"):
+        Decoder(5).feed(text)
+
+
+def test_binary_packet_with_attachments_still_decodes() -> None:
+    decoder = Decoder(5)
+    assert decoder.feed('51-["e",{"_placeholder":true,"num":0}]') is None
+    packet = decoder.feed(b"\x01")
+    assert packet is not None and packet.data == ["e", b"\x01"]
+
+
+def _head(value: str) -> bytes:
+    return f"GET /x HTTP/1.1\r\nHost: h\r\nX-Long: {value}\r\n\r\n".encode("latin-1")
+
+
+def test_header_values_with_long_blank_runs_parse_and_strip() -> None:
+    for value in (" " * 8000, "a" + " " * 8000 + "b", " " * 4000 + "a" + " " * 3000):
+        reader = http1.RequestReader(max_head=16_384)
+        reader.feed(_head(value))
+        head = reader.head()
+        assert head is not None
+        assert head.headers["x-long"] == value.strip(" ")
+
+
+def test_malformed_line_with_leading_blanks_is_refused() -> None:
+    reader = http1.RequestReader(max_head=16_384)
+    reader.feed(_head(" " * 8000 + "\rx"))
+    with pytest.raises(http1.HeadError):
+        reader.head()
+
+
+def test_field_pattern_cannot_backtrack_over_blanks() -> None:
+    """By construction: the value may not start with a blank, so leading
+    blanks have one way to match, and no lazy part retries the trailing run
+    at each position (the quadratic shape)."""
+    pattern = http1._FIELD_LINE.pattern
+    assert "*?" not in pattern
+    assert re.search(r"\(\?:\[\^\\r\\n\\0 \\t\]", pattern)
