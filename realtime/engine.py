@@ -28,7 +28,7 @@ from .errors import (
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
-from .http import AcceptWebSocket, Decision, HttpRequest, HttpResponse, LongPoll
+from .http import AcceptWebSocket, CloseWebSocket, Decision, HttpRequest, HttpResponse, LongPoll
 from .protocol import engineio as eio
 from .protocol.deadlines import Deadlines
 from .protocol.engineio import Packet, PacketType
@@ -152,6 +152,11 @@ class Engine:
         protocol = int(protocol_raw)
         self._check_origin(req)
         sid = req.query.get("sid")
+        if sid is not None:
+            # What is due by now has happened, whether or not the runtime's
+            # timer ran yet: a session past its ping timeout is gone at
+            # exactly handshake + interval + timeout, never a little later.
+            self.deadlines.fire(now)
         if sid is None:
             return self._handshake(req, protocol, transport, now)
         session = self.sessions.get(sid)
@@ -229,7 +234,7 @@ class Engine:
             or session.upgrade is not Upgrade.NONE
             or session.upgrade_timer is not None  # another socket is joining already
         ):
-            raise BadRequest("upgrade not possible")
+            return CloseWebSocket()
         if session.state is not State.OPEN:
             raise UnknownSession()
         session.expect_probe(now)
@@ -237,8 +242,11 @@ class Engine:
 
     def _poll(self, req: HttpRequest, session: Session) -> Decision:
         if session.polling_parked:
-            # Two GETs at once is a broken client (or an attack): end it.
+            # Two GETs at once is a broken client (or an attack): end it. The
+            # parked GET answers with a CLOSE packet, as engine.io's does, and
+            # the session is gone once it has.
             session.fail("parse error", self.now())
+            session.push_packet(PacketType.CLOSE)
             raise BadRequest("overlapping GET requests")
         if session.jsonp:
             jsonp.callback_index(req.query.get("j", ""))

@@ -64,4 +64,14 @@ class AcceptWebSocket:
     upgrade: bool
 
 
-Decision = HttpResponse | LongPoll | AcceptWebSocket
+@dataclass(frozen=True, slots=True)
+class CloseWebSocket:
+    """Complete the WebSocket handshake and close the socket at once: the
+    answer to a second WebSocket for a session that has one, or is getting
+    one (engine.io does the same). A client then sees a close rather than
+    a failed handshake, which client libraries report as an error."""
+
+    code: int = 1000
+
+
+Decision = HttpResponse | LongPoll | AcceptWebSocket | CloseWebSocket

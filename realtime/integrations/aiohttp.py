@@ -11,7 +11,7 @@ from aiohttp import web
 
 from .. import COMPILED
 from ..engine import Engine
-from ..http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
+from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
 from ..runtime.asyncio import AsyncioRuntime
 from ..runtime.front_door import DoorKeeper
 from ..transports import http1
@@ -107,7 +107,7 @@ class _Endpoint:
         self,
         request: web.Request,
         headers: Mapping[str, str],
-        decision: AcceptWebSocket,
+        decision: AcceptWebSocket | CloseWebSocket,
         runtime: AsyncioRuntime,
     ) -> web.StreamResponse:
         """Answer the handshake, then take the connection away from aiohttp.

@@ -293,7 +293,13 @@ class Decoder:
             digits = text[1:bracket]
             if bracket > 0 and (
                 not digits
-                or (len(digits) <= _MAX_ID_DIGITS and digits.isdigit() and digits.isascii())
+                or (
+                    len(digits) <= _MAX_ID_DIGITS
+                    and digits.isdigit()
+                    and digits.isascii()
+                    # out of range: the general path says so before it reads JSON
+                    and int(digits) <= MAX_ACK_ID
+                )
             ):
                 try:
                     payload, stop = _scan_json(text, bracket)
@@ -301,7 +307,7 @@ class Decoder:
                     detail = repr(text[bracket : bracket + 40])
                     raise MalformedPacket("invalid json", detail) from None
                 ack_id = int(digits) if digits else None
-                if stop == len(text) and (ack_id is None or ack_id <= MAX_ACK_ID):
+                if stop == len(text):
                     if ptype is EVENT:
                         _check_event(payload)
                     else:

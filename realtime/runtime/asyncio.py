@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol, cast
 
 from .._log import log_once
 from ..coroutines import is_awaitable, never_suspends, run_now
-from ..http import AcceptWebSocket
+from ..http import AcceptWebSocket, CloseWebSocket
 from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State, Upgrade
 from ..transports import websocket as ws_framing
@@ -275,16 +275,20 @@ class AsyncioRuntime:
     def adopt_websocket(
         self,
         transport: asyncio.BaseTransport,
-        decision: AcceptWebSocket,
+        decision: AcceptWebSocket | CloseWebSocket,
         accept: str,
         early: bytes,
-    ) -> WebSocketConnection:
+    ) -> WebSocketConnection | None:
         """Answer an accepted handshake with 101 and own the transport from
         then on; ``early`` holds bytes the client sent right after its
         handshake (its first frames). The host must have let go of the
         transport first."""
         transport = cast(asyncio.Transport, transport)
         transport.write(ws_framing.switching_protocols(accept))
+        if isinstance(decision, CloseWebSocket):
+            transport.write(ws_framing.close_frame(decision.code, ""))
+            transport.close()
+            return None
         conn = self.websocket(decision)
         transport.set_protocol(conn)
         conn.connection_made(transport)
@@ -294,9 +298,11 @@ class AsyncioRuntime:
             conn.data_received(early)
         return conn
 
-    def refuse_websocket(self, decision: AcceptWebSocket) -> None:
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         """The handshake the engine accepted cannot complete (bad key, or the
         client left): undo what accepting it started."""
+        if isinstance(decision, CloseWebSocket):
+            return  # nothing was started
         if not decision.upgrade:
             decision.session.fail("transport error", self.now())
         else:

@@ -24,7 +24,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from .. import assets
-from ..http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
+from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
@@ -421,7 +421,10 @@ class FrontDoor(asyncio.Protocol):
     # -- hand-overs ---------------------------------------------------------------
 
     def _upgrade(
-        self, runtime: AsyncioRuntime, request: HttpRequest, decision: AcceptWebSocket
+        self,
+        runtime: AsyncioRuntime,
+        request: HttpRequest,
+        decision: AcceptWebSocket | CloseWebSocket,
     ) -> None:
         transport = self.transport
         assert transport is not None

@@ -171,6 +171,42 @@ def test_second_concurrent_get_closes_the_session(setup: tuple[Engine, Recorder,
     assert listener.closed == ["parse error"]
 
 
+def test_overlapping_get_answers_the_parked_one_with_close(
+    setup: tuple[Engine, Recorder, Clock],
+) -> None:
+    engine, _, clock = setup
+    sid = handshake(engine, clock)
+    parked = get(engine, clock, sid)
+    assert isinstance(parked, LongPoll)
+    assert (
+        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
+        == 3
+    )
+    assert engine.poll_response(parked.session, request()).body == b"1"
+    assert (
+        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
+        == 1
+    )
+
+
+def test_silent_polling_session_is_gone_exactly_at_interval_plus_timeout() -> None:
+    # The runtime's timer may run after a request that arrives on time: the
+    # request itself must see the deadline (clock.now moves without firing).
+    engine = Engine(ping_interval=0.3, ping_timeout=0.2, listener=Recorder())
+    clock = Clock(engine)
+    sid = handshake(engine, clock)
+    clock.now = 0.3
+    assert get(engine, clock, sid) == "2"
+    clock.now = 0.4999
+    assert isinstance(get(engine, clock, sid), LongPoll)
+    engine.sessions[sid].polling_parked = False
+    clock.now = 0.5
+    assert (
+        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
+        == 1
+    )
+
+
 def test_invalid_packet_closes_and_session_stops_answering(
     setup: tuple[Engine, Recorder, Clock],
 ) -> None:

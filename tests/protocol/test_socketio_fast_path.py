@@ -80,6 +80,14 @@ def test_whatever_precedes_the_bracket_decodes_or_fails_alike(
     assert decode(ptype + text) == decode(ptype + "/," + text)
 
 
+def test_an_id_out_of_range_is_judged_before_the_payload() -> None:
+    # Found by a random example: the fast path read the JSON first and said
+    # "invalid json", the general path "bad ack id".
+    for payload in ("[Infinity]", "[NaN]", '["ok"]', "[1e999]"):
+        text = "29007199254740992" + payload
+        assert decode(text) == decode("2/," + text[1:]) == "bad ack id"
+
+
 def test_the_fast_path_reads_ids_and_acks() -> None:
     assert decode('212["ok",1]') == Packet(PacketType.EVENT, "/", ["ok", 1], 12)
     assert decode("312[1]") == Packet(PacketType.ACK, "/", [1], 12)
