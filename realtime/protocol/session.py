@@ -242,11 +242,14 @@ class Session:
         self._timer = self.owner.deadlines.schedule(when, callback)
 
     def _send_ping(self, now: float) -> None:
-        self._timer = None
+        timer, self._timer = self._timer, None
         if self.state is State.OPEN:
             self.push_packet(PacketType.PING)
             self._awaiting_pong = True
-            self._arm(now + self.config.ping_timeout, self._ping_timed_out)
+            # From when the ping was due, not when the timer ran: a late timer
+            # must not give a silent peer more than interval + timeout.
+            due = timer.when if timer is not None else now
+            self._arm(due + self.config.ping_timeout, self._ping_timed_out)
 
     def _ping_timed_out(self, now: float) -> None:
         self._timer = None

@@ -207,6 +207,19 @@ def test_silent_polling_session_is_gone_exactly_at_interval_plus_timeout() -> No
     )
 
 
+def test_a_late_ping_timer_does_not_extend_the_timeout() -> None:
+    engine = Engine(ping_interval=0.3, ping_timeout=0.2, listener=Recorder())
+    clock = Clock(engine)
+    sid = handshake(engine, clock)
+    clock.advance(0.45)  # the timer runs 150 ms late: the ping leaves now
+    assert engine.sessions[sid].has_output()
+    clock.now = 0.5
+    assert (
+        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
+        == 1
+    )
+
+
 def test_invalid_packet_closes_and_session_stops_answering(
     setup: tuple[Engine, Recorder, Clock],
 ) -> None:
