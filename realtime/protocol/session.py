@@ -279,7 +279,7 @@ class Session:
             return
         self.last_seen = now
         if ptype is PacketType.PONG:
-            if self.protocol == 4 and self._timer is not None and self._awaiting_pong:
+            if self.protocol == 4 and self._awaiting_pong:
                 # Only the answer to our PING re-arms the heartbeat: an
                 # unsolicited PONG costs no timer entry, so a flood of them
                 # holds nothing (Node reschedules on every one).

@@ -291,22 +291,23 @@ class Decoder:
             # the JSON) goes the general way.
             bracket = 1 if text[1:2] == "[" else text.find("[", 2)
             digits = text[1:bracket]
-            if bracket > 0 and (
-                not digits
-                or (
-                    len(digits) <= _MAX_ID_DIGITS
-                    and digits.isdigit()
-                    and digits.isascii()
-                    # out of range: the general path says so before it reads JSON
-                    and int(digits) <= MAX_ACK_ID
-                )
+            ack_id = None
+            if (
+                bracket > 0
+                and digits
+                and len(digits) <= _MAX_ID_DIGITS
+                and digits.isdigit()
+                and digits.isascii()
             ):
+                ack_id = int(digits)
+            # An id out of range goes the general way, which says so before
+            # it reads the JSON: both paths give the same verdict.
+            if bracket > 0 and (not digits or (ack_id is not None and ack_id <= MAX_ACK_ID)):
                 try:
                     payload, stop = _scan_json(text, bracket)
                 except (ValueError, RecursionError, StopIteration):
                     detail = repr(text[bracket : bracket + 40])
                     raise MalformedPacket("invalid json", detail) from None
-                ack_id = int(digits) if digits else None
                 if stop == len(text):
                     if ptype is EVENT:
                         _check_event(payload)

@@ -155,14 +155,13 @@ class RequestReader:
         line_end = text.index("\r\n")
         line = parse_request_line(text[:line_end])
         fields = text[line_end + 2 :]
-        pairs = _FIELD_LINE.findall(fields)
+        pairs = [(name.lower(), value.rstrip(" \t")) for name, value in _FIELD_LINE.findall(fields)]
         if len(pairs) != fields.count("\n"):
             raise HeadError(400, "malformed header field")
-        headers = {name.lower(): value.rstrip(" \t") for name, value in pairs}
+        headers = dict(pairs)
         if len(headers) < len(pairs):  # a repeated field: join its values
             headers = {}
             for name, value in pairs:
-                name, value = name.lower(), value.rstrip(" \t")
                 headers[name] = headers[name] + ", " + value if name in headers else value
         return RequestHead(
             line.method,

@@ -101,6 +101,13 @@ def get(engine: Engine, clock: Clock, sid: str, eio: str = "4", **extra: str) ->
     return answer(decision).body.decode()
 
 
+def get_error(engine: Engine, clock: Clock, sid: str) -> int:
+    """The Engine.IO error code a GET on ``sid`` is refused with."""
+    return error_code(
+        engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now)
+    )
+
+
 def post(engine: Engine, clock: Clock, sid: str, body: str, eio: str = "4") -> Any:
     return engine.handle_request(
         request("POST", body.encode(), EIO=eio, transport="polling", sid=sid), clock.now
@@ -164,10 +171,7 @@ def test_second_concurrent_get_closes_the_session(setup: tuple[Engine, Recorder,
     engine, listener, clock = setup
     sid = handshake(engine, clock)
     assert isinstance(get(engine, clock, sid), LongPoll)
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 3
-    )
+    assert get_error(engine, clock, sid) == 3
     assert listener.closed == ["parse error"]
 
 
@@ -178,15 +182,9 @@ def test_overlapping_get_answers_the_parked_one_with_close(
     sid = handshake(engine, clock)
     parked = get(engine, clock, sid)
     assert isinstance(parked, LongPoll)
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 3
-    )
+    assert get_error(engine, clock, sid) == 3
     assert engine.poll_response(parked.session, request()).body == b"1"
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 1
-    )
+    assert get_error(engine, clock, sid) == 1
 
 
 def test_silent_polling_session_is_gone_exactly_at_interval_plus_timeout() -> None:
@@ -201,10 +199,7 @@ def test_silent_polling_session_is_gone_exactly_at_interval_plus_timeout() -> No
     assert isinstance(get(engine, clock, sid), LongPoll)
     engine.sessions[sid].polling_parked = False
     clock.now = 0.5
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 1
-    )
+    assert get_error(engine, clock, sid) == 1
 
 
 def test_a_late_ping_timer_does_not_extend_the_timeout() -> None:
@@ -214,10 +209,7 @@ def test_a_late_ping_timer_does_not_extend_the_timeout() -> None:
     clock.advance(0.45)  # the timer runs 150 ms late: the ping leaves now
     assert engine.sessions[sid].has_output()
     clock.now = 0.5
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 1
-    )
+    assert get_error(engine, clock, sid) == 1
 
 
 def test_invalid_packet_closes_and_session_stops_answering(
@@ -261,10 +253,7 @@ def test_eio4_server_pings_and_closes_silent_peer(setup: tuple[Engine, Recorder,
     assert listener.closed == []
     clock.advance(0.1)
     assert listener.closed == ["ping timeout"]
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 1
-    )
+    assert get_error(engine, clock, sid) == 1
 
 
 def test_eio3_client_pings_server_pongs(setup: tuple[Engine, Recorder, Clock]) -> None:
@@ -313,10 +302,7 @@ def test_upgrade_probe_releases_poll_and_keeps_order(
     assert engine.receive_frame(session, "4over-ws", False, clock.now) is None
     assert listener.messages == ["over-ws"]
     # polling on an upgraded session is refused
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 3
-    )
+    assert get_error(engine, clock, sid) == 3
 
 
 def test_upgrade_times_out_and_polling_continues(setup: tuple[Engine, Recorder, Clock]) -> None:
@@ -342,10 +328,7 @@ def test_server_close_delivers_queue_then_close_packet(
     assert conn.closed and listener.closed == ["server disconnect"]
     conn.send("dropped")
     assert get(engine, clock, sid) == "4bye\x1e1"
-    assert (
-        error_code(engine.handle_request(request(EIO="4", transport="polling", sid=sid), clock.now))
-        == 1
-    )
+    assert get_error(engine, clock, sid) == 1
 
 
 def test_slow_reader_is_cut_off_at_max_buffer() -> None:
