@@ -42,6 +42,7 @@ from .protocol.socketio import (
     connect_error,
     encode,
 )
+from .reasons import node_reason
 from .socket import Handshake, Socket, logger
 from .types import Connection, Data, Promise, Runtime, SharedMessage
 
@@ -387,6 +388,7 @@ class Server:
         if client.connect_timer is not None:
             client.connect_timer.cancel()
             client.connect_timer = None
+        reason = node_reason(reason)  # the handlers hear Node's words
         for socket in list(client.sockets.values()):
             socket._close(reason, notify_client=False)
 

@@ -168,6 +168,8 @@ class Socket:
         self.state = SocketState.CONNECTING
         self._was_connected = False
         self._held: list[Data | SharedMessage] = []
+        # The rooms a closing socket had, readable by its disconnecting handler.
+        self._closing_rooms: frozenset[str] | None = None
         self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
         self._runner: TaskRunner = server.runtime.serial_runner()
 
@@ -186,7 +188,10 @@ class Socket:
 
     @property
     def rooms(self) -> frozenset[str]:
-        """The rooms this socket is in, its own id included."""
+        """The rooms this socket is in, its own id included (still the rooms
+        it had, inside its ``disconnecting`` handler)."""
+        if self._closing_rooms is not None:
+            return self._closing_rooms
         return self.namespace.adapter.socket_rooms(self.id)
 
     # -- sending --------------------------------------------------------------------
@@ -395,12 +400,24 @@ class Socket:
         was_connected = self.state is SocketState.CONNECTED
         if notify_client and was_connected:
             self._send(PacketType.DISCONNECT)
+        handlers = self.namespace.handlers
+        disconnecting = handlers.get("disconnecting") if was_connected else None
+        if disconnecting is not None:
+            # Handlers run on the socket's runner, after the room membership
+            # is gone: the handler reads the rooms as they were, until it ends.
+            self._closing_rooms = self.namespace.adapter.socket_rooms(self.id)
         self.state = SocketState.DISCONNECTED
         self._held = []
         self._detach()
-        handler = self.namespace.handlers.get("disconnect")
+        if disconnecting is not None:
+            self._runner.submit(self._dispatch, "disconnecting", disconnecting, [reason], None)
+            self._runner.submit(self._forget_closing_rooms)
+        handler = handlers.get("disconnect")
         if was_connected and handler is not None:
             self._runner.submit(self._dispatch, "disconnect", handler, [reason], None)
+
+    def _forget_closing_rooms(self) -> None:
+        self._closing_rooms = None
 
     def _detach(self) -> None:
         self.namespace._remove(self)
