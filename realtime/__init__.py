@@ -55,9 +55,27 @@ __all__ = [
 ]
 
 
+# Set by ``python -m realtime`` while it imports the app module: a module that
+# calls ``run`` at import time would otherwise serve on its own host and port,
+# ignore the command line's, and serve again after Ctrl-C.
+_loading_app: str | None = None
+
+
 def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
     """Serve a Server, an Engine or an aiohttp Application on the embedded
-    aiohttp server until Ctrl-C or SIGTERM."""
+    aiohttp server until Ctrl-C or SIGTERM.
+
+    A port in use or a host that does not resolve ends the program with one
+    line saying so (``SystemExit``), not a traceback."""
+    if _loading_app is not None:
+        import logging
+
+        logging.getLogger("realtime").warning(
+            "%s calls realtime.run() when imported; the command line serves it instead "
+            "(put the call under `if __name__ == \"__main__\":`)",
+            _loading_app.partition(":")[0],
+        )
+        return
     from .integrations.aiohttp import run as run_aiohttp
 
     run_aiohttp(target, host=host, port=port, **options)
