@@ -10,9 +10,8 @@ import pytest
 from helpers_sio import FakeConnection, TestRuntime, connect, make_server, sid_of
 from linked_adapter import Cluster
 
-from realtime import AckTimeout, Disconnected
+from realtime import AckTimeout, BroadcastAckTimeout, Disconnected
 from realtime.bus.requests import FetchSockets, SocketsJoin
-from realtime.errors import BroadcastAckTimeout
 from realtime.server import RemoteSocket, Server, Socket
 
 

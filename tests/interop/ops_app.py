@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 import realtime
-from realtime.errors import BroadcastAckTimeout
+from realtime import BroadcastAckTimeout
 
 
 def build_ops_server() -> realtime.Server:
