@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from realtime.bus import AckTable
-from realtime.bus.acks import OnFail
-from realtime.errors import AckTimeout, Disconnected
+from realtime.bus.acks import AckIds, BroadcastAcks, OnFail
+from realtime.errors import AckTimeout, BroadcastAckTimeout, Disconnected
 from realtime.protocol.deadlines import Deadlines
 from realtime.protocol.socketio import MAX_ACK_ID
 
@@ -90,3 +90,52 @@ def test_ids_wrap_before_leaving_the_javascript_safe_range() -> None:
     table._ids._next = MAX_ACK_ID
     assert table.add(lambda args: None) == MAX_ACK_ID
     assert table.add(lambda args: None) == 0
+
+
+def test_a_shared_id_source_keeps_ids_apart_across_tables() -> None:
+    ids = AckIds()
+    one, two = AckTable(Deadlines(), ids), AckTable(Deadlines(), ids)
+    assert [one.add(lambda a: None), two.add(lambda a: None), one.add(lambda a: None)] == [0, 1, 2]
+
+
+def test_an_expected_id_resolves_and_forget_is_silent() -> None:
+    table = AckTable(Deadlines())
+    w = Waiter()
+    table.expect(7, w.ack)
+    table.expect(8, w.ack)
+    table.forget(8)
+    assert table.resolve(8, ["late"]) is False
+    assert table.resolve(7, ["x"]) is True
+    table.fail_all()
+    assert w.acked == [["x"]] and w.failed == []
+
+
+def test_broadcast_acks_wait_for_servers_counts_and_replies() -> None:
+    done: list[tuple[BaseException | None, list[Any]]] = []
+    acks = BroadcastAcks(lambda err, replies: done.append((err, list(replies))))
+    acks.on_count(2)
+    acks.on_reply("a")
+    acks.on_reply("b")
+    assert done == []  # how many servers answer is not known yet
+    acks.expect_servers(2)
+    assert done == []  # the second server has not counted
+    acks.on_count(0)
+    assert done == [(None, ["a", "b"])]
+    acks.on_reply("late")
+    acks.expire()
+    assert len(done) == 1
+
+
+def test_broadcast_acks_expire_with_the_replies_that_came() -> None:
+    done: list[tuple[BaseException | None, list[Any]]] = []
+    deadlines = Deadlines()
+    acks = BroadcastAcks(lambda err, replies: done.append((err, list(replies))))
+    acks.timer = deadlines.schedule(5.0, acks.expire)
+    acks.expect_servers(1)
+    acks.on_count(3)
+    acks.on_reply(1)
+    deadlines.fire(5.0)
+    [(err, replies)] = done
+    assert isinstance(err, BroadcastAckTimeout) and err.replies == [1] and replies == [1]
+    acks.on_reply(2)
+    assert len(done) == 1 and acks.done

@@ -107,3 +107,15 @@ def test_empty_rooms_disappear(adapter: MemoryAdapter) -> None:
     assert "red" not in adapter.rooms()
     adapter.delete("zz", "nowhere")  # unknown socket and room: nothing to do
     assert adapter.rooms() == frozenset({"a", "b", "c", "d", "blue"})
+
+
+def test_serve_ignores_a_request_for_another_namespace(
+    adapter: MemoryAdapter, rec: Recorder
+) -> None:
+    from realtime.bus.requests import Broadcast, FetchSockets
+
+    replies: list[object] = []
+    packet = Packet(PacketType.EVENT, "/other", ["x"])
+    adapter.serve(Broadcast("/other", packet, BroadcastOptions()), replies.append)
+    adapter.serve(FetchSockets("/other", BroadcastOptions(), "r1"), replies.append)
+    assert rec.delivered == [] and replies == []
