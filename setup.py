@@ -43,6 +43,7 @@ PURE = {
     "realtime/errors.py",
     "realtime/types.py",
     "realtime/bus/adapter.py",
+    "realtime/bus/requests.py",
     "realtime/integrations/aiohttp.py",
 }
 

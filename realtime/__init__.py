@@ -12,6 +12,7 @@ from .engine import Engine
 from .errors import (
     AckTimeout,
     BadRequest,
+    BroadcastAckTimeout,
     ConnectionRefused,
     DecodeError,
     Disconnected,
@@ -24,7 +25,7 @@ from .errors import (
     UnsupportedProtocolVersion,
 )
 from .protocol import socketio as _socketio
-from .server import Namespace, Server, Socket
+from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,8 @@ __all__ = [
     "COMPILED",
     "AckTimeout",
     "BadRequest",
+    "BroadcastAckTimeout",
+    "BroadcastOperator",
     "ConnectionRefused",
     "DecodeError",
     "Disconnected",
@@ -45,6 +48,7 @@ __all__ = [
     "PayloadTooLarge",
     "ProtocolError",
     "RealtimeError",
+    "RemoteSocket",
     "Server",
     "Socket",
     "UnknownSession",

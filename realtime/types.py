@@ -46,6 +46,16 @@ class Connection(Protocol):
     def closed(self) -> bool: ...
 
     @property
+    def close_reason(self) -> str | None:
+        """Why the connection closed, in the engine's own words (finer than
+        the Node reason a disconnect handler hears); empty or None while open."""
+
+    @property
+    def writable(self) -> bool:
+        """Whether a message sent now leaves at once (a volatile one is
+        dropped otherwise): a WebSocket not paused, or a parked poll."""
+
+    @property
     def headers(self) -> Mapping[str, str]:
         """Headers of the handshake request (lower-case names)."""
 

@@ -17,12 +17,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import uvloop
-from aiohttp import web
-
-from realtime.integrations.aiohttp import FrontDoorSite
 
 from .app import build_app
-from .harness import ClientRun, client_command, run_client
+from .harness import ClientRun, client_command, run_client, served
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
@@ -31,16 +28,9 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> d
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def interop_url() -> AsyncIterator[str]:
-    runner = web.AppRunner(build_app(), access_log=None)
-    await runner.setup()
-    site = FrontDoorSite(runner, "127.0.0.1", 0)
-    await site.start()
-    assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
-    try:
-        yield f"http://127.0.0.1:{site.port}"
-    finally:
-        await runner.cleanup()
-        site.close_all()
+    async with served(build_app()) as url:
+        assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

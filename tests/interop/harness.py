@@ -10,11 +10,16 @@ import asyncio
 import json
 import shutil
 import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+
+from realtime.integrations.aiohttp import FrontDoorSite
 
 HERE = Path(__file__).parent
 RUN_LIMIT = 60.0
@@ -36,6 +41,34 @@ class ClientRun:
     def describe(self) -> str:
         tail = self.stderr.strip()[-2000:]
         return f"command: {' '.join(self.command)}\nexit code: {self.returncode}\nstderr: {tail}"
+
+
+@asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` as ``realtime.run`` does (behind the front door) on a free
+    loopback port; yields its URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = FrontDoorSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site.port}"
+    finally:
+        await runner.cleanup()
+        site.close_all()
+
+
+def assert_complete(run: ClientRun, checks: Sequence[str]) -> None:
+    """The client ran to its end and reported each check once, in order."""
+    assert run.returncode == 0, run.describe()
+    assert list(run.checks) == list(checks), run.describe()
+    assert run.stray == [], run.describe()
+
+
+def assert_passed(run: ClientRun, check: str) -> None:
+    result = run.checks.get(check)
+    assert result is not None, f"{check} was not reported\n{run.describe()}"
+    assert result["ok"] is True, f"{check}: {result['detail']}"
 
 
 def client_command(client: str, mode: str, url: str) -> list[str]:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from .check_names import CHECKS
-from .harness import ClientRun
+from .harness import ClientRun, assert_complete, assert_passed
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -32,17 +32,11 @@ RunClient = Callable[[str, str], Awaitable[ClientRun]]
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_run_reports_every_check(client: str, mode: str, client_run: RunClient) -> None:
-    run = await client_run(client, mode)
-    assert run.returncode == 0, run.describe()
-    assert list(run.checks) == list(CHECKS), run.describe()
-    assert run.stray == [], run.describe()
+    assert_complete(await client_run(client, mode), CHECKS)
 
 
 @pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_check(client: str, mode: str, check: str, client_run: RunClient) -> None:
-    run = await client_run(client, mode)
-    result = run.checks.get(check)
-    assert result is not None, f"{check} was not reported\n{run.describe()}"
-    assert result["ok"] is True, f"{check}: {result['detail']}"
+    assert_passed(await client_run(client, mode), check)
