@@ -31,6 +31,9 @@ PURE = {
     "realtime/types.py",
     "realtime/bus/adapter.py",
     "realtime/integrations/aiohttp.py",
+    # the cluster: optional dependencies (the redis extra), and network-bound
+    "realtime/redis.py",
+    "realtime/emitter.py",
 }
 
 

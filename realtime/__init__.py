@@ -6,7 +6,7 @@ polling, with the Socket.IO event bus on top. Runs embedded on aiohttp.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import Engine
 from .errors import (
@@ -26,6 +26,10 @@ from .errors import (
 from .protocol import socketio as _socketio
 from .server import Namespace, Server, Socket
 
+if TYPE_CHECKING:
+    from .emitter import Emitter
+    from .redis import RedisAdapter
+
 __version__ = "0.1.0"
 
 # True in a build whose hot modules are mypyc-compiled extensions
@@ -39,12 +43,14 @@ __all__ = [
     "ConnectionRefused",
     "DecodeError",
     "Disconnected",
+    "Emitter",
     "Engine",
     "Forbidden",
     "Namespace",
     "PayloadTooLarge",
     "ProtocolError",
     "RealtimeError",
+    "RedisAdapter",
     "Server",
     "Socket",
     "UnknownSession",
@@ -53,6 +59,20 @@ __all__ = [
     "attach",
     "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The cluster classes need the optional ``redis`` extra (redis-py and
+    # msgpack): imported on first use, so that ``import realtime`` does not.
+    if name == "RedisAdapter":
+        from .redis import RedisAdapter
+
+        return RedisAdapter
+    if name == "Emitter":
+        from .emitter import Emitter
+
+        return Emitter
+    raise AttributeError(f"module 'realtime' has no attribute {name!r}")
 
 
 def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:

@@ -60,7 +60,7 @@ class Namespace:
         self.middlewares: list[Callable[..., Any]] = parent.middlewares if parent else []
         self.children: dict[str, Namespace] = {}
         self._sockets: dict[str, Socket] = {}
-        self.adapter: Adapter = server.adapter_class(name, self._deliver, server.make_message)
+        self.adapter: Adapter = server.adapter_factory(name, self._deliver, server.make_message)
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name}>"

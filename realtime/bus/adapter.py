@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..protocol.socketio import Packet, encode
-from ..types import Data, SharedMessage
+from ..types import Data, Runtime, SharedMessage
 
 Deliver = Callable[[str, Sequence[SharedMessage]], None]
 MessageFactory = Callable[[Data], SharedMessage]
@@ -72,6 +72,29 @@ class Adapter(ABC):
     @abstractmethod
     def broadcast(self, packet: Packet, options: BroadcastOptions) -> int:
         """Send ``packet`` to its recipients; returns how many were local."""
+
+
+class AdapterFactory(ABC):
+    """A configured adapter for ``Server(adapter=...)``: it makes the adapter
+    of each namespace, and lives as long as the server serves. An
+    :class:`Adapter` subclass itself is the simple case (no configuration, no
+    life of its own); a cluster adapter is an instance of a factory, holding
+    the connection that all the namespaces of a server share."""
+
+    @abstractmethod
+    def __call__(self, nsp: str, deliver: Deliver, make_message: MessageFactory) -> Adapter: ...
+
+    @abstractmethod
+    def start(self, runtime: Runtime) -> None:
+        """The server is bound to ``runtime`` and about to serve."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """The server shuts down: stop talking to the cluster."""
+
+
+AdapterSetting = type[Adapter] | AdapterFactory
+"""What ``Server(adapter=...)`` takes."""
 
 
 class MemoryAdapter(Adapter):
