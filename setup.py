@@ -30,6 +30,7 @@ PURE = {
     "realtime/errors.py",
     "realtime/types.py",
     "realtime/bus/adapter.py",
+    "realtime/bus/requests.py",
     "realtime/integrations/aiohttp.py",
     # the cluster: optional dependencies (the redis extra), and network-bound
     "realtime/redis.py",

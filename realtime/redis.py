@@ -42,7 +42,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from ._log import log_once
-from .bus.adapter import AdapterFactory, BroadcastOptions, Deliver, MemoryAdapter, MessageFactory
+from .bus.adapter import (
+    AdapterFactory,
+    AdapterHost,
+    BroadcastOptions,
+    Deliver,
+    MemoryAdapter,
+    MessageFactory,
+)
 from .bus.cluster import DEFAULT_PREFIX, Broadcast, Channels, Codec, MalformedClusterMessage
 from .protocol.socketio import Packet
 from .types import Runtime
@@ -110,9 +117,14 @@ class RedisNamespaceAdapter(MemoryAdapter):
     """Rooms of one namespace, kept locally; broadcasts published to Redis."""
 
     def __init__(
-        self, cluster: RedisAdapter, nsp: str, deliver: Deliver, make_message: MessageFactory
+        self,
+        cluster: RedisAdapter,
+        nsp: str,
+        deliver: Deliver,
+        make_message: MessageFactory,
+        host: AdapterHost | None = None,
     ) -> None:
-        super().__init__(nsp, deliver, make_message)
+        super().__init__(nsp, deliver, make_message, host)
         self.cluster = cluster
         self.channels = Channels(cluster.key_prefix, nsp)
         cluster._register(self)
@@ -226,9 +238,13 @@ class RedisAdapter(AdapterFactory):
         return f"<RedisAdapter {self.key_prefix!r} uid={self.uid}>"
 
     def __call__(
-        self, nsp: str, deliver: Deliver, make_message: MessageFactory
+        self,
+        nsp: str,
+        deliver: Deliver,
+        make_message: MessageFactory,
+        host: AdapterHost | None = None,
     ) -> RedisNamespaceAdapter:
-        return RedisNamespaceAdapter(self, nsp, deliver, make_message)
+        return RedisNamespaceAdapter(self, nsp, deliver, make_message, host)
 
     # -- namespaces ---------------------------------------------------------------------
 

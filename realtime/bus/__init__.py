@@ -5,14 +5,19 @@ never waits (timeouts are entries in the engine's deadline heap).
 """
 
 from .acks import AckTable
-from .adapter import Adapter, BroadcastOptions, MemoryAdapter
+from .adapter import Adapter, AdapterHost, MemoryAdapter
 from .namespaces import NamespaceTable, normalize
+from .requests import BroadcastFlags, BroadcastOptions, RequestKind, SocketDetails
 
 __all__ = [
     "AckTable",
     "Adapter",
+    "AdapterHost",
+    "BroadcastFlags",
     "BroadcastOptions",
     "MemoryAdapter",
     "NamespaceTable",
+    "RequestKind",
+    "SocketDetails",
     "normalize",
 ]
