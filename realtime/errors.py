@@ -14,6 +14,7 @@
     │   └── UnsupportedProtocolVersion  Engine.IO code 5
     ├── ConnectionRefused             raised by application code to refuse a socket
     ├── AckTimeout (also TimeoutError)  ``call()`` got no answer in time
+    │   └── BroadcastAckTimeout       not every recipient of a broadcast answered
     └── Disconnected                  the socket closed before an answer came
 
 A :class:`ProtocolError` knows the Engine.IO error code and the HTTP status to
@@ -97,6 +98,15 @@ class ConnectionRefused(RealtimeError):
 
 class AckTimeout(RealtimeError, TimeoutError):
     """The peer did not acknowledge in time."""
+
+
+class BroadcastAckTimeout(AckTimeout):
+    """Not every recipient of a broadcast acknowledged in time; ``replies``
+    holds the replies that came (Node's ``err.responses``)."""
+
+    def __init__(self, message: str, replies: list[Any]) -> None:
+        super().__init__(message)
+        self.replies = replies
 
 
 class Disconnected(RealtimeError):

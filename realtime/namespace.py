@@ -9,18 +9,27 @@ reaches the sockets of every child.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import CoroutineType
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
-from .bus.adapter import Adapter, BroadcastOptions
+from .bus.acks import AckIds, BroadcastAcks, OnReplies
+from .bus.adapter import DEFAULT_ACK_TIMEOUT, Adapter, Cancellable, OnReply
 from .bus.namespaces import Matcher
+from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
+from .coroutines import is_awaitable, never_suspends, run_now
+from .errors import RealtimeError
 from .protocol.socketio import Packet, PacketType
-from .socket import check_event
+from .socket import Handshake, check_event
 
 if TYPE_CHECKING:
     from .server import Server
     from .socket import Socket
-    from .types import SharedMessage
+    from .types import Promise, SharedMessage
+
+logger: Final = logging.getLogger("realtime.socketio")
+
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -58,9 +67,17 @@ class Namespace:
         # Children share these objects with their parent on purpose.
         self.handlers: dict[str, Callable[..., Any]] = parent.handlers if parent else {}
         self.middlewares: list[Callable[..., Any]] = parent.middlewares if parent else []
+        self.server_handlers: dict[str, Callable[..., Any]] = (
+            parent.server_handlers if parent else {}
+        )
         self.children: dict[str, Namespace] = {}
         self._sockets: dict[str, Socket] = {}
-        self.adapter: Adapter = server.adapter_factory(name, self._deliver, server.make_message)
+        self.ack_ids = AckIds()
+        self.volatile_dropped = 0
+        """Volatile packets dropped because a recipient was not writable."""
+        self.adapter: Adapter = server.adapter_factory(
+            name, self._deliver, server.make_message, self
+        )
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name}>"
@@ -89,6 +106,24 @@ class Namespace:
 
         def register(fn: Handler) -> Handler:
             self.handlers[event] = fn
+            return fn
+
+        return register if handler is None else register(handler)
+
+    @overload
+    def on_server_side_emit(self, event: str) -> Callable[[Handler], Handler]: ...
+
+    @overload
+    def on_server_side_emit(self, event: str, handler: Handler) -> Handler: ...
+
+    def on_server_side_emit(self, event: str, handler: Handler | None = None) -> Any:
+        """Register the handler of ``event`` sent by another server's
+        :meth:`server_side_emit` (Node: ``io.on(event)``); usable as a
+        decorator. It gets the event's arguments (no socket), and its return
+        value (awaited if need be) answers a server that waits for replies."""
+
+        def register(fn: Handler) -> Handler:
+            self.server_handlers[event] = fn
             return fn
 
         return register if handler is None else register(handler)
@@ -133,11 +168,145 @@ class Namespace:
     def _targets(self) -> list[Namespace]:
         return list(self.children.values()) if self.dynamic else [self]
 
+    # -- AdapterHost: what the adapter asks of this namespace -----------------------
+
+    def socket_details(self, sid: str) -> SocketDetails | None:
+        socket = self._sockets.get(sid)
+        if socket is None:
+            return None
+        shake = socket.handshake
+        handshake = {
+            "headers": dict(shake.headers),
+            "query": dict(shake.query),
+            "address": shake.address,
+            "auth": shake.auth,
+        }
+        return SocketDetails(sid, socket.rooms, socket.data, handshake)
+
+    def disconnect_socket(self, sid: str, close: bool) -> None:
+        socket = self._sockets.get(sid)
+        if socket is not None:
+            socket.disconnect(close)
+
+    def deliver_volatile(self, sid: str, messages: Sequence[SharedMessage]) -> bool:
+        socket = self._sockets.get(sid)
+        if socket is None:
+            return False
+        if not socket.conn.writable:
+            self.volatile_dropped += 1
+            return False
+        socket._deliver(messages)
+        return True
+
+    def next_ack_id(self) -> int:
+        return self.ack_ids.next()
+
+    def expect_ack(self, sid: str, ack_id: int, on_reply: OnReply) -> bool:
+        socket = self._sockets.get(sid)
+        if socket is None or not socket.connected:
+            return False
+        socket._expect_ack(ack_id, on_reply)
+        return True
+
+    def forget_ack(self, sid: str, ack_id: int) -> None:
+        socket = self._sockets.get(sid)
+        if socket is not None:
+            socket._acks.forget(ack_id)
+
+    def server_side_event(self, args: Sequence[Any], reply: OnReply | None) -> None:
+        if not args or not isinstance(args[0], str):
+            return  # not an event: nothing to dispatch on
+        handler = self.server_handlers.get(args[0])
+        if handler is None:
+            if reply is not None:
+                reply(None)  # the requester counts one answer per server
+            return
+
+        async def run() -> None:
+            try:
+                result = handler(*args[1:])
+                if is_awaitable(result):
+                    result = await result
+            except Exception:
+                logger.exception("error in the server-side handler of %r", args[0])
+                result = None
+            if reply is not None:
+                reply(result)
+
+        self.server.runtime.spawn(run)  # inline unless the handler really awaits
+
+    def schedule(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        now = self.server.runtime.now()
+        return self.server.engine.deadlines.schedule(now + delay, lambda _: callback())
+
+    def create_promise(self) -> Promise[Any]:
+        return self.server.runtime.create_promise()
+
     # -- broadcast ------------------------------------------------------------------
 
-    def emit(self, event: str, *args: Any, to: Rooms | None = None, skip: Any = None) -> None:
-        """Send to every socket of the namespace, or those in ``to``, less ``skip``."""
-        BroadcastOperator(self, _rooms(to), skip_rooms(skip)).emit(event, *args)
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        to: Rooms | None = None,
+        skip: Any = None,
+        callback: Callable[[BaseException | None, list[Any]], Any] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Send to every socket of the namespace, or those in ``to``, less
+        ``skip``. With ``callback``, see :meth:`BroadcastOperator.emit`."""
+        operator = BroadcastOperator(self, _rooms(to), skip_rooms(skip))
+        operator.emit(event, *args, callback=callback, timeout=timeout)
+
+    def call(
+        self,
+        event: str,
+        *args: Any,
+        to: Rooms | None = None,
+        skip: Any = None,
+        timeout: float | None = DEFAULT_ACK_TIMEOUT,
+    ) -> Promise[list[Any]]:
+        """Emit and wait for every recipient's ack (see :meth:`BroadcastOperator.call`)."""
+        return BroadcastOperator(self, _rooms(to), skip_rooms(skip)).call(
+            event, *args, timeout=timeout
+        )
+
+    def server_side_emit(
+        self,
+        event: str,
+        *args: Any,
+        callback: Callable[[BaseException | None, list[Any]], Any] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Send an event to the server-side handlers
+        (:meth:`on_server_side_emit`) of every OTHER server of the cluster,
+        as Node's ``serverSideEmit``: with the in-memory adapter there are
+        none. With ``callback``, it gets ``(err, replies)``: one reply per
+        other server, or a timeout error after ``timeout`` seconds."""
+        check_event(event)
+        done = None if callback is None else self._reporter(callback)
+        for target in self._targets():
+            target.adapter.server_side_emit([event, *args], done, timeout)
+
+    def server_side_call(
+        self, event: str, *args: Any, timeout: float | None = DEFAULT_ACK_TIMEOUT
+    ) -> Promise[list[Any]]:
+        """:meth:`server_side_emit` and wait: the other servers' replies."""
+        promise = self.server.runtime.create_promise()
+        self.server_side_emit(event, *args, callback=_settle_promise(promise), timeout=timeout)
+        return promise
+
+    def _reporter(self, callback: Callable[[BaseException | None, list[Any]], Any]) -> OnReplies:
+        runtime = self.server.runtime
+
+        def report(err: BaseException | None, replies: list[Any]) -> None:
+            runtime.spawn(callback, err, replies)
+
+        return report
+
+    def close_room(self, room: str) -> None:
+        """Make every socket in ``room`` leave it (Node: ``in(room).socketsLeave(room)``)."""
+        BroadcastOperator(self, frozenset((room,))).leave(room)
 
     def send(self, *args: Any, to: Rooms | None = None, skip: Any = None) -> None:
         self.emit("message", *args, to=to, skip=skip)
@@ -155,25 +324,59 @@ class Namespace:
     def disconnect_sockets(self, close: bool = False) -> None:
         BroadcastOperator(self).disconnect_sockets(close)
 
+    async def fetch_sockets(self) -> list[RemoteSocket]:
+        return await BroadcastOperator(self).fetch_sockets()
+
+    @property
+    def local(self) -> BroadcastOperator:
+        return BroadcastOperator(self).local
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        return BroadcastOperator(self).volatile
+
+
+def _settle_promise(
+    promise: Promise[list[Any]],
+) -> Callable[[BaseException | None, list[Any]], None]:
+    def settle(err: BaseException | None, replies: list[Any]) -> None:
+        if promise.done():
+            return
+        if err is not None:
+            promise.set_exception(err)
+        else:
+            promise.set_result(replies)
+
+    return settle
+
 
 class BroadcastOperator:
     """A chosen set of recipients in one namespace: ``to`` adds rooms (any of
-    them qualifies), ``except_`` removes rooms or sockets. Immutable."""
+    them qualifies), ``except_`` removes rooms or sockets, ``local``,
+    ``volatile`` and ``timeout`` set flags. Immutable.
 
-    __slots__ = ("except_rooms", "namespace", "rooms")
+    Every operation goes through the namespace's adapter, so with a cluster
+    adapter it reaches the sockets of every node (unless ``local``).
+    """
+
+    __slots__ = ("except_rooms", "flags", "namespace", "rooms")
 
     def __init__(
         self,
         namespace: Namespace | None,
         rooms: frozenset[str] = frozenset(),
         except_rooms: frozenset[str] = frozenset(),
+        flags: BroadcastFlags = NO_FLAGS,
     ) -> None:
         self.namespace = namespace
         self.rooms = rooms
         self.except_rooms = except_rooms
+        self.flags = flags
 
     def to(self, rooms: Rooms) -> BroadcastOperator:
-        return BroadcastOperator(self.namespace, self.rooms | _rooms(rooms), self.except_rooms)
+        return BroadcastOperator(
+            self.namespace, self.rooms | _rooms(rooms), self.except_rooms, self.flags
+        )
 
     def in_(self, rooms: Rooms) -> BroadcastOperator:
         """The same as :meth:`to` (python-socketio's name)."""
@@ -181,18 +384,64 @@ class BroadcastOperator:
 
     def except_(self, rooms: Any) -> BroadcastOperator:
         """Rooms, sockets or socket ids to leave out."""
-        return BroadcastOperator(self.namespace, self.rooms, self.except_rooms | skip_rooms(rooms))
+        return BroadcastOperator(
+            self.namespace, self.rooms, self.except_rooms | skip_rooms(rooms), self.flags
+        )
+
+    def _with(self, flags: BroadcastFlags) -> BroadcastOperator:
+        return BroadcastOperator(self.namespace, self.rooms, self.except_rooms, flags)
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """This server's sockets only, even with a cluster adapter."""
+        f = self.flags
+        return self._with(BroadcastFlags(True, f.volatile, f.compress, f.timeout))
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """Drop the packet for a recipient whose transport is not writable
+        now, instead of queueing it (for data that is stale by the time a
+        slow client would read it)."""
+        f = self.flags
+        return self._with(BroadcastFlags(f.local, True, f.compress, f.timeout))
+
+    def timeout(self, seconds: float) -> BroadcastOperator:
+        """How long :meth:`emit` with a callback (and :meth:`call`) waits."""
+        f = self.flags
+        return self._with(BroadcastFlags(f.local, f.volatile, f.compress, seconds))
 
     @property
     def options(self) -> BroadcastOptions:
-        return BroadcastOptions(self.rooms, self.except_rooms)
+        return BroadcastOptions(self.rooms, self.except_rooms, self.flags)
 
     def _targets(self) -> list[Namespace]:
         return self.namespace._targets() if self.namespace is not None else []
 
-    def emit(self, event: str, *args: Any) -> None:
-        """Encode once per namespace, hand the same messages to every recipient."""
+    # -- emitting -------------------------------------------------------------------
+
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        callback: Callable[[BaseException | None, list[Any]], Any] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Encode once per namespace, hand the same messages to every recipient.
+
+        With ``callback``, every recipient is asked for an ack and
+        ``callback(err, replies)`` is called once (it may be async):
+        ``err`` None and one reply per recipient (its first ack argument),
+        or a :class:`~realtime.BroadcastAckTimeout` after ``timeout``
+        seconds (default :meth:`timeout`'s, else 60) with the replies that
+        came in time.
+        """
         check_event(event)
+        if callback is not None:
+            namespace = self.namespace
+            if namespace is None:
+                raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+            self._emit_with_ack(event, args, namespace._reporter(callback), timeout)
+            return
         options = self.options
         for target in self._targets():
             target.adapter.broadcast(Packet(PacketType.EVENT, target.name, [event, *args]), options)
@@ -200,7 +449,63 @@ class BroadcastOperator:
     def send(self, *args: Any) -> None:
         self.emit("message", *args)
 
+    def call(self, event: str, *args: Any, timeout: float | None = None) -> Promise[list[Any]]:
+        """Emit and wait for every recipient's ack: ``replies = await ...call()``.
+
+        Resolves to the list of replies (each recipient's first ack argument;
+        ``[]`` when nobody was reached). Raises
+        :class:`~realtime.BroadcastAckTimeout` (its ``replies`` holds what
+        came) after ``timeout`` seconds: :meth:`timeout`'s, else 60.
+        """
+        check_event(event)
+        namespace = self.namespace
+        if namespace is None:
+            raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+        promise: Promise[list[Any]] = namespace.server.runtime.create_promise()
+        self._emit_with_ack(event, args, _settle_promise(promise), timeout)
+        return promise
+
+    def _emit_with_ack(
+        self, event: str, args: Sequence[Any], on_done: OnReplies, timeout: float | None
+    ) -> None:
+        assert self.namespace is not None
+        if timeout is None:
+            timeout = self.flags.timeout if self.flags.timeout is not None else DEFAULT_ACK_TIMEOUT
+        f = self.flags
+        options = BroadcastOptions(
+            self.rooms, self.except_rooms, BroadcastFlags(f.local, f.volatile, f.compress, timeout)
+        )
+        acks = BroadcastAcks(on_done)
+        targets = self._targets()
+        acks.timer = self.namespace.server.engine.deadlines.schedule(
+            self.namespace.server.runtime.now() + timeout, acks.expire
+        )
+        servers = 0
+        waiting: list[Any] = []
+        for target in targets:
+            count = target.adapter.server_count()
+            if isinstance(count, CoroutineType) and never_suspends(count):
+                servers += run_now(count)  # the in-memory adapter's: no task
+            else:
+                waiting.append(count)
+            packet = Packet(PacketType.EVENT, target.name, [event, *args])
+            target.adapter.broadcast_with_ack(packet, options, acks.on_count, acks.on_reply)
+        if not waiting:
+            acks.expect_servers(servers)
+            return
+
+        async def count_servers() -> None:
+            total = servers
+            for pending in waiting:
+                total += await pending
+            acks.expect_servers(total)
+
+        self.namespace.server.runtime.spawn(count_servers)
+
+    # -- sockets --------------------------------------------------------------------
+
     def sockets(self) -> list[Socket]:
+        """The chosen sockets of THIS server (see :meth:`fetch_sockets`)."""
         found: list[Socket] = []
         for target in self._targets():
             for sid in target.adapter.sockets(self.options):
@@ -209,14 +514,93 @@ class BroadcastOperator:
                     found.append(socket)
         return found
 
-    def join(self, rooms: Rooms) -> None:
-        for socket in self.sockets():
-            socket.join(rooms)
+    async def fetch_sockets(self) -> list[RemoteSocket]:
+        """The chosen sockets on every server (this one's only if ``local``),
+        as :class:`RemoteSocket` objects: ``id``, ``rooms``, ``data``,
+        ``handshake``, and ``emit``/``join``/``leave``/``disconnect``."""
+        found: list[RemoteSocket] = []
+        for target in self._targets():
+            for details in await target.adapter.fetch_sockets(self.options):
+                found.append(RemoteSocket(target, details))
+        return found
 
-    def leave(self, room: str) -> None:
-        for socket in self.sockets():
-            socket.leave(room)
+    def join(self, rooms: Rooms) -> None:
+        """Make the chosen sockets join ``rooms`` (Node: ``socketsJoin``)."""
+        names = sorted(_rooms(rooms))
+        for target in self._targets():
+            target.adapter.add_sockets(self.options, names)
+
+    def leave(self, rooms: Rooms) -> None:
+        """Make the chosen sockets leave ``rooms`` (Node: ``socketsLeave``)."""
+        names = sorted(_rooms(rooms))
+        for target in self._targets():
+            target.adapter.del_sockets(self.options, names)
 
     def disconnect_sockets(self, close: bool = False) -> None:
-        for socket in self.sockets():
-            socket.disconnect(close)
+        """Disconnect the chosen sockets; ``close`` ends their connections too."""
+        for target in self._targets():
+            target.adapter.disconnect_sockets(self.options, close)
+
+
+class RemoteSocket:
+    """A socket returned by :meth:`BroadcastOperator.fetch_sockets`, on this
+    server or another: a snapshot of ``id``, ``rooms``, ``data`` and
+    ``handshake``, and operations that reach the socket wherever it lives
+    (through the adapter, addressed to the room named by its id).
+
+    For a socket of this server, ``data`` is the socket's own object.
+    """
+
+    __slots__ = ("data", "handshake", "id", "namespace", "rooms")
+
+    def __init__(self, namespace: Namespace, details: SocketDetails) -> None:
+        self.namespace = namespace
+        self.id = details.id
+        self.rooms = details.rooms
+        self.data = details.data
+        shake = details.handshake
+        auth = shake.get("auth")
+        self.handshake = Handshake(
+            dict(shake.get("headers") or {}),
+            dict(shake.get("query") or {}),
+            shake.get("address"),
+            dict(auth) if isinstance(auth, Mapping) else {},
+        )
+
+    def __repr__(self) -> str:
+        return f"<RemoteSocket {self.id} {self.namespace.name}>"
+
+    def _operator(self) -> BroadcastOperator:
+        return BroadcastOperator(self.namespace, frozenset((self.id,)))
+
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        callback: Callable[..., Any] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Send an event; with ``callback``, it gets ``(err, reply)`` as
+        Node's ``remoteSocket.timeout(t).emit(..., cb)`` does."""
+        if callback is None:
+            self._operator().emit(event, *args)
+            return
+
+        def single(err: BaseException | None, replies: list[Any]) -> Any:
+            return callback(err, replies[0] if replies else None)
+
+        self._operator().emit(event, *args, callback=single, timeout=timeout)
+
+    async def call(self, event: str, *args: Any, timeout: float | None = None) -> Any:
+        """Emit and wait for the socket's reply (its first ack argument)."""
+        replies = await self._operator().call(event, *args, timeout=timeout)
+        return replies[0] if replies else None
+
+    def join(self, rooms: Rooms) -> None:
+        self._operator().join(rooms)
+
+    def leave(self, rooms: Rooms) -> None:
+        self._operator().leave(rooms)
+
+    def disconnect(self, close: bool = False) -> None:
+        self._operator().disconnect_sockets(close)

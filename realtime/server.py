@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, overload
 
 from ._log import log_once
-from .bus.adapter import AdapterFactory, AdapterSetting, MemoryAdapter
+from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, MemoryAdapter
 from .bus.namespaces import Matcher, NamespaceTable, normalize
 from .engine import CorsSetting, Engine
-from .namespace import BroadcastOperator, Namespace, Rooms, skip_rooms
+from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
 from .protocol.socketio import (
@@ -43,9 +43,9 @@ from .protocol.socketio import (
     encode,
 )
 from .socket import Handshake, Socket, logger
-from .types import Connection, Data, Runtime, SharedMessage
+from .types import Connection, Data, Promise, Runtime, SharedMessage
 
-__all__ = ["BroadcastOperator", "Handshake", "Namespace", "Server", "Socket"]
+__all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -182,6 +182,26 @@ class Server:
     def use(self, middleware: Handler, *, namespace: str = "/") -> Handler:
         return self.of(namespace).use(middleware)
 
+    @overload
+    def on_server_side_emit(
+        self, event: str, *, namespace: str = "/"
+    ) -> Callable[[Handler], Handler]: ...
+
+    @overload
+    def on_server_side_emit(
+        self, event: str, handler: Handler, *, namespace: str = "/"
+    ) -> Handler: ...
+
+    def on_server_side_emit(
+        self, event: str, handler: Handler | None = None, *, namespace: str = "/"
+    ) -> Any:
+        """Handle ``event`` sent by another server's :meth:`server_side_emit`
+        (see :meth:`Namespace.on_server_side_emit`)."""
+        target = self.of(namespace)
+        if handler is None:
+            return target.on_server_side_emit(event)
+        return target.on_server_side_emit(event, handler)
+
     def _namespace(self, name: str) -> Namespace | None:
         return self._namespaces.get(normalize(name))
 
@@ -194,12 +214,80 @@ class Server:
         to: Rooms | None = None,
         skip: Any = None,
         namespace: str = "/",
+        callback: Callable[[BaseException | None, list[Any]], Any] | None = None,
+        timeout: float | None = None,
     ) -> None:
         """Send to every socket of ``namespace``, or to those in the rooms
         ``to`` (a room, a socket id, or several), except ``skip`` (sockets,
-        socket ids or rooms). Encoded once for all recipients."""
+        socket ids or rooms). Encoded once for all recipients.
+
+        With ``callback``, each recipient is asked for an ack and
+        ``callback(err, replies)`` runs once: every reply, or a
+        :class:`~realtime.BroadcastAckTimeout` after ``timeout`` seconds
+        (default 60) with the replies that came."""
         operator = self.to(to, namespace=namespace) if to is not None else self._operator(namespace)
-        operator.except_(skip).emit(event, *args)
+        operator.except_(skip).emit(event, *args, callback=callback, timeout=timeout)
+
+    def call(
+        self,
+        event: str,
+        *args: Any,
+        to: Rooms | None = None,
+        skip: Any = None,
+        namespace: str = "/",
+        timeout: float | None = DEFAULT_ACK_TIMEOUT,
+    ) -> Promise[list[Any]]:
+        """Emit and wait for every recipient's ack: ``replies = await
+        sio.call("ping", to="room", timeout=5)`` (see :meth:`BroadcastOperator.call`)."""
+        operator = self.to(to, namespace=namespace) if to is not None else self._operator(namespace)
+        return operator.except_(skip).call(event, *args, timeout=timeout)
+
+    def server_side_emit(
+        self,
+        event: str,
+        *args: Any,
+        namespace: str = "/",
+        callback: Callable[[BaseException | None, list[Any]], Any] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Send ``event`` to the :meth:`on_server_side_emit` handlers of the
+        other servers of the cluster (see :meth:`Namespace.server_side_emit`)."""
+        self.of(namespace).server_side_emit(event, *args, callback=callback, timeout=timeout)
+
+    def server_side_call(
+        self,
+        event: str,
+        *args: Any,
+        namespace: str = "/",
+        timeout: float | None = DEFAULT_ACK_TIMEOUT,
+    ) -> Promise[list[Any]]:
+        """:meth:`server_side_emit` and wait for the other servers' replies."""
+        return self.of(namespace).server_side_call(event, *args, timeout=timeout)
+
+    def close_room(self, room: str, namespace: str = "/") -> None:
+        """Make every socket in ``room`` leave it, on every server."""
+        target = self._namespace(namespace)
+        if target is not None:
+            target.close_room(room)
+
+    async def fetch_sockets(self, namespace: str = "/") -> list[RemoteSocket]:
+        """Every socket of ``namespace`` on every server (see
+        :meth:`BroadcastOperator.fetch_sockets`; ``sio.in_(room)`` narrows it)."""
+        return await self._operator(namespace).fetch_sockets()
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """Everyone in ``/`` on this server only: ``sio.local.emit(...)``."""
+        return self._operator("/").local
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """Everyone in ``/``, dropped where not writable: ``sio.volatile.emit(...)``."""
+        return self._operator("/").volatile
+
+    def timeout(self, seconds: float) -> BroadcastOperator:
+        """Everyone in ``/``, acks awaited ``seconds``: ``sio.timeout(5).call(...)``."""
+        return self._operator("/").timeout(seconds)
 
     def send(
         self, *args: Any, to: Rooms | None = None, skip: Any = None, namespace: str = "/"

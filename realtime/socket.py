@@ -123,6 +123,28 @@ def run_to_end(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None
     logger.error("a plain def handler returned an awaitable; declare it with async def")
 
 
+class VolatileSocket:
+    """A socket's volatile emits: sent only if its transport is writable now."""
+
+    __slots__ = ("socket",)
+
+    def __init__(self, socket: Socket) -> None:
+        self.socket = socket
+
+    def emit(self, event: str, *args: Any) -> bool:
+        """Send ``event`` now or never; True if it was sent."""
+        socket = self.socket
+        check_event(event)
+        if socket.state is not SocketState.CONNECTED or not socket.conn.writable:
+            socket.namespace.volatile_dropped += 1
+            return False
+        socket.emit(event, *args)
+        return True
+
+    def send(self, *args: Any) -> bool:
+        return self.emit("message", *args)
+
+
 class Socket:
     """A client connected to a namespace. Created by the server."""
 
@@ -146,7 +168,7 @@ class Socket:
         self.state = SocketState.CONNECTING
         self._was_connected = False
         self._held: list[Data | SharedMessage] = []
-        self._acks = AckTable(server.engine.deadlines)
+        self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
         self._runner: TaskRunner = server.runtime.serial_runner()
 
     def __repr__(self) -> str:
@@ -177,20 +199,43 @@ class Socket:
         timeout: float | None = None,
     ) -> None:
         """Send an event to this client. With ``callback``, the client's ack
-        arguments are passed to it (it may be async); with ``timeout`` as
-        well, a late ack is dropped instead."""
+        arguments are passed to it (it may be async).
+
+        With ``timeout`` as well, the callback takes Node's error-first form
+        (``socket.timeout(t).emit(..., (err, ...args) => ...)``):
+        ``callback(None, *ack)`` when the client answers in time,
+        ``callback(AckTimeout)`` when it does not, and
+        ``callback(Disconnected)`` when the socket goes first. A late ack is
+        then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
         ack_id = None
         if callback is not None and self.state is not SocketState.DISCONNECTED:
             runtime = self.server.runtime
+            on_fail: Callable[[BaseException], None] | None = None
+            if timeout is None:
 
-            def on_ack(ack: list[Any]) -> None:
-                runtime.spawn(callback, *ack)
+                def on_ack(ack: list[Any]) -> None:
+                    runtime.spawn(callback, *ack)
 
-            deadline = None if timeout is None else runtime.now() + timeout
-            ack_id = self._acks.add(on_ack, None, deadline)
+                deadline = None
+            else:
+
+                def on_ack(ack: list[Any]) -> None:
+                    runtime.spawn(callback, None, *ack)
+
+                def on_fail(exc: BaseException) -> None:
+                    runtime.spawn(callback, exc)
+
+                deadline = runtime.now() + timeout
+            ack_id = self._acks.add(on_ack, on_fail, deadline)
         self._send(EVENT, [event, *args], ack_id)
+
+    @property
+    def volatile(self) -> VolatileSocket:
+        """``socket.volatile.emit(...)``: dropped, not queued, when the
+        transport is not writable now (see :attr:`Connection.writable`)."""
+        return VolatileSocket(self)
 
     def send(self, *args: Any, callback: Callable[..., Any] | None = None) -> None:
         """``emit("message", *args)``."""
@@ -222,6 +267,11 @@ class Socket:
         ack_id = self._acks.add(on_ack, on_fail, deadline)
         self._send(EVENT, [event, *args], ack_id)
         return promise
+
+    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> None:
+        """A broadcast asks this socket for an ack of ``ack_id``: its reply is
+        the first ack argument, as in Node."""
+        self._acks.expect(ack_id, lambda args: on_reply(args[0] if args else None))
 
     def _send(self, ptype: PacketType, data: Any = None, ack_id: int | None = None) -> None:
         """Send a packet of this socket's namespace."""

@@ -46,6 +46,11 @@ class Connection(Protocol):
     def closed(self) -> bool: ...
 
     @property
+    def writable(self) -> bool:
+        """Whether a message sent now leaves at once (a volatile one is
+        dropped otherwise): a WebSocket not paused, or a parked poll."""
+
+    @property
     def headers(self) -> Mapping[str, str]:
         """Headers of the handshake request (lower-case names)."""
 

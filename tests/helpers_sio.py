@@ -47,6 +47,7 @@ class FakeConnection:
         self.transport: TransportName = transport
         self.jsonp = False
         self.closed = False
+        self.writable = True  # the test says when the "transport" is backpressured
         self.close_reason: str | None = None
         self.headers: Mapping[str, str] = dict(headers or {"user-agent": "test"})
         self.query: Mapping[str, str] = dict(query or {"EIO": str(protocol)})

@@ -324,16 +324,30 @@ async def test_emit_callback_gets_the_ack_arguments() -> None:
     assert sorted(got) == [("a", 1), ("b",)]
 
 
-async def test_emit_callback_with_timeout_is_dropped_after_it() -> None:
+async def test_emit_callback_with_timeout_learns_of_the_timeout_once() -> None:
     sio, runtime = make_server()
     got: list[Any] = []
     conn = connect(sio)
     socket = _socket(sio, conn)
     socket.emit("q", callback=lambda *args: got.append(args), timeout=1)
     runtime.advance(2, sio.engine.deadlines)
-    conn.receive("30[]")
+    conn.receive("30[]")  # too late: the callback already had its error
     await runtime.settle()
-    assert got == []
+    assert len(got) == 1 and len(got[0]) == 1 and isinstance(got[0][0], AckTimeout)
+
+
+async def test_emit_callback_with_timeout_is_error_first_when_answered() -> None:
+    sio, runtime = make_server()
+    got: list[Any] = []
+    conn = connect(sio)
+    socket = _socket(sio, conn)
+    socket.emit("q", callback=lambda *args: got.append(args), timeout=5)
+    socket.emit("q", callback=lambda *args: got.append(args), timeout=5)
+    conn.receive('30["a",1]')
+    conn.close()  # the second one never gets its answer
+    await runtime.settle()
+    assert got[0] == (None, "a", 1)
+    assert len(got) == 2 and isinstance(got[1][0], Disconnected)
 
 
 async def test_emit_with_a_reserved_name_is_refused() -> None:

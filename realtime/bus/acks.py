@@ -4,6 +4,12 @@ One table per socket. An entry ends in exactly one of three ways: the peer
 answers (:meth:`AckTable.resolve`), its deadline passes (``on_fail`` gets
 :class:`~realtime.errors.AckTimeout`), or the socket goes away
 (:meth:`AckTable.fail_all` gives :class:`~realtime.errors.Disconnected`).
+
+Ids come from one :class:`AckIds` per namespace, as in Node: a broadcast that
+waits for acks sends ONE packet (one id) to every recipient, so the id must
+be free in each recipient's table. Such a wait (:meth:`AckTable.expect`)
+has no timer of its own; :class:`BroadcastAcks` gathers the replies of all
+recipients, on every node, under one deadline.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import AckTimeout, Disconnected
+from ..errors import AckTimeout, BroadcastAckTimeout, Disconnected
 from ..protocol.deadlines import Deadlines, Timer
 from ..protocol.socketio import MAX_ACK_ID
 
@@ -28,22 +34,45 @@ class _Pending:
         self.timer: Timer | None = None
 
 
+class AckIds:
+    """The ack ids of one namespace, counted up and wrapped inside what a
+    JavaScript peer can represent."""
+
+    __slots__ = ("_next",)
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def next(self) -> int:
+        ack_id = self._next
+        self._next = 0 if ack_id >= MAX_ACK_ID else ack_id + 1
+        return ack_id
+
+
 class AckTable:
-    def __init__(self, deadlines: Deadlines) -> None:
+    def __init__(self, deadlines: Deadlines, ids: AckIds | None = None) -> None:
         self._deadlines = deadlines
-        self._next_id = 0
+        self._ids = ids if ids is not None else AckIds()
         self._pending: dict[int, _Pending] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
 
+    def expect(self, ack_id: int, on_ack: OnAck) -> None:
+        """Wait for an ack of an id chosen elsewhere (a broadcast's), no timer."""
+        self._pending[ack_id] = _Pending(on_ack, None)
+
+    def forget(self, ack_id: int) -> None:
+        """Stop waiting for ``ack_id`` without telling anyone (its owner timed out)."""
+        entry = self._pending.pop(ack_id, None)
+        if entry is not None and entry.timer is not None:
+            entry.timer.cancel()
+
     def add(
         self, on_ack: OnAck, on_fail: OnFail | None = None, deadline: float | None = None
     ) -> int:
         """Register a wait; returns the ack id to put in the outgoing packet."""
-        ack_id = self._next_id
-        # Wrapping keeps ids inside what a JavaScript peer can represent.
-        self._next_id = 0 if ack_id >= MAX_ACK_ID else ack_id + 1
+        ack_id = self._ids.next()
         entry = _Pending(on_ack, on_fail)
         if deadline is not None:
             entry.timer = self._deadlines.schedule(
@@ -77,3 +106,71 @@ class AckTable:
         del self._pending[ack_id]
         if entry.on_fail is not None:
             entry.on_fail(AckTimeout(f"no acknowledgement for ack id {ack_id}"))
+
+
+OnReplies = Callable[[BaseException | None, list[Any]], None]
+
+
+class BroadcastAcks:
+    """The replies to one broadcast that waits for acks, as Node's broadcast
+    operator counts them: done when every node has said how many clients it
+    reached (``on_count``) and that many replies came (``on_reply``), or when
+    the deadline passes first. ``on_done(err, replies)`` is called exactly
+    once: ``err`` None, or a :class:`~realtime.errors.BroadcastAckTimeout`
+    holding the replies that did come (a late reply is never silent: its
+    broadcast has already reported the timeout)."""
+
+    __slots__ = ("_clients", "_done", "_nodes", "_on_done", "_replies", "_servers", "timer")
+
+    def __init__(self, on_done: OnReplies) -> None:
+        self._on_done = on_done
+        self._servers: int | None = None  # unknown until the adapter says
+        self._nodes = 0
+        self._clients = 0
+        self._replies: list[Any] = []
+        self._done = False
+        self.timer: Timer | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def expect_servers(self, count: int) -> None:
+        self._servers = count
+        self._check()
+
+    def on_count(self, clients: int) -> None:
+        self._nodes += 1
+        self._clients += clients
+        self._check()
+
+    def on_reply(self, value: Any) -> None:
+        if not self._done:
+            self._replies.append(value)
+            self._check()
+
+    def expire(self, now: float = 0.0) -> None:
+        if self._done:
+            return
+        self._finish(
+            BroadcastAckTimeout(
+                f"{len(self._replies)} of {self._clients} clients acknowledged in time",
+                self._replies,
+            )
+        )
+
+    def _check(self) -> None:
+        if (
+            not self._done
+            and self._servers is not None
+            and self._nodes >= self._servers
+            and len(self._replies) >= self._clients
+        ):
+            self._finish(None)
+
+    def _finish(self, err: BaseException | None) -> None:
+        self._done = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self._on_done(err, self._replies)

@@ -77,6 +77,7 @@ from .requests import (
 )
 
 __all__ = [
+    "DEFAULT_ACK_TIMEOUT",
     "EVERYONE",
     "NO_FLAGS",
     "Adapter",
@@ -132,11 +133,11 @@ class AdapterHost(Protocol):
 
     def expect_ack(self, sid: str, ack_id: int, on_reply: OnReply) -> bool:
         """Wait for ``sid``'s ack of ``ack_id``; False if ``sid`` is not here.
-        The wait has no timer of its own: the requester's timeout ends it
-        through :meth:`forget_ack`."""
+        The wait has no timer of its own: the adapter ends it through
+        :meth:`forget_ack` when the broadcast's timeout passes."""
 
-    def forget_ack(self, ack_id: int) -> None:
-        """Stop waiting for ``ack_id`` on every local socket."""
+    def forget_ack(self, sid: str, ack_id: int) -> None:
+        """Stop waiting for ``sid``'s ack of ``ack_id`` (a no-op once answered)."""
 
     def server_side_event(self, args: Sequence[Any], reply: OnReply | None) -> None:
         """Run the server-side handler of ``args[0]`` with ``args[1:]``; its
@@ -268,6 +269,15 @@ AdapterSetting = type[Adapter] | AdapterFactory
 """What ``Server(adapter=...)`` takes."""
 
 
+DEFAULT_ACK_TIMEOUT = 60.0
+"""Seconds a node keeps waiting for acks of a broadcast whose flags name no timeout."""
+
+
+def _forget(host: AdapterHost, sids: list[str], ack_id: int) -> None:
+    for sid in sids:
+        host.forget_ack(sid, ack_id)
+
+
 class MemoryAdapter(Adapter):
     """Membership in two dicts (room -> sids, sid -> rooms); dicts rather than
     sets keep delivery in join order, which makes behaviour reproducible.
@@ -367,17 +377,25 @@ class MemoryAdapter(Adapter):
         sent = Packet(packet.type, packet.nsp, packet.data, ack_id)
         messages = [self.make_message(part) for part in encode(sent)]
         volatile = options.flags.volatile
-        count = 0
+        waiting: list[str] = []
         for sid in recipients:
             if not host.expect_ack(sid, ack_id, on_reply):
                 continue
-            if volatile:
-                if not host.deliver_volatile(sid, messages):
-                    continue  # dropped: no reply will come, so it is not counted
-            else:
+            if volatile and not host.deliver_volatile(sid, messages):
+                host.forget_ack(sid, ack_id)
+                continue  # dropped: no reply will come, so it is not counted
+            if not volatile:
                 self.deliver(sid, messages)
-            count += 1
-        on_count(count)
+            waiting.append(sid)
+        if waiting:
+            # Whoever asked stops listening at the timeout: so do the sockets,
+            # or a client that never answers would pile up waits.
+            timeout = options.flags.timeout
+            host.schedule(
+                DEFAULT_ACK_TIMEOUT if timeout is None else timeout,
+                lambda: _forget(host, waiting, ack_id),
+            )
+        on_count(len(waiting))
 
     # -- sockets ---------------------------------------------------------------------
 

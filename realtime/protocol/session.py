@@ -106,6 +106,7 @@ class Session:
         "upgrade",
         "upgrade_timer",
         "waker",
+        "ws_paused",
         "ws_waker",
     )
 
@@ -149,6 +150,9 @@ class Session:
         # the WebSocket writer (both exist during an upgrade).
         self.waker: Callable[[], None] | None = None
         self.ws_waker: Callable[[], None] | None = None
+        # Set by the WebSocket writer while its transport is above its
+        # high-water mark (backpressure): what is sent waits in the outbox.
+        self.ws_paused = False
 
     def __repr__(self) -> str:
         return f"<Session {self.id} EIO{self.protocol} {self.transport} {self.state.value}>"
@@ -166,6 +170,18 @@ class Session:
     @property
     def query(self) -> Mapping[str, str]:
         return self.request_query
+
+    @property
+    def writable(self) -> bool:
+        """Whether a message sent now leaves without waiting in the outbox,
+        as engine.io's ``transport.writable``: a WebSocket not paused by
+        backpressure, or a polling client with a GET parked. A volatile emit
+        to a session that is not writable is dropped."""
+        if self.state is not _OPEN:
+            return False
+        if self.transport == "websocket":
+            return not self.ws_paused
+        return self.polling_parked
 
     def send(self, data: Data) -> None:
         if self.state is _OPEN:

@@ -443,9 +443,11 @@ class WebSocketConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
+        self.session.ws_paused = True
 
     def resume_writing(self) -> None:
         self._paused = False
+        self.session.ws_paused = False
         self.wake()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -87,6 +87,6 @@ def test_timeouts_share_the_heap_in_deadline_order() -> None:
 
 def test_ids_wrap_before_leaving_the_javascript_safe_range() -> None:
     table = AckTable(Deadlines())
-    table._next_id = MAX_ACK_ID
+    table._ids._next = MAX_ACK_ID
     assert table.add(lambda args: None) == MAX_ACK_ID
     assert table.add(lambda args: None) == 0
