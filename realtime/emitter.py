@@ -21,20 +21,23 @@ from typing import Any
 
 import redis
 
-from .bus.adapter import BroadcastOptions
 from .bus.cluster import (
     DEFAULT_PREFIX,
     EMITTER_UID,
-    Broadcast,
     Channels,
-    Codec,
-    DisconnectRequest,
-    RequestType,
-    RoomsRequest,
-    ServerSideEmit,
-    room_list,
+    ClusterRequest,
+    broadcast_to_wire,
+    request_to_wire,
 )
 from .bus.namespaces import normalize
+from .bus.requests import (
+    Broadcast,
+    BroadcastOptions,
+    DisconnectSockets,
+    ServerSideEmit,
+    SocketsJoin,
+    SocketsLeave,
+)
 from .protocol.socketio import Packet, PacketType, encode
 from .redis import DEFAULT_URL, pack
 from .socket import check_event
@@ -42,6 +45,10 @@ from .socket import check_event
 __all__ = ["Emitter", "EmitterOperator"]
 
 Rooms = str | Iterable[str]
+
+
+def room_list(rooms: Rooms) -> tuple[str, ...]:
+    return (rooms,) if isinstance(rooms, str) else tuple(rooms)
 
 
 class EmitterOperator:
@@ -77,27 +84,29 @@ class EmitterOperator:
         ValueError for a payload that cannot be sent, before publishing."""
         packet = Packet(PacketType.EVENT, self.channels.nsp, [check_event(event), *args])
         encode(packet)  # what a node would fail to encode fails here instead
-        message = Broadcast(EMITTER_UID, packet, self.options)
-        self._client.publish(self.channels.for_broadcast(self.options), pack(message.to_wire()))
+        wire = broadcast_to_wire(EMITTER_UID, Broadcast(self.channels.nsp, packet, self.options))
+        self._client.publish(self.channels.for_broadcast(self.options), pack(wire))
 
     def send(self, *args: Any) -> None:
         self.emit("message", *args)
 
     def sockets_join(self, rooms: Rooms) -> None:
         """The matching sockets, on every node, join ``rooms``."""
-        self._request(RoomsRequest(RequestType.REMOTE_JOIN, self.options, room_list(rooms)))
+        self._request(SocketsJoin(self.channels.nsp, self.options, room_list(rooms)))
 
     def sockets_leave(self, rooms: Rooms) -> None:
         """The matching sockets, on every node, leave ``rooms``."""
-        self._request(RoomsRequest(RequestType.REMOTE_LEAVE, self.options, room_list(rooms)))
+        self._request(SocketsLeave(self.channels.nsp, self.options, room_list(rooms)))
 
     def disconnect_sockets(self, close: bool = False) -> None:
         """The matching sockets, on every node, disconnect (and, with
         ``close``, their connections close too)."""
-        self._request(DisconnectRequest(self.options, close))
+        self._request(DisconnectSockets(self.channels.nsp, self.options, close))
 
-    def _request(self, request: RoomsRequest | DisconnectRequest | ServerSideEmit) -> None:
-        self._client.publish(self.channels.request, pack(request.to_wire(), Codec.JSON))
+    def _request(self, request: ClusterRequest, uid: str | None = None) -> None:
+        # No uid but for a server-side emit, as Node's emitter.
+        wire, codec = request_to_wire(uid, request)
+        self._client.publish(self.channels.request, pack(wire, codec))
 
 
 class Emitter(EmitterOperator):
@@ -130,7 +139,7 @@ class Emitter(EmitterOperator):
     def server_side_emit(self, event: str, *args: Any) -> None:
         """An event for the ``serverSideEmit`` handlers of every node
         (without acknowledgement: an emitter is no server to answer)."""
-        self._request(ServerSideEmit(EMITTER_UID, (event, *args)))
+        self._request(ServerSideEmit(self.channels.nsp, (event, *args)), EMITTER_UID)
 
     def close(self) -> None:
         self._client.close()

@@ -32,7 +32,7 @@ import logging
 import secrets
 import string
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import msgpack
@@ -43,16 +43,54 @@ from redis.exceptions import RedisError
 
 from ._log import log_once
 from .bus.adapter import (
+    DEFAULT_ACK_TIMEOUT,
     AdapterFactory,
     AdapterHost,
-    BroadcastOptions,
+    Cancellable,
     Deliver,
     MemoryAdapter,
     MessageFactory,
+    OnCount,
+    OnReply,
+    OnServerReplies,
 )
-from .bus.cluster import DEFAULT_PREFIX, Broadcast, Channels, Codec, MalformedClusterMessage
+from .bus.cluster import (
+    DEFAULT_PREFIX,
+    AllRooms,
+    Channels,
+    ClusterReply,
+    ClusterRequest,
+    Codec,
+    MalformedClusterMessage,
+    RoomsReply,
+    SocketIds,
+    broadcast_from_wire,
+    broadcast_to_wire,
+    reply_from_wire,
+    reply_request_id,
+    reply_to_wire,
+    request_from_wire,
+    request_to_wire,
+)
+from .bus.requests import (
+    Broadcast,
+    BroadcastAck,
+    BroadcastClientCount,
+    BroadcastOptions,
+    BroadcastWithAck,
+    DisconnectSockets,
+    FetchSockets,
+    FetchSocketsReply,
+    RequestKind,
+    ServerSideEmit,
+    ServerSideEmitReply,
+    SocketDetails,
+    SocketsJoin,
+    SocketsLeave,
+)
+from .errors import BroadcastAckTimeout
 from .protocol.socketio import Packet
-from .types import Runtime
+from .types import Promise, Runtime
 
 __all__ = ["RedisAdapter", "RedisNamespaceAdapter"]
 
@@ -113,8 +151,38 @@ def js_values(value: Any) -> Any:
 # -- the adapter of one namespace ------------------------------------------------------
 
 
+class _Waiting:
+    """A request of ours that waits for ``expected`` replies from other nodes."""
+
+    __slots__ = ("done", "expected", "kind", "replies", "timer")
+
+    def __init__(
+        self,
+        kind: RequestKind,
+        expected: int,
+        done: Callable[[BaseException | None, list[ClusterReply]], None],
+    ) -> None:
+        self.kind = kind
+        self.expected = expected
+        self.done = done
+        self.replies: list[ClusterReply] = []
+        self.timer: Cancellable | None = None
+
+
+class _AckWait:
+    """A broadcast of ours that collects acks from the clients of other nodes."""
+
+    __slots__ = ("on_count", "on_reply", "timer")
+
+    def __init__(self, on_count: OnCount, on_reply: OnReply) -> None:
+        self.on_count = on_count
+        self.on_reply = on_reply
+        self.timer: Cancellable | None = None
+
+
 class RedisNamespaceAdapter(MemoryAdapter):
-    """Rooms of one namespace, kept locally; broadcasts published to Redis."""
+    """Rooms of one namespace, kept locally; every server-wide operation done
+    locally and published to the other nodes, as Node's adapter does."""
 
     def __init__(
         self,
@@ -127,15 +195,147 @@ class RedisNamespaceAdapter(MemoryAdapter):
         super().__init__(nsp, deliver, make_message, host)
         self.cluster = cluster
         self.channels = Channels(cluster.key_prefix, nsp)
+        self._waiting: dict[str, _Waiting] = {}
+        self._acks: dict[str, _AckWait] = {}
         cluster._register(self)
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def _request(self, request: ClusterRequest) -> None:
+        wire, codec = request_to_wire(self.cluster.uid, request)
+        self.cluster.publish(self.channels.request, pack(wire, codec))
+
+    def _respond(self, reply: ClusterReply) -> None:
+        wire, codec = reply_to_wire(reply)
+        self.cluster.publish(self.channels.response, pack(wire, codec))
 
     def broadcast(self, packet: Packet, options: BroadcastOptions) -> int:
         # Local first: a payload that cannot be encoded raises here, before
         # anything left this node.
         count = self.broadcast_local(packet, options)
-        message = Broadcast(self.cluster.uid, packet, options)
-        self.cluster.publish(self.channels.for_broadcast(options), pack(message.to_wire()))
+        if not options.flags.local:
+            wire = broadcast_to_wire(self.cluster.uid, Broadcast(self.nsp, packet, options))
+            self.cluster.publish(self.channels.for_broadcast(options), pack(wire))
         return count
+
+    def broadcast_with_ack(
+        self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
+    ) -> None:
+        if not options.flags.local:
+            request_id = new_uid()
+            self._request(BroadcastWithAck(self.nsp, packet, options, request_id))
+            wait = self._acks[request_id] = _AckWait(on_count, on_reply)
+            # Nobody can tell when every remote client has answered: forget
+            # the request when the broadcast's own timeout is over (as Node).
+            timeout = options.flags.timeout
+            wait.timer = self.host.schedule(
+                DEFAULT_ACK_TIMEOUT if timeout is None else timeout,
+                lambda: self._forget_acks(request_id),
+            )
+        self.broadcast_with_ack_local(packet, options, on_count, on_reply)
+
+    def _forget_acks(self, request_id: str) -> None:
+        self._acks.pop(request_id, None)
+
+    async def fetch_sockets(self, options: BroadcastOptions) -> list[SocketDetails]:
+        found = self.fetch_sockets_local(options)
+        if options.flags.local:
+            return found
+        request = FetchSockets(self.nsp, options, new_uid())
+        for reply in await self._ask(request, request.request_id, "fetchSockets"):
+            if isinstance(reply, FetchSocketsReply):
+                found.extend(reply.sockets)
+        return found
+
+    async def all_rooms(self) -> frozenset[str]:
+        """Every room with a member on any node (Node's ``allRooms``)."""
+        rooms = set(self.rooms())
+        request = AllRooms(self.nsp, new_uid())
+        for reply in await self._ask(request, request.request_id, "allRooms"):
+            if isinstance(reply, RoomsReply):
+                rooms.update(reply.names)
+        return frozenset(rooms)
+
+    def add_sockets(self, options: BroadcastOptions, rooms: Sequence[str]) -> None:
+        if not options.flags.local:
+            self._request(SocketsJoin(self.nsp, options, tuple(rooms)))
+        super().add_sockets(options, rooms)
+
+    def del_sockets(self, options: BroadcastOptions, rooms: Sequence[str]) -> None:
+        if not options.flags.local:
+            self._request(SocketsLeave(self.nsp, options, tuple(rooms)))
+        super().del_sockets(options, rooms)
+
+    def disconnect_sockets(self, options: BroadcastOptions, close: bool) -> None:
+        if not options.flags.local:
+            self._request(DisconnectSockets(self.nsp, options, close))
+        super().disconnect_sockets(options, close)
+
+    def server_side_emit(
+        self,
+        args: Sequence[Any],
+        on_replies: OnServerReplies | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        if on_replies is None:
+            self._request(ServerSideEmit(self.nsp, tuple(args)))
+            return
+        callback = on_replies
+
+        async def ask() -> None:
+            request = ServerSideEmit(self.nsp, tuple(args), new_uid())
+            assert request.request_id is not None
+            try:
+                replies = await self._ask(request, request.request_id, "serverSideEmit", timeout)
+            except BroadcastAckTimeout as exc:
+                callback(exc, exc.replies)
+                return
+            values = [r.value for r in replies if isinstance(r, ServerSideEmitReply)]
+            callback(None, values)
+
+        self.cluster.spawn(ask())
+
+    async def server_count(self) -> int:
+        return await self.cluster.server_count(self.channels.request)
+
+    async def _ask(
+        self, request: ClusterRequest, request_id: str, what: str, timeout: float | None = None
+    ) -> list[ClusterReply]:
+        """Publish ``request`` and wait for one reply from every other node."""
+        others = await self.server_count() - 1
+        if others <= 0:
+            return []
+        promise: Promise[list[ClusterReply]] = self.host.create_promise()
+
+        def done(error: BaseException | None, replies: list[ClusterReply]) -> None:
+            if promise.done():
+                return
+            if error is None:
+                promise.set_result(replies)
+            else:
+                promise.set_exception(error)
+
+        wait = self._waiting[request_id] = _Waiting(request.kind, others, done)
+        wait.timer = self.host.schedule(
+            self.cluster.requests_timeout if timeout is None else timeout,
+            lambda: self._timed_out(request_id, what),
+        )
+        self._request(request)
+        return await promise
+
+    def _timed_out(self, request_id: str, what: str) -> None:
+        wait = self._waiting.pop(request_id, None)
+        if wait is None:
+            return
+        replies = [r.value for r in wait.replies if isinstance(r, ServerSideEmitReply)]
+        error = BroadcastAckTimeout(
+            f"timeout reached while waiting for {what} response: "
+            f"{len(wait.replies)} of {wait.expected} nodes answered",
+            replies,
+        )
+        wait.done(error, wait.replies)
+
+    # -- from other nodes ---------------------------------------------------------------
 
     def on_broadcast(self, channel: str, data: bytes) -> None:
         """A message on one of this namespace's broadcast channels."""
@@ -146,26 +346,55 @@ class RedisNamespaceAdapter(MemoryAdapter):
             return  # nobody here is in that room: not even worth decoding
         if data.startswith(self.cluster._own_head):
             return  # our own broadcast, back from Redis
-        message = Broadcast.from_wire(unpack(data, self.cluster.max_message_size))
-        if message.uid == self.cluster.uid:
-            return
-        packet = message.packet
-        if packet.nsp != self.nsp:
-            raise MalformedClusterMessage(f"a packet of {packet.nsp!r} on {channel!r}")
+        uid, message = broadcast_from_wire(unpack(data, self.cluster.max_message_size), self.nsp)
+        if uid != self.cluster.uid:
+            self._deliver_remote(message.packet, message.options)
+
+    def _deliver_remote(self, packet: Packet, options: BroadcastOptions) -> None:
         try:
-            self.broadcast_local(packet, message.options)
+            self.broadcast_local(packet, options)
         except (TypeError, ValueError):
             # Dates, or values JSON cannot carry: retry with Dates as strings.
             fixed = Packet(packet.type, packet.nsp, js_values(packet.data), packet.id)
             try:
-                self.broadcast_local(fixed, message.options)
+                self.broadcast_local(fixed, options)
             except (TypeError, ValueError) as exc:
                 raise MalformedClusterMessage(f"the event cannot be sent: {exc}") from None
 
     def on_request(self, channel: str, data: bytes) -> None:
-        """A message on the request or a response channel of this namespace.
-        Requests between nodes are not served yet: logged and dropped."""
-        logger.debug("%s: request on %s not handled", self.nsp, channel)
+        """A message on this namespace's request channel."""
+        uid, request = request_from_wire(unpack(data, self.cluster.max_message_size), self.nsp)
+        if uid == self.cluster.uid:
+            return  # ours: the local part is done already
+        if isinstance(request, AllRooms):
+            self._respond(RoomsReply(request.request_id, tuple(sorted(self.rooms()))))
+        elif isinstance(request, SocketIds):
+            sids = self.sockets(BroadcastOptions(request.rooms))
+            self._respond(RoomsReply(request.request_id, tuple(sids)))
+        else:
+            self.serve(request, self._respond)
+
+    def on_response(self, channel: str, data: bytes) -> None:
+        """A message on a response channel: most answer other nodes' requests."""
+        value = unpack(data, self.cluster.max_message_size)
+        request_id = reply_request_id(value)
+        ack = self._acks.get(request_id)
+        if ack is not None:
+            reply = reply_from_wire(value, RequestKind.BROADCAST)
+            if isinstance(reply, BroadcastClientCount):
+                ack.on_count(reply.client_count)
+            elif isinstance(reply, BroadcastAck):
+                ack.on_reply(reply.value)
+            return
+        wait = self._waiting.get(request_id)
+        if wait is None:
+            return  # another node's request, or one of ours that timed out
+        wait.replies.append(reply_from_wire(value, wait.kind))
+        if len(wait.replies) >= wait.expected:
+            del self._waiting[request_id]
+            if wait.timer is not None:
+                wait.timer.cancel()
+            wait.done(None, wait.replies)
 
     def close(self) -> None:
         self.cluster._unregister(self)
@@ -182,6 +411,9 @@ class RedisAdapter(AdapterFactory):
     for TLS, or ``unix://``; further keyword arguments go to redis-py
     (``ssl_ca_certs``, ``ssl_cert_reqs``, ``socket_connect_timeout``...).
     ``key_prefix``: the ``key`` option of Node's adapter (``"socket.io"``).
+    ``requests_timeout``: seconds a request to the other nodes (fetch
+    sockets, all rooms, a server-side emit with replies) waits for every
+    answer (5, as Node's ``requestsTimeout``).
     ``max_message_size``: bytes; a larger message from the cluster is dropped
     (16,000,000, as ``max_buffer``). ``max_pending_publishes``: messages
     waiting for Redis; past it a broadcast reaches the local clients only
@@ -194,6 +426,7 @@ class RedisAdapter(AdapterFactory):
         url: str = DEFAULT_URL,
         *,
         key_prefix: str = DEFAULT_PREFIX,
+        requests_timeout: float = 5.0,
         max_message_size: int = 16_000_000,
         max_pending_publishes: int = 10_000,
         reconnect_delay: float = 0.1,
@@ -206,6 +439,7 @@ class RedisAdapter(AdapterFactory):
             raise ValueError("need 0 < reconnect_delay <= reconnect_delay_max")
         self.url = url
         self.key_prefix = key_prefix
+        self.requests_timeout = requests_timeout
         self.max_message_size = max_message_size
         self.max_pending_publishes = max_pending_publishes
         self.reconnect_delay = reconnect_delay
@@ -219,7 +453,7 @@ class RedisAdapter(AdapterFactory):
         self._own_head = b"\x93\xa6" + self.uid.encode()
         self.namespaces: dict[str, RedisNamespaceAdapter] = {}
         self._by_pattern: dict[bytes, RedisNamespaceAdapter] = {}
-        self._by_channel: dict[bytes, RedisNamespaceAdapter] = {}
+        self._by_channel: dict[bytes, Callable[[str, bytes], None]] = {}
         self._outbox: deque[tuple[str, bytes]] = deque()
         self._pub: aioredis.Redis | None = None
         self._pubsub: Any = None
@@ -252,17 +486,19 @@ class RedisAdapter(AdapterFactory):
         self.namespaces[adapter.nsp] = adapter
         channels = adapter.channels
         self._by_pattern[channels.pattern.encode()] = adapter
-        for name in (channels.request, channels.response, channels.specific_response(self.uid)):
-            self._by_channel[name.encode()] = adapter
+        self._by_channel[channels.request.encode()] = adapter.on_request
+        for name in (channels.response, channels.specific_response(self.uid)):
+            self._by_channel[name.encode()] = adapter.on_response
         if self._pubsub is not None:
             self._subscribed_to(adapter)
 
     def _unregister(self, adapter: RedisNamespaceAdapter) -> None:
         if self.namespaces.get(adapter.nsp) is adapter:
             del self.namespaces[adapter.nsp]
-        for table in (self._by_pattern, self._by_channel):
-            for key in [k for k, v in table.items() if v is adapter]:
-                del table[key]
+        channels = adapter.channels
+        self._by_pattern.pop(channels.pattern.encode(), None)
+        for name in (channels.request, channels.response, channels.specific_response(self.uid)):
+            self._by_channel.pop(name.encode(), None)
 
     def _subscribed_to(self, adapter: RedisNamespaceAdapter) -> None:
         """Subscribe a namespace added while connected (a dynamic child)."""
@@ -292,6 +528,23 @@ class RedisAdapter(AdapterFactory):
             asyncio.ensure_future(self._listen()),
             asyncio.ensure_future(self._write()),
         ]
+
+    def spawn(self, coroutine: Any) -> None:
+        """Run ``coroutine`` as a task of the adapter (cancelled by close)."""
+        self._spawn(coroutine)
+
+    async def server_count(self, request_channel: str) -> int:
+        """The nodes subscribed to ``request_channel`` (Node's ``serverCount``);
+        1 while Redis is unreachable: then this node is all it can reach."""
+        pub = self._pub
+        if pub is None:
+            return 1
+        try:
+            counts = await pub.pubsub_numsub(request_channel)
+        except _CONNECTION_ERRORS as exc:
+            log_once("redis:numsub", "Redis unreachable for PUBSUB NUMSUB (%s)", exc)
+            return 1
+        return max(1, int(counts[0][1])) if counts else 1
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -476,9 +729,9 @@ class RedisAdapter(AdapterFactory):
                 if adapter is not None:
                     adapter.on_broadcast(channel.decode(), data)
             elif kind == "message":
-                adapter = self._by_channel.get(channel)
-                if adapter is not None:
-                    adapter.on_request(channel.decode(), data)
+                handler = self._by_channel.get(channel)
+                if handler is not None:
+                    handler(channel.decode(), data)
         except (MalformedClusterMessage, UnicodeDecodeError) as exc:
             log_once("redis:malformed", "dropped a message on %r: %s", channel, exc)
         except Exception:

@@ -146,6 +146,13 @@ class NodePeer:
         reply = await self.call("client", id=cid, url=url, nsp=nsp)
         return str(reply["sid"])
 
+    async def disconnected(self, client: str) -> str:
+        """The reason of ``client``'s next disconnection."""
+        event = await self.next_event(
+            lambda e: e["event"] == "disconnect" and e["client"] == client
+        )
+        return str(event["reason"])
+
     async def join(self, client: str, room: str) -> Any:
         """``client`` asks its node to join ``room``; the node's answer."""
         return await self.call("client-emit", client=client, event="join", args=[room], ack=True)

@@ -152,7 +152,7 @@ const ops = {
         io.of(cmd.nsp || '/').serverSideEmit(cmd.event, ...fromWire(cmd.args || []));
         return null;
       case 'serverSideEmitWithAck':
-        return toWire(await io.of(cmd.nsp || '/').timeout(5000).serverSideEmitWithAck(cmd.event, ...fromWire(cmd.args || [])));
+        return toWire(await io.of(cmd.nsp || '/').serverSideEmitWithAck(cmd.event, ...fromWire(cmd.args || [])));
       case 'emitWithAck':
         return toWire(await op.timeout(5000).emitWithAck(cmd.event, ...fromWire(cmd.args || [])));
       default:
