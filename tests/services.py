@@ -53,8 +53,8 @@ class RedisServer:
         args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
         if self.password is not None and self.acl_user:
             # An ACL user with a password; the default user may do nothing.
-            args += ["--user", f"{self.acl_user} on >{self.password} ~* &* +@all"]
-            args += ["--user", "default off"]
+            args += ["--user", self.acl_user, "on", f">{self.password}", "~*", "&*", "+@all"]
+            args += ["--user", "default", "off"]
         elif self.password is not None:
             args += ["--requirepass", self.password]
         return args
