@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: demo test test-pure test-compiled check lint typecheck bench bench-quick install install-test client compiled
+.PHONY: wheels demo test test-pure test-compiled check lint typecheck bench bench-quick install install-test client compiled
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,17 @@ install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	bash scripts/install-test-deps.sh
 
-# The chat demo on the embedded aiohttp server: http://127.0.0.1:$(PORT)/
-demo: install
-	$(BIN)/python -m realtime examples.chat.app:app --host 127.0.0.1 --port $(PORT)
+# The demos on the embedded aiohttp server: http://127.0.0.1:$(PORT)/
+# They run the package as users install it (`pip install .`: the compiled
+# build where a C compiler exists), from its own venv, so that the tests'
+# editable install stays pure Python. The console script, not `python -m`:
+# that would put the checkout's sources ahead of the installed package.
+DEMO_VENV := .venv-demo
+demo:
+	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install -q .
+	$(DEMO_VENV)/bin/realtime --version
+	$(DEMO_VENV)/bin/realtime examples.chat.app:app --host 127.0.0.1 --port $(PORT)
 
 # Everything CI runs: lint, types, then every test twice: on the pure-Python
 # package, then on the mypyc-compiled build (they must behave the same).
@@ -52,3 +60,8 @@ bench: compiled
 
 bench-quick: compiled
 	$(BIN)/python bench/run.py --quick
+
+# An sdist and a compiled wheel per CPython found (3.10-3.13), each checked
+# to import its compiled build (scripts/build-wheels.sh).
+wheels:
+	bash scripts/build-wheels.sh

@@ -6,7 +6,7 @@ polling, with the Socket.IO event bus on top. Runs embedded on aiohttp.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .engine import Engine
 from .errors import (
@@ -25,10 +25,6 @@ from .errors import (
 )
 from .protocol import socketio as _socketio
 from .server import Namespace, Server, Socket
-
-if TYPE_CHECKING:
-    from .emitter import Emitter
-    from .redis import RedisAdapter
 
 __version__ = "0.1.0"
 
@@ -61,6 +57,12 @@ __all__ = [
 ]
 
 
+# Set by ``python -m realtime`` while it imports the app module: a module that
+# calls ``run`` at import time would otherwise serve on its own host and port,
+# ignore the command line's, and serve again after Ctrl-C.
+_loading_app: str | None = None
+
+
 def __getattr__(name: str) -> Any:
     # The cluster classes need the optional ``redis`` extra (redis-py and
     # msgpack): imported on first use, so that ``import realtime`` does not.
@@ -77,7 +79,19 @@ def __getattr__(name: str) -> Any:
 
 def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
     """Serve a Server, an Engine or an aiohttp Application on the embedded
-    aiohttp server until Ctrl-C or SIGTERM."""
+    aiohttp server until Ctrl-C or SIGTERM.
+
+    A port in use or a host that does not resolve ends the program with one
+    line saying so (``SystemExit``), not a traceback."""
+    if _loading_app is not None:
+        import logging
+
+        logging.getLogger("realtime").warning(
+            "%s calls realtime.run() when imported; the command line serves it instead "
+            "(put the call under `if __name__ == \"__main__\":`)",
+            _loading_app.partition(":")[0],
+        )
+        return
     from .integrations.aiohttp import run as run_aiohttp
 
     run_aiohttp(target, host=host, port=port, **options)

@@ -1,4 +1,9 @@
-"""``python -m realtime MODULE:ATTR``: serve a Server, Engine or aiohttp app."""
+"""``python -m realtime MODULE:ATTR``: serve a Server, Engine or aiohttp app.
+
+Every mistake a first run can make (a bad target, a port in use, an unknown
+host, a bad option) ends in one line on stderr saying what is wrong and what
+to do, and exit status 1 (2 for a bad option, as argparse does).
+"""
 
 from __future__ import annotations
 
@@ -9,44 +14,83 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import realtime
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
 
 def load(spec: str) -> Any:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise SystemExit(f"expected MODULE:ATTR, got {spec!r}")
+        raise SystemExit(f"realtime: expected MODULE:ATTR (e.g. myapp:sio), got {spec!r}")
     sys.path.insert(0, ".")
+    realtime._loading_app = spec
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise SystemExit(f"cannot import {module_name!r}: {exc}") from None
+        raise SystemExit(f"realtime: cannot import {module_name!r}: {exc}") from None
+    finally:
+        realtime._loading_app = None
     target = module
     for part in attr.split("."):
         try:
             target = getattr(target, part)
         except AttributeError:
-            raise SystemExit(f"{module_name!r} has no attribute {attr!r}") from None
+            raise SystemExit(f"realtime: {module_name!r} has no attribute {attr!r}") from None
     return target
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="realtime", description=__doc__)
-    parser.add_argument("app", help="MODULE:ATTR naming a realtime.Server, Engine or aiohttp app")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--log-level", default="info")
-    parser.add_argument(
+def check_target(spec: str, target: Any) -> None:
+    from aiohttp import web
+
+    if not isinstance(target, (realtime.Server, realtime.Engine, web.Application)):
+        raise SystemExit(
+            f"realtime: {spec} is of type {type(target).__name__}; name a realtime.Server, "
+            "a realtime.Engine or an aiohttp web.Application"
+        )
+
+
+def log_level(text: str) -> str:
+    if text.lower() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
+    return text.lower()
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(
+        prog="realtime",
+        description="Serve a realtime Server, Engine or aiohttp app on the embedded server.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    cli.add_argument("app", help="MODULE:ATTR naming a realtime.Server, Engine or aiohttp app")
+    cli.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    cli.add_argument("--port", type=int, default=8000, help="port to listen on")
+    cli.add_argument(
+        "--log-level", type=log_level, default="info", help=f"one of {', '.join(LOG_LEVELS)}"
+    )
+    cli.add_argument(
         "--loop",
         choices=("auto", "uvloop", "asyncio"),
         default="auto",
         help="event loop (auto: uvloop if installed)",
     )
-    args = parser.parse_args(argv)
+    cli.add_argument("--version", action="version", version=version_line())
+    return cli
+
+
+def version_line() -> str:
+    build = "compiled" if realtime.COMPILED else "pure Python"
+    return f"realtime {realtime.__version__} ({build}, Python {sys.version.split()[0]})"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     target = load(args.app)
-    from . import run
+    check_target(args.app, target)
     from .integrations.aiohttp import new_event_loop
 
-    run(target, host=args.host, port=args.port, loop=new_event_loop(args.loop))
+    realtime.run(target, host=args.host, port=args.port, loop=new_event_loop(args.loop))
 
 
 if __name__ == "__main__":

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from .. import COMPILED
+from .._build import COMPILE_SKIPPED
 from ..engine import Engine
 from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
 from ..runtime.asyncio import AsyncioRuntime
@@ -260,10 +263,13 @@ def run(
             max_pipelined=max_pipelined,
         )
     )
+    cannot_serve: str | None = None
     try:
         loop.run_until_complete(main)
     except (web.GracefulExit, KeyboardInterrupt):
         pass
+    except CannotListen as exc:
+        cannot_serve = str(exc)
     finally:
         main.cancel()  # its cleanup closes every client
         loop.run_until_complete(asyncio.gather(main, return_exceptions=True))
@@ -274,6 +280,27 @@ def run(
         loop.run_until_complete(loop.shutdown_asyncgens())
         asyncio.set_event_loop(None)
         loop.close()
+    if cannot_serve is not None:
+        raise SystemExit(f"realtime: {cannot_serve}")
+
+
+class CannotListen(Exception):
+    """The site could not bind: the port is taken, the host unknown..."""
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> CannotListen:
+    if isinstance(exc, socket.gaierror):
+        return CannotListen(f"cannot listen on {host!r}: no such host or address ({exc.strerror})")
+    if exc.errno == errno.EADDRINUSE:
+        return CannotListen(
+            f"port {port} on {host} is in use: stop the server using it, or pick another port"
+            " (--port)"
+        )
+    if exc.errno == errno.EACCES:
+        return CannotListen(f"no permission to listen on {host}:{port}: pick a port above 1023")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return CannotListen(f"{host} is not an address of this machine: pick one that is")
+    return CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
@@ -321,10 +348,15 @@ async def _serve(
         **site_options,
     )
     try:
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise _listen_error(host, port, exc) from None
         loop_name = type(asyncio.get_running_loop()).__module__.partition(".")[0]
         build = ", compiled" if COMPILED else ""
         print(f"realtime serving on {site.name} ({loop_name}{build}; Ctrl-C to stop)", flush=True)
+        if COMPILE_SKIPPED is not None:
+            logger.warning("this is the pure-Python build, slower: %s", COMPILE_SKIPPED)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

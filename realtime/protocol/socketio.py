@@ -186,12 +186,15 @@ _plain_chunks = _plain_encoder()
 
 
 def _dumps(data: Any, attachments: list[bytes]) -> str:
+    plain = True
     try:
         text = "".join(_plain_chunks(data, 0))
     except _NotPlain:
-        text = _dumps_with_attachments(data, attachments, ensure_ascii=False)
+        plain = False  # encoded below, outside this handler: no chained traceback
     except RecursionError:
         raise ValueError("circular reference or nesting too deep") from None
+    if not plain:
+        text = _dumps_with_attachments(data, attachments, ensure_ascii=False)
     # isascii() reads a flag the string already has; the search scans it.
     if text.isascii() or _LONE_SURROGATE.search(text) is None:
         return text
@@ -208,7 +211,10 @@ def _dumps_with_attachments(data: Any, attachments: list[bytes], *, ensure_ascii
         if isinstance(value, (bytes, bytearray, memoryview)):
             attachments.append(bytes(value))
             return {"_placeholder": True, "num": len(attachments) - 1}
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        raise TypeError(
+            f"cannot send a value of type {type(value).__name__}: an event's arguments "
+            "hold JSON values (dict, list, str, int, float, bool, None) and bytes only"
+        )
 
     return json.dumps(
         data,

@@ -12,3 +12,6 @@ engine = realtime.Engine(ping_interval=5, ping_timeout=5)
 @engine.on("message")
 def echo(conn: Any, data: Any) -> None:
     conn.send(data)
+
+
+not_an_app = 42

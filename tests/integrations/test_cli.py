@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -88,3 +90,101 @@ async def test_cli_reports_a_bad_target() -> None:
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode != 0
     assert b"has no attribute 'nothing'" in err and b"Traceback" not in err
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, bytes]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "realtime",
+        *args,
+        cwd=HERE,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode is not None
+    return proc.returncode, err
+
+
+def one_line(err: bytes) -> str:
+    """What a first-day mistake must print: one line, no traceback."""
+    assert b"Traceback" not in err, err.decode()
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+async def test_cli_names_a_target_of_the_wrong_type() -> None:
+    code, err = await run_cli("echo_app:not_an_app")
+    assert code == 1
+    line = one_line(err)
+    assert "echo_app:not_an_app is of type int" in line and "realtime.Server" in line
+
+
+async def test_cli_says_the_port_is_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = await run_cli("echo_app:engine", "--port", str(port))
+    assert code == 1
+    line = one_line(err)
+    assert f"port {port} on 127.0.0.1 is in use" in line and "--port" in line
+
+
+async def test_cli_says_the_host_is_unknown() -> None:
+    code, err = await run_cli("echo_app:engine", "--host", "no-such-host.invalid")
+    assert code == 1
+    assert "cannot listen on 'no-such-host.invalid': no such host" in one_line(err)
+
+
+async def test_cli_refuses_a_bad_log_level_with_the_choices() -> None:
+    code, err = await run_cli("echo_app:engine", "--log-level", "loud")
+    assert code == 2  # argparse's status for a bad option
+    assert b"Traceback" not in err
+    assert b"'loud' is not one of debug, info, warning, error, critical" in err
+
+
+async def test_cli_prints_its_version() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "realtime", "--version", stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    build = "compiled" if realtime.COMPILED else "pure Python"
+    assert out.decode().startswith(f"realtime {realtime.__version__} ({build}, Python ")
+
+
+async def test_cli_serves_a_module_that_calls_run_at_import_on_the_cli_port() -> None:
+    """The module's own realtime.run() is not served: the CLI's --port is,
+    once, and Ctrl-C stops the one server."""
+    cli_port, own_port = free_port(), free_port()
+    env = {**os.environ, "OWN_PORT": str(own_port)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "realtime",
+        "runs_at_import:sio",
+        "--port",
+        str(cli_port),
+        cwd=HERE,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await wait_until_serving(cli_port, proc)
+        with pytest.raises(OSError):
+            await asyncio.open_connection("127.0.0.1", own_port)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0
+    assert out.count(b"realtime serving on") == 1
+    assert b"runs_at_import calls realtime.run() when imported" in err
+    assert b'if __name__ == "__main__":' in err

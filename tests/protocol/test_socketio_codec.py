@@ -130,6 +130,16 @@ def test_unserializable_value_raises_type_error() -> None:
         encode(Packet(PacketType.EVENT, "/", ["x", {1, 2}]))
 
 
+def test_unserializable_value_is_one_clear_error_not_a_chain() -> None:
+    """What a first emit of a wrong value shows: the type, and what may be
+    sent; no "during handling of the above exception" second traceback."""
+    with pytest.raises(TypeError) as caught:
+        encode(Packet(PacketType.EVENT, "/", ["x", {"when": object()}]))
+    assert str(caught.value).startswith("cannot send a value of type object: ")
+    assert "JSON values" in str(caught.value) and "bytes" in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+
+
 def test_binary_cannot_ride_in_a_connect_packet() -> None:
     with pytest.raises(TypeError, match="CONNECT"):
         encode(Packet(PacketType.CONNECT, "/", {"token": b"\x00"}))
