@@ -45,6 +45,9 @@ PURE = {
     "realtime/bus/adapter.py",
     "realtime/bus/requests.py",
     "realtime/integrations/aiohttp.py",
+    # the cluster: optional dependencies (the redis extra), and network-bound
+    "realtime/redis.py",
+    "realtime/emitter.py",
 }
 
 # The commands of a build that installs or packs code; `egg_info`, `sdist`

@@ -42,12 +42,14 @@ __all__ = [
     "ConnectionRefused",
     "DecodeError",
     "Disconnected",
+    "Emitter",
     "Engine",
     "Forbidden",
     "Namespace",
     "PayloadTooLarge",
     "ProtocolError",
     "RealtimeError",
+    "RedisAdapter",
     "RemoteSocket",
     "Server",
     "Socket",
@@ -63,6 +65,20 @@ __all__ = [
 # calls ``run`` at import time would otherwise serve on its own host and port,
 # ignore the command line's, and serve again after Ctrl-C.
 _loading_app: str | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # The cluster classes need the optional ``redis`` extra (redis-py and
+    # msgpack): imported on first use, so that ``import realtime`` does not.
+    if name == "RedisAdapter":
+        from .redis import RedisAdapter
+
+        return RedisAdapter
+    if name == "Emitter":
+        from .emitter import Emitter
+
+        return Emitter
+    raise AttributeError(f"module 'realtime' has no attribute {name!r}")
 
 
 def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:

@@ -75,7 +75,9 @@ class Namespace:
         self.ack_ids = AckIds()
         self.volatile_dropped = 0
         """Volatile packets dropped because a recipient was not writable."""
-        self.adapter: Adapter = server.adapter_class(name, self._deliver, server.make_message, self)
+        self.adapter: Adapter = server.adapter_factory(
+            name, self._deliver, server.make_message, self
+        )
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name}>"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, overload
 
 from ._log import log_once
-from .bus.adapter import DEFAULT_ACK_TIMEOUT, Adapter, MemoryAdapter
+from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, MemoryAdapter
 from .bus.namespaces import Matcher, NamespaceTable, normalize
 from .engine import CorsSetting, Engine
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
@@ -78,7 +78,9 @@ class Server:
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
-    ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses.
+    ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses,
+    or a configured :class:`~realtime.bus.AdapterFactory` such as
+    :class:`~realtime.RedisAdapter`.
     Further keyword arguments go to :class:`~realtime.Engine`.
     """
 
@@ -95,7 +97,7 @@ class Server:
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
         max_namespaces: int = 100,
         max_pending_events: int = 1000,
-        adapter: type[Adapter] = MemoryAdapter,
+        adapter: AdapterSetting = MemoryAdapter,
         **engine_options: Any,
     ) -> None:
         self._engine = Engine(
@@ -112,7 +114,7 @@ class Server:
         self.max_attachments = max_attachments
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
-        self.adapter_class = adapter
+        self.adapter_factory = adapter
         self._runtime: Runtime | None = None
         self._clients: dict[str, _Client] = {}
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
@@ -135,6 +137,8 @@ class Server:
         """Called by the host integration before serving."""
         self._runtime = runtime
         self._engine.bind(runtime)
+        if isinstance(self.adapter_factory, AdapterFactory):
+            self.adapter_factory.start(runtime)
 
     def attach(self, app: Any) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""
@@ -338,6 +342,8 @@ class Server:
         for client in list(self._clients.values()):
             client.conn.close("server shutting down")
         self._engine.shutdown()
+        if isinstance(self.adapter_factory, AdapterFactory):
+            self.adapter_factory.close()
 
     # -- EngineListener -------------------------------------------------------------
 

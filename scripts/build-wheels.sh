@@ -15,7 +15,15 @@ python3 -m build --sdist --outdir "$out" .
 
 built=0
 for version in 3.10 3.11 3.12 3.13; do
-  py=$(command -v "python$version" || true)
+  py=""
+  # python3.X on PATH if it runs (a pyenv shim may not), else pyenv's own copy
+  for candidate in "$(command -v "python$version" || true)" \
+      "$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}/versions/$version".*/bin/python 2>/dev/null | tail -1)"; do
+    if [ -n "$candidate" ] && "$candidate" -c pass 2>/dev/null; then
+      py=$candidate
+      break
+    fi
+  done
   if [ -z "$py" ]; then
     echo "python$version not found: no wheel for it"
     continue

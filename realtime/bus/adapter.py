@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from ..protocol.socketio import Packet, encode
-from ..types import Data, Promise, SharedMessage
+from ..types import Data, Promise, Runtime, SharedMessage
 from .requests import (
     EVERYONE,
     NO_FLAGS,
@@ -81,7 +81,9 @@ __all__ = [
     "EVERYONE",
     "NO_FLAGS",
     "Adapter",
+    "AdapterFactory",
     "AdapterHost",
+    "AdapterSetting",
     "BroadcastFlags",
     "BroadcastOptions",
     "Cancellable",
@@ -236,6 +238,35 @@ class Adapter(ABC):
     @abstractmethod
     async def server_count(self) -> int:
         """How many servers the cluster has, this one included."""
+
+
+class AdapterFactory(ABC):
+    """A configured adapter for ``Server(adapter=...)``: it makes the adapter
+    of each namespace, and lives as long as the server serves. An
+    :class:`Adapter` subclass itself is the simple case (no configuration, no
+    life of its own); a cluster adapter is an instance of a factory, holding
+    the connection that all the namespaces of a server share."""
+
+    @abstractmethod
+    def __call__(
+        self,
+        nsp: str,
+        deliver: Deliver,
+        make_message: MessageFactory,
+        host: AdapterHost | None = None,
+    ) -> Adapter: ...
+
+    @abstractmethod
+    def start(self, runtime: Runtime) -> None:
+        """The server is bound to ``runtime`` and about to serve."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """The server shuts down: stop talking to the cluster."""
+
+
+AdapterSetting = type[Adapter] | AdapterFactory
+"""What ``Server(adapter=...)`` takes."""
 
 
 DEFAULT_ACK_TIMEOUT = 60.0

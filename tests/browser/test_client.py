@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from services import free_port
 
 from .app import create_app, create_other_origin
-from .conftest import ServerThread, free_port
+from .conftest import ServerThread
 
 HARNESS = Path(__file__).with_name("harness.js")
 TRANSPORTS = ["websocket", "polling", "jsonp"]

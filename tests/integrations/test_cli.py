@@ -11,16 +11,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from services import free_port
 
 import realtime
 
 HERE = Path(__file__).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> None:
