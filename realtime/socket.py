@@ -210,11 +210,16 @@ class Socket:
         (``socket.timeout(t).emit(..., (err, ...args) => ...)``):
         ``callback(None, *ack)`` when the client answers in time,
         ``callback(AckTimeout)`` when it does not, and
-        ``callback(Disconnected)`` when the socket goes first. A late ack is
+        ``callback(Disconnected)`` when the socket goes first (or is gone
+        already). A late ack is
         then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
         ack_id = None
+        if callback is not None and timeout is not None and self.state is _DISCONNECTED:
+            # Nothing is sent, so no answer can come: say so now, not never.
+            self.server.runtime.spawn(callback, Disconnected("the socket is disconnected"))
+            return
         if callback is not None and self.state is not SocketState.DISCONNECTED:
             runtime = self.server.runtime
             on_fail: Callable[[BaseException], None] | None = None

@@ -348,6 +348,9 @@ async def test_emit_callback_with_timeout_is_error_first_when_answered() -> None
     await runtime.settle()
     assert got[0] == (None, "a", 1)
     assert len(got) == 2 and isinstance(got[1][0], Disconnected)
+    socket.emit("q", callback=lambda *args: got.append(args), timeout=5)  # already gone
+    await runtime.settle()
+    assert len(got) == 3 and isinstance(got[2][0], Disconnected)
 
 
 async def test_emit_with_a_reserved_name_is_refused() -> None:
