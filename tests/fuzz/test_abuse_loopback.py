@@ -454,6 +454,35 @@ async def test_client_that_never_reads_is_cut_off_and_others_get_everything(
     await good.check()
 
 
+async def test_volatile_emits_skip_a_backpressured_websocket_and_count_it(
+    serve: Any, http: aiohttp.ClientSession, raw_ws: Any
+) -> None:
+    app = make_app()
+    srv = await serve(app.sio)
+    good = await GoodClient.connect(http, srv)
+    _, deaf = await raw_socketio(raw_ws, srv, rcvbuf=4096)  # joined, then never reads again
+    deaf_socket = app.sio.get_socket(deaf)
+    assert deaf_socket is not None and deaf_socket.conn.writable
+    blob = "x" * 16_384
+    sent = 0
+    for _ in range(400):  # 6.5 MB at most: the transport pauses long before
+        for _ in range(16):
+            app.sio.emit("blob", sent, blob)
+            sent += 1
+        await good.receive_events(sent)
+        if not deaf_socket.conn.writable:
+            break
+    assert not deaf_socket.conn.writable and deaf not in app.gone
+    namespace = app.sio.of("/")
+    dropped = namespace.volatile_dropped
+    app.sio.volatile.emit("blob", sent, blob)  # the good client reads: it gets this one
+    assert deaf_socket.volatile.emit("blob", -1, blob) is False
+    assert namespace.volatile_dropped == dropped + 2
+    await good.until(lambda _frame: len(good.events) == sent + 1)
+    assert good.events[-1] == ["blob", sent, blob]
+    await good.check()
+
+
 # -- upgrades ----------------------------------------------------------------------------
 
 
