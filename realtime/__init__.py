@@ -24,14 +24,10 @@ from .errors import (
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
-from .protocol import socketio as _socketio
+from .protocol import COMPILED
 from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
 
 __version__ = "0.1.0"
-
-# True in a build whose hot modules are mypyc-compiled extensions
-# (REALTIME_COMPILE=1, see setup.py); the same behaviour, less time per message.
-COMPILED: bool = not str(_socketio.__file__).endswith(".py")
 
 __all__ = [
     "COMPILED",
@@ -92,7 +88,7 @@ def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) 
 
         logging.getLogger("realtime").warning(
             "%s calls realtime.run() when imported; the command line serves it instead "
-            "(put the call under `if __name__ == \"__main__\":`)",
+            '(put the call under `if __name__ == "__main__":`)',
             _loading_app.partition(":")[0],
         )
         return

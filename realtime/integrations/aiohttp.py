@@ -11,10 +11,10 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from .. import COMPILED
 from .._build import COMPILE_SKIPPED
 from ..engine import Engine
 from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
+from ..protocol import COMPILED
 from ..runtime.asyncio import AsyncioRuntime
 from ..runtime.front_door import DoorKeeper
 from ..transports import http1
