@@ -13,7 +13,7 @@ from aiohttp import web
 
 from .._build import COMPILE_SKIPPED
 from ..engine import Engine
-from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
+from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
 from ..protocol import COMPILED
 from ..runtime.asyncio import AsyncioRuntime
 from ..runtime.front_door import DoorKeeper
@@ -62,12 +62,12 @@ class _Endpoint:
     def __init__(self, target: Mountable) -> None:
         self.target = target
         self.engine = target.engine
-        self.runtime: AsyncioRuntime | None = None
+        self.runtime: HostRuntime | None = None
 
     async def startup(self, app: web.Application) -> None:
-        self.runtime = AsyncioRuntime(self.engine)
-        self.target.bind(self.runtime)
-        self.runtime.start()
+        runtime = self.runtime = AsyncioRuntime(self.engine)
+        self.target.bind(runtime)
+        runtime.start()
 
     async def shutdown(self, app: web.Application) -> None:
         runtime = self.runtime
@@ -80,12 +80,11 @@ class _Endpoint:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         runtime = self.runtime
-        if runtime is None or runtime.closing:
-            return web.Response(status=503, text="shutting down")
-        engine = self.engine
+        if runtime is None:
+            return web.Response(status=503, text="not started")
         body = b""
         if request.method == "POST":
-            body = await _read_body(request, engine.max_payload)
+            body = await _read_body(request, self.engine.max_payload)
         req = HttpRequest(
             method=request.method,
             path=request.path,
@@ -95,15 +94,9 @@ class _Endpoint:
             remote_addr=request.remote,
             scheme=request.scheme,
         )
-        decision = engine.handle_request(req, runtime.now())
+        decision = await runtime.respond(req)
         if isinstance(decision, HttpResponse):
             return _to_response(decision)
-        if isinstance(decision, LongPoll):
-            try:
-                await runtime.long_poll(decision.session)
-            finally:
-                decision.session.polling_parked = False
-            return _to_response(engine.poll_response(decision.session, req))
         return await self._websocket(request, req.headers, decision, runtime)
 
     async def _websocket(
@@ -111,7 +104,7 @@ class _Endpoint:
         request: web.Request,
         headers: Mapping[str, str],
         decision: AcceptWebSocket | CloseWebSocket,
-        runtime: AsyncioRuntime,
+        runtime: HostRuntime,
     ) -> web.StreamResponse:
         """Answer the handshake, then take the connection away from aiohttp.
 

@@ -24,14 +24,20 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from .. import assets
-from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
+from ..http import (
+    AcceptWebSocket,
+    CloseWebSocket,
+    HostRuntime,
+    HttpRequest,
+    HttpResponse,
+    LongPoll,
+)
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
 if TYPE_CHECKING:
     from ..engine import Engine
     from ..protocol.session import Session
-    from .asyncio import AsyncioRuntime
 
 logger: Final = logging.getLogger("realtime")
 
@@ -44,7 +50,7 @@ class Endpoint(Protocol):
     def engine(self) -> Engine: ...
 
     @property
-    def runtime(self) -> AsyncioRuntime | None: ...
+    def runtime(self) -> HostRuntime | None: ...
 
 
 class _Clock:
@@ -328,7 +334,7 @@ class FrontDoor(asyncio.Protocol):
                 self._respond(decision, close)
             elif isinstance(decision, LongPoll):
                 self._parked = (endpoint, decision.session, request, close)
-                decision.session.waker = self.waker
+                decision.session.park_poll(self.waker)
                 self.idle_since = None  # the engine's heartbeat bounds a parked poll
             else:
                 self._upgrade(runtime, request, decision)
@@ -413,16 +419,13 @@ class FrontDoor(asyncio.Protocol):
         if parked is None:
             return
         self._parked = None
-        session = parked[1]
-        session.polling_parked = False
-        if session.waker is self.waker:
-            session.waker = None
+        parked[1].release_poll(self.waker)
 
     # -- hand-overs ---------------------------------------------------------------
 
     def _upgrade(
         self,
-        runtime: AsyncioRuntime,
+        runtime: HostRuntime,
         request: HttpRequest,
         decision: AcceptWebSocket | CloseWebSocket,
     ) -> None:
