@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "COMPILED",
+    "ASGIApp",
     "AckTimeout",
     "BadRequest",
     "BroadcastAckTimeout",
@@ -70,6 +71,11 @@ def __getattr__(name: str) -> Any:
         from .redis import RedisAdapter
 
         return RedisAdapter
+    if name == "ASGIApp":
+        # imported on first use, as the other hosts' modules are
+        from .integrations.asgi import ASGIApp
+
+        return ASGIApp
     if name == "Emitter":
         from .emitter import Emitter
 

@@ -7,7 +7,7 @@ carries it out. No protocol decision is made by the host.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -130,9 +130,10 @@ class HostRuntime(Protocol):
         """Close every WebSocket and cancel every task."""
 
     def respond(
-        self, req: HttpRequest
+        self, req: HttpRequest, client_gone: Callable[[], Awaitable[object]] | None = None
     ) -> Awaitable[HttpResponse | AcceptWebSocket | CloseWebSocket]:
-        """The engine's decision on ``req``, with a long-poll waited out."""
+        """The engine's decision on ``req``, with a long-poll waited out
+        (cut short, answered 499, when ``client_gone`` returns first)."""
 
     def serve_websocket(
         self, decision: AcceptWebSocket, channel: MessageChannel

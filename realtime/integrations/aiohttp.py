@@ -7,31 +7,19 @@ import errno
 import logging
 import socket
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from .._build import COMPILE_SKIPPED
-from ..engine import Engine
 from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
 from ..protocol import COMPILED
-from ..runtime.asyncio import AsyncioRuntime
+from ..runtime.asyncio import Mountable, close_runtime, open_runtime
 from ..runtime.front_door import DoorKeeper
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
 logger = logging.getLogger("realtime")
-
-
-class Mountable(Protocol):
-    """A Server or an Engine."""
-
-    @property
-    def engine(self) -> Engine: ...
-
-    def bind(self, runtime: Any) -> None: ...
-
-    def shutdown(self) -> None: ...
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -62,21 +50,18 @@ class _Endpoint:
     def __init__(self, target: Mountable) -> None:
         self.target = target
         self.engine = target.engine
-        self.runtime: HostRuntime | None = None
+        self._runtime: HostRuntime | None = None
+
+    @property
+    def runtime(self) -> HostRuntime | None:
+        return self._runtime
 
     async def startup(self, app: web.Application) -> None:
-        runtime = self.runtime = AsyncioRuntime(self.engine)
-        self.target.bind(runtime)
-        runtime.start()
+        self._runtime = open_runtime(self.target)
 
     async def shutdown(self, app: web.Application) -> None:
-        runtime = self.runtime
-        if runtime is None:
-            return
-        self.target.shutdown()
-        # Let writers deliver the goodbye packets before the sockets go.
-        await asyncio.sleep(0.05)
-        await runtime.stop()
+        if self._runtime is not None:
+            await close_runtime(self.target, self._runtime)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         runtime = self.runtime

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import sys
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final, Protocol, cast
 
 from .._log import log_once
@@ -23,6 +23,7 @@ from ..http import (
     CloseWebSocket,
     Decision,
     Flushable,
+    HostRuntime,
     HttpRequest,
     HttpResponse,
     LongPoll,
@@ -44,8 +45,13 @@ _CLOSED: Final = State.CLOSED
 
 
 class EngineLike(Protocol):
+    """The engine as runtimes and hosts see it."""
+
     deadlines: Deadlines
     max_payload: int
+    path: str
+
+    def owns_path(self, path: str) -> bool: ...
 
     def handle_request(self, req: HttpRequest, now: float) -> Decision: ...
 
@@ -58,6 +64,42 @@ class EngineLike(Protocol):
     ) -> Data | None: ...
 
     def websocket_closed(self, session: Session, probe_socket: bool, now: float) -> None: ...
+
+
+class Mountable(Protocol):
+    """What a host serves: a Server, or a bare Engine."""
+
+    @property
+    def engine(self) -> EngineLike: ...
+
+    def bind(self, runtime: Any) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def open_runtime(
+    target: Mountable, loop: asyncio.AbstractEventLoop | None = None
+) -> AsyncioRuntime:
+    """A runtime on ``loop`` (the running one by default), bound to
+    ``target`` and running: what every asyncio host starts with."""
+    runtime = AsyncioRuntime(target.engine, loop)
+    target.bind(runtime)
+    runtime.start()
+    return runtime
+
+
+async def close_runtime(target: Mountable, runtime: HostRuntime) -> None:
+    """Say goodbye to every client, then stop ``runtime``."""
+    target.shutdown()
+    # Let writers deliver the goodbye packets before the sockets go.
+    await asyncio.sleep(0.05)
+    await runtime.stop()
+
+
+ClientGone = Callable[[], Awaitable[object]]
+"""Returns once the client of a request has gone (a host that can tell)."""
+
+_GONE: Final = HttpResponse(499, {"Content-Type": "text/plain"}, b"client gone")
 
 
 def _log_failure(what: str) -> None:
@@ -260,9 +302,13 @@ class AsyncioRuntime:
 
     # -- requests of a host that waits per request (aiohttp, ASGI) ----------------
 
-    async def respond(self, req: HttpRequest) -> HttpResponse | AcceptWebSocket | CloseWebSocket:
+    async def respond(
+        self, req: HttpRequest, client_gone: ClientGone | None = None
+    ) -> HttpResponse | AcceptWebSocket | CloseWebSocket:
         """The engine's decision on ``req``, a long-poll waited out: an
-        answer to send, or a WebSocket to accept (or accept and close)."""
+        answer to send, or a WebSocket to accept (or accept and close).
+        A host whose server does not cancel a request when its client goes
+        passes ``client_gone``, so that a parked poll is released then."""
         if self.closing:
             return HttpResponse(503, {"Content-Type": "text/plain"}, b"shutting down")
         decision = self.engine.handle_request(req, self.now())
@@ -270,26 +316,34 @@ class AsyncioRuntime:
             return decision
         session = decision.session
         try:
-            await self.long_poll(session)
+            present = await self.long_poll(session, client_gone)
         finally:
             session.release_poll()
+        if not present:
+            return _GONE  # what is queued stays for the client's next poll
         return self.engine.poll_response(session, req)
 
-    async def long_poll(self, session: Session) -> None:
-        """Wait until the session has something for a parked GET."""
+    async def long_poll(self, session: Session, client_gone: ClientGone | None = None) -> bool:
+        """Wait until the session has something for a parked GET; False if
+        the client went away first."""
         if session.has_output() or session.state is not State.OPEN:
-            return
-        future: asyncio.Future[None] = self.loop.create_future()
+            return True
+        future: asyncio.Future[bool] = self.loop.create_future()
 
-        def wake() -> None:
+        def wake(present: bool = True) -> None:
             if not future.done():
-                future.set_result(None)
+                future.set_result(present)
 
+        watcher: asyncio.Task[None] | None = None
+        if client_gone is not None:
+            watcher = self.loop.create_task(_await_then(client_gone, wake))
         session.park_poll(wake)
         try:
-            await future
+            return await future
         finally:
             session.release_poll(wake)
+            if watcher is not None:
+                watcher.cancel()
 
     # -- WebSocket --------------------------------------------------------------
 
@@ -500,6 +554,11 @@ class WebSocketConnection(asyncio.Protocol):
         self._close_socket(1001, "server shutting down", abort=self.link.paused)
 
 
+async def _await_then(client_gone: ClientGone, wake: Callable[[bool], None]) -> None:
+    await client_gone()
+    wake(False)
+
+
 class ChannelWebSocket:
     """An accepted WebSocket whose host speaks in whole messages
     (:class:`~realtime.http.MessageChannel`): the host's connection task
@@ -531,6 +590,11 @@ class ChannelWebSocket:
             while not link.closing and not self._closed:
                 message = await self.channel.receive()
                 if message is None:
+                    break
+                if len(message) > runtime.engine.max_payload:
+                    # what FrameReader refuses on a raw socket, refused here
+                    log_once("ws-frame-1009", "closing a WebSocket: message too big")
+                    await self.channel.close(1009)
                     break
                 runtime.cork()
                 try:

@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
-from .. import assets
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
@@ -36,8 +35,8 @@ from ..transports import http1
 from ..transports import websocket as ws_framing
 
 if TYPE_CHECKING:
-    from ..engine import Engine
     from ..protocol.session import Session
+    from .asyncio import EngineLike
 
 logger: Final = logging.getLogger("realtime")
 
@@ -47,7 +46,7 @@ class Endpoint(Protocol):
     (None until the application has started)."""
 
     @property
-    def engine(self) -> Engine: ...
+    def engine(self) -> EngineLike: ...
 
     @property
     def runtime(self) -> HostRuntime | None: ...
@@ -94,8 +93,6 @@ class DoorKeeper:
                 "max_head, keepalive_timeout, max_pipelined and linger must be positive"
             )
         self.endpoints = tuple(endpoints)
-        # (path, path + "/", endpoint): an engine's path is fixed once built
-        self._routes = [(e.engine.path, e.engine.path + "/", e) for e in self.endpoints]
         self.fallback = fallback
         self.max_head = max_head
         self.keepalive_timeout = keepalive_timeout
@@ -121,10 +118,8 @@ class DoorKeeper:
         if line.handover is not None:
             return None
         path = line.path
-        for base, base_slash, endpoint in self._routes:
-            if path in (base, base_slash):
-                return endpoint
-            if path.startswith(base_slash) and assets.is_asset(path[len(base_slash) :]):
+        for endpoint in self.endpoints:
+            if endpoint.engine.owns_path(path):
                 return endpoint
         return None
 
