@@ -582,35 +582,45 @@ class ChannelWebSocket:
         self.link = WebSocketLink(runtime.engine, decision.session, decision.upgrade, self.wake)
 
     async def run(self) -> None:
-        runtime = self.runtime
-        link = self.link
-        if link.wants_output_now:
+        if self.link.wants_output_now:
             self.wake()
         try:
-            while not link.closing and not self._closed:
-                message = await self.channel.receive()
-                if message is None:
-                    break
-                if len(message) > runtime.engine.max_payload:
-                    # what FrameReader refuses on a raw socket, refused here
-                    log_once("ws-frame-1009", "closing a WebSocket: message too big")
-                    await self.channel.close(1009)
-                    break
-                runtime.cork()
-                try:
-                    reply = link.receive(message, runtime.now())
-                except Exception:
-                    _log_failure("WebSocket reader")
-                    break
-                finally:
-                    runtime.uncork()
-                if reply is not None:
-                    self._send([reply], close=False)
+            await self._read()
         finally:
             self._closed = True
-            link.lost(runtime.now())
+            self.link.lost(self.runtime.now())
             if self._writer is None:
                 await self.channel.close(1000)
+
+    async def _read(self) -> None:
+        runtime = self.runtime
+        link = self.link
+        while not link.closing and not self._closed:
+            message = await self.channel.receive()
+            if message is None:
+                return
+            if len(message) > runtime.engine.max_payload:
+                # what FrameReader refuses on a raw socket, refused here
+                log_once("ws-frame-1009", "closing a WebSocket: message too big")
+                await self.channel.close(1009)
+                return
+            if not self._receive(message):
+                return
+
+    def _receive(self, message: Data) -> bool:
+        """Hand one message to the link; False if the socket must stop."""
+        runtime = self.runtime
+        runtime.cork()
+        try:
+            reply = self.link.receive(message, runtime.now())
+        except Exception:
+            _log_failure("WebSocket reader")
+            return False
+        finally:
+            runtime.uncork()
+        if reply is not None:
+            self._send([reply], close=False)
+        return True
 
     def wake(self) -> None:
         if self._writer is not None:
