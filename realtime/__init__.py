@@ -53,6 +53,7 @@ __all__ = [
     "UnknownSession",
     "UnknownTransport",
     "UnsupportedProtocolVersion",
+    "WSGIApp",
     "attach",
     "run",
 ]
@@ -76,6 +77,10 @@ def __getattr__(name: str) -> Any:
         from .integrations.asgi import ASGIApp
 
         return ASGIApp
+    if name == "WSGIApp":
+        from .integrations.wsgi import WSGIApp
+
+        return WSGIApp
     if name == "Emitter":
         from .emitter import Emitter
 

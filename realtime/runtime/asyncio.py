@@ -33,6 +33,7 @@ from ..link import WebSocketLink
 from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State
 from ..transports import websocket as ws_framing
+from .alarm import Alarm
 
 logger: Final = logging.getLogger("realtime")
 
@@ -64,6 +65,8 @@ class EngineLike(Protocol):
     ) -> Data | None: ...
 
     def websocket_closed(self, session: Session, probe_socket: bool, now: float) -> None: ...
+
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket, now: float) -> None: ...
 
 
 class Mountable(Protocol):
@@ -221,8 +224,7 @@ class AsyncioRuntime:
     def __init__(self, engine: EngineLike, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.engine = engine
         self.loop = loop or asyncio.get_running_loop()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when: float | None = None
+        self._alarm = Alarm(engine, self.loop.time, self.loop.call_at)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._busy: set[SerialRunner] = set()
         self.websockets: set[WebSocketConnection] = set()
@@ -257,41 +259,16 @@ class AsyncioRuntime:
         return self.loop.create_future()
 
     def deadlines_changed(self) -> None:
-        self._arm()
+        self._alarm.arm()
 
     # -- the one timer ----------------------------------------------------------
 
     def start(self) -> None:
-        self._arm()
-
-    def _arm(self) -> None:
-        when = self.engine.deadlines.next_deadline()
-        if when is None:
-            return
-        if self._timer is not None and self._timer_when is not None and self._timer_when <= when:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_when = when
-        self._timer = self.loop.call_at(when, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_when = None
-        try:
-            when = self.engine.handle_timeouts(self.loop.time())
-        except Exception:
-            _log_failure("timer")
-            when = self.engine.deadlines.next_deadline()
-        if when is not None and not self.closing:
-            self._timer_when = when
-            self._timer = self.loop.call_at(when, self._on_timer)
+        self._alarm.arm()
 
     async def stop(self) -> None:
         self.closing = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._alarm.close()
         self._flush()
         for conn in list(self.websockets):
             conn.close()
@@ -385,12 +362,7 @@ class AsyncioRuntime:
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         """The handshake the engine accepted cannot complete (bad key, or the
         client left): undo what accepting it started."""
-        if isinstance(decision, CloseWebSocket):
-            return  # nothing was started
-        if not decision.upgrade:
-            decision.session.fail("transport error", self.now())
-        else:
-            self.engine.websocket_closed(decision.session, True, self.now())
+        self.engine.refuse_websocket(decision, self.now())
 
     def want_flush(self, conn: Flushable) -> None:
         """Write ``conn``'s output before the loop next waits for I/O.
