@@ -8,12 +8,15 @@ green thread blocks in :meth:`EventletRuntime.respond` while its poll is
 parked, and in :meth:`EventletRuntime.serve_websocket` for a WebSocket's life.
 
 Handlers are plain ``def``s, which may block in eventlet's way (green I/O,
-``eventlet.sleep``). An ``async def`` handler that never awaits runs too; one
-that awaits needs an asyncio host, and says so in the log.
+``eventlet.sleep``). An ``async def`` handler runs too, as long as what it
+awaits is the server's (acks: ``await socket.call(...)`` blocks its green
+thread); one that awaits asyncio's own (``asyncio.sleep``) is stopped, and
+the log says so.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections import deque
@@ -25,7 +28,7 @@ from eventlet import hubs
 from eventlet.event import Event
 
 from .._log import log_once
-from ..coroutines import is_awaitable, never_suspends, run_now
+from ..coroutines import is_awaitable
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
@@ -44,23 +47,25 @@ logger: Final = logging.getLogger("realtime")
 
 
 def _run(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """``fn(*args)``, failures logged; an awaitable result that would
-    suspend cannot be waited for on green threads."""
+    """``fn(*args)``, failures logged. An awaitable result is driven here:
+    what it awaits of ours (an ack's :class:`GreenPromise`) blocks the green
+    thread instead of suspending, so it completes in one step unless it
+    awaits something of asyncio's, which cannot run on green threads."""
     try:
         result = fn(*args)
         if result is not None and is_awaitable(result):
-            if never_suspends(result):
-                run_now(result)
-            else:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-                log_once(
-                    "green-async",
-                    "%s awaits: async handlers that suspend need an asyncio host "
-                    "(realtime.run or realtime.ASGIApp); on eventlet use def",
-                    getattr(fn, "__qualname__", repr(fn)),
-                )
+            steps = result if inspect.iscoroutine(result) else result.__await__()
+            try:
+                steps.send(None)
+            except StopIteration:
+                return
+            steps.close()
+            log_once(
+                "green-async",
+                "%s awaits something of asyncio's (asyncio.sleep, a task...): on eventlet, "
+                "use eventlet's calls, or an asyncio host (realtime.run, realtime.ASGIApp)",
+                getattr(fn, "__qualname__", repr(fn)),
+            )
     except Exception:
         logger.exception("error in %s", getattr(fn, "__qualname__", repr(fn)))
 
@@ -97,7 +102,8 @@ class GreenRunner:
 
 class GreenPromise:
     """A value that arrives later, for green code: ``wait()`` blocks this
-    green thread until it does. Awaiting one works only once it is done."""
+    green thread until it does, and so does awaiting it (an ``async def``
+    handler awaiting an ack therefore never suspends; see ``_run``)."""
 
     __slots__ = ("_event",)
 
@@ -119,10 +125,8 @@ class GreenPromise:
         return self._event.wait(timeout)
 
     def __await__(self) -> Generator[Any, None, Any]:
-        if not self._event.ready():
-            raise RuntimeError("on eventlet, wait for an ack with .wait(), not await")
         return self._event.wait()
-        yield  # a generator, never reached
+        yield  # makes this a generator; never reached
 
 
 class EventletRuntime:
