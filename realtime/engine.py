@@ -30,6 +30,7 @@ from .errors import (
 )
 from .http import AcceptWebSocket, CloseWebSocket, Decision, HttpRequest, HttpResponse, LongPoll
 from .protocol import engineio as eio
+from .protocol.counters import Counters
 from .protocol.deadlines import Deadlines
 from .protocol.engineio import Packet, PacketType
 from .protocol.session import Session, SessionConfig, State, Upgrade
@@ -89,6 +90,7 @@ class Engine:
         )
         self.sessions: dict[str, Session] = {}
         self.deadlines = Deadlines(on_earlier=self._deadlines_moved)
+        self.counters = Counters()
         self.runtime: Runtime | None = None
         self.listener: EngineListener = listener or _HandlerListener(self)
 
@@ -137,6 +139,8 @@ class Engine:
         try:
             return self._route(req, now)
         except ProtocolError as exc:
+            refusals = self.counters.refusals
+            refusals[exc.http_status] = refusals.get(exc.http_status, 0) + 1
             log_once(f"http-{exc.code}", "refused request from %s: %s", req.remote_addr, exc)
             return self._error(exc, req)
 
@@ -198,6 +202,7 @@ class Engine:
             b64=is_jsonp or protocol == 4 or req.query.get("b64") in ("1", "true"),
         )
         self.sessions[sid] = session
+        self.counters.handshakes += 1
         open_data = self._open_data(session)
         session.start(now)
         if transport == "websocket":

@@ -335,6 +335,11 @@ class Server:
         if socket is not None:
             socket.disconnect(close)
 
+    def namespaces(self) -> list[Namespace]:
+        """Every concrete namespace: those named, and the dynamic children
+        created so far (their parents' matchers are not namespaces)."""
+        return list(self._namespaces)
+
     def shutdown(self) -> None:
         """Disconnect everyone ("server shutting down") and close the engine.
         Does not wait: goodbyes are queued for the writers."""
@@ -447,6 +452,7 @@ class Server:
             client.conn.close("connect timeout")
 
     def _socket_connected(self, socket: Socket) -> None:
+        self.engine.counters.socket_connects += 1
         client = self._clients.get(socket.conn.id)
         if client is not None and client.connect_timer is not None:
             client.connect_timer.cancel()
