@@ -166,6 +166,11 @@ class ServerCollector:
         yield total(
             "realtime_handler_errors", "Connect and event handlers that raised.", "handler_errors"
         )
+        yield total(
+            "realtime_events_dropped",
+            "Events dropped over events_per_second (event_rate_policy 'drop').",
+            "events_dropped",
+        )
 
         refusals = CounterMetricFamily(
             "realtime_http_refusals", "Refused HTTP requests, by status.", labels=["status"]

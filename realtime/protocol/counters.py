@@ -19,6 +19,7 @@ class Counters:
         "bytes_out",
         "closes",
         "deliveries",
+        "events_dropped",
         "handler_errors",
         "handshakes",
         "messages_in",
@@ -58,3 +59,5 @@ class Counters:
         """Acks received from clients for events the server sent."""
         self.handler_errors = 0
         """Event and connect handlers that raised."""
+        self.events_dropped = 0
+        """Events dropped over ``events_per_second`` (the ``"drop"`` policy)."""
