@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._version import __version__ as __version__
 from .engine import Engine
 from .errors import (
     AckTimeout,
@@ -26,8 +27,6 @@ from .errors import (
 )
 from .protocol import COMPILED
 from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
-
-__version__ = "0.1.0"
 
 __all__ = [
     "COMPILED",

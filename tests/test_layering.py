@@ -21,13 +21,13 @@ ROOT = Path(__file__).parent.parent / "realtime"
 # Bottom to top. A package's modules share its layer; ``realtime`` itself
 # (its __init__, which imports everything to export it) is the very top.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_build", "_log", "errors", "types", "coroutines", "reasons"),
+    ("_build", "_version", "_log", "errors", "types", "coroutines", "reasons"),
     ("protocol",),
     ("transports", "bus", "http", "assets"),
     ("engine", "link"),
     ("socket", "namespace", "server", "redis", "emitter"),
     ("runtime",),
-    ("integrations",),
+    ("integrations", "metrics"),
     ("__main__", ""),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -51,6 +51,7 @@ class EngineLike(Protocol):
     deadlines: Deadlines
     max_payload: int
     path: str
+    sessions: dict[str, Session]
 
     def owns_path(self, path: str) -> bool: ...
 
