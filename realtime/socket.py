@@ -360,6 +360,21 @@ class Socket:
             self.namespace._watch_socket(+1)
         return listener
 
+    def use(self, middleware: Listener) -> Listener:
+        """Run ``middleware(socket, event, args)`` before the handler of each
+        event this client sends, in the order registered (Node:
+        ``socket.use``). ``args`` is the event's argument list, which the
+        middleware may change in place; ``def`` or ``async def``.
+
+        Raising :class:`~realtime.EventRefused` (Node: ``next(err)``) drops
+        the event: no handler runs, its ack is not answered, and the
+        namespace's ``error`` handler gets ``(socket, exc)``; the client is
+        told nothing unless that handler tells it. Any other exception
+        refuses the event the same way, and is logged."""
+        check_handler("*", middleware)
+        self._hooks_().uses.append(middleware)
+        return middleware
+
     # -- disconnecting --------------------------------------------------------------
 
     def disconnect(self, close: bool = False) -> None:

@@ -1,5 +1,5 @@
-"""Catch-all listeners both ways (on_any, on_any_outgoing) and registration
-by function name (@event)."""
+"""Catch-all listeners both ways (on_any, on_any_outgoing), registration by
+function name (@event) and per-packet middleware (socket.use)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from helpers_sio import FakeConnection, Gate, connect, make_server, sid_of, socket_of
 
-from realtime.server import Socket
+from realtime import EventRefused
+from realtime.server import Server, Socket
 
 # -- incoming ----------------------------------------------------------------------
 
@@ -267,3 +268,117 @@ async def test_event_needs_a_named_function() -> None:
     sio, _ = make_server()
     with pytest.raises(TypeError, match="has none"):
         sio.event(lambda socket: None)
+
+
+# -- socket.use ----------------------------------------------------------------------
+
+
+def _guarded(sio: Server, middleware: Any) -> FakeConnection:
+    @sio.on("connect")
+    def on_connect(socket: Socket, auth: Any) -> None:
+        socket.use(middleware)
+
+    conn = connect(sio)
+    conn.take()
+    return conn
+
+
+async def test_a_middleware_sees_each_event_and_may_change_its_arguments() -> None:
+    sio, _ = make_server()
+    log: list[Any] = []
+
+    def middleware(socket: Socket, event: str, args: list[Any]) -> None:
+        log.append(("use", event, list(args)))
+        args.append("stamped")
+
+    sio.on("chat", lambda socket, *args: (log.append(("chat", args)), "ok")[1])
+    conn = _guarded(sio, middleware)
+    conn.receive('21["chat","hi"]', '2["unhandled"]')
+    assert log == [("use", "chat", ["hi"]), ("chat", ("hi", "stamped")), ("use", "unhandled", [])]
+    assert conn.take() == ['31["ok"]']
+
+
+async def test_a_refused_event_reaches_the_error_handler_and_is_not_answered() -> None:
+    sio, _ = make_server()
+    log: list[Any] = []
+
+    def middleware(socket: Socket, event: str, args: list[Any]) -> None:
+        if event == "secret":
+            raise EventRefused("unauthorized event", {"event": event})
+
+    sio.on("secret", lambda socket: log.append("secret ran"))
+    sio.on("open", lambda socket: "fine")
+
+    @sio.on("error")
+    def on_error(socket: Socket, exc: Exception) -> None:
+        assert isinstance(exc, EventRefused)
+        log.append(("error", exc.message, exc.data))
+        socket.emit("refused", exc.message)
+
+    sio.on_any(lambda socket, event, *args: log.append(("any", event)))
+    conn = _guarded(sio, middleware)
+    conn.receive('21["secret"]', '22["open"]')
+    # Node's order: any-listeners see the packet before the middlewares refuse it.
+    assert log == [
+        ("any", "secret"),
+        ("error", "unauthorized event", {"event": "secret"}),
+        ("any", "open"),
+    ]
+    assert conn.take() == ['2["refused","unauthorized event"]', '32["fine"]']
+
+
+async def test_middlewares_run_in_order_and_the_first_refusal_stops_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sio, _ = make_server()
+    log: list[Any] = []
+
+    @sio.on("connect")
+    def on_connect(socket: Socket, auth: Any) -> None:
+        socket.use(lambda s, event, args: log.append("first"))
+        socket.use(lambda s, event, args: 1 / 0)  # a bug refuses the event too
+        socket.use(lambda s, event, args: log.append("never"))
+
+    sio.on("e", lambda socket: log.append("handler"))
+    conn = connect(sio)
+    conn.receive('2["e"]')
+    assert log == ["first"]
+    assert "ZeroDivisionError" in caplog.text  # logged, as no error handler is set
+
+
+async def test_an_async_middleware_holds_the_event_until_it_decides() -> None:
+    sio, runtime = make_server()
+    log: list[Any] = []
+    gate = Gate()
+
+    async def middleware(socket: Socket, event: str, args: list[Any]) -> None:
+        await gate.wait()
+        if args == [2]:
+            raise EventRefused()
+
+    sio.on("e", lambda socket, n: (log.append(n), n)[1])
+    conn = _guarded(sio, middleware)
+    conn.receive('21["e",1]', '22["e",2]', '23["e",3]')
+    await runtime.settle()
+    assert log == [] and conn.take() == []
+    gate.open()
+    await runtime.settle()
+    assert log == [1, 3]
+    assert conn.take() == ["31[1]", "33[3]"]
+
+
+async def test_middlewares_are_per_socket() -> None:
+    sio, _ = make_server()
+    log: list[Any] = []
+
+    @sio.on("connect")
+    def on_connect(socket: Socket, auth: Any) -> None:
+        if auth.get("guarded"):
+            socket.use(lambda s, event, args: (_ for _ in ()).throw(EventRefused()))
+
+    sio.on("e", lambda socket: log.append(socket.auth.get("guarded", False)))
+    guarded = connect(sio, auth={"guarded": True})
+    free = connect(sio, auth={})
+    guarded.receive('2["e"]')
+    free.receive('2["e"]')
+    assert log == [False]
