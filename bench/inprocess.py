@@ -9,7 +9,9 @@ of one run; ``LOOP=asyncio`` runs on asyncio's loop instead of the one
 ``realtime.run`` picks (uvloop where installed). ``MODE=polling`` measures a
 long-polling round trip instead: behind the front door, each client has a
 parked GET and POSTs ``42["echo",{..}]``; the round trip ends when the GET's
-answer is written (and the client's next GET parks).
+answer is written (and the client's next GET parks). ``MODE=broadcast``
+measures one ``sio.emit`` to a room of 1,000 WebSocket clients (the bench
+app's ``bcast`` handler), in µs per broadcast.
 
     python bench/inprocess.py
     MODE=polling python bench/inprocess.py
@@ -41,6 +43,7 @@ from realtime.runtime.asyncio import AsyncioRuntime, WebSocketConnection  # noqa
 from realtime.runtime.front_door import DoorKeeper, FrontDoor  # noqa: E402
 
 CLIENTS = 50
+BROADCAST_CLIENTS = 1000
 ROUND_TRIPS = int(os.environ.get("ROUND_TRIPS", "4000"))
 MASK = b"\x01\x02\x03\x04"
 
@@ -139,11 +142,9 @@ async def polling() -> None:
     await measure(run, "polling")
 
 
-async def main() -> None:
-    if os.environ.get("MODE") == "polling":
-        await polling()
-        return
-    sio, runtime = build()
+def open_websockets(
+    sio: realtime.Server, runtime: AsyncioRuntime, count: int
+) -> list[tuple[WebSocketConnection, CountingTransport]]:
     handshake = HttpRequest(
         "GET",
         "/socket.io/",
@@ -151,13 +152,47 @@ async def main() -> None:
         {"upgrade": "websocket", "connection": "Upgrade"},
     )
     conns: list[tuple[WebSocketConnection, CountingTransport]] = []
-    for _ in range(CLIENTS):
+    for _ in range(count):
         decision = sio.engine.handle_request(handshake, runtime.now())
         assert isinstance(decision, AcceptWebSocket)
         conn, transport = runtime.websocket(decision), CountingTransport()
         conn.connection_made(transport)
         conn.data_received(client_frame("40"))
         conns.append((conn, transport))
+    return conns
+
+
+async def broadcast() -> None:
+    sio, runtime = build()
+    conns = open_websockets(sio, runtime, BROADCAST_CLIENTS)
+    await asyncio.sleep(0.01)
+    for conn, _transport in conns:
+        conn.data_received(client_frame('421["join","room"]'))
+    await asyncio.sleep(0.01)
+    sender = conns[0][0]
+    message = client_frame('42["bcast",{"room":"room","n":1}]')
+    rounds = max(1, ROUND_TRIPS // CLIENTS)
+
+    async def run() -> float:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            sender.data_received(message)
+            await asyncio.sleep(0)  # every recipient's flush
+        await asyncio.sleep(0)
+        return (time.perf_counter() - start) * ROUND_TRIPS / rounds
+
+    await measure(run, f"broadcast to {BROADCAST_CLIENTS}")
+
+
+async def main() -> None:
+    if os.environ.get("MODE") == "polling":
+        await polling()
+        return
+    if os.environ.get("MODE") == "broadcast":
+        await broadcast()
+        return
+    sio, runtime = build()
+    conns = open_websockets(sio, runtime, CLIENTS)
     await asyncio.sleep(0.01)
     # What the load generator sends (bench/loadgen/scenarios/echo.mjs), a few
     # thousand messages in: the ack id is the client's sequence number.
@@ -193,7 +228,8 @@ async def measure(run: Any, what: str) -> None:
     best = min([await run() for _ in range(5)])
     kind = "async def" if os.environ.get("ASYNC", "1") != "0" else "def"
     build = "compiled" if realtime.COMPILED else "pure Python"
-    print(f"{what}, {kind} handler, {build}: {best / ROUND_TRIPS * 1e6:.2f} µs per round trip")
+    unit = "broadcast" if what.startswith("broadcast") else "round trip"
+    print(f"{what}, {kind} handler, {build}: {best / ROUND_TRIPS * 1e6:.2f} µs per {unit}")
 
 
 if __name__ == "__main__":

@@ -204,6 +204,46 @@ class Server:
         return self.of(namespace).use(middleware)
 
     @overload
+    def event(self, handler: Handler, /) -> Handler: ...
+
+    @overload
+    def event(self, *, namespace: str = "/") -> Callable[[Handler], Handler]: ...
+
+    def event(self, handler: Callable[..., Any] | None = None, *, namespace: str = "/") -> Any:
+        """Register a handler for the event named as the function, as
+        python-socketio's ``@sio.event``: ``def chat_message(socket, text)``
+        handles ``"chat_message"``. ``@sio.event(namespace="/chat")`` for
+        another namespace (see :meth:`Namespace.event`)."""
+        target = self.of(namespace)
+        return target.event if handler is None else target.event(handler)
+
+    @overload
+    def on_any(self, listener: Handler, /) -> Handler: ...
+
+    @overload
+    def on_any(self, *, namespace: str = "/") -> Callable[[Handler], Handler]: ...
+
+    def on_any(self, listener: Callable[..., Any] | None = None, *, namespace: str = "/") -> Any:
+        """``listener(socket, event, *args)`` for every incoming event of
+        ``namespace`` (see :meth:`Namespace.on_any`)."""
+        target = self.of(namespace)
+        return target.on_any if listener is None else target.on_any(listener)
+
+    @overload
+    def on_any_outgoing(self, listener: Handler, /) -> Handler: ...
+
+    @overload
+    def on_any_outgoing(self, *, namespace: str = "/") -> Callable[[Handler], Handler]: ...
+
+    def on_any_outgoing(
+        self, listener: Callable[..., Any] | None = None, *, namespace: str = "/"
+    ) -> Any:
+        """``listener(socket, event, *args)`` for every event sent to a socket
+        of ``namespace`` (see :meth:`Namespace.on_any_outgoing`)."""
+        target = self.of(namespace)
+        return target.on_any_outgoing if listener is None else target.on_any_outgoing(listener)
+
+    @overload
     def on_server_side_emit(
         self, event: str, *, namespace: str = "/"
     ) -> Callable[[Handler], Handler]: ...

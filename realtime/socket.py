@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Final
 from ._log import log_once
 from .bus.acks import AckTable
 from .coroutines import is_awaitable, never_suspends, run_now
-from .errors import ConnectionRefused, Disconnected
+from .errors import ConnectionRefused, Disconnected, EventRefused
+from .handlers import Listener, SocketHooks, check_handler
 from .protocol.socketio import (
     ACK,
     ACK_TYPES,
@@ -172,6 +173,7 @@ class Socket:
         self._closing_rooms: frozenset[str] | None = None
         self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
         self._runner: TaskRunner = server.runtime.serial_runner()
+        self._hooks: SocketHooks | None = None
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} {self.state.value}>"
@@ -239,6 +241,8 @@ class Socket:
 
                 deadline = runtime.now() + timeout
             ack_id = self._acks.add(on_ack, on_fail, deadline)
+        if self.namespace.watching:
+            self.namespace._tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
     @property
@@ -275,6 +279,8 @@ class Socket:
 
         deadline = None if timeout is None else runtime.now() + timeout
         ack_id = self._acks.add(on_ack, on_fail, deadline)
+        if self.namespace.watching:
+            self.namespace._tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
         return promise
 
@@ -327,6 +333,47 @@ class Socket:
         from .namespace import BroadcastOperator
 
         return BroadcastOperator(self.namespace, except_rooms=frozenset((self.id,)))
+
+    # -- hooks ----------------------------------------------------------------------
+
+    def _hooks_(self) -> SocketHooks:
+        if self._hooks is None:
+            self._hooks = SocketHooks()
+        return self._hooks
+
+    def on_any(self, listener: Listener) -> Listener:
+        """Call ``listener(socket, event, *args)`` for every event this
+        client sends, before the event's middlewares and handler (Node:
+        ``socket.onAny``); see also :meth:`Namespace.on_any`."""
+        check_handler("*", listener)
+        self._hooks_().any.append(listener)
+        return listener
+
+    def on_any_outgoing(self, listener: Listener) -> Listener:
+        """Call ``listener(socket, event, *args)`` for every event sent to
+        this client, direct or broadcast, as it is sent (Node:
+        ``socket.onAnyOutgoing``)."""
+        check_handler("*", listener)
+        hooks = self._hooks_()
+        hooks.outgoing.append(listener)
+        if len(hooks.outgoing) == 1 and self.state is not SocketState.DISCONNECTED:
+            self.namespace._watch_socket(+1)
+        return listener
+
+    def use(self, middleware: Listener) -> Listener:
+        """Run ``middleware(socket, event, args)`` before the handler of each
+        event this client sends, in the order registered (Node:
+        ``socket.use``). ``args`` is the event's argument list, which the
+        middleware may change in place; ``def`` or ``async def``.
+
+        Raising :class:`~realtime.EventRefused` (Node: ``next(err)``) drops
+        the event: no handler runs, its ack is not answered, and the
+        namespace's ``error`` handler gets ``(socket, exc)``; the client is
+        told nothing unless that handler tells it. Any other exception
+        refuses the event the same way, and is logged."""
+        check_handler("*", middleware)
+        self._hooks_().uses.append(middleware)
+        return middleware
 
     # -- disconnecting --------------------------------------------------------------
 
@@ -441,19 +488,88 @@ class Socket:
         event = data[0]
         if event in RESERVED_EVENTS:
             return  # the codec refuses these; never let one reach a lifecycle handler
-        handlers = self.namespace.handlers
+        namespace = self.namespace
+        handlers = namespace.handlers
         handler = handlers.get(event)
+        hooked = self._hooks is not None or bool(namespace.any_handlers)
         if handler is not None:
             del data[0]  # freshly decoded for this packet: the arguments follow the name
         else:
             handler = handlers.get("*")
-            if handler is None:
+            if handler is None and not hooked:
                 return
         if self._runner.pending >= self.server.max_pending_events:
             log_once("event-backlog", "closing %s: over max_pending_events", self.conn.id)
             self.conn.close("event backlog")
             return
+        if hooked:
+            self._submit_hooked(event, handler, data, packet.id)
+            return
         self._runner.submit(self._dispatch, event, handler, data, packet.id)
+
+    def _submit_hooked(
+        self,
+        event: str,
+        handler: Callable[..., Any] | None,
+        data: list[Any],
+        ack_id: int | None,
+    ) -> None:
+        """Queue an event that listeners or middlewares see first."""
+        namespace = self.namespace
+        hooks = self._hooks
+        listeners = [*namespace.any_handlers, *(hooks.any if hooks is not None else ())]
+        uses = list(hooks.uses) if hooks is not None else []
+        # ``data`` lost its event name only if the event has a handler of its own.
+        args = data if event in namespace.handlers else data[1:]
+        fns = [*listeners, *uses, handler, namespace.handlers.get("error")]
+        if any(fn is not None and is_async(fn) for fn in fns):
+            self._runner.submit(self._hooked, event, handler, data, args, listeners, uses, ack_id)
+        else:
+            self._runner.submit(
+                run_to_end, self._hooked, event, handler, data, args, listeners, uses, ack_id
+            )
+
+    async def _hooked(
+        self,
+        event: str,
+        handler: Callable[..., Any] | None,
+        data: list[Any],
+        args: list[Any],
+        listeners: list[Listener],
+        uses: list[Listener],
+        ack_id: int | None,
+    ) -> None:
+        if not self._was_connected:
+            return
+        for listener in listeners:
+            try:
+                await settle(listener(self, event, *args))
+            except Exception:
+                logger.exception("error in an any-event listener on %s", self.namespace.name)
+        for use in uses:
+            try:
+                await settle(use(self, event, args))
+            except Exception as exc:
+                if not isinstance(exc, EventRefused):
+                    logger.exception("error in a packet middleware on %s", self.namespace.name)
+                await self._refused(exc)
+                return
+        if handler is None:
+            return
+        pending = self._dispatch(event, handler, data, ack_id)
+        if pending is not None:
+            await pending
+
+    async def _refused(self, exc: Exception) -> None:
+        """A middleware refused an event: the namespace's ``error`` handler hears it."""
+        handler = self.namespace.handlers.get("error")
+        if handler is None:
+            logger.info("event refused on %s: %s", self.namespace.name, exc)
+            return
+        try:
+            await settle(handler(self, exc))
+        except Exception:
+            logger.exception("error in the error handler of %s", self.namespace.name)
 
     def _dispatch(
         self, event: str, handler: Callable[..., Any], args: list[Any], ack_id: int | None
