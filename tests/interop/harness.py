@@ -10,7 +10,7 @@ import asyncio
 import json
 import shutil
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,3 +111,22 @@ async def run_client(command: list[str]) -> ClientRun:
             run.stray.append(f"reported twice: {line}")
         run.checks[result["check"]] = result
     return run
+
+
+def scenario_runs(script: str, url: str) -> Callable[[str, str], Awaitable[ClientRun]]:
+    """``get(client, mode)``: the run of the Node scenario ``script`` with
+    socket.io-client ``client`` ("4" or "2") over ``mode``, started on first
+    use and shared by every test that asks for the same pair."""
+    runs: dict[tuple[str, str], asyncio.Future[ClientRun]] = {}
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the interop tests need Node 18 or later")
+
+    def get(client: str, mode: str) -> Awaitable[ClientRun]:
+        if (client, mode) not in runs:
+            command = [node, str(HERE / script), "--client", client]
+            command += ["--transport", mode, "--url", url]
+            runs[client, mode] = asyncio.ensure_future(run_client(command))
+        return runs[client, mode]
+
+    return get
