@@ -148,8 +148,10 @@ async def test_cli_refuses_a_bad_log_level_with_the_choices() -> None:
 
 
 async def test_cli_prints_its_version() -> None:
+    # Not from the checkout's root: `-m` puts the working directory ahead of
+    # PYTHONPATH, and the compiled run would import the checkout's sources.
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "realtime", "--version", stdout=asyncio.subprocess.PIPE
+        sys.executable, "-m", "realtime", "--version", cwd=HERE, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await proc.communicate()
     assert proc.returncode == 0
