@@ -183,6 +183,7 @@ class Socket:
         self.pid: str | None = None
         """The private id of its recoverable session (None without recovery)."""
         self._mark = ""
+        self._missed: tuple[SharedMessage, ...] = ()
         if namespace.recovery is not None and revision >= 5:
             if session is None:
                 self.pid = secrets.token_urlsafe(15)
@@ -193,7 +194,7 @@ class Socket:
                 self.data = session.data
                 self.recovered = True
                 namespace.adapter.add_all(sid, session.rooms)
-                self._held.extend(session.missed)
+                self._missed = session.missed
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} {self.state.value}>"
@@ -404,6 +405,12 @@ class Socket:
         self._was_connected = True
         self.server._socket_connected(self)
         answer = connect_answer(self.namespace.name, self.id, self.revision, self.pid)
+        # What a recovered socket missed goes just before its answer, as in
+        # Node: the client holds it until the CONNECT, then replays it
+        # before its "connect" listeners run.
+        missed, self._missed = self._missed, ()
+        for message in missed:
+            self.conn.send_shared(message)
         self.conn.send(encode(answer)[0])
         held, self._held = self._held, []
         for item in held:
@@ -419,6 +426,7 @@ class Socket:
             return
         self.state = SocketState.DISCONNECTED
         self._held = []
+        self._missed = ()
         self._detach()
         try:
             refusal = encode(connect_error(self.namespace.name, message, data, self.revision))
@@ -445,6 +453,7 @@ class Socket:
             adapter.persist_session(SessionState(self.id, self.pid, rooms, self.data, self._mark))
         self.state = SocketState.DISCONNECTED
         self._held = []
+        self._missed = ()
         self._detach()
         if disconnecting is not None:
             self._runner.submit(self._dispatch, "disconnecting", disconnecting, [reason], None)
