@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bus.recovery import ConnectionStateRecovery
 from .engine import Engine
 from .errors import (
     AckTimeout,
@@ -43,6 +44,7 @@ __all__ = [
     "BroadcastAckTimeout",
     "BroadcastOperator",
     "ConnectionRefused",
+    "ConnectionStateRecovery",
     "DecodeError",
     "Disconnected",
     "Emitter",

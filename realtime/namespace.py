@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 from .bus.acks import AckIds, BroadcastAcks, OnReplies
 from .bus.adapter import DEFAULT_ACK_TIMEOUT, Adapter, Cancellable, OnReply
 from .bus.namespaces import Matcher
+from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable, never_suspends, run_now
 from .errors import RealtimeError
@@ -85,6 +86,11 @@ class Namespace:
         self.adapter: Adapter = server.adapter_factory(
             name, self._deliver, server.make_message, self
         )
+        recovery = server.recovery
+        self.recovery: ConnectionStateRecovery | None = None
+        """The recovery options in force here (None: off, or the adapter cannot)."""
+        if recovery is not None and self.adapter.enable_recovery(recovery):
+            self.recovery = recovery
         self._update_delivery()
 
     def __repr__(self) -> str:

@@ -22,12 +22,15 @@ in the engine's deadline heap.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import CoroutineType
 from typing import Any, Final, TypeVar, overload
 
 from ._log import log_once
 from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, MemoryAdapter
 from .bus.namespaces import Matcher, NamespaceTable, normalize
+from .bus.recovery import ConnectionStateRecovery, RestoredSession
+from .coroutines import never_suspends, run_now
 from .engine import CorsSetting, Engine
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.deadlines import Timer
@@ -89,6 +92,10 @@ class Server:
     ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses,
     or a configured :class:`~realtime.bus.AdapterFactory` such as
     :class:`~realtime.RedisAdapter`.
+    ``connection_state_recovery``: ``True`` or a
+    :class:`~realtime.ConnectionStateRecovery` to let a client that lost its
+    connection get its socket back, with the broadcasts it missed
+    (Socket.IO v5 clients; off by default).
     Further keyword arguments go to :class:`~realtime.Engine`.
     """
 
@@ -109,6 +116,7 @@ class Server:
         event_burst: int = 2_000,
         event_rate_policy: str = "disconnect",
         adapter: AdapterSetting = MemoryAdapter,
+        connection_state_recovery: bool | ConnectionStateRecovery = False,
         **engine_options: Any,
     ) -> None:
         self._engine = Engine(
@@ -135,6 +143,9 @@ class Server:
         self.event_burst = event_burst
         self.event_rate_policy = event_rate_policy
         self.adapter_factory = adapter
+        if connection_state_recovery is True:
+            connection_state_recovery = ConnectionStateRecovery()
+        self.recovery: ConnectionStateRecovery | None = connection_state_recovery or None
         self._runtime: Runtime | None = None
         self._clients: dict[str, _Client] = {}
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
@@ -496,14 +507,56 @@ class Server:
             refusal = connect_error(name, "Invalid namespace", None, client.revision)
             client.conn.send(encode(refusal)[0])
             return
+        pid, offset = auth.get("pid"), auth.get("offset")
+        if (
+            namespace.recovery is not None
+            and client.revision >= 5
+            and isinstance(pid, str)
+            and (offset is None or isinstance(offset, str))
+        ):
+            restoring = namespace.adapter.restore_session(pid, offset)
+            if isinstance(restoring, CoroutineType) and never_suspends(restoring):
+                self._open(client, namespace, auth, run_now(restoring))
+            else:
+                self.runtime.spawn(self._open_restored, client, namespace, auth, restoring)
+            return
+        self._open(client, namespace, auth, None)
+
+    async def _open_restored(
+        self,
+        client: _Client,
+        namespace: Namespace,
+        auth: dict[str, Any],
+        restoring: Awaitable[RestoredSession | None],
+    ) -> None:
+        """An adapter whose sessions live elsewhere answers later."""
+        try:
+            session = await restoring
+        except Exception:
+            logger.exception("restoring a session of %s failed", namespace.name)
+            session = None
+        if self._clients.get(client.conn.id) is client and namespace.name not in client.sockets:
+            self._open(client, namespace, auth, session)
+
+    def _open(
+        self,
+        client: _Client,
+        namespace: Namespace,
+        auth: dict[str, Any],
+        session: RestoredSession | None,
+    ) -> None:
         conn = client.conn
-        if client.revision >= 5:
+        if session is not None and session.sid not in namespace._sockets:
+            sid = session.sid
+        elif client.revision >= 5:
+            session = None
             sid = secrets.token_urlsafe(15)
         else:
             # Revision 4 clients derive their socket id from the engine's.
+            name = namespace.name
             sid = conn.id if name == "/" else f"{name}#{conn.id}"
-        socket = Socket(self, namespace, conn, sid, client.revision, auth)
-        client.sockets[name] = socket
+        socket = Socket(self, namespace, conn, sid, client.revision, auth, session)
+        client.sockets[namespace.name] = socket
         namespace._add(socket)
         socket._start()
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 import enum
 import inspect
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
 from .bus.acks import AckTable
+from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
 from .errors import ConnectionRefused, Disconnected, EventRefused
 from .handlers import Listener, SocketHooks, check_handler
@@ -37,6 +39,7 @@ from .protocol.socketio import (
     encode,
     encode_fields,
 )
+from .reasons import RECOVERABLE
 
 if TYPE_CHECKING:
     from .namespace import BroadcastOperator, Namespace
@@ -157,6 +160,7 @@ class Socket:
         sid: str,
         revision: int,
         auth: dict[str, Any],
+        session: RestoredSession | None = None,
     ) -> None:
         self.server = server
         self.namespace = namespace
@@ -174,6 +178,25 @@ class Socket:
         self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
         self._runner: TaskRunner = server.runtime.serial_runner()
         self._hooks: SocketHooks | None = None
+        self.recovered = False
+        """Whether this socket is a session restored after its client lost
+        the connection: same id, rooms and ``data``, and the broadcasts it
+        missed follow the CONNECT answer."""
+        self.pid: str | None = None
+        """The private id of its recoverable session (None without recovery)."""
+        self._mark = ""
+        self._missed: tuple[SharedMessage, ...] = ()
+        if namespace.recovery is not None and revision >= 5:
+            if session is None:
+                self.pid = secrets.token_urlsafe(15)
+                self._mark = namespace.adapter.session_mark()
+            else:
+                self.pid = session.pid
+                self._mark = session.mark
+                self.data = session.data
+                self.recovered = True
+                namespace.adapter.add_all(sid, session.rooms)
+                self._missed = session.missed
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} {self.state.value}>"
@@ -391,7 +414,7 @@ class Socket:
     # -- driven by the server -------------------------------------------------------
 
     def _start(self) -> None:
-        fns = [*self.namespace.middlewares, self.namespace.handlers.get("connect")]
+        fns = [*self._middlewares(), self.namespace.handlers.get("connect")]
         if any(f and is_async(f) for f in fns):
             self._runner.submit(self._handshake)
         else:
@@ -401,7 +424,7 @@ class Socket:
         if self.state is not SocketState.CONNECTING:
             return  # the client left while earlier work ran
         try:
-            for middleware in self.namespace.middlewares:
+            for middleware in self._middlewares():
                 await settle(middleware(self, self.auth))
                 if self.state is not SocketState.CONNECTING:
                     return
@@ -419,11 +442,23 @@ class Socket:
         if self.state is SocketState.CONNECTING:
             self._confirm()
 
+    def _middlewares(self) -> list[Callable[..., Any]]:
+        recovery = self.namespace.recovery
+        if self.recovered and recovery is not None and recovery.skip_middlewares:
+            return []
+        return self.namespace.middlewares
+
     def _confirm(self) -> None:
         self.state = SocketState.CONNECTED
         self._was_connected = True
         self.server._socket_connected(self)
-        answer = connect_answer(self.namespace.name, self.id, self.revision)
+        answer = connect_answer(self.namespace.name, self.id, self.revision, self.pid)
+        # What a recovered socket missed goes just before its answer, as in
+        # Node: the client holds it until the CONNECT, then replays it
+        # before its "connect" listeners run.
+        missed, self._missed = self._missed, ()
+        for message in missed:
+            self.conn.send_shared(message)
         self.conn.send(encode(answer)[0])
         held, self._held = self._held, []
         for item in held:
@@ -439,6 +474,7 @@ class Socket:
             return
         self.state = SocketState.DISCONNECTED
         self._held = []
+        self._missed = ()
         self._detach()
         try:
             refusal = encode(connect_error(self.namespace.name, message, data, self.revision))
@@ -459,8 +495,13 @@ class Socket:
             # Handlers run on the socket's runner, after the room membership
             # is gone: the handler reads the rooms as they were, until it ends.
             self._closing_rooms = self.namespace.adapter.socket_rooms(self.id)
+        if was_connected and self.pid is not None and reason in RECOVERABLE:
+            adapter = self.namespace.adapter
+            rooms = adapter.socket_rooms(self.id)
+            adapter.persist_session(SessionState(self.id, self.pid, rooms, self.data, self._mark))
         self.state = SocketState.DISCONNECTED
         self._held = []
+        self._missed = ()
         self._detach()
         if disconnecting is not None:
             self._runner.submit(self._dispatch, "disconnecting", disconnecting, [reason], None)

@@ -1,6 +1,6 @@
 'use strict';
 // What the Node scenario scripts of the interop suites share (ops_client.js,
-// hooks_client.js): the command line, the chosen client, a bound on every
+// hooks_client.js, recovery_client.js): the command line, the chosen client, a bound on every
 // awaited reply, and the runner that prints one JSON line per check:
 // {"check": name, "ok": bool, "detail": ...}.
 
@@ -57,4 +57,4 @@ function run(done) {
   });
 }
 
-module.exports = { ARGS, V2, io, bounded, ask, next, check, run };
+module.exports = { ARGS, STEP_MS, V2, io, bounded, ask, next, check, run };
