@@ -60,6 +60,7 @@ class Engine:
         max_buffer: int = 16_000_000,
         max_connections: int = 100_000,
         max_poll_packets: int | None = 16,
+        max_fragments: int = 1024,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -68,11 +69,14 @@ class Engine:
         unknown = set(transports) - set(_TRANSPORTS)
         if unknown or not self.transports:
             raise ValueError(f"transports must be among {_TRANSPORTS}, got {tuple(transports)}")
-        if ping_interval <= 0 or ping_timeout <= 0 or max_payload <= 0:
-            raise ValueError("ping_interval, ping_timeout and max_payload must be positive")
+        if min(ping_interval, ping_timeout, max_payload, max_fragments) <= 0:
+            raise ValueError(
+                "ping_interval, ping_timeout, max_payload and max_fragments must be positive"
+            )
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
+        self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
         self.max_connections = max_connections
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
