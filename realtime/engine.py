@@ -43,6 +43,10 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 _TRANSPORTS: Final[tuple[TransportName, ...]] = ("polling", "websocket")
 
+CORS_ALLOWED_HEADERS: Final = ("Content-Type", "Authorization")
+"""Request headers a preflight allows by default: what the official clients
+send (a text or binary body; a token in ``extraHeaders``)."""
+
 
 class Engine:
     """An Engine.IO server for revisions 3 and 4 on one endpoint."""
@@ -54,6 +58,8 @@ class Engine:
         ping_timeout: float = 20,
         max_payload: int = 1_000_000,
         cors_allowed_origins: CorsSetting = None,
+        cors_credentials: bool = False,
+        cors_allowed_headers: Iterable[str] = CORS_ALLOWED_HEADERS,
         transports: Iterable[str] = _TRANSPORTS,
         path: str = "/engine.io",
         upgrade_timeout: float = 10,
@@ -81,7 +87,15 @@ class Engine:
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
+        if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
+            raise ValueError(
+                "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
+                " origin or a callable): credentials for every origin would let any page act"
+                " as its visitors"
+            )
         self.cors_allowed_origins = cors_allowed_origins
+        self.cors_credentials = cors_credentials
+        self._cors_allow_headers = ", ".join(cors_allowed_headers)
         self.path = "/" + path.strip("/")
         self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
@@ -372,8 +386,19 @@ class Engine:
 
     # -- CORS -------------------------------------------------------------------
 
+    # The policy: ``"*"`` answers ``Access-Control-Allow-Origin: *`` and
+    # never sends credentials (the answer is the same for every origin). Any
+    # other setting reflects an allowed origin, with ``Vary: Origin`` on every
+    # answer since each depends on the Origin, and credentials only with
+    # ``cors_credentials``. The opaque origin ``null`` (sandboxed frames,
+    # files, some redirects) is never reflected: any page can send it.
+
     def _origin_allowed(self, origin: str, req: HttpRequest) -> bool:
         setting = self.cors_allowed_origins
+        if setting == "*":
+            return True
+        if origin == "null":
+            return False
         if setting is None:
             host = req.headers.get("host", "")
             try:
@@ -381,8 +406,6 @@ class Engine:
             except ValueError:  # "http://[" and the like: not a URL, so not ours
                 return False
             return bool(host) and netloc == host
-        if setting == "*":
-            return True
         if isinstance(setting, str):
             return origin == setting
         if callable(setting):
@@ -402,10 +425,15 @@ class Engine:
             raise Forbidden("origin not allowed")
 
     def _cors_headers(self, req: HttpRequest) -> dict[str, str]:
+        if self.cors_allowed_origins == "*":
+            return {"Access-Control-Allow-Origin": "*"}
         origin = req.headers.get("origin")
         if origin is None or not self._origin_allowed(origin, req):
-            return {}
-        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+            return {"Vary": "Origin"}
+        headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        if self.cors_credentials:
+            headers["Access-Control-Allow-Credentials"] = "true"
+        return headers
 
     def _preflight(self, req: HttpRequest) -> HttpResponse:
         origin = req.headers.get("origin")
@@ -413,14 +441,20 @@ class Engine:
             raise Forbidden("origin not allowed")
         headers = self._cors_headers(req)
         headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        wanted = req.headers.get("access-control-request-headers")
-        if wanted:
-            headers["Access-Control-Allow-Headers"] = wanted
+        # The allowed headers, never an echo of the requested ones: the
+        # browser refuses the request if it wants one not listed.
+        if req.headers.get("access-control-request-headers") and self._cors_allow_headers:
+            headers["Access-Control-Allow-Headers"] = self._cors_allow_headers
         headers["Access-Control-Max-Age"] = "86400"
         return HttpResponse(204, headers)
 
     def _error(self, exc: ProtocolError, req: HttpRequest) -> HttpResponse:
-        headers = {} if isinstance(exc, Forbidden) else self._cors_headers(req)
+        # A refused origin learns nothing through CORS; the answer still
+        # varies with the Origin.
+        if isinstance(exc, Forbidden):
+            headers = {} if self.cors_allowed_origins == "*" else {"Vary": "Origin"}
+        else:
+            headers = self._cors_headers(req)
         headers["Content-Type"] = "application/json"
         return HttpResponse(exc.http_status, headers, json.dumps(exc.to_json()).encode())
 
