@@ -109,8 +109,9 @@ def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) 
     run_aiohttp(target, host=host, port=port, **options)
 
 
-def attach(target: Any, app: Any) -> None:
-    """Mount a Server or an Engine on an aiohttp Application."""
+def attach(target: Any, app: Any, *, body_timeout: float = 75.0) -> None:
+    """Mount a Server or an Engine on an aiohttp Application; a POST body
+    slower than ``body_timeout`` seconds is answered with 408."""
     from .integrations.aiohttp import attach as attach_aiohttp
 
-    attach_aiohttp(target, app)
+    attach_aiohttp(target, app, body_timeout=body_timeout)

@@ -47,6 +47,10 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 _TRANSPORTS: Final[tuple[TransportName, ...]] = ("polling", "websocket")
 
+CORS_ALLOWED_HEADERS: Final = ("Content-Type", "Authorization")
+"""Request headers a preflight allows by default: what the official clients
+send (a text or binary body; a token in ``extraHeaders``)."""
+
 
 class Engine:
     """An Engine.IO server for revisions 3 and 4 on one endpoint."""
@@ -58,6 +62,8 @@ class Engine:
         ping_timeout: float = 20,
         max_payload: int = 1_000_000,
         cors_allowed_origins: CorsSetting = None,
+        cors_credentials: bool = False,
+        cors_allowed_headers: Iterable[str] = CORS_ALLOWED_HEADERS,
         transports: Iterable[str] = _TRANSPORTS,
         path: str = "/engine.io",
         upgrade_timeout: float = 10,
@@ -68,6 +74,7 @@ class Engine:
         handshakes_per_second: float | None = 50.0,
         handshake_burst: int = 200,
         trusted_proxies: Iterable[str] = (),
+        max_fragments: int = 1024,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -76,11 +83,14 @@ class Engine:
         unknown = set(transports) - set(_TRANSPORTS)
         if unknown or not self.transports:
             raise ValueError(f"transports must be among {_TRANSPORTS}, got {tuple(transports)}")
-        if ping_interval <= 0 or ping_timeout <= 0 or max_payload <= 0:
-            raise ValueError("ping_interval, ping_timeout and max_payload must be positive")
+        if min(ping_interval, ping_timeout, max_payload, max_fragments) <= 0:
+            raise ValueError(
+                "ping_interval, ping_timeout, max_payload and max_fragments must be positive"
+            )
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
+        self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
         self.max_connections = max_connections
         # Per client address: open sessions, and a token bucket of handshakes.
         self.addresses = AddressTable(
@@ -93,7 +103,15 @@ class Engine:
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
+        if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
+            raise ValueError(
+                "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
+                " origin or a callable): credentials for every origin would let any page act"
+                " as its visitors"
+            )
         self.cors_allowed_origins = cors_allowed_origins
+        self.cors_credentials = cors_credentials
+        self._cors_allow_headers = ", ".join(cors_allowed_headers)
         self.path = "/" + path.strip("/")
         self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
@@ -395,8 +413,19 @@ class Engine:
 
     # -- CORS -------------------------------------------------------------------
 
+    # The policy: ``"*"`` answers ``Access-Control-Allow-Origin: *`` and
+    # never sends credentials (the answer is the same for every origin). Any
+    # other setting reflects an allowed origin, with ``Vary: Origin`` on every
+    # answer since each depends on the Origin, and credentials only with
+    # ``cors_credentials``. The opaque origin ``null`` (sandboxed frames,
+    # files, some redirects) is never reflected: any page can send it.
+
     def _origin_allowed(self, origin: str, req: HttpRequest) -> bool:
         setting = self.cors_allowed_origins
+        if setting == "*":
+            return True
+        if origin == "null":
+            return False
         if setting is None:
             host = req.headers.get("host", "")
             try:
@@ -404,8 +433,6 @@ class Engine:
             except ValueError:  # "http://[" and the like: not a URL, so not ours
                 return False
             return bool(host) and netloc == host
-        if setting == "*":
-            return True
         if isinstance(setting, str):
             return origin == setting
         if callable(setting):
@@ -425,10 +452,15 @@ class Engine:
             raise Forbidden("origin not allowed")
 
     def _cors_headers(self, req: HttpRequest) -> dict[str, str]:
+        if self.cors_allowed_origins == "*":
+            return {"Access-Control-Allow-Origin": "*"}
         origin = req.headers.get("origin")
         if origin is None or not self._origin_allowed(origin, req):
-            return {}
-        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+            return {"Vary": "Origin"}
+        headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        if self.cors_credentials:
+            headers["Access-Control-Allow-Credentials"] = "true"
+        return headers
 
     def _preflight(self, req: HttpRequest) -> HttpResponse:
         origin = req.headers.get("origin")
@@ -436,14 +468,20 @@ class Engine:
             raise Forbidden("origin not allowed")
         headers = self._cors_headers(req)
         headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        wanted = req.headers.get("access-control-request-headers")
-        if wanted:
-            headers["Access-Control-Allow-Headers"] = wanted
+        # The allowed headers, never an echo of the requested ones: the
+        # browser refuses the request if it wants one not listed.
+        if req.headers.get("access-control-request-headers") and self._cors_allow_headers:
+            headers["Access-Control-Allow-Headers"] = self._cors_allow_headers
         headers["Access-Control-Max-Age"] = "86400"
         return HttpResponse(204, headers)
 
     def _error(self, exc: ProtocolError, req: HttpRequest) -> HttpResponse:
-        headers = {} if isinstance(exc, Forbidden) else self._cors_headers(req)
+        # A refused origin learns nothing through CORS; the answer still
+        # varies with the Origin.
+        if isinstance(exc, Forbidden):
+            headers = {} if self.cors_allowed_origins == "*" else {"Vary": "Origin"}
+        else:
+            headers = self._cors_headers(req)
         headers["Content-Type"] = "application/json"
         if isinstance(exc, Overloaded):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))

@@ -171,11 +171,11 @@ class Server:
         if isinstance(self.adapter_factory, AdapterFactory):
             self.adapter_factory.start(runtime)
 
-    def attach(self, app: Any) -> None:
+    def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""
         from .integrations.aiohttp import attach
 
-        attach(self, app)
+        attach(self, app, body_timeout=body_timeout)
 
     @staticmethod
     def make_message(data: Data) -> SharedMessage:

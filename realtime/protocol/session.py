@@ -356,7 +356,12 @@ class Session:
 
     def probe(self, now: float) -> None:
         """The WebSocket sent ``2probe``: answer is the caller's; release a
-        parked GET with a NOOP so the client can pause polling."""
+        parked GET with a NOOP so the client can pause polling. A probe
+        repeated is answered but moves nothing: the first one's deadline
+        stands, so a stream of probes adds no timer entries and cannot hold
+        the upgrade open."""
+        if self.upgrade is Upgrade.PROBING:
+            return
         self.upgrade = Upgrade.PROBING
         if self.upgrade_timer is not None:
             self.upgrade_timer.cancel()

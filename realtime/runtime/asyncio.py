@@ -40,6 +40,7 @@ class Flushable(Protocol):
 class EngineLike(Protocol):
     deadlines: Deadlines
     max_payload: int
+    max_fragments: int
 
     def handle_timeouts(self, now: float) -> float | None: ...
 
@@ -365,6 +366,8 @@ class WebSocketConnection(asyncio.Protocol):
 
     __slots__ = (
         "_paused",
+        "_pending_pong",
+        "_pending_reply",
         "_queued",
         "probe",
         "reader",
@@ -378,9 +381,15 @@ class WebSocketConnection(asyncio.Protocol):
         self.runtime = runtime
         self.session = decision.session
         self.probe = decision.upgrade
-        self.reader = ws_framing.FrameReader(runtime.engine.max_payload)
+        self.reader = ws_framing.FrameReader(
+            runtime.engine.max_payload, runtime.engine.max_fragments
+        )
         self.transport: asyncio.Transport | None = None
         self._paused = False
+        # While paused, the one answer kept for the client's pings (and for
+        # its upgrade probes): the latest, as RFC 6455 allows, never a queue.
+        self._pending_pong: bytes | None = None
+        self._pending_reply: bytes | None = None
         self._queued = False
         self.waker: Callable[[], None] = self.wake  # one bound method: identity marks ownership
         self.session.ws_waker = self.waker
@@ -416,7 +425,12 @@ class WebSocketConnection(asyncio.Protocol):
                     else:
                         receive(session, event, False, now)  # no answer but a probe's
                 elif isinstance(event, ws_framing.Ping):
-                    self._write(ws_framing.pong_frame(event.payload))
+                    if self._paused:
+                        # A client that pings without reading would grow the
+                        # transport's buffer by a pong per ping.
+                        self._pending_pong = event.payload
+                    else:
+                        self._write(ws_framing.pong_frame(event.payload))
                 elif isinstance(event, ws_framing.Close):
                     self._close_socket(1000 if event.code == 1005 else event.code, "")
         except Exception:
@@ -439,7 +453,10 @@ class WebSocketConnection(asyncio.Protocol):
             self.probe = False  # upgraded: from now on, the plain socket it has become
         reply = self.runtime.engine.receive_frame(session, frame, probing, now)
         if reply is not None:
-            self._write(ws_framing.build_frame(reply))
+            if self._paused:
+                self._pending_reply = ws_framing.build_frame(reply)
+            else:
+                self._write(ws_framing.build_frame(reply))
 
     def pause_writing(self) -> None:
         self._paused = True
@@ -448,6 +465,12 @@ class WebSocketConnection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._paused = False
         self.session.ws_paused = False
+        pong, reply = self._pending_pong, self._pending_reply
+        self._pending_pong = self._pending_reply = None
+        if pong is not None:
+            self._write(ws_framing.pong_frame(pong))
+        if reply is not None:
+            self._write(reply)
         self.wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
