@@ -28,17 +28,14 @@ from .errors import (
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
-from .protocol import socketio as _socketio
+from .protocol import COMPILED
 from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
 
 __version__ = "0.1.0"
 
-# True in a build whose hot modules are mypyc-compiled extensions
-# (REALTIME_COMPILE=1, see setup.py); the same behaviour, less time per message.
-COMPILED: bool = not str(_socketio.__file__).endswith(".py")
-
 __all__ = [
     "COMPILED",
+    "ASGIApp",
     "AckTimeout",
     "BadRequest",
     "BroadcastAckTimeout",
@@ -82,6 +79,11 @@ def __getattr__(name: str) -> Any:
         from .redis import RedisAdapter
 
         return RedisAdapter
+    if name == "ASGIApp":
+        # imported on first use, as the other hosts' modules are
+        from .integrations.asgi import ASGIApp
+
+        return ASGIApp
     if name == "Emitter":
         from .emitter import Emitter
 
@@ -100,7 +102,7 @@ def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) 
 
         logging.getLogger("realtime").warning(
             "%s calls realtime.run() when imported; the command line serves it instead "
-            "(put the call under `if __name__ == \"__main__\":`)",
+            '(put the call under `if __name__ == "__main__":`)',
             _loading_app.partition(":")[0],
         )
         return

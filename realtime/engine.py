@@ -163,6 +163,14 @@ class Engine:
 
     # -- requests ---------------------------------------------------------------
 
+    def owns_path(self, path: str) -> bool:
+        """Whether a request for ``path`` is the engine's: its path (with or
+        without the slash) or the bundled client below it. Hosts route on
+        this and hand every other path to the application they wrap."""
+        if path == self.path or path == self._path_slash:
+            return True
+        return path.startswith(self._path_slash) and assets.is_asset(path[len(self._path_slash) :])
+
     def handle_request(self, req: HttpRequest, now: float) -> Decision:
         """Route one HTTP request (or WebSocket handshake) on the engine path."""
         path = req.path

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -62,7 +62,7 @@ class LoopLag:
         self.worst = max(self.worst, lateness)
 
 
-def _engines(targets: list[Any]) -> list[Engine]:
+def _engines(targets: Sequence[Any]) -> list[Engine]:
     return [target.engine for target in targets]
 
 
@@ -295,7 +295,7 @@ def install(
         targets = attached_targets(app)
         status = {
             "status": "ok",
-            "connections": sum(len(t.engine.sessions) for t in targets),
+            "connections": sum(len(engine.sessions) for engine in _engines(targets)),
             "uptime": round(time.time() - app[_STATE_KEY]["started"], 3),
         }
         return web.Response(text=json.dumps(status), content_type="application/json")

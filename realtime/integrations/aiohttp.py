@@ -7,32 +7,20 @@ import errno
 import logging
 import socket
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .. import COMPILED
 from .._build import COMPILE_SKIPPED
-from ..engine import Engine
-from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
-from ..runtime.asyncio import AsyncioRuntime
+from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
+from ..protocol import COMPILED
+from ..runtime.asyncio import Mountable, close_runtime, open_runtime
 from ..runtime.front_door import DoorKeeper
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
 logger = logging.getLogger("realtime")
-
-
-class Mountable(Protocol):
-    """A Server or an Engine."""
-
-    @property
-    def engine(self) -> Engine: ...
-
-    def bind(self, runtime: Any) -> None: ...
-
-    def shutdown(self) -> None: ...
 
 
 class BodyTimeout(Exception):
@@ -94,31 +82,27 @@ class _Endpoint:
         self.target = target
         self.engine = target.engine
         self.body_timeout = body_timeout
-        self.runtime: AsyncioRuntime | None = None
+        self._runtime: HostRuntime | None = None
+
+    @property
+    def runtime(self) -> HostRuntime | None:
+        return self._runtime
 
     async def startup(self, app: web.Application) -> None:
-        self.runtime = AsyncioRuntime(self.engine)
-        self.target.bind(self.runtime)
-        self.runtime.start()
+        self._runtime = open_runtime(self.target)
 
     async def shutdown(self, app: web.Application) -> None:
-        runtime = self.runtime
-        if runtime is None:
-            return
-        self.target.shutdown()
-        # Let writers deliver the goodbye packets before the sockets go.
-        await asyncio.sleep(0.05)
-        await runtime.stop()
+        if self._runtime is not None:
+            await close_runtime(self.target, self._runtime)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         runtime = self.runtime
-        if runtime is None or runtime.closing:
-            return web.Response(status=503, text="shutting down")
-        engine = self.engine
+        if runtime is None:
+            return web.Response(status=503, text="not started")
         body = b""
         if request.method == "POST":
             try:
-                received = await _read_body(request, engine.max_payload, self.body_timeout)
+                received = await _read_body(request, self.engine.max_payload, self.body_timeout)
             except BodyTimeout:
                 return await _answer_and_close(request, 408, "request body timed out")
             if received is None:
@@ -133,15 +117,9 @@ class _Endpoint:
             remote_addr=request.remote,
             scheme=request.scheme,
         )
-        decision = engine.handle_request(req, runtime.now())
+        decision = await runtime.respond(req)
         if isinstance(decision, HttpResponse):
             return _to_response(decision)
-        if isinstance(decision, LongPoll):
-            try:
-                await runtime.long_poll(decision.session)
-            finally:
-                decision.session.polling_parked = False
-            return _to_response(engine.poll_response(decision.session, req))
         return await self._websocket(request, req.headers, decision, runtime)
 
     async def _websocket(
@@ -149,7 +127,7 @@ class _Endpoint:
         request: web.Request,
         headers: Mapping[str, str],
         decision: AcceptWebSocket | CloseWebSocket,
-        runtime: AsyncioRuntime,
+        runtime: HostRuntime,
     ) -> web.StreamResponse:
         """Answer the handshake, then take the connection away from aiohttp.
 

@@ -243,6 +243,21 @@ class Session:
             self._pong = None
         return items
 
+    # -- the parked poll -----------------------------------------------------------
+
+    def park_poll(self, waker: Callable[[], None]) -> None:
+        """The GET the engine answered with ``LongPoll`` waits: ``waker``
+        is called once there is something to answer it with."""
+        self.waker = waker
+
+    def release_poll(self, waker: Callable[[], None] | None = None) -> None:
+        """The parked GET is answered, or its client went away. ``waker``
+        (the one given to :meth:`park_poll`) is forgotten unless a newer
+        poll's replaced it."""
+        self.polling_parked = False
+        if waker is not None and self.waker is waker:
+            self.waker = None
+
     def _wake(self) -> None:
         waker = self.ws_waker if self.transport == "websocket" else self.waker
         if waker is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from aiohttp import web
 
 from realtime.integrations.aiohttp import FrontDoorSite
@@ -56,6 +57,27 @@ async def served(app: web.Application) -> AsyncIterator[str]:
     finally:
         await runner.cleanup()
         site.close_all()
+
+
+@asynccontextmanager
+async def served_asgi(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI ``app`` under uvicorn, in this loop, on a free loopback
+    port; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    task = asyncio.ensure_future(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped it
+            pytest.fail("uvicorn stopped before serving")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 def assert_complete(run: ClientRun, checks: Sequence[str]) -> None:
