@@ -518,20 +518,20 @@ class Socket:
         listeners = [*namespace.any_handlers, *(hooks.any if hooks is not None else ())]
         uses = list(hooks.uses) if hooks is not None else []
         # ``data`` lost its event name only if the event has a handler of its own.
-        args = data if event in namespace.handlers else data[1:]
+        fallback = event not in namespace.handlers
+        args = data[1:] if fallback else data
         fns = [*listeners, *uses, handler, namespace.handlers.get("error")]
+        work = (self._hooked, event, handler, fallback, args, listeners, uses, ack_id)
         if any(fn is not None and is_async(fn) for fn in fns):
-            self._runner.submit(self._hooked, event, handler, data, args, listeners, uses, ack_id)
+            self._runner.submit(*work)
         else:
-            self._runner.submit(
-                run_to_end, self._hooked, event, handler, data, args, listeners, uses, ack_id
-            )
+            self._runner.submit(run_to_end, *work)
 
     async def _hooked(
         self,
         event: str,
         handler: Callable[..., Any] | None,
-        data: list[Any],
+        fallback: bool,
         args: list[Any],
         listeners: list[Listener],
         uses: list[Listener],
@@ -554,7 +554,8 @@ class Socket:
                 return
         if handler is None:
             return
-        pending = self._dispatch(event, handler, data, ack_id)
+        # The catch-all handler gets the event's name first, and what middlewares made of args.
+        pending = self._dispatch(event, handler, [event, *args] if fallback else args, ack_id)
         if pending is not None:
             await pending
 
