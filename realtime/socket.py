@@ -412,6 +412,7 @@ class Socket:
             self._refuse(exc.message, exc.data)
             return
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in a connect handler of %s", self.namespace.name)
             self._refuse("Internal server error", None)
             return
@@ -480,7 +481,8 @@ class Socket:
         """A packet for this socket, already decoded and validated."""
         if packet.type in ACK_TYPES:
             assert packet.id is not None
-            self._acks.resolve(packet.id, packet.data)
+            if self._acks.resolve(packet.id, packet.data):
+                self.server.engine.counters.acks += 1
             return
         data = packet.data
         event = data[0]
@@ -543,12 +545,14 @@ class Socket:
             try:
                 await settle(listener(self, event, *args))
             except Exception:
+                self.server.engine.counters.handler_errors += 1
                 logger.exception("error in an any-event listener on %s", self.namespace.name)
         for use in uses:
             try:
                 await settle(use(self, event, args))
             except Exception as exc:
                 if not isinstance(exc, EventRefused):
+                    self.server.engine.counters.handler_errors += 1
                     logger.exception("error in a packet middleware on %s", self.namespace.name)
                 await self._refused(exc)
                 return
@@ -568,6 +572,7 @@ class Socket:
         try:
             await settle(handler(self, exc))
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the error handler of %s", self.namespace.name)
 
     def _dispatch(
@@ -583,6 +588,7 @@ class Socket:
             if result is not None and never_suspends(result):
                 result = run_now(result)
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return None
         if result is not None and is_awaitable(result):
@@ -595,6 +601,7 @@ class Socket:
         try:
             result = await pending
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return
         if ack_id is not None:
