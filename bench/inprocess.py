@@ -146,14 +146,16 @@ async def polling() -> None:
 def open_websockets(
     sio: realtime.Server, runtime: AsyncioRuntime, count: int
 ) -> list[tuple[WebSocketConnection, CountingTransport]]:
-    handshake = HttpRequest(
-        "GET",
-        "/socket.io/",
-        {"EIO": "4", "transport": "websocket"},
-        {"upgrade": "websocket", "connection": "Upgrade"},
-    )
     conns: list[tuple[WebSocketConnection, CountingTransport]] = []
-    for _ in range(count):
+    for i in range(count):
+        # Each client from an address of its own, as the server's per-address limits expect.
+        handshake = HttpRequest(
+            "GET",
+            "/socket.io/",
+            {"EIO": "4", "transport": "websocket"},
+            {"upgrade": "websocket", "connection": "Upgrade"},
+            remote_addr=f"10.0.{i // 250}.{i % 250}",
+        )
         decision = sio.engine.handle_request(handshake, runtime.now())
         assert isinstance(decision, AcceptWebSocket)
         conn, transport = runtime.websocket(decision), CountingTransport()
