@@ -94,6 +94,24 @@ def check_handler(event: str, fn: Callable[..., Any], *, sid_at: int = 0) -> Non
         ) from None
 
 
+def check_callback(fn: Callable[..., Any]) -> None:
+    """A broadcast's ack callback is called ``fn(err, replies)``: refuse one
+    that cannot take that, such as python-socketio's callbacks, which take
+    the one client's ack arguments."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None, [])
+    except TypeError:
+        raise HandlerSignatureError(
+            f"a broadcast's callback is called callback(err, replies); {_name(fn)}{signature} "
+            "cannot take that. For one socket's ack arguments, as python-socketio's callback "
+            "gets them: sio.get_socket(sid).emit(..., callback=fn)"
+        ) from None
+
+
 def handler_name(fn: Callable[..., Any]) -> str:
     """The event ``@event`` registers ``fn`` for: its name."""
     name = getattr(fn, "__name__", None)

@@ -30,8 +30,9 @@ from ._log import log_once
 from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, MemoryAdapter
 from .bus.namespaces import Matcher, NamespaceTable, normalize
 from .bus.recovery import ConnectionStateRecovery, RestoredSession
-from .coroutines import never_suspends, run_now
+from .coroutines import DONE, Done, never_suspends, run_now
 from .engine import CorsSetting, Engine
+from .handlers import check_callback
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
@@ -47,6 +48,7 @@ from .protocol.socketio import (
     encode,
 )
 from .reasons import node_reason
+from .sessions import SessionScope, save, session_of
 from .socket import Handshake, Socket, logger
 from .types import Connection, Data, Promise, Runtime, SharedMessage
 
@@ -57,6 +59,15 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 # The packets a socket handles itself (most packets), as a tuple of enum
 # members: see EVENT_TYPES for why not ``PacketType.X`` in the hot path.
 _FOR_SOCKET: Final = (*EVENT_TYPES, *ACK_TYPES)
+
+
+def _either(value: Any, alias: Any, name: str, alias_name: str) -> Any:
+    """A keyword or its python-socketio name, not both."""
+    if alias is None:
+        return value
+    if value is not None:
+        raise TypeError(f"{name}= and {alias_name}= are the same argument: give one")
+    return alias
 
 
 class _Client:
@@ -288,7 +299,9 @@ class Server:
         namespace: str = "/",
         callback: Callable[[BaseException | None, list[Any]], Any] | None = None,
         timeout: float | None = None,
-    ) -> None:
+        room: Rooms | None = None,
+        skip_sid: Any = None,
+    ) -> Done:
         """Send to every socket of ``namespace``, or to those in the rooms
         ``to`` (a room, a socket id, or several), except ``skip`` (sockets,
         socket ids or rooms). Encoded once for all recipients.
@@ -296,9 +309,17 @@ class Server:
         With ``callback``, each recipient is asked for an ack and
         ``callback(err, replies)`` runs once: every reply, or a
         :class:`~realtime.BroadcastAckTimeout` after ``timeout`` seconds
-        (default 60) with the replies that came."""
+        (default 60) with the replies that came.
+
+        For python-socketio's code: ``room`` is ``to`` and ``skip_sid`` is
+        ``skip``, and the result may be awaited (it is already done)."""
+        to = _either(to, room, "to", "room")
+        skip = _either(skip, skip_sid, "skip", "skip_sid")
+        if callback is not None:
+            check_callback(callback)
         operator = self.to(to, namespace=namespace) if to is not None else self._operator(namespace)
         operator.except_(skip).emit(event, *args, callback=callback, timeout=timeout)
+        return DONE
 
     def call(
         self,
@@ -308,9 +329,15 @@ class Server:
         skip: Any = None,
         namespace: str = "/",
         timeout: float | None = DEFAULT_ACK_TIMEOUT,
+        room: Rooms | None = None,
+        skip_sid: Any = None,
     ) -> Promise[list[Any]]:
         """Emit and wait for every recipient's ack: ``replies = await
-        sio.call("ping", to="room", timeout=5)`` (see :meth:`BroadcastOperator.call`)."""
+        sio.call("ping", to="room", timeout=5)`` (see :meth:`BroadcastOperator.call`).
+        A list, one reply per recipient, even for one socket's id (python-socketio
+        returns that socket's reply: ``await sio.get_socket(sid).call(...)`` does)."""
+        to = _either(to, room, "to", "room")
+        skip = _either(skip, skip_sid, "skip", "skip_sid")
         operator = self.to(to, namespace=namespace) if to is not None else self._operator(namespace)
         return operator.except_(skip).call(event, *args, timeout=timeout)
 
@@ -336,11 +363,12 @@ class Server:
         """:meth:`server_side_emit` and wait for the other servers' replies."""
         return self.of(namespace).server_side_call(event, *args, timeout=timeout)
 
-    def close_room(self, room: str, namespace: str = "/") -> None:
+    def close_room(self, room: str, namespace: str = "/") -> Done:
         """Make every socket in ``room`` leave it, on every server."""
         target = self._namespace(namespace)
         if target is not None:
             target.close_room(room)
+        return DONE
 
     async def fetch_sockets(self, namespace: str = "/") -> list[RemoteSocket]:
         """Every socket of ``namespace`` on every server (see
@@ -362,9 +390,17 @@ class Server:
         return self._operator("/").timeout(seconds)
 
     def send(
-        self, *args: Any, to: Rooms | None = None, skip: Any = None, namespace: str = "/"
-    ) -> None:
-        self.emit("message", *args, to=to, skip=skip, namespace=namespace)
+        self,
+        *args: Any,
+        to: Rooms | None = None,
+        skip: Any = None,
+        namespace: str = "/",
+        room: Rooms | None = None,
+        skip_sid: Any = None,
+    ) -> Done:
+        return self.emit(
+            "message", *args, to=to, skip=skip, namespace=namespace, room=room, skip_sid=skip_sid
+        )
 
     def to(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
         return self._operator(namespace).to(rooms)
@@ -391,20 +427,39 @@ class Server:
         socket = self.get_socket(sid, namespace)
         return socket.rooms if socket is not None else frozenset()
 
-    def enter_room(self, sid: str, room: str, namespace: str = "/") -> None:
+    def enter_room(self, sid: str, room: str, namespace: str = "/") -> Done:
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.join(room)
+        return DONE
 
-    def leave_room(self, sid: str, room: str, namespace: str = "/") -> None:
+    def leave_room(self, sid: str, room: str, namespace: str = "/") -> Done:
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.leave(room)
+        return DONE
 
-    def disconnect(self, sid: str, namespace: str = "/", close: bool = False) -> None:
+    def disconnect(self, sid: str, namespace: str = "/", close: bool = False) -> Done:
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.disconnect(close)
+        return DONE
+
+    # -- sessions (python-socketio's, kept in socket.data) --------------------------
+
+    async def get_session(self, sid: str, namespace: str = "/") -> dict[str, Any]:
+        """The session of socket ``sid``: its ``data`` dict (see :mod:`realtime.sessions`)."""
+        return session_of(self.get_socket(sid, namespace), sid, namespace)
+
+    async def save_session(
+        self, sid: str, session: Mapping[str, Any], namespace: str = "/"
+    ) -> None:
+        """Replace the session (``socket.data``) of socket ``sid`` with a copy of ``session``."""
+        save(self.get_socket(sid, namespace), sid, namespace, session)
+
+    def session(self, sid: str, namespace: str = "/") -> SessionScope:
+        """``async with sio.session(sid) as session:``, saved when the block ends."""
+        return SessionScope(self.get_socket(sid, namespace), sid, namespace)
 
     def namespaces(self) -> list[Namespace]:
         """Every concrete namespace: those named, and the dynamic children

@@ -561,20 +561,20 @@ class Socket:
         listeners = [*namespace.any_handlers, *(hooks.any if hooks is not None else ())]
         uses = list(hooks.uses) if hooks is not None else []
         # ``data`` lost its event name only if the event has a handler of its own.
-        args = data if event in namespace.handlers else data[1:]
+        fallback = event not in namespace.handlers
+        args = data[1:] if fallback else data
         fns = [*listeners, *uses, handler, namespace.handlers.get("error")]
+        work = (self._hooked, event, handler, fallback, args, listeners, uses, ack_id)
         if any(fn is not None and is_async(fn) for fn in fns):
-            self._runner.submit(self._hooked, event, handler, data, args, listeners, uses, ack_id)
+            self._runner.submit(*work)
         else:
-            self._runner.submit(
-                run_to_end, self._hooked, event, handler, data, args, listeners, uses, ack_id
-            )
+            self._runner.submit(run_to_end, *work)
 
     async def _hooked(
         self,
         event: str,
         handler: Callable[..., Any] | None,
-        data: list[Any],
+        fallback: bool,
         args: list[Any],
         listeners: list[Listener],
         uses: list[Listener],
@@ -586,18 +586,21 @@ class Socket:
             try:
                 await settle(listener(self, event, *args))
             except Exception:
+                self.server.engine.counters.handler_errors += 1
                 logger.exception("error in an any-event listener on %s", self.namespace.name)
         for use in uses:
             try:
                 await settle(use(self, event, args))
             except Exception as exc:
                 if not isinstance(exc, EventRefused):
+                    self.server.engine.counters.handler_errors += 1
                     logger.exception("error in a packet middleware on %s", self.namespace.name)
                 await self._refused(exc)
                 return
         if handler is None:
             return
-        pending = self._dispatch(event, handler, data, ack_id)
+        # The catch-all handler gets the event's name first, and what middlewares made of args.
+        pending = self._dispatch(event, handler, [event, *args] if fallback else args, ack_id)
         if pending is not None:
             await pending
 
@@ -610,6 +613,7 @@ class Socket:
         try:
             await settle(handler(self, exc))
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the error handler of %s", self.namespace.name)
 
     def _dispatch(

@@ -382,3 +382,15 @@ async def test_middlewares_are_per_socket() -> None:
     guarded.receive('2["e"]')
     free.receive('2["e"]')
     assert log == [False]
+
+
+async def test_the_catch_all_handler_gets_what_middlewares_made_of_the_arguments() -> None:
+    sio, _ = make_server()
+
+    def middleware(socket: Socket, event: str, args: list[Any]) -> None:
+        args[:] = [a * 10 for a in args]
+
+    sio.on("*", lambda socket, event, *args: (event, *args))
+    conn = _guarded(sio, middleware)
+    conn.receive('21["any",1,2]')
+    assert conn.take() == ['31["any",10,20]']
