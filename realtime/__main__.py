@@ -74,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
         default="auto",
         help="event loop (auto: uvloop if installed)",
     )
+    cli.add_argument(
+        "--metrics",
+        action="store_true",
+        help="serve /metrics (Prometheus) and /healthz too (needs prometheus-client)",
+    )
     cli.add_argument("--version", action="version", version=version_line())
     return cli
 
@@ -90,7 +95,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     check_target(args.app, target)
     from .integrations.aiohttp import new_event_loop
 
-    realtime.run(target, host=args.host, port=args.port, loop=new_event_loop(args.loop))
+    try:
+        realtime.run(
+            target,
+            host=args.host,
+            port=args.port,
+            loop=new_event_loop(args.loop),
+            metrics=args.metrics,
+        )
+    except ImportError as exc:
+        raise SystemExit(f"realtime: {exc}") from None
 
 
 if __name__ == "__main__":

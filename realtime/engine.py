@@ -10,6 +10,7 @@ the Socket.IO layer is its listener.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -22,6 +23,7 @@ from .errors import (
     BadRequest,
     DecodeError,
     Forbidden,
+    Overloaded,
     PayloadTooLarge,
     ProtocolError,
     UnknownSession,
@@ -30,8 +32,10 @@ from .errors import (
 )
 from .http import AcceptWebSocket, CloseWebSocket, Decision, HttpRequest, HttpResponse, LongPoll
 from .protocol import engineio as eio
+from .protocol.counters import Counters
 from .protocol.deadlines import Deadlines
 from .protocol.engineio import Packet, PacketType
+from .protocol.limits import AddressTable, client_address
 from .protocol.session import Session, SessionConfig, State, Upgrade
 from .transports import jsonp, polling
 
@@ -60,6 +64,10 @@ class Engine:
         max_buffer: int = 16_000_000,
         max_connections: int = 100_000,
         max_poll_packets: int | None = 16,
+        max_connections_per_address: int | None = 1_000,
+        handshakes_per_second: float | None = 50.0,
+        handshake_burst: int = 200,
+        trusted_proxies: Iterable[str] = (),
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -74,6 +82,14 @@ class Engine:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_connections = max_connections
+        # Per client address: open sessions, and a token bucket of handshakes.
+        self.addresses = AddressTable(
+            max_connections=max_connections_per_address,
+            handshake_rate=handshakes_per_second,
+            handshake_burst=handshake_burst,
+        )
+        # Peers whose X-Forwarded-For names the client; nobody else's is believed.
+        self.trusted_proxies = frozenset(trusted_proxies)
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
@@ -89,6 +105,7 @@ class Engine:
         )
         self.sessions: dict[str, Session] = {}
         self.deadlines = Deadlines(on_earlier=self._deadlines_moved)
+        self.counters = Counters()
         self.runtime: Runtime | None = None
         self.listener: EngineListener = listener or _HandlerListener(self)
 
@@ -112,6 +129,7 @@ class Engine:
     def forget(self, session: Session) -> None:
         if self.sessions.get(session.id) is session:
             del self.sessions[session.id]
+            self.addresses.closed(session.remote_addr or "")
 
     def on(self, event: str, handler: Handler | None = None) -> Any:
         """Register a raw handler: ``connect(conn)``, ``message(conn, data)``,
@@ -137,6 +155,8 @@ class Engine:
         try:
             return self._route(req, now)
         except ProtocolError as exc:
+            refusals = self.counters.refusals
+            refusals[exc.http_status] = refusals.get(exc.http_status, 0) + 1
             log_once(f"http-{exc.code}", "refused request from %s: %s", req.remote_addr, exc)
             return self._error(exc, req)
 
@@ -180,7 +200,12 @@ class Engine:
         if transport == "websocket" and not req.is_websocket:
             raise BadRequest("expected a WebSocket handshake")
         if len(self.sessions) >= self.max_connections:
-            raise BadRequest("server full")
+            raise Overloaded("server full")
+        address = client_address(req.remote_addr, req.headers, self.trusted_proxies)
+        refusal = self.addresses.refusal(address, now)
+        if refusal is not None:
+            reason, retry_after = refusal
+            raise Overloaded(reason, retry_after=retry_after, http_status=429)
         is_jsonp = "j" in req.query
         if is_jsonp:
             jsonp.callback_index(req.query["j"])
@@ -193,11 +218,13 @@ class Engine:
             config=self.session_config,
             headers=req.headers,
             query=req.query,
-            remote_addr=req.remote_addr,
+            remote_addr=address,
             jsonp=is_jsonp,
             b64=is_jsonp or protocol == 4 or req.query.get("b64") in ("1", "true"),
         )
         self.sessions[sid] = session
+        self.addresses.opened(address)
+        self.counters.handshakes += 1
         open_data = self._open_data(session)
         session.start(now)
         if transport == "websocket":
@@ -418,6 +445,8 @@ class Engine:
     def _error(self, exc: ProtocolError, req: HttpRequest) -> HttpResponse:
         headers = {} if isinstance(exc, Forbidden) else self._cors_headers(req)
         headers["Content-Type"] = "application/json"
+        if isinstance(exc, Overloaded):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
         return HttpResponse(exc.http_status, headers, json.dumps(exc.to_json()).encode())
 
 

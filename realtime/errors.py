@@ -79,6 +79,22 @@ class Forbidden(ProtocolError):
     default_message = "Forbidden"
 
 
+class Overloaded(ProtocolError):
+    """A limit refused the request for now: the answer says when to retry
+    (``Retry-After``). 503 when the server is full, 429 when one address
+    asks too much."""
+
+    code = 3
+    default_message = "Server full"
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: float = 10.0, http_status: int = 503
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.http_status = http_status
+
+
 class UnsupportedProtocolVersion(ProtocolError):
     code = 5
     default_message = "Unsupported protocol version"

@@ -450,7 +450,11 @@ class BroadcastOperator:
             return
         options = self.options
         for target in self._targets():
-            target.adapter.broadcast(Packet(PacketType.EVENT, target.name, [event, *args]), options)
+            packet = Packet(PacketType.EVENT, target.name, [event, *args])
+            reached = target.adapter.broadcast(packet, options)
+            counters = target.server.engine.counters
+            counters.broadcasts += 1
+            counters.deliveries += reached
 
     def send(self, *args: Any) -> None:
         self.emit("message", *args)

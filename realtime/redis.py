@@ -475,6 +475,12 @@ class RedisAdapter(AdapterFactory):
         self.connected = False
         """Subscribed to every namespace's channels, on a live connection."""
 
+    @property
+    def publishing(self) -> bool:
+        """Whether broadcasts reach Redis now (False during an outage, when
+        they reach this node's clients only)."""
+        return self._publishing
+
     def __repr__(self) -> str:
         return f"<RedisAdapter {self.key_prefix!r} uid={self.uid}>"
 

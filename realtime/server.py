@@ -35,6 +35,7 @@ from .engine import CorsSetting, Engine
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
+from .protocol.limits import TokenBucket
 from .protocol.socketio import (
     ACK_TYPES,
     DEFAULT_MAX_ATTACHMENTS,
@@ -61,14 +62,17 @@ _FOR_SOCKET: Final = (*EVENT_TYPES, *ACK_TYPES)
 class _Client:
     """One Engine.IO connection and the sockets it opened, by namespace."""
 
-    __slots__ = ("conn", "connect_timer", "decoder", "revision", "sockets")
+    __slots__ = ("conn", "connect_timer", "decoder", "events", "revision", "sockets")
 
-    def __init__(self, conn: Connection, max_attachments: int) -> None:
+    def __init__(
+        self, conn: Connection, max_attachments: int, events: TokenBucket | None
+    ) -> None:
         self.conn = conn
         self.revision = 5 if conn.protocol >= 4 else 4
         self.decoder = Decoder(self.revision, max_attachments=max_attachments)
         self.sockets: dict[str, Socket] = {}
         self.connect_timer: Timer | None = None
+        self.events = events  # the connection's event rate, when limited
 
 
 class Server:
@@ -81,6 +85,10 @@ class Server:
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
+    ``events_per_second``, ``event_burst``: the event rate one connection
+    may keep up (a token bucket; None: unlimited); over it
+    ``event_rate_policy`` applies: ``"disconnect"`` closes the connection
+    ("event rate"), ``"drop"`` drops the event (counted, logged once).
     ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses,
     or a configured :class:`~realtime.bus.AdapterFactory` such as
     :class:`~realtime.RedisAdapter`.
@@ -104,6 +112,9 @@ class Server:
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
         max_namespaces: int = 100,
         max_pending_events: int = 1000,
+        events_per_second: float | None = 1_000.0,
+        event_burst: int = 2_000,
+        event_rate_policy: str = "disconnect",
         adapter: AdapterSetting = MemoryAdapter,
         connection_state_recovery: bool | ConnectionStateRecovery = False,
         **engine_options: Any,
@@ -122,6 +133,15 @@ class Server:
         self.max_attachments = max_attachments
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
+        if event_rate_policy not in ("disconnect", "drop"):
+            raise ValueError(
+                f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
+            )
+        if events_per_second is not None and (events_per_second <= 0 or event_burst < 1):
+            raise ValueError("events_per_second must be positive and event_burst at least 1")
+        self.events_per_second = events_per_second
+        self.event_burst = event_burst
+        self.event_rate_policy = event_rate_policy
         self.adapter_factory = adapter
         if connection_state_recovery is True:
             connection_state_recovery = ConnectionStateRecovery()
@@ -346,6 +366,11 @@ class Server:
         if socket is not None:
             socket.disconnect(close)
 
+    def namespaces(self) -> list[Namespace]:
+        """Every concrete namespace: those named, and the dynamic children
+        created so far (their parents' matchers are not namespaces)."""
+        return list(self._namespaces)
+
     def shutdown(self) -> None:
         """Disconnect everyone ("server shutting down") and close the engine.
         Does not wait: goodbyes are queued for the writers."""
@@ -362,9 +387,11 @@ class Server:
         if self._closing:
             conn.close("server shutting down")
             return
-        client = _Client(conn, self.max_attachments)
-        self._clients[conn.id] = client
         runtime = self.runtime
+        rate = self.events_per_second
+        bucket = None if rate is None else TokenBucket(rate, self.event_burst, runtime.now())
+        client = _Client(conn, self.max_attachments, bucket)
+        self._clients[conn.id] = client
         client.connect_timer = self._engine.deadlines.schedule(
             runtime.now() + self.connect_timeout, lambda now: self._connect_timed_out(client)
         )
@@ -385,6 +412,10 @@ class Server:
         if packet is None:
             return  # a binary packet still waiting for attachments
         ptype = packet.type
+        events = client.events
+        if events is not None and ptype in EVENT_TYPES and not events.take(self.runtime.now()):
+            self._over_event_rate(client)
+            return
         socket = client.sockets.get(packet.nsp)
         if socket is not None and ptype in _FOR_SOCKET:
             socket._receive(packet)
@@ -397,6 +428,15 @@ class Server:
             logger.debug("%s: packet for %s, which it has not joined", conn.id, packet.nsp)
         elif ptype is PacketType.DISCONNECT:
             socket._close("client namespace disconnect", notify_client=False)
+
+    def _over_event_rate(self, client: _Client) -> None:
+        conn = client.conn
+        if self.event_rate_policy == "drop":
+            self._engine.counters.events_dropped += 1
+            log_once("event-rate", "%s: over events_per_second, events dropped", conn.id)
+        else:
+            log_once("event-rate", "closing %s: over events_per_second", conn.id)
+            conn.close("event rate")
 
     def on_close(self, conn: Connection, reason: str) -> None:
         client = self._clients.pop(conn.id, None)
@@ -500,6 +540,7 @@ class Server:
             client.conn.close("connect timeout")
 
     def _socket_connected(self, socket: Socket) -> None:
+        self.engine.counters.socket_connects += 1
         client = self._clients.get(socket.conn.id)
         if client is not None and client.connect_timer is not None:
             client.connect_timer.cancel()

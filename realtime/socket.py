@@ -388,6 +388,7 @@ class Socket:
             self._refuse(exc.message, exc.data)
             return
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in a connect handler of %s", self.namespace.name)
             self._refuse("Internal server error", None)
             return
@@ -474,7 +475,8 @@ class Socket:
         """A packet for this socket, already decoded and validated."""
         if packet.type in ACK_TYPES:
             assert packet.id is not None
-            self._acks.resolve(packet.id, packet.data)
+            if self._acks.resolve(packet.id, packet.data):
+                self.server.engine.counters.acks += 1
             return
         data = packet.data
         event = data[0]
@@ -507,6 +509,7 @@ class Socket:
             if result is not None and never_suspends(result):
                 result = run_now(result)
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return None
         if result is not None and is_awaitable(result):
@@ -519,6 +522,7 @@ class Socket:
         try:
             result = await pending
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return
         if ack_id is not None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
+from .counters import Counters
 from .deadlines import Deadlines, Timer
 from .engineio import Message, Packet, PacketType
 
@@ -73,6 +74,7 @@ class SessionOwner(Protocol):
 
     listener: EngineListener
     deadlines: Deadlines
+    counters: Counters
 
     def now(self) -> float:
         """The runtime's clock, for closes that application code starts."""
@@ -201,6 +203,9 @@ class Session:
     # -- outbox -------------------------------------------------------------------
 
     def _push(self, item: Outgoing, size: int) -> None:
+        counters = self.owner.counters
+        counters.messages_out += 1
+        counters.bytes_out += size
         was_empty = not self._outbox
         self._outbox.append(item)
         self._outbox_size += size + ITEM_OVERHEAD
@@ -209,6 +214,7 @@ class Session:
             # grow the server without bound; everyone else is unaffected.
             self._outbox.clear()
             self._outbox_size = 0
+            counters.overflows += 1
             self._begin_close("buffer overflow", self.owner.now(), notify_peer=False)
             return
         if was_empty:
@@ -325,6 +331,9 @@ class Session:
         """A MESSAGE packet's data: the hot path, which needs no Packet."""
         if self.state is _OPEN:
             self.last_seen = now
+            counters = self.owner.counters
+            counters.messages_in += 1
+            counters.bytes_in += len(data)
             self.owner.listener.on_message(self, data)
 
     def fail(self, reason: str, now: float) -> None:
@@ -373,6 +382,7 @@ class Session:
             self.upgrade_timer = None
         self.upgrade = Upgrade.DONE
         self.transport = "websocket"
+        self.owner.counters.upgrades += 1
         self.last_seen = now
         if self.polling_parked and self.waker is not None:
             # The client paused polling, so a GET still parked must not carry
@@ -392,6 +402,8 @@ class Session:
     def _begin_close(self, reason: str, now: float, *, notify_peer: bool) -> None:
         self.state = State.CLOSING
         self.close_reason = reason
+        closes = self.owner.counters.closes
+        closes[reason] = closes.get(reason, 0) + 1
         if self.upgrade_timer is not None:
             self.upgrade_timer.cancel()
             self.upgrade_timer = None
