@@ -450,3 +450,10 @@ def test_options_are_checked() -> None:
         realtime.ConnectionStateRecovery(max_disconnection_duration=0)
     with pytest.raises(ValueError):
         realtime.ConnectionStateRecovery(max_packets=0)
+
+
+async def test_the_redis_adapter_offers_no_recovery_yet() -> None:
+    # Nothing connects before the server is bound: no Redis needed to see it.
+    adapter = realtime.RedisAdapter("redis://127.0.0.1:1/0")
+    sio = Server(adapter=adapter, connection_state_recovery=True)
+    assert sio.of("/").recovery is None and sio.of("/other").recovery is None
