@@ -457,3 +457,19 @@ async def test_the_redis_adapter_offers_no_recovery_yet() -> None:
     adapter = realtime.RedisAdapter("redis://127.0.0.1:1/0")
     sio = Server(adapter=adapter, connection_state_recovery=True)
     assert sio.of("/").recovery is None and sio.of("/other").recovery is None
+
+
+async def test_past_max_sessions_the_one_waiting_longest_is_dropped() -> None:
+    options = realtime.ConnectionStateRecovery(max_sessions=2)
+    sio, _ = make_server(connection_state_recovery=options)
+    peers = [Peer(sio) for _ in range(3)]
+    for peer in peers:
+        peer.drop()
+    store = _store(sio)
+    assert store.sessions == 2 and store.dropped == 1
+    assert store.session_held(str(peers[0].pid)) is None
+    recovered = []
+    for peer in peers:
+        peer.reconnect()
+        recovered.append(peer.recovered)
+    assert recovered == [False, True, True]
