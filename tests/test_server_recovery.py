@@ -473,3 +473,31 @@ async def test_past_max_sessions_the_one_waiting_longest_is_dropped() -> None:
         peer.reconnect()
         recovered.append(peer.recovered)
     assert recovered == [False, True, True]
+
+
+async def test_a_restored_socket_lost_before_its_confirmation_is_kept_again() -> None:
+    sio, runtime = make_server(connection_state_recovery=True)
+    gate = Gate()
+
+    @sio.on("connect")
+    async def on_connect(socket: Socket, auth: Any) -> None:
+        if socket.recovered:
+            await gate.wait()  # the connect handler of the restored socket is slow
+
+    first = connect(sio)
+    await runtime.settle()
+    answer = _answer(first.take()[0])
+    first.lost()
+    sio.emit("one")
+    again = connect(sio, auth={"pid": answer["pid"]})
+    await runtime.settle()
+    assert again.take() == []  # not confirmed yet
+    again.lost()  # gone again while its connect handler waits
+    gate.open()
+    await runtime.settle()
+    sio.emit("two")
+    last = connect(sio, auth={"pid": answer["pid"]})
+    await runtime.settle()
+    items = last.take()
+    assert _answer(items[-1])["sid"] == answer["sid"]
+    assert _names(_events(items[:-1])) == [["one"], ["two"]]
