@@ -179,7 +179,7 @@ class Socket:
         self.recovered = False
         """Whether this socket is a session restored after its client lost
         the connection: same id, rooms and ``data``, and the broadcasts it
-        missed follow the CONNECT answer."""
+        missed go just before the CONNECT answer (docs/recovery.md)."""
         self.pid: str | None = None
         """The private id of its recoverable session (None without recovery)."""
         self._mark = ""
