@@ -501,3 +501,24 @@ async def test_a_restored_socket_lost_before_its_confirmation_is_kept_again() ->
     items = last.take()
     assert _answer(items[-1])["sid"] == answer["sid"]
     assert _names(_events(items[:-1])) == [["one"], ["two"]]
+
+
+async def test_an_offset_older_than_the_socket_replays_nothing_from_before_it() -> None:
+    # socket.io-client keeps its last offset when it gets a fresh session.
+    options = realtime.ConnectionStateRecovery(max_disconnection_duration=10)
+    sio, runtime = make_server(connection_state_recovery=options)
+    peer = Peer(sio)
+    sio.emit("old")
+    peer.read()
+    stale = peer.offset
+    peer.drop()
+    runtime.advance(11, sio.engine.deadlines)  # expired: the next socket is fresh
+    peer.reconnect()
+    assert not peer.recovered
+    sio.emit("before the loss")  # stored after the fresh socket connected
+    peer.conn.take()
+    peer.offset = stale
+    peer.drop()
+    sio.emit("away")
+    assert _names(peer.reconnect()) == [["before the loss"], ["away"]]
+    assert peer.recovered
