@@ -43,7 +43,7 @@ opaque strings to everything but the store that made them.
 from __future__ import annotations
 
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -230,7 +230,9 @@ class SessionStore:
         self._prefix = secrets.token_hex(4) + "-"
         self._seq = 0
         self._log = _Packets(1)
-        self._sessions: dict[str, _Session] = {}
+        # Oldest first; an OrderedDict finds its first item in O(1), where a
+        # dict that had items deleted from its front scans past their slots.
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._by_room: dict[str, dict[str, None]] = {}
         self.dropped = 0
         """Sessions dropped at a cap: one that would have lost a packet it
