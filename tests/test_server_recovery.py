@@ -522,3 +522,27 @@ async def test_an_offset_older_than_the_socket_replays_nothing_from_before_it() 
     sio.emit("away")
     assert _names(peer.reconnect()) == [["before the loss"], ["away"]]
     assert peer.recovered
+
+
+async def test_the_metrics_show_waiting_sessions_log_bytes_and_drops() -> None:
+    from realtime.metrics import LoopLag, ServerCollector
+
+    options = realtime.ConnectionStateRecovery(max_packets=1)
+    sio, _ = make_server(connection_state_recovery=options)
+    peers = [Peer(sio) for _ in range(2)]
+    peers[0].socket.join("quiet")
+    for peer in peers:
+        peer.drop()
+    sio.emit("m", to="quiet")  # fits peer 0's session (one packet); peer 1 is in no such room
+    sio.emit("m", to="quiet")  # a second missed packet: peer 0's session goes
+
+    def sample(name: str) -> float:
+        for family in ServerCollector(lambda: [sio], LoopLag()).collect():
+            for s in family.samples:
+                if s.name == name:
+                    return float(s.value)
+        raise AssertionError(f"{name} not collected")
+
+    assert sample("realtime_recovery_sessions") == 1
+    assert sample("realtime_recovery_sessions_dropped_total") == 1
+    assert sample("realtime_recovery_log_bytes") == _store(sio).log_held[1] > 0
