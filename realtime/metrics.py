@@ -204,16 +204,39 @@ class ServerCollector:
             "realtime_volatile_dropped",
             "Volatile events dropped because the recipient could not take them then.",
         )
-        dropped = 0
+        waiting = GaugeMetricFamily(
+            "realtime_recovery_sessions",
+            "Sessions of lost connections waiting for their client (connection state recovery).",
+            labels=["namespace"],
+        )
+        log_bytes = GaugeMetricFamily(
+            "realtime_recovery_log_bytes",
+            "Bytes of stored broadcasts in the namespace's recovery log.",
+            labels=["namespace"],
+        )
+        given_up = CounterMetricFamily(
+            "realtime_recovery_sessions_dropped",
+            "Recovery sessions dropped at a cap (max_packets, max_bytes, max_sessions).",
+        )
+        dropped = lost = 0
         for server in servers:
             for namespace in server.namespaces():
                 sockets.add_metric([namespace.name], len(namespace.sockets))
                 rooms.add_metric([namespace.name], len(namespace.adapter.rooms()))
                 dropped += namespace.volatile_dropped
+                store = getattr(namespace.adapter, "sessions", None)
+                if namespace.recovery is not None and store is not None:
+                    waiting.add_metric([namespace.name], store.sessions)
+                    log_bytes.add_metric([namespace.name], store.log_held[1])
+                    lost += store.dropped
         volatile.add_metric([], dropped)
+        given_up.add_metric([], lost)
         yield sockets
         yield rooms
         yield volatile
+        yield waiting
+        yield log_bytes
+        yield given_up
 
         yield GaugeMetricFamily(
             "realtime_event_loop_lag_seconds",

@@ -181,7 +181,7 @@ class Socket:
         self.recovered = False
         """Whether this socket is a session restored after its client lost
         the connection: same id, rooms and ``data``, and the broadcasts it
-        missed follow the CONNECT answer."""
+        missed go just before the CONNECT answer (docs/recovery.md)."""
         self.pid: str | None = None
         """The private id of its recoverable session (None without recovery)."""
         self._mark = ""
@@ -495,7 +495,10 @@ class Socket:
             # Handlers run on the socket's runner, after the room membership
             # is gone: the handler reads the rooms as they were, until it ends.
             self._closing_rooms = self.namespace.adapter.socket_rooms(self.id)
-        if was_connected and self.pid is not None and reason in RECOVERABLE:
+        # A restored socket that loses its connection again before its
+        # confirmation is kept too: its client will come back once more.
+        kept = was_connected or self.recovered
+        if kept and self.pid is not None and reason in RECOVERABLE:
             adapter = self.namespace.adapter
             rooms = adapter.socket_rooms(self.id)
             adapter.persist_session(SessionState(self.id, self.pid, rooms, self.data, self._mark))

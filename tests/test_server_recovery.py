@@ -450,3 +450,99 @@ def test_options_are_checked() -> None:
         realtime.ConnectionStateRecovery(max_disconnection_duration=0)
     with pytest.raises(ValueError):
         realtime.ConnectionStateRecovery(max_packets=0)
+
+
+async def test_the_redis_adapter_offers_no_recovery_yet() -> None:
+    # Nothing connects before the server is bound: no Redis needed to see it.
+    adapter = realtime.RedisAdapter("redis://127.0.0.1:1/0")
+    sio = Server(adapter=adapter, connection_state_recovery=True)
+    assert sio.of("/").recovery is None and sio.of("/other").recovery is None
+
+
+async def test_past_max_sessions_the_one_waiting_longest_is_dropped() -> None:
+    options = realtime.ConnectionStateRecovery(max_sessions=2)
+    sio, _ = make_server(connection_state_recovery=options)
+    peers = [Peer(sio) for _ in range(3)]
+    for peer in peers:
+        peer.drop()
+    store = _store(sio)
+    assert store.sessions == 2 and store.dropped == 1
+    assert store.session_held(str(peers[0].pid)) is None
+    recovered = []
+    for peer in peers:
+        peer.reconnect()
+        recovered.append(peer.recovered)
+    assert recovered == [False, True, True]
+
+
+async def test_a_restored_socket_lost_before_its_confirmation_is_kept_again() -> None:
+    sio, runtime = make_server(connection_state_recovery=True)
+    gate = Gate()
+
+    @sio.on("connect")
+    async def on_connect(socket: Socket, auth: Any) -> None:
+        if socket.recovered:
+            await gate.wait()  # the connect handler of the restored socket is slow
+
+    first = connect(sio)
+    await runtime.settle()
+    answer = _answer(first.take()[0])
+    first.lost()
+    sio.emit("one")
+    again = connect(sio, auth={"pid": answer["pid"]})
+    await runtime.settle()
+    assert again.take() == []  # not confirmed yet
+    again.lost()  # gone again while its connect handler waits
+    gate.open()
+    await runtime.settle()
+    sio.emit("two")
+    last = connect(sio, auth={"pid": answer["pid"]})
+    await runtime.settle()
+    items = last.take()
+    assert _answer(items[-1])["sid"] == answer["sid"]
+    assert _names(_events(items[:-1])) == [["one"], ["two"]]
+
+
+async def test_an_offset_older_than_the_socket_replays_nothing_from_before_it() -> None:
+    # socket.io-client keeps its last offset when it gets a fresh session.
+    options = realtime.ConnectionStateRecovery(max_disconnection_duration=10)
+    sio, runtime = make_server(connection_state_recovery=options)
+    peer = Peer(sio)
+    sio.emit("old")
+    peer.read()
+    stale = peer.offset
+    peer.drop()
+    runtime.advance(11, sio.engine.deadlines)  # expired: the next socket is fresh
+    peer.reconnect()
+    assert not peer.recovered
+    sio.emit("before the loss")  # stored after the fresh socket connected
+    peer.conn.take()
+    peer.offset = stale
+    peer.drop()
+    sio.emit("away")
+    assert _names(peer.reconnect()) == [["before the loss"], ["away"]]
+    assert peer.recovered
+
+
+async def test_the_metrics_show_waiting_sessions_log_bytes_and_drops() -> None:
+    from realtime.metrics import LoopLag, ServerCollector
+
+    options = realtime.ConnectionStateRecovery(max_packets=1)
+    sio, _ = make_server(connection_state_recovery=options)
+    peers = [Peer(sio) for _ in range(2)]
+    peers[0].socket.join("quiet")
+    for peer in peers:
+        peer.drop()
+    sio.emit("m", to="quiet")  # fits peer 0's session (one packet); peer 1 is in no such room
+    sio.emit("m", to="quiet")  # a second missed packet: peer 0's session goes
+
+    def sample(name: str) -> float:
+        for family in ServerCollector(lambda: [sio], LoopLag()).collect():
+            for s in family.samples:
+                if s.name == name:
+                    return float(s.value)
+        raise AssertionError(f"{name} not collected")
+
+    assert sample("realtime_recovery_sessions") == 1
+    assert sample("realtime_recovery_sessions_dropped_total") == 1
+    assert sample("realtime_recovery_log_bytes") == _store(sio).log_held[1] > 0

@@ -230,6 +230,31 @@ test("connection state recovery: sends its pid and last offset back, and learns 
   socket.disconnect();
 });
 
+test("missed events sent before the CONNECT answer reach listeners before connect, recovered", async () => {
+  const seen = [];
+  const { server, realtime } = setup({
+    answer: (sid, auth, session) => {
+      seen.push(h.plain(auth || null));
+      if (auth && auth.pid === "P") {
+        server.emitRaw(session, "/", ["missed", 1, "offset-2"]); // what a recovering server sends
+      }
+      return { sid: "first", pid: "P" };
+    }
+  });
+  const socket = connect(realtime, "http://example.test");
+  await once(socket, "connect");
+  const log = [];
+  socket.on("missed", (n, offset) => log.push(["missed", n, offset, socket.recovered]));
+  socket.on("connect", () => log.push(["connect", socket.recovered]));
+  server.kill();
+  await until(() => log.length === 2);
+  assert.deepEqual(log, [["missed", 1, "offset-2", true], ["connect", true]]);
+  server.kill();
+  await until(() => seen.length === 3);
+  assert.deepEqual(seen[2], { pid: "P", offset: "offset-2" });
+  socket.disconnect();
+});
+
 test("without a pid the CONNECT carries only the auth", async () => {
   const seen = [];
   const { server, realtime } = setup({ answer: (sid, auth) => (seen.push(h.plain(auth || null)), { sid }) });

@@ -29,7 +29,8 @@ Policy at a cap: the oldest packets go first. Dropping one the client had
 already seen is harmless; once a packet sent *after* the disconnection must
 go, the session cannot be recovered whole, so it is dropped at once and its
 client later gets a fresh socket (``recovered`` false), exactly as after the
-window. A session also ends when ``max_disconnection_duration`` passes (one
+window. Past ``max_sessions`` waiting sessions, the one waiting longest is
+dropped the same way. A session also ends when ``max_disconnection_duration`` passes (one
 entry in the engine's deadline heap per session, no task) and when it is
 restored (a session is restored once).
 
@@ -42,7 +43,7 @@ opaque strings to everything but the store that made them.
 from __future__ import annotations
 
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -76,18 +77,22 @@ class ConnectionStateRecovery:
     ``max_packets`` / ``max_bytes``: the most stored packets, and their
     encoded bytes, that the namespace's log and each session keep; past
     either, the oldest go, and a session that would lose a packet it never
-    received is dropped (its client gets a fresh socket)."""
+    received is dropped (its client gets a fresh socket).
+    ``max_sessions``: sessions one namespace keeps waiting; past it, the
+    one waiting longest is dropped (clients cycling connections would
+    otherwise make the server hold a session each for the whole window)."""
 
     max_disconnection_duration: float = 120.0
     skip_middlewares: bool = True
     max_packets: int = 1000
     max_bytes: int = 1_000_000
+    max_sessions: int = 100_000
 
     def __post_init__(self) -> None:
         if not self.max_disconnection_duration > 0:
             raise ValueError("max_disconnection_duration must be a positive number of seconds")
-        if self.max_packets < 1 or self.max_bytes < 1:
-            raise ValueError("max_packets and max_bytes must be at least 1")
+        if self.max_packets < 1 or self.max_bytes < 1 or self.max_sessions < 1:
+            raise ValueError("max_packets, max_bytes and max_sessions must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -225,10 +230,13 @@ class SessionStore:
         self._prefix = secrets.token_hex(4) + "-"
         self._seq = 0
         self._log = _Packets(1)
-        self._sessions: dict[str, _Session] = {}
+        # Oldest first; an OrderedDict finds its first item in O(1), where a
+        # dict that had items deleted from its front scans past their slots.
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._by_room: dict[str, dict[str, None]] = {}
         self.dropped = 0
-        """Sessions dropped because they would have lost a packet at a cap."""
+        """Sessions dropped at a cap: one that would have lost a packet it
+        never received, or the one waiting longest past ``max_sessions``."""
 
     # -- what tests and operators read ----------------------------------------------
 
@@ -312,6 +320,9 @@ class SessionStore:
         session.timer = self._schedule(
             self.options.max_disconnection_duration, lambda: self._expire(session)
         )
+        if len(self._sessions) > self.options.max_sessions:
+            self.dropped += 1
+            self._forget(next(iter(self._sessions.values())))  # the one waiting longest
 
     def restore(self, pid: str, offset: str | None) -> RestoredSession | None:
         """The session ``pid`` and what its client missed after ``offset``
