@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._version import __version__ as __version__
 from .bus.recovery import ConnectionStateRecovery
 from .engine import Engine
 from .errors import (
@@ -30,8 +31,6 @@ from .errors import (
 )
 from .protocol import COMPILED
 from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
-
-__version__ = "0.1.0"
 
 __all__ = [
     "COMPILED",
@@ -61,6 +60,7 @@ __all__ = [
     "UnknownSocket",
     "UnknownTransport",
     "UnsupportedProtocolVersion",
+    "WSGIApp",
     "attach",
     "run",
 ]
@@ -84,6 +84,10 @@ def __getattr__(name: str) -> Any:
         from .integrations.asgi import ASGIApp
 
         return ASGIApp
+    if name == "WSGIApp":
+        from .integrations.wsgi import WSGIApp
+
+        return WSGIApp
     if name == "Emitter":
         from .emitter import Emitter
 

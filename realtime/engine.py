@@ -412,6 +412,16 @@ class Engine:
         else:
             session.finish()
 
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket, now: float) -> None:
+        """A handshake accepted here cannot complete (a bad key, or the
+        client left): undo what accepting it started."""
+        if isinstance(decision, CloseWebSocket):
+            return  # nothing was started
+        if not decision.upgrade:
+            decision.session.fail("transport error", now)
+        else:
+            self.websocket_closed(decision.session, True, now)
+
     # -- timers -----------------------------------------------------------------
 
     def handle_timeouts(self, now: float) -> float | None:

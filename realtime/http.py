@@ -161,3 +161,34 @@ class HostRuntime(Protocol):
         """Hold flushes while a burst of input is handled."""
 
     def uncork(self) -> None: ...
+
+
+class GreenChannel(Protocol):
+    """:class:`MessageChannel` for green or OS threads: each call blocks
+    the calling thread instead of returning an awaitable."""
+
+    def receive(self) -> Data | None: ...
+
+    def send(self, messages: list[Data]) -> None: ...
+
+    def close(self, code: int) -> None: ...
+
+
+class GreenHostRuntime(Protocol):
+    """What a WSGI host calls: :class:`HostRuntime`'s requests for a host
+    whose every request has a thread (green or not) that may block."""
+
+    @property
+    def closing(self) -> bool: ...
+
+    def now(self) -> float: ...
+
+    def start(self) -> None: ...
+
+    def respond(self, req: HttpRequest) -> HttpResponse | AcceptWebSocket | CloseWebSocket:
+        """The engine's decision on ``req``, blocking while a poll is parked."""
+
+    def serve_websocket(self, decision: AcceptWebSocket, channel: GreenChannel) -> None:
+        """Serve an accepted WebSocket until it closes."""
+
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None: ...

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from . import COMPILED, __version__
+from ._version import __version__
+from .protocol import COMPILED
 
 if TYPE_CHECKING:
     from .engine import Engine

@@ -75,9 +75,7 @@ class _Client:
 
     __slots__ = ("conn", "connect_timer", "decoder", "events", "revision", "sockets")
 
-    def __init__(
-        self, conn: Connection, max_attachments: int, events: TokenBucket | None
-    ) -> None:
+    def __init__(self, conn: Connection, max_attachments: int, events: TokenBucket | None) -> None:
         self.conn = conn
         self.revision = 5 if conn.protocol >= 4 else 4
         self.decoder = Decoder(self.revision, max_attachments=max_attachments)

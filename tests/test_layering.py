@@ -21,15 +21,14 @@ ROOT = Path(__file__).parent.parent / "realtime"
 # Bottom to top. A package's modules share its layer; ``realtime`` itself
 # (its __init__, which imports everything to export it) is the very top.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_build", "_log", "errors", "types", "coroutines", "reasons"),
+    ("_build", "_version", "_log", "errors", "types", "coroutines", "reasons"),
     ("protocol",),
     ("transports", "bus", "http", "assets"),
     ("engine", "link", "handlers"),
-    ("socket", "namespace", "server", "redis", "emitter"),
+    ("socket", "namespace", "server", "sessions", "redis", "emitter"),
     ("runtime",),
-    ("integrations",),
-    # the add-ons that serve the package whole: the CLI, and /metrics
-    ("__main__", "", "metrics"),
+    ("integrations", "metrics"),
+    ("__main__", ""),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
@@ -38,9 +37,6 @@ ALLOWED_UPWARD = {
     # ``Server.attach(app)``, the aiohttp shortcut of ``realtime.attach``:
     # imported when called, so the Server never loads a host by itself.
     ("realtime.server", "realtime.integrations.aiohttp"),
-    # ``run(metrics=True)``: imported when asked, so the host never loads
-    # prometheus-client by itself.
-    ("realtime.integrations.aiohttp", "realtime.metrics"),
 }
 
 CORE = [

@@ -33,6 +33,7 @@ from ..link import WebSocketLink
 from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State
 from ..transports import websocket as ws_framing
+from .alarm import Alarm
 
 logger: Final = logging.getLogger("realtime")
 
@@ -51,6 +52,7 @@ class EngineLike(Protocol):
     max_payload: int
     max_fragments: int
     path: str
+    sessions: dict[str, Session]
 
     def owns_path(self, path: str) -> bool: ...
 
@@ -65,6 +67,8 @@ class EngineLike(Protocol):
     ) -> Data | None: ...
 
     def websocket_closed(self, session: Session, probe_socket: bool, now: float) -> None: ...
+
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket, now: float) -> None: ...
 
 
 class Mountable(Protocol):
@@ -222,8 +226,7 @@ class AsyncioRuntime:
     def __init__(self, engine: EngineLike, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.engine = engine
         self.loop = loop or asyncio.get_running_loop()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when: float | None = None
+        self._alarm = Alarm(engine, self.loop.time, self.loop.call_at)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._busy: set[SerialRunner] = set()
         self.websockets: set[WebSocketConnection] = set()
@@ -258,41 +261,16 @@ class AsyncioRuntime:
         return self.loop.create_future()
 
     def deadlines_changed(self) -> None:
-        self._arm()
+        self._alarm.arm()
 
     # -- the one timer ----------------------------------------------------------
 
     def start(self) -> None:
-        self._arm()
-
-    def _arm(self) -> None:
-        when = self.engine.deadlines.next_deadline()
-        if when is None:
-            return
-        if self._timer is not None and self._timer_when is not None and self._timer_when <= when:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_when = when
-        self._timer = self.loop.call_at(when, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_when = None
-        try:
-            when = self.engine.handle_timeouts(self.loop.time())
-        except Exception:
-            _log_failure("timer")
-            when = self.engine.deadlines.next_deadline()
-        if when is not None and not self.closing:
-            self._timer_when = when
-            self._timer = self.loop.call_at(when, self._on_timer)
+        self._alarm.arm()
 
     async def stop(self) -> None:
         self.closing = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._alarm.close()
         self._flush()
         for conn in list(self.websockets):
             conn.close()
@@ -386,12 +364,7 @@ class AsyncioRuntime:
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         """The handshake the engine accepted cannot complete (bad key, or the
         client left): undo what accepting it started."""
-        if isinstance(decision, CloseWebSocket):
-            return  # nothing was started
-        if not decision.upgrade:
-            decision.session.fail("transport error", self.now())
-        else:
-            self.engine.websocket_closed(decision.session, True, self.now())
+        self.engine.refuse_websocket(decision, self.now())
 
     def want_flush(self, conn: Flushable) -> None:
         """Write ``conn``'s output before the loop next waits for I/O.
@@ -612,42 +585,45 @@ class ChannelWebSocket:
         self.link = WebSocketLink(runtime.engine, decision.session, decision.upgrade, self.wake)
 
     async def run(self) -> None:
-        runtime = self.runtime
-        link = self.link
-        if link.wants_output_now:
+        if self.link.wants_output_now:
             self.wake()
         try:
-            while not link.closing and not self._closed:
-                message = await self.channel.receive()
-                if message is None:
-                    break
-                if len(message) > runtime.engine.max_payload:
-                    # what FrameReader refuses on a raw socket, refused here
-                    log_once("ws-frame-1009", "closing a WebSocket: message too big")
-                    await self.channel.close(1009)
-                    break
-                reply, failed = self._receive(message)
-                if failed:
-                    break
-                if reply is not None:
-                    self._send([reply], close=False)
+            await self._read()
         finally:
             self._closed = True
-            link.lost(runtime.now())
+            self.link.lost(self.runtime.now())
             if self._writer is None:
                 await self.channel.close(1000)
 
-    def _receive(self, message: Data) -> tuple[Data | None, bool]:
-        """The link's answer to one message, and whether reading must stop."""
+    async def _read(self) -> None:
+        runtime = self.runtime
+        link = self.link
+        while not link.closing and not self._closed:
+            message = await self.channel.receive()
+            if message is None:
+                return
+            if len(message) > runtime.engine.max_payload:
+                # what FrameReader refuses on a raw socket, refused here
+                log_once("ws-frame-1009", "closing a WebSocket: message too big")
+                await self.channel.close(1009)
+                return
+            if not self._receive(message):
+                return
+
+    def _receive(self, message: Data) -> bool:
+        """Hand one message to the link; False if the socket must stop."""
         runtime = self.runtime
         runtime.cork()
         try:
-            return self.link.receive(message, runtime.now()), False
+            reply = self.link.receive(message, runtime.now())
         except Exception:
             _log_failure("WebSocket reader")
-            return None, True
+            return False
         finally:
             runtime.uncork()
+        if reply is not None:
+            self._send([reply], close=False)
+        return True
 
     def wake(self) -> None:
         if self._writer is not None:

@@ -80,6 +80,27 @@ async def served_asgi(app: Any) -> AsyncIterator[str]:
         await task
 
 
+@asynccontextmanager
+async def served_eventlet() -> AsyncIterator[str]:
+    """Serve the interop app on eventlet (eventlet_server.py) in a process of
+    its own; yields its URL."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "eventlet_server.py"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), RUN_LIMIT)
+    try:
+        if not line.strip().isdigit():
+            pytest.fail("the eventlet interop server did not start")
+        yield f"http://127.0.0.1:{int(line)}"
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
 def assert_complete(run: ClientRun, checks: Sequence[str]) -> None:
     """The client ran to its end and reported each check once, in order."""
     assert run.returncode == 0, run.describe()
