@@ -12,12 +12,29 @@ import asyncio
 import shutil
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 START_LIMIT = 30.0
 """Seconds redis-server may take to accept connections: a liveness bound
 (it takes milliseconds), not a speed check."""
+
+
+async def front_door(sio: Any) -> tuple[Any, int]:
+    """``sio`` served on a loopback port by the embedded host's front door:
+    ``(runner, port)``; ``await runner.cleanup()`` stops it."""
+    from aiohttp import web
+
+    from realtime.integrations.aiohttp import FrontDoorSite
+
+    app = web.Application()
+    sio.attach(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = FrontDoorSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site.port
 
 
 def free_port() -> int:

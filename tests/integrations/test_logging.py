@@ -12,20 +12,9 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
-from aiohttp import web
+from services import front_door
 
 import realtime
-from realtime.integrations.aiohttp import FrontDoorSite
-
-
-async def serve(sio: realtime.Server) -> tuple[web.AppRunner, int]:
-    app = web.Application()
-    sio.attach(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = FrontDoorSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site.port
 
 
 @pytest.fixture
@@ -36,7 +25,7 @@ async def served() -> AsyncIterator[tuple[realtime.Server, int]]:
     def hello(socket: realtime.Socket, data: Any) -> str:
         return "hi"
 
-    runner, port = await serve(sio)
+    runner, port = await front_door(sio)
     try:
         yield sio, port
     finally:
