@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,37 @@ async def front_door(sio: Any) -> tuple[Any, int]:
     site = FrontDoorSite(runner, "127.0.0.1", 0)
     await site.start()
     return runner, site.port
+
+
+async def realtime_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """``python -m realtime ARGS`` run from ``cwd``, never the checkout's root:
+    ``-m`` puts the working directory ahead of PYTHONPATH, and the compiled
+    run would import the checkout's sources."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "realtime",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> None:
+    for _ in range(200):
+        if proc.returncode is not None:
+            break
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("server did not start")
 
 
 def free_port() -> int:
