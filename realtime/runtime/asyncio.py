@@ -644,14 +644,9 @@ class ChannelWebSocket:
                     log_once("ws-frame-1009", "closing a WebSocket: message too big")
                     await self.channel.close(1009)
                     break
-                runtime.cork()
-                try:
-                    reply = link.receive(message, runtime.now())
-                except Exception:
-                    _log_failure("WebSocket reader")
+                reply, failed = self._receive(message)
+                if failed:
                     break
-                finally:
-                    runtime.uncork()
                 if reply is not None:
                     self._send([reply], close=False)
         finally:
@@ -659,6 +654,18 @@ class ChannelWebSocket:
             link.lost(runtime.now())
             if self._writer is None:
                 await self.channel.close(1000)
+
+    def _receive(self, message: Data) -> tuple[Data | None, bool]:
+        """The link's answer to one message, and whether reading must stop."""
+        runtime = self.runtime
+        runtime.cork()
+        try:
+            return self.link.receive(message, runtime.now()), False
+        except Exception:
+            _log_failure("WebSocket reader")
+            return None, True
+        finally:
+            runtime.uncork()
 
     def wake(self) -> None:
         if self._writer is not None:
