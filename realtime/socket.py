@@ -490,6 +490,8 @@ class Socket:
         if self.state is SocketState.DISCONNECTED:
             return
         was_connected = self.state is SocketState.CONNECTED
+        if was_connected and self.server.watchers:
+            self.server._socket_disconnected(self, reason)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s: socket %s left %s: %s", self.conn.id, self.id, self.namespace.name, reason

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("protocol",),
     ("transports", "bus", "http", "assets"),
     ("engine", "link", "handlers"),
-    ("socket", "namespace", "server", "redis", "emitter"),
+    ("socket", "namespace", "server", "redis", "emitter", "admin"),
     ("runtime",),
     ("integrations",),
     # the add-ons that serve the package whole: the CLI, and /metrics
