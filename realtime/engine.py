@@ -13,11 +13,12 @@ import json
 import math
 import secrets
 from collections.abc import Callable, Iterable, Sequence
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from . import assets
-from ._log import log_once
+from ._log import log_once, logger
 from .errors import (
     BadHandshakeMethod,
     BadRequest,
@@ -74,6 +75,7 @@ class Engine:
         handshakes_per_second: float | None = 50.0,
         handshake_burst: int = 200,
         trusted_proxies: Iterable[str] = (),
+        log_connections: bool = False,
         max_fragments: int = 1024,
         listener: EngineListener | None = None,
     ) -> None:
@@ -100,6 +102,8 @@ class Engine:
         )
         # Peers whose X-Forwarded-For names the client; nobody else's is believed.
         self.trusted_proxies = frozenset(trusted_proxies)
+        # One INFO line per connection when it ends: who, how, how long, why.
+        self.log_connections = log_connections
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
@@ -148,6 +152,17 @@ class Engine:
         if self.sessions.get(session.id) is session:
             del self.sessions[session.id]
             self.addresses.closed(session.remote_addr or "")
+            if self.log_connections:
+                transport = "jsonp" if session.jsonp else session.transport
+                logger.info(
+                    "%s: EIO%d %s from %s, %.1f s, closed: %s",
+                    session.id,
+                    session.protocol,
+                    transport,
+                    session.remote_addr or "?",
+                    self.now() - session.opened_at,
+                    session.close_reason,
+                )
 
     def on(self, event: str, handler: Handler | None = None) -> Any:
         """Register a raw handler: ``connect(conn)``, ``message(conn, data)``,
@@ -183,8 +198,47 @@ class Engine:
         except ProtocolError as exc:
             refusals = self.counters.refusals
             refusals[exc.http_status] = refusals.get(exc.http_status, 0) + 1
-            log_once(f"http-{exc.code}", "refused request from %s: %s", req.remote_addr, exc)
+            self._log_refusal(exc, req)
             return self._error(exc, req)
+
+    def _log_refusal(self, exc: ProtocolError, req: HttpRequest) -> None:
+        """Say why, and which option decides it; once per kind at WARNING."""
+        peer = req.remote_addr
+        if isinstance(exc, UnknownSession):
+            # Ordinary: a client polling a session that expired, closed, or
+            # belonged to this server before a restart; it reconnects.
+            logger.debug("%s: session %s unknown (expired or closed)", peer, req.query.get("sid"))
+            return
+        if isinstance(exc, Forbidden):
+            origin = req.headers.get("origin") or req.headers.get("referer") or ""
+            log_once(
+                f"origin:{origin}",
+                "refused Origin %r from %s: not allowed by cors_allowed_origins=%r",
+                origin,
+                peer,
+                self.cors_allowed_origins,
+            )
+            return
+        option = self._deciding_option(exc)
+        why = f"{exc.message} ({option})" if option else exc.message
+        kind = f"http-{exc.http_status}-{exc.message}"
+        log_once(kind, "refused a request from %s: %s", peer, why)
+
+    def _deciding_option(self, exc: ProtocolError) -> str | None:
+        message = exc.message
+        if message == "server full":
+            return f"max_connections={self.max_connections}"
+        if message == "too many connections from this address":
+            return f"max_connections_per_address={self.addresses.max_connections}"
+        if message == "too many handshakes from this address":
+            table = self.addresses
+            rate, burst = table.handshake_rate, table.handshake_burst
+            return f"handshakes_per_second={rate}, handshake_burst={burst}"
+        if isinstance(exc, PayloadTooLarge):
+            return f"max_payload={self.max_payload}"
+        if isinstance(exc, UnknownTransport):
+            return f"transports={self.transports}"
+        return None
 
     def _route(self, req: HttpRequest, now: float) -> Decision:
         if req.method == "OPTIONS":
@@ -251,6 +305,8 @@ class Engine:
         self.sessions[sid] = session
         self.addresses.opened(address)
         self.counters.handshakes += 1
+        if logger.isEnabledFor(DEBUG):
+            logger.debug("%s: open, EIO%d %s from %s", sid, protocol, transport, address)
         open_data = self._open_data(session)
         session.start(now)
         if transport == "websocket":

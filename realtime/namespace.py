@@ -190,6 +190,7 @@ class Namespace:
     def _child(self, name: str) -> Namespace:
         child = Namespace(self.server, name, parent=self)
         self.children[name] = child
+        self.server._namespace_created(child)
         return child
 
     def _add(self, socket: Socket) -> None:

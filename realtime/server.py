@@ -50,7 +50,7 @@ from .protocol.socketio import (
 from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
 from .socket import Handshake, Socket, logger
-from .types import Connection, Data, Promise, Runtime, SharedMessage
+from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
 
@@ -159,6 +159,7 @@ class Server:
         self._clients: dict[str, _Client] = {}
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
         self._closing = False
+        self.watchers: list[ServerWatcher] = []
         self.of("/")
 
     # -- wiring ---------------------------------------------------------------------
@@ -203,6 +204,7 @@ class Server:
             if namespace is None:
                 namespace = Namespace(self, name)
                 self._namespaces.add(name, namespace)
+                self._namespace_created(namespace)
             return namespace
         label = getattr(name, "pattern", None) or getattr(name, "__name__", repr(name))
         parent = Namespace(self, str(label), matcher=name)
@@ -285,6 +287,36 @@ class Server:
 
     def _namespace(self, name: str) -> Namespace | None:
         return self._namespaces.get(normalize(name))
+
+    def namespace_named(self, name: str) -> Namespace | None:
+        """The namespace ``name`` if it exists (a dynamic child once created);
+        unlike :meth:`of`, never creates one."""
+        return self._namespace(name)
+
+    def instrument(
+        self,
+        auth: Mapping[str, str] | None,
+        *,
+        namespace: str = "/admin",
+        read_only: bool = False,
+        mode: str = "production",
+        server_id: str | None = None,
+    ) -> Any:
+        """Serve the official Socket.IO Admin UI's protocol on ``namespace``
+        (realtime.admin). ``auth``: ``{"username": ..., "password": ...}``, or
+        None for none (only where the namespace cannot be reached from outside).
+        ``mode="development"`` also reports every socket, room change and
+        event; ``read_only`` refuses the UI's commands."""
+        from .admin import AdminUI
+
+        return AdminUI(
+            self,
+            auth=auth,
+            namespace=namespace,
+            read_only=read_only,
+            mode=mode,
+            server_id=server_id,
+        )
 
     # -- sending --------------------------------------------------------------------
 
@@ -632,7 +664,22 @@ class Server:
         if not client.sockets:
             client.conn.close("connect timeout")
 
+    def watch(self, watcher: ServerWatcher) -> None:
+        """Tell ``watcher`` of every namespace created from now on, and of
+        every socket that connects or disconnects (see :class:`ServerWatcher`)."""
+        self.watchers.append(watcher)
+
+    def _namespace_created(self, namespace: Namespace) -> None:
+        for watcher in self.watchers:
+            watcher.namespace_created(namespace)
+
+    def _socket_disconnected(self, socket: Socket, reason: str) -> None:
+        for watcher in self.watchers:
+            watcher.socket_disconnected(socket, reason)
+
     def _socket_connected(self, socket: Socket) -> None:
+        for watcher in self.watchers:
+            watcher.socket_connected(socket)
         self.engine.counters.socket_connects += 1
         client = self._clients.get(socket.conn.id)
         if client is not None and client.connect_timer is not None:

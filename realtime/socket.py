@@ -451,6 +451,9 @@ class Socket:
     def _confirm(self) -> None:
         self.state = SocketState.CONNECTED
         self._was_connected = True
+        if logger.isEnabledFor(logging.DEBUG):
+            how = "recovered" if self.recovered else "connected"
+            logger.debug("%s: socket %s %s to %s", self.conn.id, self.id, how, self.namespace.name)
         self.server._socket_connected(self)
         answer = connect_answer(self.namespace.name, self.id, self.revision, self.pid)
         # What a recovered socket missed goes just before its answer, as in
@@ -487,6 +490,12 @@ class Socket:
         if self.state is SocketState.DISCONNECTED:
             return
         was_connected = self.state is SocketState.CONNECTED
+        if was_connected and self.server.watchers:
+            self.server._socket_disconnected(self, reason)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s: socket %s left %s: %s", self.conn.id, self.id, self.namespace.name, reason
+            )
         if notify_client and was_connected:
             self._send(PacketType.DISCONNECT)
         handlers = self.namespace.handlers
@@ -527,9 +536,21 @@ class Socket:
             assert packet.id is not None
             if self._acks.resolve(packet.id, packet.data):
                 self.server.engine.counters.acks += 1
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s: ack %d from socket %s", self.conn.id, packet.id, self.id)
             return
         data = packet.data
         event = data[0]
+        if logger.isEnabledFor(logging.DEBUG):
+            # The event's name and shape, never its payload.
+            logger.debug(
+                "%s: event %r on %s, %d argument(s)%s",
+                self.conn.id,
+                event,
+                self.namespace.name,
+                len(data) - 1,
+                "" if packet.id is None else f", ack {packet.id} asked",
+            )
         if event in RESERVED_EVENTS:
             return  # the codec refuses these; never let one reach a lifecycle handler
         namespace = self.namespace

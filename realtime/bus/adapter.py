@@ -180,6 +180,10 @@ class Adapter(ABC):
         self.deliver = deliver
         self.make_message = make_message
         self._host = host
+        self.on_membership: Callable[[str, str, bool], None] | None = None
+        """``fn(room, sid, joined)`` on every join and leave of a local
+        socket, when set (the Admin UI's room events); an adapter that keeps
+        its own membership calls it. None costs the membership path nothing."""
 
     @property
     def host(self) -> AdapterHost:
@@ -337,7 +341,10 @@ class MemoryAdapter(Adapter):
 
     def add_all(self, sid: str, rooms: Iterable[str]) -> None:
         joined = self._sids.setdefault(sid, {})
+        watcher = self.on_membership
         for room in rooms:
+            if watcher is not None and room not in joined:
+                watcher(room, sid, True)
             joined[room] = None
             self._rooms.setdefault(room, {})[sid] = None
 
@@ -353,11 +360,13 @@ class MemoryAdapter(Adapter):
 
     def _leave(self, sid: str, room: str) -> None:
         members = self._rooms.get(room)
-        if members is None:
+        if members is None or sid not in members:
             return
-        members.pop(sid, None)
+        del members[sid]
         if not members:
             del self._rooms[room]
+        if self.on_membership is not None:
+            self.on_membership(room, sid, False)
 
     def socket_rooms(self, sid: str) -> frozenset[str]:
         return frozenset(self._sids.get(sid, ()))

@@ -78,10 +78,11 @@ def _to_response(resp: HttpResponse) -> web.Response:
 
 
 class _Endpoint:
-    def __init__(self, target: Mountable, body_timeout: float) -> None:
+    def __init__(self, target: Mountable, body_timeout: float, drain_timeout: float) -> None:
         self.target = target
         self.engine = target.engine
         self.body_timeout = body_timeout
+        self.drain_timeout = drain_timeout
         self._runtime: HostRuntime | None = None
 
     @property
@@ -93,7 +94,7 @@ class _Endpoint:
 
     async def shutdown(self, app: web.Application) -> None:
         if self._runtime is not None:
-            await close_runtime(self.target, self._runtime)
+            await close_runtime(self.target, self._runtime, self.drain_timeout)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         runtime = self.runtime
@@ -161,16 +162,24 @@ class _Endpoint:
 _ENDPOINTS_KEY: web.AppKey[list[_Endpoint]] = web.AppKey("realtime_endpoints", list)
 
 
-def attach(target: Mountable, app: web.Application, *, body_timeout: float = 75.0) -> None:
+def attach(
+    target: Mountable,
+    app: web.Application,
+    *,
+    body_timeout: float = 75.0,
+    drain_timeout: float = 10.0,
+) -> None:
     """Serve ``target`` (a Server or an Engine) on its path within ``app``.
 
     ``body_timeout`` bounds the time a POST body may take to arrive (aiohttp
     reads it here: chunked bodies, and every request on a site of one's own);
     past it the request is answered with 408 and the connection closed.
+    ``drain_timeout``: at shutdown, after every client is told to go, how
+    long running handlers may take to finish before they are cancelled.
     """
     if body_timeout <= 0:
         raise ValueError("body_timeout must be positive")
-    endpoint = _Endpoint(target, body_timeout)
+    endpoint = _Endpoint(target, body_timeout, drain_timeout)
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)
     app.router.add_route("*", path + "/", endpoint.handle)
@@ -187,9 +196,11 @@ def attached_targets(app: web.Application) -> list[Mountable]:
     return [endpoint.target for endpoint in app.get(_ENDPOINTS_KEY, [])]
 
 
-def make_app(target: Mountable, *, body_timeout: float = 75.0) -> web.Application:
+def make_app(
+    target: Mountable, *, body_timeout: float = 75.0, drain_timeout: float = 10.0
+) -> web.Application:
     app = web.Application()
-    attach(target, app, body_timeout=body_timeout)
+    attach(target, app, body_timeout=body_timeout, drain_timeout=drain_timeout)
     return app
 
 
@@ -283,7 +294,7 @@ def run(
     app = (
         target
         if isinstance(target, web.Application)
-        else make_app(target, body_timeout=keepalive_timeout)
+        else make_app(target, body_timeout=keepalive_timeout, drain_timeout=shutdown_timeout)
     )
     if metrics:
         from ..metrics import install

@@ -97,6 +97,7 @@ class Session:
         "id",
         "jsonp",
         "last_seen",
+        "opened_at",
         "owner",
         "polling_parked",
         "protocol",
@@ -146,6 +147,7 @@ class Session:
         self._pong: Packet | None = None  # an EIO 3 PONG still queued: the one answer kept
         self.upgrade_timer: Timer | None = None
         self.last_seen = 0.0
+        self.opened_at = 0.0
         self.polling_parked = False  # a GET is waiting for data
         # Set by the runtime: called when the outbox goes from empty to not
         # empty, or the session starts closing. One for the long poll, one for
@@ -268,6 +270,7 @@ class Session:
     def start(self, now: float) -> None:
         """Arm the heartbeat; called once the OPEN packet is on its way."""
         self.last_seen = now
+        self.opened_at = now
         if self.protocol == 4:
             self._arm(now + self.config.ping_interval, self._send_ping)
         else:

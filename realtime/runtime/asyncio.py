@@ -93,11 +93,20 @@ def open_runtime(
     return runtime
 
 
-async def close_runtime(target: Mountable, runtime: HostRuntime) -> None:
-    """Say goodbye to every client, then stop ``runtime``."""
+async def close_runtime(
+    target: Mountable, runtime: HostRuntime, drain_timeout: float = 10.0
+) -> None:
+    """The graceful end: tell every client to go (they reconnect, to another
+    node behind a balancer), let running handlers finish and goodbyes go
+    out for up to ``drain_timeout`` seconds, then stop ``runtime``."""
     target.shutdown()
-    # Let writers deliver the goodbye packets before the sockets go.
+    # At least one turn for the writers, so the goodbyes leave before the sockets go.
     await asyncio.sleep(0.05)
+    if not await runtime.drain(drain_timeout):
+        logger.warning(
+            "shutdown: handlers still running after %.1f s (shutdown_timeout) are cancelled",
+            drain_timeout,
+        )
     await runtime.stop()
 
 
@@ -267,6 +276,15 @@ class AsyncioRuntime:
 
     def start(self) -> None:
         self._alarm.arm()
+
+    async def drain(self, timeout: float) -> bool:
+        deadline = self.loop.time() + timeout
+        while self._busy or self.websockets or self._tasks:
+            if self.loop.time() >= deadline:
+                return False
+            # Shutdown only: a short poll is simpler than a wake-up per runner.
+            await asyncio.sleep(0.02)
+        return True
 
     async def stop(self) -> None:
         self.closing = True
