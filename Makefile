@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: wheels demo test test-pure test-compiled check lint typecheck bench bench-quick install install-test client compiled
+.PHONY: wheels demo test test-pure test-compiled check lint typecheck bench bench-quick install install-test client compiled fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ COMPILED := build/compiled
 compiled: install-test
 	rm -rf $(COMPILED)
 	REALTIME_COMPILE=1 $(BIN)/pip install -q --no-deps --no-build-isolation --target $(COMPILED) .
+
+# A longer coverage-guided hunt than the one `make test` runs: each target of
+# tests/fuzz/atheris_targets.py for FUZZ_SECONDS, from the committed corpus.
+# New inputs land in build/fuzz/TARGET; crashes in build/fuzz/ (crash-*).
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := engineio socketio frames head
+fuzz: install-test
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/$$target; \
+	  echo "fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  $(BIN)/python tests/fuzz/atheris_targets.py $$target -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=build/fuzz/ build/fuzz/$$target tests/fuzz/corpus/$$target || exit 1; \
+	done
 
 lint: $(BIN)/python
 	$(BIN)/ruff check .

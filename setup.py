@@ -53,6 +53,7 @@ PURE = {
     "realtime/emitter.py",
     # read at scrape time only; imports the optional prometheus-client
     "realtime/metrics.py",
+    "realtime/admin.py",
 }
 
 # The commands of a build that installs or packs code; `egg_info`, `sdist`

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__ as __version__
+from .bus.recovery import ConnectionStateRecovery
 from .engine import Engine
 from .errors import (
     AckTimeout,
@@ -17,11 +18,14 @@ from .errors import (
     ConnectionRefused,
     DecodeError,
     Disconnected,
+    EventRefused,
     Forbidden,
+    HandlerSignatureError,
     PayloadTooLarge,
     ProtocolError,
     RealtimeError,
     UnknownSession,
+    UnknownSocket,
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
@@ -36,11 +40,14 @@ __all__ = [
     "BroadcastAckTimeout",
     "BroadcastOperator",
     "ConnectionRefused",
+    "ConnectionStateRecovery",
     "DecodeError",
     "Disconnected",
     "Emitter",
     "Engine",
+    "EventRefused",
     "Forbidden",
+    "HandlerSignatureError",
     "Namespace",
     "PayloadTooLarge",
     "ProtocolError",
@@ -50,6 +57,7 @@ __all__ = [
     "Server",
     "Socket",
     "UnknownSession",
+    "UnknownSocket",
     "UnknownTransport",
     "UnsupportedProtocolVersion",
     "WSGIApp",
@@ -107,8 +115,9 @@ def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) 
     run_aiohttp(target, host=host, port=port, **options)
 
 
-def attach(target: Any, app: Any) -> None:
-    """Mount a Server or an Engine on an aiohttp Application."""
+def attach(target: Any, app: Any, *, body_timeout: float = 75.0) -> None:
+    """Mount a Server or an Engine on an aiohttp Application; a POST body
+    slower than ``body_timeout`` seconds is answered with 408."""
     from .integrations.aiohttp import attach as attach_aiohttp
 
-    attach_aiohttp(target, app)
+    attach_aiohttp(target, app, body_timeout=body_timeout)

@@ -13,11 +13,12 @@ import json
 import math
 import secrets
 from collections.abc import Callable, Iterable, Sequence
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from . import assets
-from ._log import log_once
+from ._log import log_once, logger
 from .errors import (
     BadHandshakeMethod,
     BadRequest,
@@ -47,6 +48,10 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 _TRANSPORTS: Final[tuple[TransportName, ...]] = ("polling", "websocket")
 
+CORS_ALLOWED_HEADERS: Final = ("Content-Type", "Authorization")
+"""Request headers a preflight allows by default: what the official clients
+send (a text or binary body; a token in ``extraHeaders``)."""
+
 
 class Engine:
     """An Engine.IO server for revisions 3 and 4 on one endpoint."""
@@ -58,6 +63,8 @@ class Engine:
         ping_timeout: float = 20,
         max_payload: int = 1_000_000,
         cors_allowed_origins: CorsSetting = None,
+        cors_credentials: bool = False,
+        cors_allowed_headers: Iterable[str] = CORS_ALLOWED_HEADERS,
         transports: Iterable[str] = _TRANSPORTS,
         path: str = "/engine.io",
         upgrade_timeout: float = 10,
@@ -68,6 +75,8 @@ class Engine:
         handshakes_per_second: float | None = 50.0,
         handshake_burst: int = 200,
         trusted_proxies: Iterable[str] = (),
+        log_connections: bool = False,
+        max_fragments: int = 1024,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -76,11 +85,14 @@ class Engine:
         unknown = set(transports) - set(_TRANSPORTS)
         if unknown or not self.transports:
             raise ValueError(f"transports must be among {_TRANSPORTS}, got {tuple(transports)}")
-        if ping_interval <= 0 or ping_timeout <= 0 or max_payload <= 0:
-            raise ValueError("ping_interval, ping_timeout and max_payload must be positive")
+        if min(ping_interval, ping_timeout, max_payload, max_fragments) <= 0:
+            raise ValueError(
+                "ping_interval, ping_timeout, max_payload and max_fragments must be positive"
+            )
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
+        self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
         self.max_connections = max_connections
         # Per client address: open sessions, and a token bucket of handshakes.
         self.addresses = AddressTable(
@@ -90,10 +102,20 @@ class Engine:
         )
         # Peers whose X-Forwarded-For names the client; nobody else's is believed.
         self.trusted_proxies = frozenset(trusted_proxies)
+        # One INFO line per connection when it ends: who, how, how long, why.
+        self.log_connections = log_connections
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
+        if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
+            raise ValueError(
+                "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
+                " origin or a callable): credentials for every origin would let any page act"
+                " as its visitors"
+            )
         self.cors_allowed_origins = cors_allowed_origins
+        self.cors_credentials = cors_credentials
+        self._cors_allow_headers = ", ".join(cors_allowed_headers)
         self.path = "/" + path.strip("/")
         self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
@@ -130,6 +152,17 @@ class Engine:
         if self.sessions.get(session.id) is session:
             del self.sessions[session.id]
             self.addresses.closed(session.remote_addr or "")
+            if self.log_connections:
+                transport = "jsonp" if session.jsonp else session.transport
+                logger.info(
+                    "%s: EIO%d %s from %s, %.1f s, closed: %s",
+                    session.id,
+                    session.protocol,
+                    transport,
+                    session.remote_addr or "?",
+                    self.now() - session.opened_at,
+                    session.close_reason,
+                )
 
     def on(self, event: str, handler: Handler | None = None) -> Any:
         """Register a raw handler: ``connect(conn)``, ``message(conn, data)``,
@@ -165,8 +198,47 @@ class Engine:
         except ProtocolError as exc:
             refusals = self.counters.refusals
             refusals[exc.http_status] = refusals.get(exc.http_status, 0) + 1
-            log_once(f"http-{exc.code}", "refused request from %s: %s", req.remote_addr, exc)
+            self._log_refusal(exc, req)
             return self._error(exc, req)
+
+    def _log_refusal(self, exc: ProtocolError, req: HttpRequest) -> None:
+        """Say why, and which option decides it; once per kind at WARNING."""
+        peer = req.remote_addr
+        if isinstance(exc, UnknownSession):
+            # Ordinary: a client polling a session that expired, closed, or
+            # belonged to this server before a restart; it reconnects.
+            logger.debug("%s: session %s unknown (expired or closed)", peer, req.query.get("sid"))
+            return
+        if isinstance(exc, Forbidden):
+            origin = req.headers.get("origin") or req.headers.get("referer") or ""
+            log_once(
+                f"origin:{origin}",
+                "refused Origin %r from %s: not allowed by cors_allowed_origins=%r",
+                origin,
+                peer,
+                self.cors_allowed_origins,
+            )
+            return
+        option = self._deciding_option(exc)
+        why = f"{exc.message} ({option})" if option else exc.message
+        kind = f"http-{exc.http_status}-{exc.message}"
+        log_once(kind, "refused a request from %s: %s", peer, why)
+
+    def _deciding_option(self, exc: ProtocolError) -> str | None:
+        message = exc.message
+        if message == "server full":
+            return f"max_connections={self.max_connections}"
+        if message == "too many connections from this address":
+            return f"max_connections_per_address={self.addresses.max_connections}"
+        if message == "too many handshakes from this address":
+            table = self.addresses
+            rate, burst = table.handshake_rate, table.handshake_burst
+            return f"handshakes_per_second={rate}, handshake_burst={burst}"
+        if isinstance(exc, PayloadTooLarge):
+            return f"max_payload={self.max_payload}"
+        if isinstance(exc, UnknownTransport):
+            return f"transports={self.transports}"
+        return None
 
     def _route(self, req: HttpRequest, now: float) -> Decision:
         if req.method == "OPTIONS":
@@ -233,6 +305,8 @@ class Engine:
         self.sessions[sid] = session
         self.addresses.opened(address)
         self.counters.handshakes += 1
+        if logger.isEnabledFor(DEBUG):
+            logger.debug("%s: open, EIO%d %s from %s", sid, protocol, transport, address)
         open_data = self._open_data(session)
         session.start(now)
         if transport == "websocket":
@@ -413,8 +487,19 @@ class Engine:
 
     # -- CORS -------------------------------------------------------------------
 
+    # The policy: ``"*"`` answers ``Access-Control-Allow-Origin: *`` and
+    # never sends credentials (the answer is the same for every origin). Any
+    # other setting reflects an allowed origin, with ``Vary: Origin`` on every
+    # answer since each depends on the Origin, and credentials only with
+    # ``cors_credentials``. The opaque origin ``null`` (sandboxed frames,
+    # files, some redirects) is never reflected: any page can send it.
+
     def _origin_allowed(self, origin: str, req: HttpRequest) -> bool:
         setting = self.cors_allowed_origins
+        if setting == "*":
+            return True
+        if origin == "null":
+            return False
         if setting is None:
             host = req.headers.get("host", "")
             try:
@@ -422,8 +507,6 @@ class Engine:
             except ValueError:  # "http://[" and the like: not a URL, so not ours
                 return False
             return bool(host) and netloc == host
-        if setting == "*":
-            return True
         if isinstance(setting, str):
             return origin == setting
         if callable(setting):
@@ -443,10 +526,15 @@ class Engine:
             raise Forbidden("origin not allowed")
 
     def _cors_headers(self, req: HttpRequest) -> dict[str, str]:
+        if self.cors_allowed_origins == "*":
+            return {"Access-Control-Allow-Origin": "*"}
         origin = req.headers.get("origin")
         if origin is None or not self._origin_allowed(origin, req):
-            return {}
-        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+            return {"Vary": "Origin"}
+        headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        if self.cors_credentials:
+            headers["Access-Control-Allow-Credentials"] = "true"
+        return headers
 
     def _preflight(self, req: HttpRequest) -> HttpResponse:
         origin = req.headers.get("origin")
@@ -454,14 +542,20 @@ class Engine:
             raise Forbidden("origin not allowed")
         headers = self._cors_headers(req)
         headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        wanted = req.headers.get("access-control-request-headers")
-        if wanted:
-            headers["Access-Control-Allow-Headers"] = wanted
+        # The allowed headers, never an echo of the requested ones: the
+        # browser refuses the request if it wants one not listed.
+        if req.headers.get("access-control-request-headers") and self._cors_allow_headers:
+            headers["Access-Control-Allow-Headers"] = self._cors_allow_headers
         headers["Access-Control-Max-Age"] = "86400"
         return HttpResponse(204, headers)
 
     def _error(self, exc: ProtocolError, req: HttpRequest) -> HttpResponse:
-        headers = {} if isinstance(exc, Forbidden) else self._cors_headers(req)
+        # A refused origin learns nothing through CORS; the answer still
+        # varies with the Origin.
+        if isinstance(exc, Forbidden):
+            headers = {} if self.cors_allowed_origins == "*" else {"Vary": "Origin"}
+        else:
+            headers = self._cors_headers(req)
         headers["Content-Type"] = "application/json"
         if isinstance(exc, Overloaded):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))

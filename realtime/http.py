@@ -129,6 +129,10 @@ class HostRuntime(Protocol):
     def stop(self) -> Awaitable[None]:
         """Close every WebSocket and cancel every task."""
 
+    def drain(self, timeout: float) -> Awaitable[bool]:
+        """Wait until no handler runs and every goodbye is written, at most
+        ``timeout`` seconds; True if everything finished in time."""
+
     def respond(
         self, req: HttpRequest, client_gone: Callable[[], Awaitable[object]] | None = None
     ) -> Awaitable[HttpResponse | AcceptWebSocket | CloseWebSocket]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -63,7 +63,7 @@ class LoopLag:
         self.worst = max(self.worst, lateness)
 
 
-def _engines(targets: list[Any]) -> list[Engine]:
+def _engines(targets: Sequence[Any]) -> list[Engine]:
     return [target.engine for target in targets]
 
 
@@ -205,16 +205,39 @@ class ServerCollector:
             "realtime_volatile_dropped",
             "Volatile events dropped because the recipient could not take them then.",
         )
-        dropped = 0
+        waiting = GaugeMetricFamily(
+            "realtime_recovery_sessions",
+            "Sessions of lost connections waiting for their client (connection state recovery).",
+            labels=["namespace"],
+        )
+        log_bytes = GaugeMetricFamily(
+            "realtime_recovery_log_bytes",
+            "Bytes of stored broadcasts in the namespace's recovery log.",
+            labels=["namespace"],
+        )
+        given_up = CounterMetricFamily(
+            "realtime_recovery_sessions_dropped",
+            "Recovery sessions dropped at a cap (max_packets, max_bytes, max_sessions).",
+        )
+        dropped = lost = 0
         for server in servers:
             for namespace in server.namespaces():
                 sockets.add_metric([namespace.name], len(namespace.sockets))
                 rooms.add_metric([namespace.name], len(namespace.adapter.rooms()))
                 dropped += namespace.volatile_dropped
+                store = getattr(namespace.adapter, "sessions", None)
+                if namespace.recovery is not None and store is not None:
+                    waiting.add_metric([namespace.name], store.sessions)
+                    log_bytes.add_metric([namespace.name], store.log_held[1])
+                    lost += store.dropped
         volatile.add_metric([], dropped)
+        given_up.add_metric([], lost)
         yield sockets
         yield rooms
         yield volatile
+        yield waiting
+        yield log_bytes
+        yield given_up
 
         yield GaugeMetricFamily(
             "realtime_event_loop_lag_seconds",
@@ -296,7 +319,7 @@ def install(
         targets = attached_targets(app)
         status = {
             "status": "ok",
-            "connections": sum(len(t.engine.sessions) for t in targets),
+            "connections": sum(len(engine.sessions) for engine in _engines(targets)),
             "uptime": round(time.time() - app[_STATE_KEY]["started"], 3),
         }
         return web.Response(text=json.dumps(status), content_type="application/json")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .._build import COMPILE_SKIPPED
 from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
@@ -22,8 +23,24 @@ from ..transports import websocket as ws_framing
 logger = logging.getLogger("realtime")
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """At most ``limit`` bytes; a larger body is cut and rejected by the engine."""
+class BodyTimeout(Exception):
+    """The request body did not arrive within ``body_timeout``."""
+
+
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes | None:
+    """At most ``limit`` bytes; a larger body is cut and rejected by the
+    engine. None when the client hung up before sending it all. Raises
+    :class:`BodyTimeout` past ``timeout``: a body trickled in (one chunk every
+    few seconds) must not hold the request forever."""
+    try:
+        return await asyncio.wait_for(_read_at_most(request, limit), timeout)
+    except (TimeoutError, asyncio.TimeoutError):  # distinct classes before 3.11
+        raise BodyTimeout() from None
+    except (ConnectionError, HttpProcessingError):
+        return None  # lost mid-body: nobody to answer, nothing worth a traceback
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
     size = request.content_length
     if size is not None:
         if size > limit:
@@ -42,14 +59,30 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _answer_and_close(request: web.Request, status: int, text: str) -> web.Response:
+    """Answer, then close at once: aiohttp would otherwise read and drop
+    the rest of an unread body for ten more seconds (its lingering close)."""
+    answer = web.Response(status=status, text=text)
+    answer.force_close()
+    try:
+        await answer.prepare(request)
+        await answer.write_eof()
+    except ConnectionError:
+        pass  # the client left first: nobody to tell
+    request.protocol.force_close()  # the transport sends what is written, then closes
+    return answer
+
+
 def _to_response(resp: HttpResponse) -> web.Response:
     return web.Response(status=resp.status, headers=resp.headers, body=resp.body)
 
 
 class _Endpoint:
-    def __init__(self, target: Mountable) -> None:
+    def __init__(self, target: Mountable, body_timeout: float, drain_timeout: float) -> None:
         self.target = target
         self.engine = target.engine
+        self.body_timeout = body_timeout
+        self.drain_timeout = drain_timeout
         self._runtime: HostRuntime | None = None
 
     @property
@@ -61,7 +94,7 @@ class _Endpoint:
 
     async def shutdown(self, app: web.Application) -> None:
         if self._runtime is not None:
-            await close_runtime(self.target, self._runtime)
+            await close_runtime(self.target, self._runtime, self.drain_timeout)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         runtime = self.runtime
@@ -69,7 +102,13 @@ class _Endpoint:
             return web.Response(status=503, text="not started")
         body = b""
         if request.method == "POST":
-            body = await _read_body(request, self.engine.max_payload)
+            try:
+                received = await _read_body(request, self.engine.max_payload, self.body_timeout)
+            except BodyTimeout:
+                return await _answer_and_close(request, 408, "request body timed out")
+            if received is None:
+                return await _answer_and_close(request, 400, "request body incomplete")
+            body = received
         req = HttpRequest(
             method=request.method,
             path=request.path,
@@ -123,9 +162,24 @@ class _Endpoint:
 _ENDPOINTS_KEY: web.AppKey[list[_Endpoint]] = web.AppKey("realtime_endpoints", list)
 
 
-def attach(target: Mountable, app: web.Application) -> None:
-    """Serve ``target`` (a Server or an Engine) on its path within ``app``."""
-    endpoint = _Endpoint(target)
+def attach(
+    target: Mountable,
+    app: web.Application,
+    *,
+    body_timeout: float = 75.0,
+    drain_timeout: float = 10.0,
+) -> None:
+    """Serve ``target`` (a Server or an Engine) on its path within ``app``.
+
+    ``body_timeout`` bounds the time a POST body may take to arrive (aiohttp
+    reads it here: chunked bodies, and every request on a site of one's own);
+    past it the request is answered with 408 and the connection closed.
+    ``drain_timeout``: at shutdown, after every client is told to go, how
+    long running handlers may take to finish before they are cancelled.
+    """
+    if body_timeout <= 0:
+        raise ValueError("body_timeout must be positive")
+    endpoint = _Endpoint(target, body_timeout, drain_timeout)
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)
     app.router.add_route("*", path + "/", endpoint.handle)
@@ -142,9 +196,11 @@ def attached_targets(app: web.Application) -> list[Mountable]:
     return [endpoint.target for endpoint in app.get(_ENDPOINTS_KEY, [])]
 
 
-def make_app(target: Mountable) -> web.Application:
+def make_app(
+    target: Mountable, *, body_timeout: float = 75.0, drain_timeout: float = 10.0
+) -> web.Application:
     app = web.Application()
-    attach(target, app)
+    attach(target, app, body_timeout=body_timeout, drain_timeout=drain_timeout)
     return app
 
 
@@ -233,7 +289,13 @@ def run(
     set-up, docs/performance.md); pass ``loop=asyncio.new_event_loop()`` to
     run on asyncio's own.
     """
-    app = target if isinstance(target, web.Application) else make_app(target)
+    # A request sent too slowly is closed after keepalive_timeout, whether
+    # the front door reads it or (a chunked body) aiohttp does.
+    app = (
+        target
+        if isinstance(target, web.Application)
+        else make_app(target, body_timeout=keepalive_timeout, drain_timeout=shutdown_timeout)
+    )
     if metrics:
         from ..metrics import install
 

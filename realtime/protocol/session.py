@@ -99,6 +99,7 @@ class Session:
         "id",
         "jsonp",
         "last_seen",
+        "opened_at",
         "owner",
         "poll",
         "protocol",
@@ -147,6 +148,7 @@ class Session:
         self._pong: Packet | None = None  # an EIO 3 PONG still queued: the one answer kept
         self.upgrade_timer: Timer | None = None
         self.last_seen = 0.0
+        self.opened_at = 0.0
         self.poll = ParkedPoll()  # the GET waiting for data, if any, and its waker
         # Set by the WebSocket link: called when the outbox goes from empty
         # to not empty, or the session starts closing (a parked poll has its
@@ -273,6 +275,7 @@ class Session:
     def start(self, now: float) -> None:
         """Arm the heartbeat; called once the OPEN packet is on its way."""
         self.last_seen = now
+        self.opened_at = now
         if self.protocol == 4:
             self._arm(now + self.config.ping_interval, self._send_ping)
         else:
@@ -376,7 +379,12 @@ class Session:
 
     def probe(self, now: float) -> None:
         """The WebSocket sent ``2probe``: answer is the caller's; release a
-        parked GET with a NOOP so the client can pause polling."""
+        parked GET with a NOOP so the client can pause polling. A probe
+        repeated is answered but moves nothing: the first one's deadline
+        stands, so a stream of probes adds no timer entries and cannot hold
+        the upgrade open."""
+        if self.upgrade is Upgrade.PROBING:
+            return
         self.upgrade = Upgrade.PROBING
         if self.upgrade_timer is not None:
             self.upgrade_timer.cancel()

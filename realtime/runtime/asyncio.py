@@ -50,6 +50,7 @@ class EngineLike(Protocol):
 
     deadlines: Deadlines
     max_payload: int
+    max_fragments: int
     path: str
     sessions: dict[str, Session]
 
@@ -92,11 +93,20 @@ def open_runtime(
     return runtime
 
 
-async def close_runtime(target: Mountable, runtime: HostRuntime) -> None:
-    """Say goodbye to every client, then stop ``runtime``."""
+async def close_runtime(
+    target: Mountable, runtime: HostRuntime, drain_timeout: float = 10.0
+) -> None:
+    """The graceful end: tell every client to go (they reconnect, to another
+    node behind a balancer), let running handlers finish and goodbyes go
+    out for up to ``drain_timeout`` seconds, then stop ``runtime``."""
     target.shutdown()
-    # Let writers deliver the goodbye packets before the sockets go.
+    # At least one turn for the writers, so the goodbyes leave before the sockets go.
     await asyncio.sleep(0.05)
+    if not await runtime.drain(drain_timeout):
+        logger.warning(
+            "shutdown: handlers still running after %.1f s (shutdown_timeout) are cancelled",
+            drain_timeout,
+        )
     await runtime.stop()
 
 
@@ -267,6 +277,15 @@ class AsyncioRuntime:
     def start(self) -> None:
         self._alarm.arm()
 
+    async def drain(self, timeout: float) -> bool:
+        deadline = self.loop.time() + timeout
+        while self._busy or self.websockets or self._tasks:
+            if self.loop.time() >= deadline:
+                return False
+            # Shutdown only: a short poll is simpler than a wake-up per runner.
+            await asyncio.sleep(0.02)
+        return True
+
     async def stop(self) -> None:
         self.closing = True
         self._alarm.close()
@@ -421,13 +440,28 @@ class WebSocketConnection(asyncio.Protocol):
 
     HIGH_WATER = 256 * 1024
 
-    __slots__ = ("_queued", "link", "reader", "runtime", "session", "transport")
+    __slots__ = (
+        "_pending_pong",
+        "_pending_reply",
+        "_queued",
+        "link",
+        "reader",
+        "runtime",
+        "session",
+        "transport",
+    )
 
     def __init__(self, runtime: AsyncioRuntime, decision: AcceptWebSocket) -> None:
         self.runtime = runtime
         self.session = decision.session
-        self.reader = ws_framing.FrameReader(runtime.engine.max_payload)
+        self.reader = ws_framing.FrameReader(
+            runtime.engine.max_payload, runtime.engine.max_fragments
+        )
         self.transport: asyncio.Transport | None = None
+        # While paused, the one answer kept for the client's pings (and for
+        # its upgrade probes): the latest, as RFC 6455 allows, never a queue.
+        self._pending_pong: bytes | None = None
+        self._pending_reply: bytes | None = None
         self._queued = False
         self.link = WebSocketLink(runtime.engine, decision.session, decision.upgrade, self.wake)
 
@@ -459,11 +493,19 @@ class WebSocketConnection(asyncio.Protocol):
                 if isinstance(event, (str, bytes)):
                     reply = link.receive(event, now)
                     if reply is not None:
-                        self._write(ws_framing.build_frame(reply))
+                        if link.paused:
+                            self._pending_reply = ws_framing.build_frame(reply)
+                        else:
+                            self._write(ws_framing.build_frame(reply))
                     elif link.closing:
                         self._close_socket(1000, "")
                 elif isinstance(event, ws_framing.Ping):
-                    self._write(ws_framing.pong_frame(event.payload))
+                    if link.paused:
+                        # A client that pings without reading would grow the
+                        # transport's buffer by a pong per ping.
+                        self._pending_pong = event.payload
+                    else:
+                        self._write(ws_framing.pong_frame(event.payload))
                 elif isinstance(event, ws_framing.Close):
                     self._close_socket(1000 if event.code == 1005 else event.code, "")
         except Exception:
@@ -479,6 +521,12 @@ class WebSocketConnection(asyncio.Protocol):
         self.link.pause()
 
     def resume_writing(self) -> None:
+        pong, reply = self._pending_pong, self._pending_reply
+        self._pending_pong = self._pending_reply = None
+        if pong is not None:
+            self._write(ws_framing.pong_frame(pong))
+        if reply is not None:
+            self._write(reply)
         self.link.resume()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -217,15 +217,19 @@ def _field_handover(headers: Mapping[str, str]) -> str | None:
 
 
 def parse_query(query_string: str) -> dict[str, str]:
-    """``a=1&b=2`` as a dict (the last of repeated names wins, as in
-    aiohttp's ``dict(request.query)``); blank values kept."""
-    if "%" in query_string or "+" in query_string:
-        return dict(parse_qsl(query_string, keep_blank_values=True))
+    """``a=1&b=2`` as a dict (the first of repeated names wins, as in
+    aiohttp's ``dict(request.query)``, so both hosts route a request alike);
+    blank values kept."""
     query: dict[str, str] = {}
+    if "%" in query_string or "+" in query_string:
+        for name, value in parse_qsl(query_string, keep_blank_values=True):
+            query.setdefault(name, value)
+        return query
     for pair in query_string.split("&"):
         if pair:
             name, _, value = pair.partition("=")
-            query[name] = value
+            if name not in query:
+                query[name] = value
     return query
 
 

@@ -221,21 +221,37 @@ def unmask(payload: bytes | bytearray, mask: bytes | bytearray) -> bytes:
     )
 
 
+MAX_FRAGMENTS: Final = 1024
+"""Frames one message may arrive in. Clients fragment rarely and coarsely;
+many tiny (or empty) fragments cost the server a frame's work each."""
+
+
 class FrameReader:
     """Client-to-server frames in, complete messages and control events out.
 
     Bounded: a message (all its fragments together) larger than
     ``max_size`` is refused before its bytes are buffered, so one client
-    holds at most ``max_size`` plus a frame header here.
+    holds at most ``max_size`` plus a frame header here. Fragments are
+    joined into one buffer as they arrive (no object per fragment), and a
+    message in more than ``max_fragments`` frames is refused (1008), so a
+    stream of one-byte or empty continuations ends promptly.
     """
 
-    __slots__ = ("_buffer", "_fragments", "_fragments_size", "_message_opcode", "max_size")
+    __slots__ = (
+        "_buffer",
+        "_fragment_count",
+        "_fragments",
+        "_message_opcode",
+        "max_fragments",
+        "max_size",
+    )
 
-    def __init__(self, max_size: int) -> None:
+    def __init__(self, max_size: int, max_fragments: int = MAX_FRAGMENTS) -> None:
         self.max_size = max_size
+        self.max_fragments = max_fragments
         self._buffer = bytearray()  # an incomplete frame, grown in place
-        self._fragments: list[bytes] = []
-        self._fragments_size = 0
+        self._fragments = bytearray()  # the payload of the fragmented message under way
+        self._fragment_count = 0
         self._message_opcode = 0  # opcode of the fragmented message under way
 
     def feed(self, data: bytes) -> list[Event]:
@@ -283,7 +299,7 @@ class FrameReader:
             if opcode >= 0x8:
                 if size > 125 or not b0 & 0x80:
                     raise FrameError(1002, "control frames are short and never fragmented")
-            elif size + self._fragments_size > self.max_size:
+            elif size + len(self._fragments) > self.max_size:
                 raise FrameError(1009, "message too big")
             stop = head + 4 + size
             if stop > end:
@@ -316,21 +332,25 @@ class FrameReader:
                 raise FrameError(1002, "a new message began inside a fragmented one")
             if not fin:
                 self._message_opcode = opcode
-                self._fragments.append(payload)
-                self._fragments_size = len(payload)
+                self._fragments += payload
+                self._fragment_count = 1
                 return None
             return _message(opcode, payload)
         if opcode == _CONTINUATION:
             if not self._message_opcode:
                 raise FrameError(1002, "continuation without a message")
-            self._fragments.append(payload)
-            self._fragments_size += len(payload)
+            self._fragment_count += 1
+            if self._fragment_count > self.max_fragments:
+                raise FrameError(1008, "message in too many fragments")
+            self._fragments += payload
             if not fin:
                 return None
             opcode, self._message_opcode = self._message_opcode, 0
-            whole = b"".join(self._fragments)
-            self._fragments.clear()
-            self._fragments_size = 0
+            whole = bytes(self._fragments)
+            # A fresh buffer, not clear(): clear() keeps the grown allocation
+            # for the socket's life.
+            self._fragments = bytearray()
+            self._fragment_count = 0
             return _message(opcode, whole)
         if opcode == _PING:
             return Ping(payload)

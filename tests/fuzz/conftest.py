@@ -18,6 +18,9 @@ settings.register_profile(
     deadline=None,
     database=None,
     max_examples=100,
+    # In CI (CI set) every run tries the same examples, as tests/conftest.py's
+    # profile does: a red run is the code's doing, and it repeats.
+    derandomize=bool(os.environ.get("CI")),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile("deep", parent=settings.get_profile("fuzz"), max_examples=5000)

@@ -7,14 +7,16 @@ outbox items and bytes, parse results), never on time.
 from __future__ import annotations
 
 import re
+import tracemalloc
 
 import pytest
-from protocol.test_engine_core import Clock, Recorder, get, handshake, post
+from protocol.test_engine_core import Clock, Recorder, get, handshake, post, upgrade_socket
 
 from realtime.engine import Engine
-from realtime.protocol.session import ITEM_OVERHEAD
+from realtime.protocol.session import ITEM_OVERHEAD, Upgrade
 from realtime.protocol.socketio import Decoder, MalformedPacket
 from realtime.transports import http1
+from realtime.transports.websocket import MAX_FRAGMENTS, FrameError, FrameReader
 
 
 def _engine() -> tuple[Engine, Clock]:
@@ -119,3 +121,74 @@ def test_field_pattern_cannot_backtrack_over_blanks() -> None:
     pattern = http1._FIELD_LINE.pattern
     assert "*?" not in pattern
     assert re.search(r"\(\?:\[\^\\r\\n\\0 \\t\]", pattern)
+
+
+# -- WebSocket fragments ---------------------------------------------------------
+
+
+def _fragment(opcode: int, payload: bytes, *, fin: bool) -> bytes:
+    # Masked with a zero key: the payload travels as is.
+    return bytes(((0x80 if fin else 0) | opcode, 0x80 | len(payload))) + b"\0\0\0\0" + payload
+
+
+def test_one_byte_fragments_hold_their_bytes_not_an_object_each() -> None:
+    reader = FrameReader(max_size=10**6, max_fragments=2000)
+    stream = _fragment(0x2, b"x", fin=False) + _fragment(0x0, b"x", fin=False) * 1998
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert reader.feed(stream) == []
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # 1,999 payload bytes under way; a bytes object per fragment (33 bytes
+    # each plus its list slot) would hold over 80 KB.
+    assert held < 8_000
+    assert reader.feed(_fragment(0x0, b"x", fin=True)) == [b"x" * 2000]
+
+
+def test_a_message_in_too_many_fragments_is_refused() -> None:
+    reader = FrameReader(max_size=10**6, max_fragments=100)
+    stream = _fragment(0x1, b"4", fin=False) + _fragment(0x0, b"a", fin=False) * 99
+    assert reader.feed(stream) == []
+    with pytest.raises(FrameError) as refused:
+        reader.feed(_fragment(0x0, b"a", fin=True))
+    assert refused.value.code == 1008
+
+
+def test_endless_empty_continuations_end_at_the_fragment_bound() -> None:
+    reader = FrameReader(max_size=10**6)  # the default bound
+    empty = _fragment(0x0, b"", fin=False)
+    frames = 0
+    with pytest.raises(FrameError) as refused:
+        reader.feed(_fragment(0x1, b"4", fin=False))
+        for _ in range(10**6):  # a million empty frames hold nothing but are refused early
+            frames += 1
+            reader.feed(empty * 64)
+    assert refused.value.code == 1008
+    assert frames * 64 <= MAX_FRAGMENTS + 64
+
+
+def test_messages_after_a_fragmented_one_start_a_fresh_count() -> None:
+    reader = FrameReader(max_size=10**6, max_fragments=3)
+    message = (
+        _fragment(0x1, b"4a", fin=False)
+        + _fragment(0x0, b"b", fin=False)
+        + _fragment(0x0, b"c", fin=True)
+    )
+    assert reader.feed(message * 50) == ["4abc"] * 50
+
+
+def test_repeated_upgrade_probes_add_no_timers_nor_hold_the_upgrade() -> None:
+    engine, clock = _engine()
+    sid = handshake(engine, clock, "4")
+    decision = upgrade_socket(engine, clock, sid)
+    session = decision.session
+    assert engine.receive_frame(session, "2probe", True, clock.now) == "3probe"
+    before = len(engine.deadlines)
+    for _ in range(10_000):
+        clock.now += 0.0005  # five seconds of probes, within the upgrade timeout
+        assert engine.receive_frame(session, "2probe", True, clock.now) == "3probe"
+    assert len(engine.deadlines) == before
+    clock.advance(10)  # the first probe's upgrade timeout, unmoved by the others
+    assert session.upgrade is Upgrade.NONE and session.ws_waker is None

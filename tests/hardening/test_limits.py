@@ -11,12 +11,11 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
-from aiohttp import web
+from services import front_door
 
 import realtime
 from realtime.engine import Engine
 from realtime.http import HttpRequest, HttpResponse
-from realtime.integrations.aiohttp import FrontDoorSite
 from realtime.protocol.limits import AddressTable, TokenBucket, client_address
 
 
@@ -140,16 +139,6 @@ def test_event_rate_options_are_checked() -> None:
         realtime.Server(events_per_second=0)
 
 
-async def served(sio: realtime.Server) -> tuple[web.AppRunner, int]:
-    app = web.Application()
-    sio.attach(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = FrontDoorSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site.port
-
-
 async def test_drop_policy_drops_events_over_the_rate_and_keeps_the_connection() -> None:
     sio = realtime.Server(events_per_second=1.0, event_burst=5, event_rate_policy="drop")
     got: list[Any] = []
@@ -162,7 +151,7 @@ async def test_drop_policy_drops_events_over_the_rate_and_keeps_the_connection()
     def ping(socket: realtime.Socket) -> str:
         return "pong"
 
-    runner, port = await served(sio)
+    runner, port = await front_door(sio)
     client = socketio.AsyncClient(reconnection=False)
     try:
         await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
@@ -184,7 +173,7 @@ async def test_drop_policy_drops_events_over_the_rate_and_keeps_the_connection()
 
 async def test_a_real_client_refused_by_a_full_server_hears_why() -> None:
     sio = realtime.Server(max_connections=1)
-    runner, port = await served(sio)
+    runner, port = await front_door(sio)
     first = socketio.AsyncClient(reconnection=False)
     try:
         await first.connect(f"http://127.0.0.1:{port}", transports=["polling"])

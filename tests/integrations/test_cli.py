@@ -6,12 +6,11 @@ import asyncio
 import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
-from services import free_port
+from services import free_port, realtime_cli, wait_until_serving
 
 import realtime
 
@@ -19,32 +18,7 @@ HERE = Path(__file__).parent
 
 
 async def cli(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
-    """``python -m realtime ARGS`` from this folder (not the checkout's root:
-    ``-m`` puts the working directory ahead of PYTHONPATH, and the compiled
-    run would import the checkout's sources)."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "realtime",
-        *args,
-        cwd=HERE,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> None:
-    for _ in range(100):
-        if proc.returncode is not None:
-            break
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise AssertionError("server did not start")
+    return await realtime_cli(*args, cwd=HERE, env=env)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import asyncio
 import json
 import shutil
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +124,25 @@ def client_command(client: str, mode: str, url: str) -> list[str]:
         pytest.fail(f"the npm clients are not installed: run `npm ci` in {HERE}")
     version = {"sioc4": "4", "sioc2": "2"}[client]
     return [node, str(HERE / "client.js"), "--client", version, "--transport", mode, "--url", url]
+
+
+def node_runs(script: str, url: str) -> Callable[[str, str], Awaitable[ClientRun]]:
+    """``get(client, mode)``: the run of the Node scenario ``script`` with
+    socket.io-client ``client`` ("4" or "2") over ``mode``, started once
+    and shared by the tests that read it."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the interop tests need Node 18 or later")
+    runs: dict[tuple[str, str], asyncio.Future[ClientRun]] = {}
+
+    def get(client: str, mode: str) -> Awaitable[ClientRun]:
+        if (client, mode) not in runs:
+            command = [node, str(HERE / script), "--client", client]
+            command += ["--transport", mode, "--url", url]
+            runs[client, mode] = asyncio.ensure_future(run_client(command))
+        return runs[client, mode]
+
+    return get
 
 
 async def run_client(command: list[str]) -> ClientRun:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yarl
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -240,7 +241,10 @@ def test_parse_query() -> None:
         "j": "",
         "b64": "",
     }
-    assert http1.parse_query("a=1&a=2") == {"a": "2"}
+    # Repeated names: the first wins, as aiohttp reads them (yarl's query).
+    for repeated in ("a=1&a=2", "a=%31&a=2", "transport=websocket&transport=polling"):
+        assert http1.parse_query(repeated) == dict(yarl.URL("/?" + repeated).query)
+    assert http1.parse_query("a=1&a=2") == {"a": "1"}
     assert http1.parse_query("") == {}
     assert http1.parse_query("name=J%C3%BCrgen+K&x=%2F") == {"name": "Jürgen K", "x": "/"}
 
