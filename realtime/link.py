@@ -31,11 +31,12 @@ if TYPE_CHECKING:
     from .types import Data
 
 
-class LinkState(enum.Enum):
-    PROBING = "probing"
-    OPEN = "open"
-    CLOSING = "closing"
-    CLOSED = "closed"
+class LinkState(enum.IntEnum):
+    # An IntEnum, as PollState: int's C-level hash for the table lookups.
+    PROBING = 0
+    OPEN = 1
+    CLOSING = 2
+    CLOSED = 3
 
 
 # Which moves are legal; anything else is a bug in the link, not in a client.
