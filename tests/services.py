@@ -69,6 +69,54 @@ async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> Non
     raise AssertionError("server did not start")
 
 
+class Balancer:
+    """A TCP balancer on loopback. Round-robin: each new connection goes to
+    the next backend in turn, as a balancer without sticky sessions does.
+    ``first_up``: each goes to the first backend that accepts it, as a
+    balancer whose health check dropped the ones before."""
+
+    def __init__(self, backends: list[int], *, first_up: bool = False) -> None:
+        self.backends = backends
+        self.first_up = first_up
+        self.accepted = 0
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        turn = self.accepted
+        self.accepted += 1
+        rotation = [self.backends[turn % len(self.backends)]]
+        order = self.backends if self.first_up else rotation
+        for port in order:
+            try:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                continue
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            return
+        writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
