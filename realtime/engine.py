@@ -339,6 +339,13 @@ class Engine:
         self.listener.on_open(session)
         return response
 
+    def join_cluster(self, node_id: str, peers: Mapping[str, str]) -> None:
+        """Name this node in its session ids and know its peers' addresses
+        (the ``node_id`` and ``peers`` options, set after construction:
+        ``--workers`` does this for each worker)."""
+        self.peers = _parse_peers(node_id, peers)
+        self.node_id = node_id
+
     def _owner_elsewhere(self, sid: str, req: HttpRequest) -> Forward | None:
         """Where the session ``sid`` lives, if on another node we know of.
         Never a second hop: a forwarded request is answered here, as an

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("socket", "namespace", "server", "sessions", "redis", "emitter", "admin"),
     ("runtime",),
     ("integrations", "metrics"),
-    ("__main__", ""),
+    ("__main__", "", "workers"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
