@@ -124,6 +124,59 @@ def free_port() -> int:
         return port
 
 
+class Nginx:
+    """One nginx in the foreground on 127.0.0.1:``port``, configured from
+    docs/deploy/nginx.conf with ``upstreams`` (ports of realtime nodes)."""
+
+    CONF = Path(__file__).parent.parent / "docs" / "deploy" / "nginx.conf"
+
+    def __init__(self, workdir: Path, upstreams: list[int]) -> None:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(binary).exists():
+            pytest.fail("nginx is not installed (Debian package nginx)")
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        servers = " ".join(f"server 127.0.0.1:{port};" for port in upstreams)
+        text = self.CONF.read_text()
+        filled = {"prefix": str(workdir), "port": str(self.port), "upstreams": servers}
+        for key, value in filled.items():
+            text = text.replace("{" + key + "}", value)
+        self.conf = workdir / "nginx.conf"
+        self.conf.write_text(text)
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            self.binary, "-c", str(self.conf), "-p", str(self.workdir), "-g", "daemon off;",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            except OSError:
+                if self.proc.returncode is not None:
+                    break
+                await asyncio.sleep(0.05)
+        log = self.workdir / "error.log"
+        raise RuntimeError("nginx did not start: " + (log.read_text() if log.exists() else ""))
+
+    async def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.terminate()  # by its pid: SIGTERM, a fast shutdown
+        try:
+            await asyncio.wait_for(proc.wait(), START_LIMIT)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
 class RedisServer:
     """One redis-server process on 127.0.0.1:``port``."""
 
