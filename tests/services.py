@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,13 @@ class Nginx:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            self.binary, "-c", str(self.conf), "-p", str(self.workdir), "-g", "daemon off;",
+            self.binary,
+            "-c",
+            str(self.conf),
+            "-p",
+            str(self.workdir),
+            "-g",
+            "daemon off;",
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
@@ -180,7 +187,9 @@ class Nginx:
 class RedisServer:
     """One redis-server process on 127.0.0.1:``port``."""
 
-    def __init__(self, workdir: Path, *, password: str | None = None, acl_user: str = "") -> None:
+    def __init__(
+        self, workdir: Path, *, password: str | None = None, acl_user: str = "", tls: bool = False
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed (Debian package redis-server)")
@@ -189,6 +198,8 @@ class RedisServer:
         self.port = free_port()
         self.password = password
         self.acl_user = acl_user
+        self.tls = tls
+        self.certificate = workdir / "redis-cert.pem"
         self.proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -196,10 +207,45 @@ class RedisServer:
         auth = ""
         if self.password is not None:
             auth = f"{self.acl_user}:{self.password}@"
-        return f"redis://{auth}127.0.0.1:{self.port}/0"
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://{auth}127.0.0.1:{self.port}/0"
+
+    def _make_certificate(self) -> None:
+        """A self-signed certificate for 127.0.0.1 (openssl), which the
+        clients are given as their CA."""
+        key = self.workdir / "redis-key.pem"
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(self.certificate),
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
+        )
 
     def command(self) -> list[str]:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        if self.tls:
+            key = self.workdir / "redis-key.pem"
+            args = [self.binary, "--port", "0", "--tls-port", str(self.port)]
+            args += ["--tls-cert-file", str(self.certificate), "--tls-key-file", str(key)]
+            args += ["--tls-ca-cert-file", str(self.certificate), "--tls-auth-clients", "no"]
+            args += ["--bind", "127.0.0.1"]
+        else:
+            args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
         if self.password is not None and self.acl_user:
             # An ACL user with a password; the default user may do nothing.
@@ -210,6 +256,8 @@ class RedisServer:
         return args
 
     async def start(self) -> None:
+        if self.tls and not self.certificate.exists():
+            self._make_certificate()
         self.proc = await asyncio.create_subprocess_exec(
             *self.command(),
             stdin=asyncio.subprocess.DEVNULL,
