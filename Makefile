@@ -42,8 +42,11 @@ test-compiled: compiled
 
 # The package with its hot modules compiled by mypyc (setup.py), in $(COMPILED).
 COMPILED := build/compiled
+# All of build/ goes first: setuptools keeps earlier builds' extension modules
+# there, and a stale one (of a module now pure, or of an older group) would be
+# installed too and shadow the new.
 compiled: install-test
-	rm -rf $(COMPILED)
+	rm -rf build
 	REALTIME_COMPILE=1 $(BIN)/pip install -q --no-deps --no-build-isolation --target $(COMPILED) .
 
 # A longer coverage-guided hunt than the one `make test` runs: each target of
