@@ -45,9 +45,15 @@ PURE = {
     "realtime/bus/adapter.py",
     "realtime/bus/requests.py",
     "realtime/integrations/aiohttp.py",
+    "realtime/integrations/asgi.py",
+    "realtime/integrations/wsgi.py",
+    "realtime/runtime/eventlet.py",
     # the cluster: optional dependencies (the redis extra), and network-bound
     "realtime/redis.py",
     "realtime/emitter.py",
+    # read at scrape time only; imports the optional prometheus-client
+    "realtime/metrics.py",
+    "realtime/admin.py",
 }
 
 # The commands of a build that installs or packs code; `egg_info`, `sdist`

@@ -9,7 +9,9 @@ of one run; ``LOOP=asyncio`` runs on asyncio's loop instead of the one
 ``realtime.run`` picks (uvloop where installed). ``MODE=polling`` measures a
 long-polling round trip instead: behind the front door, each client has a
 parked GET and POSTs ``42["echo",{..}]``; the round trip ends when the GET's
-answer is written (and the client's next GET parks).
+answer is written (and the client's next GET parks). ``MODE=broadcast``
+measures one ``sio.emit`` to a room of 1,000 WebSocket clients (the bench
+app's ``bcast`` handler), in µs per broadcast.
 
     python bench/inprocess.py
     MODE=polling python bench/inprocess.py
@@ -20,6 +22,7 @@ answer is written (and the client's next GET parks).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -41,6 +44,7 @@ from realtime.runtime.asyncio import AsyncioRuntime, WebSocketConnection  # noqa
 from realtime.runtime.front_door import DoorKeeper, FrontDoor  # noqa: E402
 
 CLIENTS = 50
+BROADCAST_CLIENTS = 1000
 ROUND_TRIPS = int(os.environ.get("ROUND_TRIPS", "4000"))
 MASK = b"\x01\x02\x03\x04"
 
@@ -139,25 +143,63 @@ async def polling() -> None:
     await measure(run, "polling")
 
 
-async def main() -> None:
-    if os.environ.get("MODE") == "polling":
-        await polling()
-        return
-    sio, runtime = build()
-    handshake = HttpRequest(
-        "GET",
-        "/socket.io/",
-        {"EIO": "4", "transport": "websocket"},
-        {"upgrade": "websocket", "connection": "Upgrade"},
-    )
+def open_websockets(
+    sio: realtime.Server, runtime: AsyncioRuntime, count: int
+) -> list[tuple[WebSocketConnection, CountingTransport]]:
     conns: list[tuple[WebSocketConnection, CountingTransport]] = []
-    for _ in range(CLIENTS):
+    for i in range(count):
+        # Each client from an address of its own, as the server's per-address limits expect.
+        handshake = HttpRequest(
+            "GET",
+            "/socket.io/",
+            {"EIO": "4", "transport": "websocket"},
+            {"upgrade": "websocket", "connection": "Upgrade"},
+            remote_addr=f"10.0.{i // 250}.{i % 250}",
+        )
         decision = sio.engine.handle_request(handshake, runtime.now())
         assert isinstance(decision, AcceptWebSocket)
         conn, transport = runtime.websocket(decision), CountingTransport()
         conn.connection_made(transport)
         conn.data_received(client_frame("40"))
         conns.append((conn, transport))
+    return conns
+
+
+async def broadcast() -> None:
+    sio, runtime = build()
+    # No heartbeat during the run: under callgrind a run lasts long enough for
+    # 1,000 pings, which would count in one run and not in another.
+    config = sio.engine.session_config
+    sio.engine.session_config = dataclasses.replace(config, ping_interval=1e6, ping_timeout=1e6)
+    conns = open_websockets(sio, runtime, BROADCAST_CLIENTS)
+    await asyncio.sleep(0.01)
+    for conn, _transport in conns:
+        conn.data_received(client_frame('421["join","room"]'))
+    await asyncio.sleep(0.01)
+    sender = conns[0][0]
+    message = client_frame('42["bcast",{"room":"room","n":1}]')
+    rounds = max(1, ROUND_TRIPS // CLIENTS)
+
+    async def run() -> float:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            sender.data_received(message)
+            await asyncio.sleep(0)  # every recipient's flush
+        await asyncio.sleep(0)
+        return (time.perf_counter() - start) * ROUND_TRIPS / rounds
+
+    await measure(run, f"broadcast to {BROADCAST_CLIENTS}")
+
+
+async def main() -> None:
+    if os.environ.get("MODE") == "polling":
+        await polling()
+        return
+    if os.environ.get("MODE") == "broadcast":
+        await broadcast()
+        return
+    sio, runtime = build()
+    conns = open_websockets(sio, runtime, CLIENTS)
     await asyncio.sleep(0.01)
     # What the load generator sends (bench/loadgen/scenarios/echo.mjs), a few
     # thousand messages in: the ack id is the client's sequence number.
@@ -193,7 +235,8 @@ async def measure(run: Any, what: str) -> None:
     best = min([await run() for _ in range(5)])
     kind = "async def" if os.environ.get("ASYNC", "1") != "0" else "def"
     build = "compiled" if realtime.COMPILED else "pure Python"
-    print(f"{what}, {kind} handler, {build}: {best / ROUND_TRIPS * 1e6:.2f} µs per round trip")
+    unit = "broadcast" if what.startswith("broadcast") else "round trip"
+    print(f"{what}, {kind} handler, {build}: {best / ROUND_TRIPS * 1e6:.2f} µs per {unit}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._version import __version__ as __version__
+from .bus.recovery import ConnectionStateRecovery
 from .engine import Engine
 from .errors import (
     AckTimeout,
@@ -16,35 +18,36 @@ from .errors import (
     ConnectionRefused,
     DecodeError,
     Disconnected,
+    EventRefused,
     Forbidden,
+    HandlerSignatureError,
     PayloadTooLarge,
     ProtocolError,
     RealtimeError,
     UnknownSession,
+    UnknownSocket,
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
-from .protocol import socketio as _socketio
+from .protocol import COMPILED
 from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
-
-__version__ = "0.1.0"
-
-# True in a build whose hot modules are mypyc-compiled extensions
-# (REALTIME_COMPILE=1, see setup.py); the same behaviour, less time per message.
-COMPILED: bool = not str(_socketio.__file__).endswith(".py")
 
 __all__ = [
     "COMPILED",
+    "ASGIApp",
     "AckTimeout",
     "BadRequest",
     "BroadcastAckTimeout",
     "BroadcastOperator",
     "ConnectionRefused",
+    "ConnectionStateRecovery",
     "DecodeError",
     "Disconnected",
     "Emitter",
     "Engine",
+    "EventRefused",
     "Forbidden",
+    "HandlerSignatureError",
     "Namespace",
     "PayloadTooLarge",
     "ProtocolError",
@@ -54,8 +57,10 @@ __all__ = [
     "Server",
     "Socket",
     "UnknownSession",
+    "UnknownSocket",
     "UnknownTransport",
     "UnsupportedProtocolVersion",
+    "WSGIApp",
     "attach",
     "run",
 ]
@@ -74,6 +79,15 @@ def __getattr__(name: str) -> Any:
         from .redis import RedisAdapter
 
         return RedisAdapter
+    if name == "ASGIApp":
+        # imported on first use, as the other hosts' modules are
+        from .integrations.asgi import ASGIApp
+
+        return ASGIApp
+    if name == "WSGIApp":
+        from .integrations.wsgi import WSGIApp
+
+        return WSGIApp
     if name == "Emitter":
         from .emitter import Emitter
 
@@ -92,7 +106,7 @@ def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) 
 
         logging.getLogger("realtime").warning(
             "%s calls realtime.run() when imported; the command line serves it instead "
-            "(put the call under `if __name__ == \"__main__\":`)",
+            '(put the call under `if __name__ == "__main__":`)',
             _loading_app.partition(":")[0],
         )
         return

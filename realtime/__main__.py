@@ -50,6 +50,18 @@ def check_target(spec: str, target: Any) -> None:
         )
 
 
+def log_connections(target: Any) -> None:
+    from aiohttp import web
+
+    from .integrations.aiohttp import attached_targets
+
+    served = attached_targets(target) if isinstance(target, web.Application) else [target]
+    for each in served:
+        engine = each.engine
+        if isinstance(engine, realtime.Engine):
+            engine.log_connections = True
+
+
 def log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
@@ -74,6 +86,16 @@ def parser() -> argparse.ArgumentParser:
         default="auto",
         help="event loop (auto: uvloop if installed)",
     )
+    cli.add_argument(
+        "--log-connections",
+        action="store_true",
+        help="log one INFO line per connection when it ends: transport, address, duration, reason",
+    )
+    cli.add_argument(
+        "--metrics",
+        action="store_true",
+        help="serve /metrics (Prometheus) and /healthz too (needs prometheus-client)",
+    )
     cli.add_argument("--version", action="version", version=version_line())
     return cli
 
@@ -88,9 +110,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     target = load(args.app)
     check_target(args.app, target)
+    if args.log_connections:
+        log_connections(target)
     from .integrations.aiohttp import new_event_loop
 
-    realtime.run(target, host=args.host, port=args.port, loop=new_event_loop(args.loop))
+    try:
+        realtime.run(
+            target,
+            host=args.host,
+            port=args.port,
+            loop=new_event_loop(args.loop),
+            metrics=args.metrics,
+        )
+    except ImportError as exc:
+        raise SystemExit(f"realtime: {exc}") from None
 
 
 if __name__ == "__main__":

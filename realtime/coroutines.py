@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import dis
 import inspect
+from collections.abc import Generator
 from types import CodeType, CoroutineType
 from typing import Any, Final
 
@@ -83,3 +84,22 @@ def _finish(coro: CoroutineType[Any, Any, Any]) -> Any:
         return done.value
     coro.close()
     raise RuntimeError("a coroutine without a suspension point suspended")
+
+
+class Done:
+    """An awaitable that is already finished, returned by the calls that
+    never wait (``emit``, ``enter_room``...) so that ``await sio.emit(...)``,
+    as python-socketio's API is written, works too: awaiting it does nothing
+    and gives None."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that ends at once
+
+    def __repr__(self) -> str:
+        return "<done>"
+
+
+DONE: Final = Done()

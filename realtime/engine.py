@@ -10,18 +10,21 @@ the Socket.IO layer is its listener.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections.abc import Callable, Iterable, Sequence
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from . import assets
-from ._log import log_once
+from ._log import log_once, logger
 from .errors import (
     BadHandshakeMethod,
     BadRequest,
     DecodeError,
     Forbidden,
+    Overloaded,
     PayloadTooLarge,
     ProtocolError,
     UnknownSession,
@@ -30,8 +33,10 @@ from .errors import (
 )
 from .http import AcceptWebSocket, CloseWebSocket, Decision, HttpRequest, HttpResponse, LongPoll
 from .protocol import engineio as eio
+from .protocol.counters import Counters
 from .protocol.deadlines import Deadlines
 from .protocol.engineio import Packet, PacketType
+from .protocol.limits import AddressTable, client_address
 from .protocol.session import Session, SessionConfig, State, Upgrade
 from .transports import jsonp, polling
 
@@ -66,6 +71,11 @@ class Engine:
         max_buffer: int = 16_000_000,
         max_connections: int = 100_000,
         max_poll_packets: int | None = 16,
+        max_connections_per_address: int | None = 1_000,
+        handshakes_per_second: float | None = 50.0,
+        handshake_burst: int = 200,
+        trusted_proxies: Iterable[str] = (),
+        log_connections: bool = False,
         max_fragments: int = 1024,
         listener: EngineListener | None = None,
     ) -> None:
@@ -84,6 +94,16 @@ class Engine:
         self.max_payload = max_payload
         self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
         self.max_connections = max_connections
+        # Per client address: open sessions, and a token bucket of handshakes.
+        self.addresses = AddressTable(
+            max_connections=max_connections_per_address,
+            handshake_rate=handshakes_per_second,
+            handshake_burst=handshake_burst,
+        )
+        # Peers whose X-Forwarded-For names the client; nobody else's is believed.
+        self.trusted_proxies = frozenset(trusted_proxies)
+        # One INFO line per connection when it ends: who, how, how long, why.
+        self.log_connections = log_connections
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
@@ -107,6 +127,7 @@ class Engine:
         )
         self.sessions: dict[str, Session] = {}
         self.deadlines = Deadlines(on_earlier=self._deadlines_moved)
+        self.counters = Counters()
         self.runtime: Runtime | None = None
         self.listener: EngineListener = listener or _HandlerListener(self)
 
@@ -130,6 +151,18 @@ class Engine:
     def forget(self, session: Session) -> None:
         if self.sessions.get(session.id) is session:
             del self.sessions[session.id]
+            self.addresses.closed(session.remote_addr or "")
+            if self.log_connections:
+                transport = "jsonp" if session.jsonp else session.transport
+                logger.info(
+                    "%s: EIO%d %s from %s, %.1f s, closed: %s",
+                    session.id,
+                    session.protocol,
+                    transport,
+                    session.remote_addr or "?",
+                    self.now() - session.opened_at,
+                    session.close_reason,
+                )
 
     def on(self, event: str, handler: Handler | None = None) -> Any:
         """Register a raw handler: ``connect(conn)``, ``message(conn, data)``,
@@ -145,6 +178,14 @@ class Engine:
 
     # -- requests ---------------------------------------------------------------
 
+    def owns_path(self, path: str) -> bool:
+        """Whether a request for ``path`` is the engine's: its path (with or
+        without the slash) or the bundled client below it. Hosts route on
+        this and hand every other path to the application they wrap."""
+        if path == self.path or path == self._path_slash:
+            return True
+        return path.startswith(self._path_slash) and assets.is_asset(path[len(self._path_slash) :])
+
     def handle_request(self, req: HttpRequest, now: float) -> Decision:
         """Route one HTTP request (or WebSocket handshake) on the engine path."""
         path = req.path
@@ -155,8 +196,49 @@ class Engine:
         try:
             return self._route(req, now)
         except ProtocolError as exc:
-            log_once(f"http-{exc.code}", "refused request from %s: %s", req.remote_addr, exc)
+            refusals = self.counters.refusals
+            refusals[exc.http_status] = refusals.get(exc.http_status, 0) + 1
+            self._log_refusal(exc, req)
             return self._error(exc, req)
+
+    def _log_refusal(self, exc: ProtocolError, req: HttpRequest) -> None:
+        """Say why, and which option decides it; once per kind at WARNING."""
+        peer = req.remote_addr
+        if isinstance(exc, UnknownSession):
+            # Ordinary: a client polling a session that expired, closed, or
+            # belonged to this server before a restart; it reconnects.
+            logger.debug("%s: session %s unknown (expired or closed)", peer, req.query.get("sid"))
+            return
+        if isinstance(exc, Forbidden):
+            origin = req.headers.get("origin") or req.headers.get("referer") or ""
+            log_once(
+                f"origin:{origin}",
+                "refused Origin %r from %s: not allowed by cors_allowed_origins=%r",
+                origin,
+                peer,
+                self.cors_allowed_origins,
+            )
+            return
+        option = self._deciding_option(exc)
+        why = f"{exc.message} ({option})" if option else exc.message
+        kind = f"http-{exc.http_status}-{exc.message}"
+        log_once(kind, "refused a request from %s: %s", peer, why)
+
+    def _deciding_option(self, exc: ProtocolError) -> str | None:
+        message = exc.message
+        if message == "server full":
+            return f"max_connections={self.max_connections}"
+        if message == "too many connections from this address":
+            return f"max_connections_per_address={self.addresses.max_connections}"
+        if message == "too many handshakes from this address":
+            table = self.addresses
+            rate, burst = table.handshake_rate, table.handshake_burst
+            return f"handshakes_per_second={rate}, handshake_burst={burst}"
+        if isinstance(exc, PayloadTooLarge):
+            return f"max_payload={self.max_payload}"
+        if isinstance(exc, UnknownTransport):
+            return f"transports={self.transports}"
+        return None
 
     def _route(self, req: HttpRequest, now: float) -> Decision:
         if req.method == "OPTIONS":
@@ -198,7 +280,12 @@ class Engine:
         if transport == "websocket" and not req.is_websocket:
             raise BadRequest("expected a WebSocket handshake")
         if len(self.sessions) >= self.max_connections:
-            raise BadRequest("server full")
+            raise Overloaded("server full")
+        address = client_address(req.remote_addr, req.headers, self.trusted_proxies)
+        refusal = self.addresses.refusal(address, now)
+        if refusal is not None:
+            reason, retry_after = refusal
+            raise Overloaded(reason, retry_after=retry_after, http_status=429)
         is_jsonp = "j" in req.query
         if is_jsonp:
             jsonp.callback_index(req.query["j"])
@@ -211,11 +298,15 @@ class Engine:
             config=self.session_config,
             headers=req.headers,
             query=req.query,
-            remote_addr=req.remote_addr,
+            remote_addr=address,
             jsonp=is_jsonp,
             b64=is_jsonp or protocol == 4 or req.query.get("b64") in ("1", "true"),
         )
         self.sessions[sid] = session
+        self.addresses.opened(address)
+        self.counters.handshakes += 1
+        if logger.isEnabledFor(DEBUG):
+            logger.debug("%s: open, EIO%d %s from %s", sid, protocol, transport, address)
         open_data = self._open_data(session)
         session.start(now)
         if transport == "websocket":
@@ -377,6 +468,16 @@ class Engine:
         else:
             session.finish()
 
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket, now: float) -> None:
+        """A handshake accepted here cannot complete (a bad key, or the
+        client left): undo what accepting it started."""
+        if isinstance(decision, CloseWebSocket):
+            return  # nothing was started
+        if not decision.upgrade:
+            decision.session.fail("transport error", now)
+        else:
+            self.websocket_closed(decision.session, True, now)
+
     # -- timers -----------------------------------------------------------------
 
     def handle_timeouts(self, now: float) -> float | None:
@@ -456,6 +557,8 @@ class Engine:
         else:
             headers = self._cors_headers(req)
         headers["Content-Type"] = "application/json"
+        if isinstance(exc, Overloaded):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
         return HttpResponse(exc.http_status, headers, json.dumps(exc.to_json()).encode())
 
 

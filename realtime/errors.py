@@ -13,6 +13,9 @@
     │   ├── Forbidden                 Engine.IO code 4 (CORS, middleware)
     │   └── UnsupportedProtocolVersion  Engine.IO code 5
     ├── ConnectionRefused             raised by application code to refuse a socket
+    ├── EventRefused                  raised by a ``socket.use`` middleware to drop a packet
+    ├── HandlerSignatureError (also TypeError)  a handler cannot take what realtime passes
+    ├── UnknownSocket (also KeyError)  no connected socket has that id (sessions)
     ├── AckTimeout (also TimeoutError)  ``call()`` got no answer in time
     │   └── BroadcastAckTimeout       not every recipient of a broadcast answered
     └── Disconnected                  the socket closed before an answer came
@@ -79,6 +82,22 @@ class Forbidden(ProtocolError):
     default_message = "Forbidden"
 
 
+class Overloaded(ProtocolError):
+    """A limit refused the request for now: the answer says when to retry
+    (``Retry-After``). 503 when the server is full, 429 when one address
+    asks too much."""
+
+    code = 3
+    default_message = "Server full"
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: float = 10.0, http_status: int = 503
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.http_status = http_status
+
+
 class UnsupportedProtocolVersion(ProtocolError):
     code = 5
     default_message = "Unsupported protocol version"
@@ -94,6 +113,36 @@ class ConnectionRefused(RealtimeError):
         self.message = message
         self.data = data
         super().__init__(message)
+
+
+class EventRefused(RealtimeError):
+    """Raise in a :meth:`Socket.use <realtime.Socket.use>` middleware to drop
+    an incoming event before its handler runs (Node: ``next(err)``).
+
+    The packet is not handled and its ack is not answered; the namespace's
+    ``error`` handler, if any, gets ``(socket, exc)``. ``data`` is free for
+    the application, say for that handler to pass on to the client.
+    """
+
+    def __init__(self, message: str = "Event refused", data: Any = None) -> None:
+        self.message = message
+        self.data = data
+        super().__init__(message)
+
+
+class HandlerSignatureError(RealtimeError, TypeError):
+    """A handler's parameters cannot take what realtime passes it: raised at
+    registration, so that a handler written for another library (such as
+    python-socketio's ``connect(sid, environ, auth)``) never runs with the
+    wrong values."""
+
+
+class UnknownSocket(RealtimeError, KeyError):
+    """No connected socket has this id in this namespace (python-socketio's
+    session calls raise ``KeyError`` here too)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown socket"
 
 
 class AckTimeout(RealtimeError, TimeoutError):

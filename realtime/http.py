@@ -7,8 +7,9 @@ carries it out. No protocol decision is made by the host.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # A runtime import, not a TYPE_CHECKING one: in the compiled build, a class
 # whose field names another compiled class needs that class's module loaded
@@ -46,8 +47,9 @@ class HttpResponse:
 @dataclass(frozen=True, slots=True)
 class LongPoll:
     """Hold the GET until the session has something to send (or closes), then
-    answer with ``engine.poll_response(session, request)``. If the client goes
-    away first, clear ``session.polling_parked``."""
+    answer with ``engine.poll_response(session, request)``: the host hands
+    ``session.park_poll`` its waker, and calls ``session.release_poll`` if
+    the client goes away first."""
 
     session: Session
 
@@ -75,3 +77,122 @@ class CloseWebSocket:
 
 
 Decision = HttpResponse | LongPoll | AcceptWebSocket | CloseWebSocket
+
+
+Data = str | bytes
+
+
+class Flushable(Protocol):
+    """Something with output to write when the runtime flushes."""
+
+    def flush(self) -> None: ...
+
+
+class MessageChannel(Protocol):
+    """A WebSocket as a host whose server does the framing (ASGI, WSGI)
+    hands it over: whole messages in and out."""
+
+    def receive(self) -> Awaitable[Data | None]:
+        """The next message; None once the client has gone or closed."""
+
+    def send(self, messages: list[Data]) -> Awaitable[None]:
+        """Send these messages, in order."""
+
+    def close(self, code: int) -> Awaitable[None]:
+        """Close with ``code``; does nothing (and raises nothing) once closed
+        or once the client has gone."""
+
+
+class HostRuntime(Protocol):
+    """What a host calls on its runtime (the core calls the other half,
+    :class:`realtime.types.Runtime`). A host translates its requests to
+    :class:`HttpRequest` and carries out what these return; it never reads
+    or writes a session's fields, and never decides protocol.
+
+    A host that waits per request (aiohttp, ASGI) uses :meth:`respond` and,
+    for a WebSocket whose server frames messages, :meth:`serve_websocket`.
+    A host that owns the bytes of a connection (the front door) routes with
+    ``engine.handle_request`` itself, parks polls with the session's
+    ``park_poll``/``release_poll`` and a :class:`Flushable` of its own, and
+    hands an accepted WebSocket's transport to :meth:`adopt_websocket`.
+    """
+
+    @property
+    def closing(self) -> bool:
+        """Shutting down: new requests get 503."""
+
+    def now(self) -> float: ...
+
+    def start(self) -> None:
+        """Arm the timers; the server is bound to this runtime already."""
+
+    def stop(self) -> Awaitable[None]:
+        """Close every WebSocket and cancel every task."""
+
+    def drain(self, timeout: float) -> Awaitable[bool]:
+        """Wait until no handler runs and every goodbye is written, at most
+        ``timeout`` seconds; True if everything finished in time."""
+
+    def respond(
+        self, req: HttpRequest, client_gone: Callable[[], Awaitable[object]] | None = None
+    ) -> Awaitable[HttpResponse | AcceptWebSocket | CloseWebSocket]:
+        """The engine's decision on ``req``, with a long-poll waited out
+        (cut short, answered 499, when ``client_gone`` returns first)."""
+
+    def serve_websocket(
+        self, decision: AcceptWebSocket, channel: MessageChannel
+    ) -> Awaitable[None]:
+        """Serve an accepted WebSocket until it closes (the handshake's
+        answer already sent)."""
+
+    def adopt_websocket(
+        self,
+        transport: object,
+        decision: AcceptWebSocket | CloseWebSocket,
+        accept: str,
+        early: bytes,
+    ) -> object:
+        """Answer a handshake with 101 and own its raw transport from then
+        on; ``early`` holds what the client sent after the handshake."""
+
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
+        """A handshake the engine accepted cannot complete: undo it."""
+
+    def want_flush(self, conn: Flushable) -> None:
+        """Call ``conn.flush()`` before the loop next waits for I/O."""
+
+    def cork(self) -> None:
+        """Hold flushes while a burst of input is handled."""
+
+    def uncork(self) -> None: ...
+
+
+class GreenChannel(Protocol):
+    """:class:`MessageChannel` for green or OS threads: each call blocks
+    the calling thread instead of returning an awaitable."""
+
+    def receive(self) -> Data | None: ...
+
+    def send(self, messages: list[Data]) -> None: ...
+
+    def close(self, code: int) -> None: ...
+
+
+class GreenHostRuntime(Protocol):
+    """What a WSGI host calls: :class:`HostRuntime`'s requests for a host
+    whose every request has a thread (green or not) that may block."""
+
+    @property
+    def closing(self) -> bool: ...
+
+    def now(self) -> float: ...
+
+    def start(self) -> None: ...
+
+    def respond(self, req: HttpRequest) -> HttpResponse | AcceptWebSocket | CloseWebSocket:
+        """The engine's decision on ``req``, blocking while a poll is parked."""
+
+    def serve_websocket(self, decision: AcceptWebSocket, channel: GreenChannel) -> None:
+        """Serve an accepted WebSocket until it closes."""
+
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None: ...

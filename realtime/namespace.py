@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 from .bus.acks import AckIds, BroadcastAcks, OnReplies
 from .bus.adapter import DEFAULT_ACK_TIMEOUT, Adapter, Cancellable, OnReply
 from .bus.namespaces import Matcher
+from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable, never_suspends, run_now
 from .errors import RealtimeError
+from .handlers import Listener, SentEvents, check_handler, handler_name
 from .protocol.socketio import Packet, PacketType
-from .socket import Handshake, check_event
+from .socket import _DISCONNECTED, Handshake, check_event
 
 if TYPE_CHECKING:
     from .server import Server
@@ -70,6 +72,12 @@ class Namespace:
         self.server_handlers: dict[str, Callable[..., Any]] = (
             parent.server_handlers if parent else {}
         )
+        self.any_handlers: list[Listener] = parent.any_handlers if parent else []
+        self.outgoing_handlers: list[Listener] = parent.outgoing_handlers if parent else []
+        self.watching = False
+        """Whether anything listens to what this namespace's sockets are sent."""
+        self._watched_sockets = 0
+        self._sent = SentEvents()
         self.children: dict[str, Namespace] = {}
         self._sockets: dict[str, Socket] = {}
         self.ack_ids = AckIds()
@@ -78,6 +86,12 @@ class Namespace:
         self.adapter: Adapter = server.adapter_factory(
             name, self._deliver, server.make_message, self
         )
+        recovery = server.recovery
+        self.recovery: ConnectionStateRecovery | None = None
+        """The recovery options in force here (None: off, or the adapter cannot)."""
+        if recovery is not None and self.adapter.enable_recovery(recovery):
+            self.recovery = recovery
+        self._update_delivery()
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name}>"
@@ -105,10 +119,37 @@ class Namespace:
         """
 
         def register(fn: Handler) -> Handler:
+            check_handler(event, fn, sid_at=1 if event == "*" else 0)
             self.handlers[event] = fn
             return fn
 
         return register if handler is None else register(handler)
+
+    def event(self, handler: Handler) -> Handler:
+        """Register ``handler`` for the event named as the function:
+        ``@nsp.event`` over ``def chat_message(socket, text)`` handles
+        ``"chat_message"`` (``connect`` and ``disconnect`` too)."""
+        return self.on(handler_name(handler), handler)
+
+    def on_any(self, listener: Handler) -> Handler:
+        """Call ``listener(socket, event, *args)`` for every incoming event
+        of this namespace, before the event's middlewares and handler, as
+        Node's ``socket.onAny``; its return value is ignored (``on("*")``
+        is the fallback handler whose return value acks)."""
+        check_handler("*", listener)
+        self.any_handlers.append(listener)
+        return listener
+
+    def on_any_outgoing(self, listener: Handler) -> Handler:
+        """Call ``listener(socket, event, *args)`` for every event this
+        namespace sends to one of its sockets, direct or broadcast, as it is
+        sent (Node: ``socket.onAnyOutgoing``). Until one is set, broadcasts
+        pay nothing for the feature."""
+        check_handler("*", listener)
+        self.outgoing_handlers.append(listener)
+        for target in [self, *self.children.values()]:
+            target._update_delivery()
+        return listener
 
     @overload
     def on_server_side_emit(self, event: str) -> Callable[[Handler], Handler]: ...
@@ -149,6 +190,7 @@ class Namespace:
     def _child(self, name: str) -> Namespace:
         child = Namespace(self.server, name, parent=self)
         self.children[name] = child
+        self.server._namespace_created(child)
         return child
 
     def _add(self, socket: Socket) -> None:
@@ -158,12 +200,43 @@ class Namespace:
     def _remove(self, socket: Socket) -> None:
         if self._sockets.get(socket.id) is socket:
             del self._sockets[socket.id]
+            if socket._hooks is not None and socket._hooks.outgoing:
+                self._watch_socket(-1)
         self.adapter.delete_all(socket.id)
 
     def _deliver(self, sid: str, messages: Iterable[SharedMessage]) -> None:
         socket = self._sockets.get(sid)
         if socket is not None:
             socket._deliver(messages)
+
+    # -- outgoing listeners ---------------------------------------------------------
+
+    def _watch_socket(self, change: int) -> None:
+        """A socket of this namespace gained (+1) or lost (-1) its outgoing listeners."""
+        self._watched_sockets += change
+        self._update_delivery()
+
+    def _update_delivery(self) -> None:
+        # The adapter calls ``deliver`` once per recipient of every broadcast:
+        # without listeners it is the plain method, with no test of its own.
+        self.watching = bool(self.outgoing_handlers) or self._watched_sockets > 0
+        self.adapter.deliver = self._deliver_watched if self.watching else self._deliver
+
+    def _deliver_watched(self, sid: str, messages: Sequence[SharedMessage]) -> None:
+        socket = self._sockets.get(sid)
+        if socket is not None:
+            self._tell_outgoing(socket, self._sent.of(messages))
+            socket._deliver(messages)
+
+    def _tell_outgoing(self, socket: Socket, data: Sequence[Any]) -> None:
+        """Call the outgoing listeners of ``socket`` with ``[event, *args]``."""
+        if socket.state is _DISCONNECTED:
+            return
+        hooks = socket._hooks
+        listeners = [*self.outgoing_handlers, *(hooks.outgoing if hooks is not None else ())]
+        spawn = self.server.runtime.spawn
+        for listener in listeners:
+            spawn(listener, socket, *data)
 
     def _targets(self) -> list[Namespace]:
         return list(self.children.values()) if self.dynamic else [self]
@@ -195,6 +268,8 @@ class Namespace:
         if not socket.conn.writable:
             self.volatile_dropped += 1
             return False
+        if self.watching:
+            self._tell_outgoing(socket, self._sent.of(messages))
         socket._deliver(messages)
         return True
 
@@ -444,7 +519,11 @@ class BroadcastOperator:
             return
         options = self.options
         for target in self._targets():
-            target.adapter.broadcast(Packet(PacketType.EVENT, target.name, [event, *args]), options)
+            packet = Packet(PacketType.EVENT, target.name, [event, *args])
+            reached = target.adapter.broadcast(packet, options)
+            counters = target.server.engine.counters
+            counters.broadcasts += 1
+            counters.deliveries += reached
 
     def send(self, *args: Any) -> None:
         self.emit("message", *args)

@@ -54,6 +54,20 @@ REASONS: Final = frozenset(
 )
 """Every reason a disconnect handler can see."""
 
+RECOVERABLE: Final = frozenset(
+    {
+        TRANSPORT_CLOSE,
+        TRANSPORT_ERROR,
+        PING_TIMEOUT,
+        FORCED_CLOSE,
+        FORCED_SERVER_CLOSE,
+        SERVER_SHUTTING_DOWN,
+    }
+)
+"""The reasons after which connection state recovery keeps a socket's
+session (Node's ``RECOVERABLE_DISCONNECT_REASONS``): the connection was
+lost, not the socket left on purpose."""
+
 # Reasons of our own, and Node's name for each.
 _FINER: Final = {
     "server disconnect": FORCED_CLOSE,  # Connection.close() without a reason

@@ -72,6 +72,7 @@ from .bus.cluster import (
     request_from_wire,
     request_to_wire,
 )
+from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import (
     Broadcast,
     BroadcastAck,
@@ -198,6 +199,12 @@ class RedisNamespaceAdapter(MemoryAdapter):
         self._waiting: dict[str, _Waiting] = {}
         self._acks: dict[str, _AckWait] = {}
         cluster._register(self)
+
+    def enable_recovery(self, options: ConnectionStateRecovery) -> bool:
+        # Sessions kept in one node's memory would miss what the other nodes
+        # broadcast: no recovery until Redis holds them (as Node's redis
+        # adapter; Node recovers with its redis-streams adapter).
+        return False
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -467,6 +474,12 @@ class RedisAdapter(AdapterFactory):
         """How many times the listener has completed its subscriptions."""
         self.connected = False
         """Subscribed to every namespace's channels, on a live connection."""
+
+    @property
+    def publishing(self) -> bool:
+        """Whether broadcasts reach Redis now (False during an outage, when
+        they reach this node's clients only)."""
+        return self._publishing
 
     def __repr__(self) -> str:
         return f"<RedisAdapter {self.key_prefix!r} uid={self.uid}>"

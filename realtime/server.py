@@ -22,16 +22,21 @@ in the engine's deadline heap.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import CoroutineType
 from typing import Any, Final, TypeVar, overload
 
 from ._log import log_once
 from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, MemoryAdapter
 from .bus.namespaces import Matcher, NamespaceTable, normalize
+from .bus.recovery import ConnectionStateRecovery, RestoredSession
+from .coroutines import DONE, Done, never_suspends, run_now
 from .engine import CorsSetting, Engine
+from .handlers import check_callback
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
+from .protocol.limits import TokenBucket
 from .protocol.socketio import (
     ACK_TYPES,
     DEFAULT_MAX_ATTACHMENTS,
@@ -43,8 +48,9 @@ from .protocol.socketio import (
     encode,
 )
 from .reasons import node_reason
+from .sessions import SessionScope, save, session_of
 from .socket import Handshake, Socket, logger
-from .types import Connection, Data, Promise, Runtime, SharedMessage
+from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
 
@@ -55,17 +61,27 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 _FOR_SOCKET: Final = (*EVENT_TYPES, *ACK_TYPES)
 
 
+def _either(value: Any, alias: Any, name: str, alias_name: str) -> Any:
+    """A keyword or its python-socketio name, not both."""
+    if alias is None:
+        return value
+    if value is not None:
+        raise TypeError(f"{name}= and {alias_name}= are the same argument: give one")
+    return alias
+
+
 class _Client:
     """One Engine.IO connection and the sockets it opened, by namespace."""
 
-    __slots__ = ("conn", "connect_timer", "decoder", "revision", "sockets")
+    __slots__ = ("conn", "connect_timer", "decoder", "events", "revision", "sockets")
 
-    def __init__(self, conn: Connection, max_attachments: int) -> None:
+    def __init__(self, conn: Connection, max_attachments: int, events: TokenBucket | None) -> None:
         self.conn = conn
         self.revision = 5 if conn.protocol >= 4 else 4
         self.decoder = Decoder(self.revision, max_attachments=max_attachments)
         self.sockets: dict[str, Socket] = {}
         self.connect_timer: Timer | None = None
+        self.events = events  # the connection's event rate, when limited
 
 
 class Server:
@@ -78,9 +94,17 @@ class Server:
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
+    ``events_per_second``, ``event_burst``: the event rate one connection
+    may keep up (a token bucket; None: unlimited); over it
+    ``event_rate_policy`` applies: ``"disconnect"`` closes the connection
+    ("event rate"), ``"drop"`` drops the event (counted, logged once).
     ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses,
     or a configured :class:`~realtime.bus.AdapterFactory` such as
     :class:`~realtime.RedisAdapter`.
+    ``connection_state_recovery``: ``True`` or a
+    :class:`~realtime.ConnectionStateRecovery` to let a client that lost its
+    connection get its socket back, with the broadcasts it missed
+    (Socket.IO v5 clients; off by default).
     Further keyword arguments go to :class:`~realtime.Engine`.
     """
 
@@ -97,7 +121,11 @@ class Server:
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
         max_namespaces: int = 100,
         max_pending_events: int = 1000,
+        events_per_second: float | None = 1_000.0,
+        event_burst: int = 2_000,
+        event_rate_policy: str = "disconnect",
         adapter: AdapterSetting = MemoryAdapter,
+        connection_state_recovery: bool | ConnectionStateRecovery = False,
         **engine_options: Any,
     ) -> None:
         self._engine = Engine(
@@ -114,11 +142,24 @@ class Server:
         self.max_attachments = max_attachments
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
+        if event_rate_policy not in ("disconnect", "drop"):
+            raise ValueError(
+                f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
+            )
+        if events_per_second is not None and (events_per_second <= 0 or event_burst < 1):
+            raise ValueError("events_per_second must be positive and event_burst at least 1")
+        self.events_per_second = events_per_second
+        self.event_burst = event_burst
+        self.event_rate_policy = event_rate_policy
         self.adapter_factory = adapter
+        if connection_state_recovery is True:
+            connection_state_recovery = ConnectionStateRecovery()
+        self.recovery: ConnectionStateRecovery | None = connection_state_recovery or None
         self._runtime: Runtime | None = None
         self._clients: dict[str, _Client] = {}
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
         self._closing = False
+        self.watchers: list[ServerWatcher] = []
         self.of("/")
 
     # -- wiring ---------------------------------------------------------------------
@@ -163,6 +204,7 @@ class Server:
             if namespace is None:
                 namespace = Namespace(self, name)
                 self._namespaces.add(name, namespace)
+                self._namespace_created(namespace)
             return namespace
         label = getattr(name, "pattern", None) or getattr(name, "__name__", repr(name))
         parent = Namespace(self, str(label), matcher=name)
@@ -182,6 +224,46 @@ class Server:
 
     def use(self, middleware: Handler, *, namespace: str = "/") -> Handler:
         return self.of(namespace).use(middleware)
+
+    @overload
+    def event(self, handler: Handler, /) -> Handler: ...
+
+    @overload
+    def event(self, *, namespace: str = "/") -> Callable[[Handler], Handler]: ...
+
+    def event(self, handler: Callable[..., Any] | None = None, *, namespace: str = "/") -> Any:
+        """Register a handler for the event named as the function, as
+        python-socketio's ``@sio.event``: ``def chat_message(socket, text)``
+        handles ``"chat_message"``. ``@sio.event(namespace="/chat")`` for
+        another namespace (see :meth:`Namespace.event`)."""
+        target = self.of(namespace)
+        return target.event if handler is None else target.event(handler)
+
+    @overload
+    def on_any(self, listener: Handler, /) -> Handler: ...
+
+    @overload
+    def on_any(self, *, namespace: str = "/") -> Callable[[Handler], Handler]: ...
+
+    def on_any(self, listener: Callable[..., Any] | None = None, *, namespace: str = "/") -> Any:
+        """``listener(socket, event, *args)`` for every incoming event of
+        ``namespace`` (see :meth:`Namespace.on_any`)."""
+        target = self.of(namespace)
+        return target.on_any if listener is None else target.on_any(listener)
+
+    @overload
+    def on_any_outgoing(self, listener: Handler, /) -> Handler: ...
+
+    @overload
+    def on_any_outgoing(self, *, namespace: str = "/") -> Callable[[Handler], Handler]: ...
+
+    def on_any_outgoing(
+        self, listener: Callable[..., Any] | None = None, *, namespace: str = "/"
+    ) -> Any:
+        """``listener(socket, event, *args)`` for every event sent to a socket
+        of ``namespace`` (see :meth:`Namespace.on_any_outgoing`)."""
+        target = self.of(namespace)
+        return target.on_any_outgoing if listener is None else target.on_any_outgoing(listener)
 
     @overload
     def on_server_side_emit(
@@ -206,6 +288,36 @@ class Server:
     def _namespace(self, name: str) -> Namespace | None:
         return self._namespaces.get(normalize(name))
 
+    def namespace_named(self, name: str) -> Namespace | None:
+        """The namespace ``name`` if it exists (a dynamic child once created);
+        unlike :meth:`of`, never creates one."""
+        return self._namespace(name)
+
+    def instrument(
+        self,
+        auth: Mapping[str, str] | None,
+        *,
+        namespace: str = "/admin",
+        read_only: bool = False,
+        mode: str = "production",
+        server_id: str | None = None,
+    ) -> Any:
+        """Serve the official Socket.IO Admin UI's protocol on ``namespace``
+        (realtime.admin). ``auth``: ``{"username": ..., "password": ...}``, or
+        None for none (only where the namespace cannot be reached from outside).
+        ``mode="development"`` also reports every socket, room change and
+        event; ``read_only`` refuses the UI's commands."""
+        from .admin import AdminUI
+
+        return AdminUI(
+            self,
+            auth=auth,
+            namespace=namespace,
+            read_only=read_only,
+            mode=mode,
+            server_id=server_id,
+        )
+
     # -- sending --------------------------------------------------------------------
 
     def emit(
@@ -217,7 +329,9 @@ class Server:
         namespace: str = "/",
         callback: Callable[[BaseException | None, list[Any]], Any] | None = None,
         timeout: float | None = None,
-    ) -> None:
+        room: Rooms | None = None,
+        skip_sid: Any = None,
+    ) -> Done:
         """Send to every socket of ``namespace``, or to those in the rooms
         ``to`` (a room, a socket id, or several), except ``skip`` (sockets,
         socket ids or rooms). Encoded once for all recipients.
@@ -225,9 +339,17 @@ class Server:
         With ``callback``, each recipient is asked for an ack and
         ``callback(err, replies)`` runs once: every reply, or a
         :class:`~realtime.BroadcastAckTimeout` after ``timeout`` seconds
-        (default 60) with the replies that came."""
+        (default 60) with the replies that came.
+
+        For python-socketio's code: ``room`` is ``to`` and ``skip_sid`` is
+        ``skip``, and the result may be awaited (it is already done)."""
+        to = _either(to, room, "to", "room")
+        skip = _either(skip, skip_sid, "skip", "skip_sid")
+        if callback is not None:
+            check_callback(callback)
         operator = self.to(to, namespace=namespace) if to is not None else self._operator(namespace)
         operator.except_(skip).emit(event, *args, callback=callback, timeout=timeout)
+        return DONE
 
     def call(
         self,
@@ -237,9 +359,15 @@ class Server:
         skip: Any = None,
         namespace: str = "/",
         timeout: float | None = DEFAULT_ACK_TIMEOUT,
+        room: Rooms | None = None,
+        skip_sid: Any = None,
     ) -> Promise[list[Any]]:
         """Emit and wait for every recipient's ack: ``replies = await
-        sio.call("ping", to="room", timeout=5)`` (see :meth:`BroadcastOperator.call`)."""
+        sio.call("ping", to="room", timeout=5)`` (see :meth:`BroadcastOperator.call`).
+        A list, one reply per recipient, even for one socket's id (python-socketio
+        returns that socket's reply: ``await sio.get_socket(sid).call(...)`` does)."""
+        to = _either(to, room, "to", "room")
+        skip = _either(skip, skip_sid, "skip", "skip_sid")
         operator = self.to(to, namespace=namespace) if to is not None else self._operator(namespace)
         return operator.except_(skip).call(event, *args, timeout=timeout)
 
@@ -265,11 +393,12 @@ class Server:
         """:meth:`server_side_emit` and wait for the other servers' replies."""
         return self.of(namespace).server_side_call(event, *args, timeout=timeout)
 
-    def close_room(self, room: str, namespace: str = "/") -> None:
+    def close_room(self, room: str, namespace: str = "/") -> Done:
         """Make every socket in ``room`` leave it, on every server."""
         target = self._namespace(namespace)
         if target is not None:
             target.close_room(room)
+        return DONE
 
     async def fetch_sockets(self, namespace: str = "/") -> list[RemoteSocket]:
         """Every socket of ``namespace`` on every server (see
@@ -291,9 +420,17 @@ class Server:
         return self._operator("/").timeout(seconds)
 
     def send(
-        self, *args: Any, to: Rooms | None = None, skip: Any = None, namespace: str = "/"
-    ) -> None:
-        self.emit("message", *args, to=to, skip=skip, namespace=namespace)
+        self,
+        *args: Any,
+        to: Rooms | None = None,
+        skip: Any = None,
+        namespace: str = "/",
+        room: Rooms | None = None,
+        skip_sid: Any = None,
+    ) -> Done:
+        return self.emit(
+            "message", *args, to=to, skip=skip, namespace=namespace, room=room, skip_sid=skip_sid
+        )
 
     def to(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
         return self._operator(namespace).to(rooms)
@@ -320,20 +457,44 @@ class Server:
         socket = self.get_socket(sid, namespace)
         return socket.rooms if socket is not None else frozenset()
 
-    def enter_room(self, sid: str, room: str, namespace: str = "/") -> None:
+    def enter_room(self, sid: str, room: str, namespace: str = "/") -> Done:
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.join(room)
+        return DONE
 
-    def leave_room(self, sid: str, room: str, namespace: str = "/") -> None:
+    def leave_room(self, sid: str, room: str, namespace: str = "/") -> Done:
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.leave(room)
+        return DONE
 
-    def disconnect(self, sid: str, namespace: str = "/", close: bool = False) -> None:
+    def disconnect(self, sid: str, namespace: str = "/", close: bool = False) -> Done:
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.disconnect(close)
+        return DONE
+
+    # -- sessions (python-socketio's, kept in socket.data) --------------------------
+
+    async def get_session(self, sid: str, namespace: str = "/") -> dict[str, Any]:
+        """The session of socket ``sid``: its ``data`` dict (see :mod:`realtime.sessions`)."""
+        return session_of(self.get_socket(sid, namespace), sid, namespace)
+
+    async def save_session(
+        self, sid: str, session: Mapping[str, Any], namespace: str = "/"
+    ) -> None:
+        """Replace the session (``socket.data``) of socket ``sid`` with a copy of ``session``."""
+        save(self.get_socket(sid, namespace), sid, namespace, session)
+
+    def session(self, sid: str, namespace: str = "/") -> SessionScope:
+        """``async with sio.session(sid) as session:``, saved when the block ends."""
+        return SessionScope(self.get_socket(sid, namespace), sid, namespace)
+
+    def namespaces(self) -> list[Namespace]:
+        """Every concrete namespace: those named, and the dynamic children
+        created so far (their parents' matchers are not namespaces)."""
+        return list(self._namespaces)
 
     def shutdown(self) -> None:
         """Disconnect everyone ("server shutting down") and close the engine.
@@ -351,9 +512,11 @@ class Server:
         if self._closing:
             conn.close("server shutting down")
             return
-        client = _Client(conn, self.max_attachments)
-        self._clients[conn.id] = client
         runtime = self.runtime
+        rate = self.events_per_second
+        bucket = None if rate is None else TokenBucket(rate, self.event_burst, runtime.now())
+        client = _Client(conn, self.max_attachments, bucket)
+        self._clients[conn.id] = client
         client.connect_timer = self._engine.deadlines.schedule(
             runtime.now() + self.connect_timeout, lambda now: self._connect_timed_out(client)
         )
@@ -374,6 +537,10 @@ class Server:
         if packet is None:
             return  # a binary packet still waiting for attachments
         ptype = packet.type
+        events = client.events
+        if events is not None and ptype in EVENT_TYPES and not events.take(self.runtime.now()):
+            self._over_event_rate(client)
+            return
         socket = client.sockets.get(packet.nsp)
         if socket is not None and ptype in _FOR_SOCKET:
             socket._receive(packet)
@@ -386,6 +553,15 @@ class Server:
             logger.debug("%s: packet for %s, which it has not joined", conn.id, packet.nsp)
         elif ptype is PacketType.DISCONNECT:
             socket._close("client namespace disconnect", notify_client=False)
+
+    def _over_event_rate(self, client: _Client) -> None:
+        conn = client.conn
+        if self.event_rate_policy == "drop":
+            self._engine.counters.events_dropped += 1
+            log_once("event-rate", "%s: over events_per_second, events dropped", conn.id)
+        else:
+            log_once("event-rate", "closing %s: over events_per_second", conn.id)
+            conn.close("event rate")
 
     def on_close(self, conn: Connection, reason: str) -> None:
         client = self._clients.pop(conn.id, None)
@@ -416,14 +592,56 @@ class Server:
             refusal = connect_error(name, "Invalid namespace", None, client.revision)
             client.conn.send(encode(refusal)[0])
             return
+        pid, offset = auth.get("pid"), auth.get("offset")
+        if (
+            namespace.recovery is not None
+            and client.revision >= 5
+            and isinstance(pid, str)
+            and (offset is None or isinstance(offset, str))
+        ):
+            restoring = namespace.adapter.restore_session(pid, offset)
+            if isinstance(restoring, CoroutineType) and never_suspends(restoring):
+                self._open(client, namespace, auth, run_now(restoring))
+            else:
+                self.runtime.spawn(self._open_restored, client, namespace, auth, restoring)
+            return
+        self._open(client, namespace, auth, None)
+
+    async def _open_restored(
+        self,
+        client: _Client,
+        namespace: Namespace,
+        auth: dict[str, Any],
+        restoring: Awaitable[RestoredSession | None],
+    ) -> None:
+        """An adapter whose sessions live elsewhere answers later."""
+        try:
+            session = await restoring
+        except Exception:
+            logger.exception("restoring a session of %s failed", namespace.name)
+            session = None
+        if self._clients.get(client.conn.id) is client and namespace.name not in client.sockets:
+            self._open(client, namespace, auth, session)
+
+    def _open(
+        self,
+        client: _Client,
+        namespace: Namespace,
+        auth: dict[str, Any],
+        session: RestoredSession | None,
+    ) -> None:
         conn = client.conn
-        if client.revision >= 5:
+        if session is not None and session.sid not in namespace._sockets:
+            sid = session.sid
+        elif client.revision >= 5:
+            session = None
             sid = secrets.token_urlsafe(15)
         else:
             # Revision 4 clients derive their socket id from the engine's.
+            name = namespace.name
             sid = conn.id if name == "/" else f"{name}#{conn.id}"
-        socket = Socket(self, namespace, conn, sid, client.revision, auth)
-        client.sockets[name] = socket
+        socket = Socket(self, namespace, conn, sid, client.revision, auth, session)
+        client.sockets[namespace.name] = socket
         namespace._add(socket)
         socket._start()
 
@@ -446,7 +664,23 @@ class Server:
         if not client.sockets:
             client.conn.close("connect timeout")
 
+    def watch(self, watcher: ServerWatcher) -> None:
+        """Tell ``watcher`` of every namespace created from now on, and of
+        every socket that connects or disconnects (see :class:`ServerWatcher`)."""
+        self.watchers.append(watcher)
+
+    def _namespace_created(self, namespace: Namespace) -> None:
+        for watcher in self.watchers:
+            watcher.namespace_created(namespace)
+
+    def _socket_disconnected(self, socket: Socket, reason: str) -> None:
+        for watcher in self.watchers:
+            watcher.socket_disconnected(socket, reason)
+
     def _socket_connected(self, socket: Socket) -> None:
+        for watcher in self.watchers:
+            watcher.socket_connected(socket)
+        self.engine.counters.socket_connects += 1
         client = self._clients.get(socket.conn.id)
         if client is not None and client.connect_timer is not None:
             client.connect_timer.cancel()

@@ -16,14 +16,17 @@ from __future__ import annotations
 import enum
 import inspect
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
 from .bus.acks import AckTable
+from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
-from .errors import ConnectionRefused, Disconnected
+from .errors import ConnectionRefused, Disconnected, EventRefused
+from .handlers import Listener, SocketHooks, check_handler
 from .protocol.socketio import (
     ACK,
     ACK_TYPES,
@@ -36,6 +39,7 @@ from .protocol.socketio import (
     encode,
     encode_fields,
 )
+from .reasons import RECOVERABLE
 
 if TYPE_CHECKING:
     from .namespace import BroadcastOperator, Namespace
@@ -156,6 +160,7 @@ class Socket:
         sid: str,
         revision: int,
         auth: dict[str, Any],
+        session: RestoredSession | None = None,
     ) -> None:
         self.server = server
         self.namespace = namespace
@@ -172,6 +177,26 @@ class Socket:
         self._closing_rooms: frozenset[str] | None = None
         self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
         self._runner: TaskRunner = server.runtime.serial_runner()
+        self._hooks: SocketHooks | None = None
+        self.recovered = False
+        """Whether this socket is a session restored after its client lost
+        the connection: same id, rooms and ``data``, and the broadcasts it
+        missed go just before the CONNECT answer (docs/recovery.md)."""
+        self.pid: str | None = None
+        """The private id of its recoverable session (None without recovery)."""
+        self._mark = ""
+        self._missed: tuple[SharedMessage, ...] = ()
+        if namespace.recovery is not None and revision >= 5:
+            if session is None:
+                self.pid = secrets.token_urlsafe(15)
+                self._mark = namespace.adapter.session_mark()
+            else:
+                self.pid = session.pid
+                self._mark = session.mark
+                self.data = session.data
+                self.recovered = True
+                namespace.adapter.add_all(sid, session.rooms)
+                self._missed = session.missed
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} {self.state.value}>"
@@ -239,6 +264,8 @@ class Socket:
 
                 deadline = runtime.now() + timeout
             ack_id = self._acks.add(on_ack, on_fail, deadline)
+        if self.namespace.watching:
+            self.namespace._tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
     @property
@@ -275,6 +302,8 @@ class Socket:
 
         deadline = None if timeout is None else runtime.now() + timeout
         ack_id = self._acks.add(on_ack, on_fail, deadline)
+        if self.namespace.watching:
+            self.namespace._tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
         return promise
 
@@ -328,6 +357,47 @@ class Socket:
 
         return BroadcastOperator(self.namespace, except_rooms=frozenset((self.id,)))
 
+    # -- hooks ----------------------------------------------------------------------
+
+    def _hooks_(self) -> SocketHooks:
+        if self._hooks is None:
+            self._hooks = SocketHooks()
+        return self._hooks
+
+    def on_any(self, listener: Listener) -> Listener:
+        """Call ``listener(socket, event, *args)`` for every event this
+        client sends, before the event's middlewares and handler (Node:
+        ``socket.onAny``); see also :meth:`Namespace.on_any`."""
+        check_handler("*", listener)
+        self._hooks_().any.append(listener)
+        return listener
+
+    def on_any_outgoing(self, listener: Listener) -> Listener:
+        """Call ``listener(socket, event, *args)`` for every event sent to
+        this client, direct or broadcast, as it is sent (Node:
+        ``socket.onAnyOutgoing``)."""
+        check_handler("*", listener)
+        hooks = self._hooks_()
+        hooks.outgoing.append(listener)
+        if len(hooks.outgoing) == 1 and self.state is not SocketState.DISCONNECTED:
+            self.namespace._watch_socket(+1)
+        return listener
+
+    def use(self, middleware: Listener) -> Listener:
+        """Run ``middleware(socket, event, args)`` before the handler of each
+        event this client sends, in the order registered (Node:
+        ``socket.use``). ``args`` is the event's argument list, which the
+        middleware may change in place; ``def`` or ``async def``.
+
+        Raising :class:`~realtime.EventRefused` (Node: ``next(err)``) drops
+        the event: no handler runs, its ack is not answered, and the
+        namespace's ``error`` handler gets ``(socket, exc)``; the client is
+        told nothing unless that handler tells it. Any other exception
+        refuses the event the same way, and is logged."""
+        check_handler("*", middleware)
+        self._hooks_().uses.append(middleware)
+        return middleware
+
     # -- disconnecting --------------------------------------------------------------
 
     def disconnect(self, close: bool = False) -> None:
@@ -344,7 +414,7 @@ class Socket:
     # -- driven by the server -------------------------------------------------------
 
     def _start(self) -> None:
-        fns = [*self.namespace.middlewares, self.namespace.handlers.get("connect")]
+        fns = [*self._middlewares(), self.namespace.handlers.get("connect")]
         if any(f and is_async(f) for f in fns):
             self._runner.submit(self._handshake)
         else:
@@ -354,7 +424,7 @@ class Socket:
         if self.state is not SocketState.CONNECTING:
             return  # the client left while earlier work ran
         try:
-            for middleware in self.namespace.middlewares:
+            for middleware in self._middlewares():
                 await settle(middleware(self, self.auth))
                 if self.state is not SocketState.CONNECTING:
                     return
@@ -365,17 +435,33 @@ class Socket:
             self._refuse(exc.message, exc.data)
             return
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in a connect handler of %s", self.namespace.name)
             self._refuse("Internal server error", None)
             return
         if self.state is SocketState.CONNECTING:
             self._confirm()
 
+    def _middlewares(self) -> list[Callable[..., Any]]:
+        recovery = self.namespace.recovery
+        if self.recovered and recovery is not None and recovery.skip_middlewares:
+            return []
+        return self.namespace.middlewares
+
     def _confirm(self) -> None:
         self.state = SocketState.CONNECTED
         self._was_connected = True
+        if logger.isEnabledFor(logging.DEBUG):
+            how = "recovered" if self.recovered else "connected"
+            logger.debug("%s: socket %s %s to %s", self.conn.id, self.id, how, self.namespace.name)
         self.server._socket_connected(self)
-        answer = connect_answer(self.namespace.name, self.id, self.revision)
+        answer = connect_answer(self.namespace.name, self.id, self.revision, self.pid)
+        # What a recovered socket missed goes just before its answer, as in
+        # Node: the client holds it until the CONNECT, then replays it
+        # before its "connect" listeners run.
+        missed, self._missed = self._missed, ()
+        for message in missed:
+            self.conn.send_shared(message)
         self.conn.send(encode(answer)[0])
         held, self._held = self._held, []
         for item in held:
@@ -391,6 +477,7 @@ class Socket:
             return
         self.state = SocketState.DISCONNECTED
         self._held = []
+        self._missed = ()
         self._detach()
         try:
             refusal = encode(connect_error(self.namespace.name, message, data, self.revision))
@@ -403,6 +490,12 @@ class Socket:
         if self.state is SocketState.DISCONNECTED:
             return
         was_connected = self.state is SocketState.CONNECTED
+        if was_connected and self.server.watchers:
+            self.server._socket_disconnected(self, reason)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s: socket %s left %s: %s", self.conn.id, self.id, self.namespace.name, reason
+            )
         if notify_client and was_connected:
             self._send(PacketType.DISCONNECT)
         handlers = self.namespace.handlers
@@ -411,8 +504,16 @@ class Socket:
             # Handlers run on the socket's runner, after the room membership
             # is gone: the handler reads the rooms as they were, until it ends.
             self._closing_rooms = self.namespace.adapter.socket_rooms(self.id)
+        # A restored socket that loses its connection again before its
+        # confirmation is kept too: its client will come back once more.
+        kept = was_connected or self.recovered
+        if kept and self.pid is not None and reason in RECOVERABLE:
+            adapter = self.namespace.adapter
+            rooms = adapter.socket_rooms(self.id)
+            adapter.persist_session(SessionState(self.id, self.pid, rooms, self.data, self._mark))
         self.state = SocketState.DISCONNECTED
         self._held = []
+        self._missed = ()
         self._detach()
         if disconnecting is not None:
             self._runner.submit(self._dispatch, "disconnecting", disconnecting, [reason], None)
@@ -433,25 +534,111 @@ class Socket:
         """A packet for this socket, already decoded and validated."""
         if packet.type in ACK_TYPES:
             assert packet.id is not None
-            self._acks.resolve(packet.id, packet.data)
+            if self._acks.resolve(packet.id, packet.data):
+                self.server.engine.counters.acks += 1
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s: ack %d from socket %s", self.conn.id, packet.id, self.id)
             return
         data = packet.data
         event = data[0]
+        if logger.isEnabledFor(logging.DEBUG):
+            # The event's name and shape, never its payload.
+            logger.debug(
+                "%s: event %r on %s, %d argument(s)%s",
+                self.conn.id,
+                event,
+                self.namespace.name,
+                len(data) - 1,
+                "" if packet.id is None else f", ack {packet.id} asked",
+            )
         if event in RESERVED_EVENTS:
             return  # the codec refuses these; never let one reach a lifecycle handler
-        handlers = self.namespace.handlers
+        namespace = self.namespace
+        handlers = namespace.handlers
         handler = handlers.get(event)
+        hooked = self._hooks is not None or bool(namespace.any_handlers)
         if handler is not None:
             del data[0]  # freshly decoded for this packet: the arguments follow the name
         else:
             handler = handlers.get("*")
-            if handler is None:
+            if handler is None and not hooked:
                 return
         if self._runner.pending >= self.server.max_pending_events:
             log_once("event-backlog", "closing %s: over max_pending_events", self.conn.id)
             self.conn.close("event backlog")
             return
+        if hooked:
+            self._submit_hooked(event, handler, data, packet.id)
+            return
         self._runner.submit(self._dispatch, event, handler, data, packet.id)
+
+    def _submit_hooked(
+        self,
+        event: str,
+        handler: Callable[..., Any] | None,
+        data: list[Any],
+        ack_id: int | None,
+    ) -> None:
+        """Queue an event that listeners or middlewares see first."""
+        namespace = self.namespace
+        hooks = self._hooks
+        listeners = [*namespace.any_handlers, *(hooks.any if hooks is not None else ())]
+        uses = list(hooks.uses) if hooks is not None else []
+        # ``data`` lost its event name only if the event has a handler of its own.
+        fallback = event not in namespace.handlers
+        args = data[1:] if fallback else data
+        fns = [*listeners, *uses, handler, namespace.handlers.get("error")]
+        work = (self._hooked, event, handler, fallback, args, listeners, uses, ack_id)
+        if any(fn is not None and is_async(fn) for fn in fns):
+            self._runner.submit(*work)
+        else:
+            self._runner.submit(run_to_end, *work)
+
+    async def _hooked(
+        self,
+        event: str,
+        handler: Callable[..., Any] | None,
+        fallback: bool,
+        args: list[Any],
+        listeners: list[Listener],
+        uses: list[Listener],
+        ack_id: int | None,
+    ) -> None:
+        if not self._was_connected:
+            return
+        for listener in listeners:
+            try:
+                await settle(listener(self, event, *args))
+            except Exception:
+                self.server.engine.counters.handler_errors += 1
+                logger.exception("error in an any-event listener on %s", self.namespace.name)
+        for use in uses:
+            try:
+                await settle(use(self, event, args))
+            except Exception as exc:
+                if not isinstance(exc, EventRefused):
+                    self.server.engine.counters.handler_errors += 1
+                    logger.exception("error in a packet middleware on %s", self.namespace.name)
+                await self._refused(exc)
+                return
+        if handler is None:
+            return
+        # The catch-all handler gets the event's name first, and what middlewares made of args.
+        pending = self._dispatch(event, handler, [event, *args] if fallback else args, ack_id)
+        if pending is not None:
+            await pending
+
+    async def _refused(self, exc: Exception) -> None:
+        """A middleware refused an event: the namespace's ``error`` handler hears it."""
+        handler = self.namespace.handlers.get("error")
+        if handler is None:
+            logger.info("event refused on %s: %s", self.namespace.name, exc)
+            return
+        try:
+            await settle(handler(self, exc))
+        except Exception:
+            self.server.engine.counters.handler_errors += 1
+            logger.exception("error in the error handler of %s", self.namespace.name)
 
     def _dispatch(
         self, event: str, handler: Callable[..., Any], args: list[Any], ack_id: int | None
@@ -466,6 +653,7 @@ class Socket:
             if result is not None and never_suspends(result):
                 result = run_now(result)
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return None
         if result is not None and is_awaitable(result):
@@ -478,6 +666,7 @@ class Socket:
         try:
             result = await pending
         except Exception:
+            self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
             return
         if ack_id is not None:

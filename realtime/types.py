@@ -139,3 +139,15 @@ class Runtime(Protocol):
 
 
 AsyncOrSync = Callable[..., Any | Awaitable[Any]]
+
+
+class ServerWatcher(Protocol):
+    """Told what happens to a server's namespaces and sockets
+    (:meth:`realtime.Server.watch`): what instrumentation such as the Admin UI
+    follows. Called synchronously; must not block."""
+
+    def namespace_created(self, namespace: Any) -> None: ...
+
+    def socket_connected(self, socket: Any) -> None: ...
+
+    def socket_disconnected(self, socket: Any, reason: str) -> None: ...

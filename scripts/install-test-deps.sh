@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for dir in tests/interop tests/cluster client_js; do
+for dir in tests/interop tests/cluster tests/browser/adminui client_js; do
   if [ -f "$dir/package-lock.json" ]; then
     npm ci --silent --no-audit --no-fund --prefix "$dir" >/dev/null
   fi

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from realtime.protocol.deadlines import Deadlines
-from realtime.server import Server
+from realtime.server import Server, Socket
 from realtime.types import Data, EngineListener, SharedMessage, TransportName
 
 logger = logging.getLogger("tests.sio")
@@ -246,3 +246,12 @@ class Gate:
 
     def open(self) -> None:
         self._event.set()
+
+
+def socket_of(sio: Server, conn: FakeConnection, nsp: str = "/") -> Socket:
+    """The server's socket for the last CONNECT answer ``conn`` was sent
+    (taking what the connection was sent so far)."""
+    answer = [m for m in conn.take() if isinstance(m, str) and m.startswith("0")][-1]
+    socket = sio.get_socket(sid_of(answer), nsp)
+    assert socket is not None
+    return socket

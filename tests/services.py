@@ -11,13 +11,62 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 START_LIMIT = 30.0
 """Seconds redis-server may take to accept connections: a liveness bound
 (it takes milliseconds), not a speed check."""
+
+
+async def front_door(sio: Any) -> tuple[Any, int]:
+    """``sio`` served on a loopback port by the embedded host's front door:
+    ``(runner, port)``; ``await runner.cleanup()`` stops it."""
+    from aiohttp import web
+
+    from realtime.integrations.aiohttp import FrontDoorSite
+
+    app = web.Application()
+    sio.attach(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = FrontDoorSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site.port
+
+
+async def realtime_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """``python -m realtime ARGS`` run from ``cwd``, never the checkout's root:
+    ``-m`` puts the working directory ahead of PYTHONPATH, and the compiled
+    run would import the checkout's sources."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "realtime",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> None:
+    for _ in range(200):
+        if proc.returncode is not None:
+            break
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("server did not start")
 
 
 def free_port() -> int:

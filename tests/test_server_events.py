@@ -6,18 +6,10 @@ import logging
 from typing import Any
 
 import pytest
-from helpers_sio import FakeConnection, Gate, connect, make_server, sid_of
+from helpers_sio import FakeConnection, Gate, connect, make_server, sid_of, socket_of
 
 from realtime import AckTimeout, Disconnected
-from realtime.server import Server, Socket
-
-
-def _socket(sio: Server, conn: FakeConnection, nsp: str = "/") -> Socket:
-    answer = [m for m in conn.take() if isinstance(m, str) and m.startswith("0")][-1]
-    socket = sio.get_socket(sid_of(answer), nsp)
-    assert socket is not None
-    return socket
-
+from realtime.server import Socket
 
 # -- client -> server ------------------------------------------------------------
 
@@ -298,7 +290,7 @@ async def test_call_times_out_on_the_deadline_heap() -> None:
 async def test_call_fails_with_disconnected_when_the_socket_goes() -> None:
     sio, _runtime = make_server()
     conn = connect(sio)
-    socket = _socket(sio, conn)
+    socket = socket_of(sio, conn)
     pending = socket.call("question")
     conn.lost("ping timeout")
     with pytest.raises(Disconnected):
@@ -311,7 +303,7 @@ async def test_emit_callback_gets_the_ack_arguments() -> None:
     sio, runtime = make_server()
     got: list[tuple[Any, ...]] = []
     conn = connect(sio)
-    socket = _socket(sio, conn)
+    socket = socket_of(sio, conn)
 
     async def on_ack(*args: Any) -> None:
         got.append(args)
@@ -328,7 +320,7 @@ async def test_emit_callback_with_timeout_learns_of_the_timeout_once() -> None:
     sio, runtime = make_server()
     got: list[Any] = []
     conn = connect(sio)
-    socket = _socket(sio, conn)
+    socket = socket_of(sio, conn)
     socket.emit("q", callback=lambda *args: got.append(args), timeout=1)
     runtime.advance(2, sio.engine.deadlines)
     conn.receive("30[]")  # too late: the callback already had its error
@@ -340,7 +332,7 @@ async def test_emit_callback_with_timeout_is_error_first_when_answered() -> None
     sio, runtime = make_server()
     got: list[Any] = []
     conn = connect(sio)
-    socket = _socket(sio, conn)
+    socket = socket_of(sio, conn)
     socket.emit("q", callback=lambda *args: got.append(args), timeout=5)
     socket.emit("q", callback=lambda *args: got.append(args), timeout=5)
     conn.receive('30["a",1]')
@@ -356,7 +348,7 @@ async def test_emit_callback_with_timeout_is_error_first_when_answered() -> None
 async def test_emit_with_a_reserved_name_is_refused() -> None:
     sio, _ = make_server()
     conn = connect(sio)
-    socket = _socket(sio, conn)
+    socket = socket_of(sio, conn)
     with pytest.raises(ValueError):
         socket.emit("disconnect")
     with pytest.raises(ValueError):
@@ -415,7 +407,7 @@ async def test_server_disconnect_tells_the_client_and_runs_the_handler() -> None
 async def test_disconnect_with_close_ends_the_connection() -> None:
     sio, _runtime = make_server()
     conn = connect(sio)
-    socket = _socket(sio, conn)
+    socket = socket_of(sio, conn)
     socket.disconnect(close=True)
     assert conn.closed and conn.close_reason == "forced server close"
 
@@ -455,7 +447,7 @@ async def test_shutdown_disconnects_everyone_with_its_reason() -> None:
 async def test_sending_to_a_closed_socket_is_a_no_op() -> None:
     sio, _ = make_server()
     conn = connect(sio)
-    socket = _socket(sio, conn)
+    socket = socket_of(sio, conn)
     conn.lost()
     socket.emit("x")
     socket.join("room")

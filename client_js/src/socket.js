@@ -1,6 +1,10 @@
 // A Socket.IO socket: one namespace over a Manager's connection.
 // Local events: "connect", "connect_error", "disconnect" (reason), plus every
 // event the server emits.
+// Connection state recovery (socket.io 4.x): a server that offers it names a
+// session (pid) in its CONNECT answer and ends each stored broadcast with its
+// offset; a reconnecting socket sends both back and, when the server still
+// holds the session, gets the same id and what it missed (recovered is true).
 
 function Socket(io, nsp, opts) {
   opts = opts || {};
@@ -9,6 +13,7 @@ function Socket(io, nsp, opts) {
   this.id = undefined;
   this.connected = false;
   this.disconnected = true;
+  this.recovered = false;
   this.ids = 0;
   this.acks = {};
   this.receiveBuffer = [];
@@ -150,6 +155,9 @@ Socket.prototype.onopen = function () {
 };
 
 Socket.prototype.sendConnect = function (data) {
+  if (this.pid) {
+    data = extend({ pid: this.pid, offset: this.lastOffset }, data);
+  }
   this.packet({ type: CONNECT, data: data });
 };
 
@@ -191,7 +199,7 @@ Socket.prototype.onpacket = function (packet) {
   switch (packet.type) {
     case CONNECT:
       if (packet.data && packet.data.sid) {
-        this.onconnect(packet.data.sid);
+        this.onconnect(packet.data.sid, packet.data.pid);
       } else {
         this.fire("connect_error", new Error("invalid connect answer (not a Socket.IO v3+ server?)"));
       }
@@ -240,6 +248,10 @@ Socket.prototype.emitEvent = function (args) {
     any[i].apply(this, args);
   }
   Emitter.prototype.emit.apply(this, args);
+  var last = args[args.length - 1];
+  if (this.pid && typeof last === "string") {
+    this.lastOffset = last;
+  }
 };
 
 Socket.prototype.onAny = function (fn) {
@@ -273,8 +285,10 @@ Socket.prototype.ack = function (id) {
   };
 };
 
-Socket.prototype.onconnect = function (id) {
+Socket.prototype.onconnect = function (id, pid) {
   this.id = id;
+  this.recovered = !!pid && pid === this.pid;
+  this.pid = pid;
   this.connected = true;
   this.disconnected = false;
   var i;

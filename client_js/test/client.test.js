@@ -199,6 +199,76 @@ test("reconnects with backoff after the server goes away, and resends what was b
   socket.disconnect();
 });
 
+test("connection state recovery: sends its pid and last offset back, and learns it recovered", async () => {
+  const seen = [];
+  const { server, realtime } = setup({
+    answer: (sid, auth) => {
+      seen.push(h.plain(auth || null));
+      // The first socket's session comes back; any later one is a new session.
+      return auth && auth.pid === "P1" ? { sid: "first", pid: "P1" } : { sid, pid: "P" + seen.length };
+    }
+  });
+  const socket = connect(realtime, "http://example.test", { auth: { token: "t" } });
+  await once(socket, "connect");
+  assert.equal(socket.recovered, false);
+  const got = once(socket, "news");
+  server.emit("/", "news", 1, "offset-1");
+  assert.deepEqual(h.plain(await got), [1, "offset-1"]);
+  server.kill();
+  await once(socket, "connect");
+  assert.deepEqual(seen[1], { pid: "P1", offset: "offset-1", token: "t" });
+  assert.equal(socket.recovered, true);
+  assert.equal(socket.id, "first");
+  server.kill(); // P1 again, then the server names another session
+  await once(socket, "connect");
+  assert.equal(socket.recovered, true);
+  server.answer = (sid) => ({ sid, pid: "P9" });
+  server.kill();
+  await once(socket, "connect");
+  assert.equal(socket.recovered, false);
+  assert.notEqual(socket.id, "first");
+  socket.disconnect();
+});
+
+test("missed events sent before the CONNECT answer reach listeners before connect, recovered", async () => {
+  const seen = [];
+  const { server, realtime } = setup({
+    answer: (sid, auth, session) => {
+      seen.push(h.plain(auth || null));
+      if (auth && auth.pid === "P") {
+        server.emitRaw(session, "/", ["missed", 1, "offset-2"]); // what a recovering server sends
+      }
+      return { sid: "first", pid: "P" };
+    }
+  });
+  const socket = connect(realtime, "http://example.test");
+  await once(socket, "connect");
+  const log = [];
+  socket.on("missed", (n, offset) => log.push(["missed", n, offset, socket.recovered]));
+  socket.on("connect", () => log.push(["connect", socket.recovered]));
+  server.kill();
+  await until(() => log.length === 2);
+  assert.deepEqual(log, [["missed", 1, "offset-2", true], ["connect", true]]);
+  server.kill();
+  await until(() => seen.length === 3);
+  assert.deepEqual(seen[2], { pid: "P", offset: "offset-2" });
+  socket.disconnect();
+});
+
+test("without a pid the CONNECT carries only the auth", async () => {
+  const seen = [];
+  const { server, realtime } = setup({ answer: (sid, auth) => (seen.push(h.plain(auth || null)), { sid }) });
+  const socket = connect(realtime, "http://example.test", { auth: { token: "t" } });
+  await once(socket, "connect");
+  server.emit("/", "news", "a string last");
+  await once(socket, "news");
+  server.kill();
+  await once(socket, "connect");
+  assert.deepEqual(seen, [{ token: "t" }, { token: "t" }]);
+  assert.equal(socket.recovered, false);
+  socket.disconnect();
+});
+
 test("an exception in an event handler does not break the connection", async () => {
   const { server, realtime } = setup();
   const socket = connect(realtime, "http://example.test");

@@ -29,6 +29,8 @@ class FakeServer {
     this.counter = 0;
     this.log = [];
     this.refuse = options.refuse || (() => null);
+    // The data of a CONNECT answer: (socket id, the client's auth, session) -> object.
+    this.answer = options.answer || ((sid) => ({ sid }));
     this.maxPayload = options.maxPayload || 100000;
     this.postBodies = [];
   }
@@ -185,7 +187,7 @@ class FakeServer {
       }
       const socketId = "id" + ++this.counter;
       session.nsps.set(packet.nsp, { id: socketId, auth: packet.data });
-      this.push(session, "40" + prefix + JSON.stringify({ sid: socketId }));
+      this.push(session, "40" + prefix + JSON.stringify(this.answer(socketId, packet.data, session)));
     } else if (packet.type === 1) {
       session.nsps.delete(packet.nsp);
     } else if (packet.type === 2 || packet.type === 5) {

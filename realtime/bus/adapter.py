@@ -26,7 +26,16 @@ method                          Node                                   answers
 ``disconnect_sockets``          ``disconnectSockets``                  —
 ``server_side_emit``            ``serverSideEmit``                     callback
 ``server_count``                ``serverCount``                        awaitable
+``persist_session``             ``persistSession``                     —
+``restore_session``             ``restoreSession``                     awaitable
 ==============================  =====================================  ==========
+
+Connection state recovery (:mod:`realtime.bus.recovery`) is the adapter's
+too, as in Node: :meth:`Adapter.enable_recovery` says whether the adapter
+can keep sessions (the base class cannot; :class:`MemoryAdapter` keeps them
+in a :class:`~realtime.bus.recovery.SessionStore`), the socket hands its
+state to :meth:`Adapter.persist_session` when it goes away, and the server
+asks :meth:`Adapter.restore_session` when a client comes back.
 
 Scaling out: a cluster adapter (Redis, later others) subclasses
 :class:`MemoryAdapter`, keeps membership local, and only adds
@@ -55,6 +64,13 @@ from typing import Any, Protocol
 
 from ..protocol.socketio import Packet, encode
 from ..types import Data, Promise, Runtime, SharedMessage
+from .recovery import (
+    ConnectionStateRecovery,
+    RestoredSession,
+    SessionState,
+    SessionStore,
+    select,
+)
 from .requests import (
     EVERYONE,
     NO_FLAGS,
@@ -164,6 +180,10 @@ class Adapter(ABC):
         self.deliver = deliver
         self.make_message = make_message
         self._host = host
+        self.on_membership: Callable[[str, str, bool], None] | None = None
+        """``fn(room, sid, joined)`` on every join and leave of a local
+        socket, when set (the Admin UI's room events); an adapter that keeps
+        its own membership calls it. None costs the membership path nothing."""
 
     @property
     def host(self) -> AdapterHost:
@@ -239,6 +259,26 @@ class Adapter(ABC):
     async def server_count(self) -> int:
         """How many servers the cluster has, this one included."""
 
+    # -- connection state recovery (none unless a subclass keeps sessions) -----------
+
+    def enable_recovery(self, options: ConnectionStateRecovery) -> bool:
+        """Keep sessions with ``options`` from now on; False when this
+        adapter cannot (then the server offers no recovery in the namespace)."""
+        return False
+
+    def session_mark(self) -> str:
+        """The offset current now: a socket connecting now missed nothing before it."""
+        return ""
+
+    def persist_session(self, state: SessionState) -> None:
+        """A socket went away for a reason a client recovers from."""
+        return  # nothing kept: this adapter cannot restore sessions
+
+    async def restore_session(self, pid: str, offset: str | None) -> RestoredSession | None:
+        """The session ``pid`` and the packets its client missed after
+        ``offset``, or None (unknown, expired, or not whole any more)."""
+        return None
+
 
 class AdapterFactory(ABC):
     """A configured adapter for ``Server(adapter=...)``: it makes the adapter
@@ -296,10 +336,15 @@ class MemoryAdapter(Adapter):
         super().__init__(nsp, deliver, make_message, host)
         self._rooms: dict[str, dict[str, None]] = {}
         self._sids: dict[str, dict[str, None]] = {}
+        self.sessions: SessionStore | None = None
+        """The recovery store, once :meth:`enable_recovery` made one."""
 
     def add_all(self, sid: str, rooms: Iterable[str]) -> None:
         joined = self._sids.setdefault(sid, {})
+        watcher = self.on_membership
         for room in rooms:
+            if watcher is not None and room not in joined:
+                watcher(room, sid, True)
             joined[room] = None
             self._rooms.setdefault(room, {})[sid] = None
 
@@ -315,11 +360,13 @@ class MemoryAdapter(Adapter):
 
     def _leave(self, sid: str, room: str) -> None:
         members = self._rooms.get(room)
-        if members is None:
+        if members is None or sid not in members:
             return
-        members.pop(sid, None)
+        del members[sid]
         if not members:
             del self._rooms[room]
+        if self.on_membership is not None:
+            self.on_membership(room, sid, False)
 
     def socket_rooms(self, sid: str) -> frozenset[str]:
         return frozenset(self._sids.get(sid, ()))
@@ -328,20 +375,15 @@ class MemoryAdapter(Adapter):
         return frozenset(self._rooms)
 
     def sockets(self, options: BroadcastOptions = EVERYONE) -> list[str]:
-        if options.rooms:
-            chosen: dict[str, None] = {}
-            for room in options.rooms:
-                chosen.update(self._rooms.get(room, {}))
-        else:
-            chosen = dict.fromkeys(self._sids)
-        excluded: set[str] = set()
-        for room in options.except_rooms:
-            excluded.update(self._rooms.get(room, ()))
-        return [sid for sid in chosen if sid not in excluded]
+        return select(self._rooms, self._sids, options)
 
     # -- broadcast -------------------------------------------------------------------
 
     def broadcast(self, packet: Packet, options: BroadcastOptions) -> int:
+        store = self.sessions
+        if store is not None and store.stores(packet, options):
+            # Stored even with nobody to send to now: a session may miss it.
+            return self._send(store.keep(packet, options), options, self.sockets(options))
         return self.broadcast_local(packet, options)
 
     def broadcast_local(self, packet: Packet, options: BroadcastOptions) -> int:
@@ -349,6 +391,11 @@ class MemoryAdapter(Adapter):
         if not recipients:
             return 0  # nobody to send to: skip the encoding too
         messages = [self.make_message(part) for part in encode(packet)]
+        return self._send(messages, options, recipients)
+
+    def _send(
+        self, messages: list[SharedMessage], options: BroadcastOptions, recipients: list[str]
+    ) -> int:
         if options.flags.volatile:
             deliver_volatile = self.host.deliver_volatile
             for sid in recipients:
@@ -436,6 +483,22 @@ class MemoryAdapter(Adapter):
 
     async def server_count(self) -> int:
         return 1
+
+    # -- connection state recovery ---------------------------------------------------
+
+    def enable_recovery(self, options: ConnectionStateRecovery) -> bool:
+        self.sessions = SessionStore(options, self.make_message, self.host.schedule)
+        return True
+
+    def session_mark(self) -> str:
+        return self.sessions.mark() if self.sessions is not None else ""
+
+    def persist_session(self, state: SessionState) -> None:
+        if self.sessions is not None:
+            self.sessions.persist(state)
+
+    async def restore_session(self, pid: str, offset: str | None) -> RestoredSession | None:
+        return self.sessions.restore(pid, offset) if self.sessions is not None else None
 
     # -- answering other nodes -------------------------------------------------------
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from ..errors import RealtimeError
 from ..protocol.socketio import Packet, PacketType
@@ -72,7 +72,7 @@ class AllRooms:
     """Answer with every room that has a member on this node (Node's
     ``allRooms``); the adapter serves it from its own membership."""
 
-    kind = RequestKind.ALL_ROOMS
+    kind: ClassVar[RequestKind] = RequestKind.ALL_ROOMS
     nsp: str
     request_id: str
 
@@ -82,7 +82,7 @@ class SocketIds:
     """Answer with the ids of the sockets in any of ``rooms`` (Node's
     ``sockets``, older nodes' ``allSockets``)."""
 
-    kind = RequestKind.SOCKETS
+    kind: ClassVar[RequestKind] = RequestKind.SOCKETS
     nsp: str
     rooms: frozenset[str]
     request_id: str

@@ -7,32 +7,20 @@ import errno
 import logging
 import socket
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .. import COMPILED
 from .._build import COMPILE_SKIPPED
-from ..engine import Engine
-from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
-from ..runtime.asyncio import AsyncioRuntime
+from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
+from ..protocol import COMPILED
+from ..runtime.asyncio import Mountable, close_runtime, open_runtime
 from ..runtime.front_door import DoorKeeper
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
 logger = logging.getLogger("realtime")
-
-
-class Mountable(Protocol):
-    """A Server or an Engine."""
-
-    @property
-    def engine(self) -> Engine: ...
-
-    def bind(self, runtime: Any) -> None: ...
-
-    def shutdown(self) -> None: ...
 
 
 class BodyTimeout(Exception):
@@ -90,35 +78,32 @@ def _to_response(resp: HttpResponse) -> web.Response:
 
 
 class _Endpoint:
-    def __init__(self, target: Mountable, body_timeout: float) -> None:
+    def __init__(self, target: Mountable, body_timeout: float, drain_timeout: float) -> None:
         self.target = target
         self.engine = target.engine
         self.body_timeout = body_timeout
-        self.runtime: AsyncioRuntime | None = None
+        self.drain_timeout = drain_timeout
+        self._runtime: HostRuntime | None = None
+
+    @property
+    def runtime(self) -> HostRuntime | None:
+        return self._runtime
 
     async def startup(self, app: web.Application) -> None:
-        self.runtime = AsyncioRuntime(self.engine)
-        self.target.bind(self.runtime)
-        self.runtime.start()
+        self._runtime = open_runtime(self.target)
 
     async def shutdown(self, app: web.Application) -> None:
-        runtime = self.runtime
-        if runtime is None:
-            return
-        self.target.shutdown()
-        # Let writers deliver the goodbye packets before the sockets go.
-        await asyncio.sleep(0.05)
-        await runtime.stop()
+        if self._runtime is not None:
+            await close_runtime(self.target, self._runtime, self.drain_timeout)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         runtime = self.runtime
-        if runtime is None or runtime.closing:
-            return web.Response(status=503, text="shutting down")
-        engine = self.engine
+        if runtime is None:
+            return web.Response(status=503, text="not started")
         body = b""
         if request.method == "POST":
             try:
-                received = await _read_body(request, engine.max_payload, self.body_timeout)
+                received = await _read_body(request, self.engine.max_payload, self.body_timeout)
             except BodyTimeout:
                 return await _answer_and_close(request, 408, "request body timed out")
             if received is None:
@@ -133,15 +118,9 @@ class _Endpoint:
             remote_addr=request.remote,
             scheme=request.scheme,
         )
-        decision = engine.handle_request(req, runtime.now())
+        decision = await runtime.respond(req)
         if isinstance(decision, HttpResponse):
             return _to_response(decision)
-        if isinstance(decision, LongPoll):
-            try:
-                await runtime.long_poll(decision.session)
-            finally:
-                decision.session.polling_parked = False
-            return _to_response(engine.poll_response(decision.session, req))
         return await self._websocket(request, req.headers, decision, runtime)
 
     async def _websocket(
@@ -149,7 +128,7 @@ class _Endpoint:
         request: web.Request,
         headers: Mapping[str, str],
         decision: AcceptWebSocket | CloseWebSocket,
-        runtime: AsyncioRuntime,
+        runtime: HostRuntime,
     ) -> web.StreamResponse:
         """Answer the handshake, then take the connection away from aiohttp.
 
@@ -183,16 +162,24 @@ class _Endpoint:
 _ENDPOINTS_KEY: web.AppKey[list[_Endpoint]] = web.AppKey("realtime_endpoints", list)
 
 
-def attach(target: Mountable, app: web.Application, *, body_timeout: float = 75.0) -> None:
+def attach(
+    target: Mountable,
+    app: web.Application,
+    *,
+    body_timeout: float = 75.0,
+    drain_timeout: float = 10.0,
+) -> None:
     """Serve ``target`` (a Server or an Engine) on its path within ``app``.
 
     ``body_timeout`` bounds the time a POST body may take to arrive (aiohttp
     reads it here: chunked bodies, and every request on a site of one's own);
     past it the request is answered with 408 and the connection closed.
+    ``drain_timeout``: at shutdown, after every client is told to go, how
+    long running handlers may take to finish before they are cancelled.
     """
     if body_timeout <= 0:
         raise ValueError("body_timeout must be positive")
-    endpoint = _Endpoint(target, body_timeout)
+    endpoint = _Endpoint(target, body_timeout, drain_timeout)
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)
     app.router.add_route("*", path + "/", endpoint.handle)
@@ -204,9 +191,16 @@ def attach(target: Mountable, app: web.Application, *, body_timeout: float = 75.
     app[_ENDPOINTS_KEY].append(endpoint)
 
 
-def make_app(target: Mountable, *, body_timeout: float = 75.0) -> web.Application:
+def attached_targets(app: web.Application) -> list[Mountable]:
+    """The Servers and Engines attached to ``app``, in attachment order."""
+    return [endpoint.target for endpoint in app.get(_ENDPOINTS_KEY, [])]
+
+
+def make_app(
+    target: Mountable, *, body_timeout: float = 75.0, drain_timeout: float = 10.0
+) -> web.Application:
     app = web.Application()
-    attach(target, app, body_timeout=body_timeout)
+    attach(target, app, body_timeout=body_timeout, drain_timeout=drain_timeout)
     return app
 
 
@@ -283,8 +277,12 @@ def run(
     keepalive_timeout: float = 75.0,
     max_head: int = http1.MAX_HEAD,
     max_pipelined: int = 64 * 1024,
+    metrics: bool = False,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, then close every client cleanly.
+
+    ``metrics``: also serve ``/metrics`` (Prometheus) and ``/healthz`` on the
+    same port (needs ``prometheus-client``: the ``metrics`` extra).
 
     Runs on uvloop where it is installed (a dependency on Linux and macOS:
     20% more closed-loop WebSocket round trips and 45% faster connection
@@ -296,8 +294,12 @@ def run(
     app = (
         target
         if isinstance(target, web.Application)
-        else make_app(target, body_timeout=keepalive_timeout)
+        else make_app(target, body_timeout=keepalive_timeout, drain_timeout=shutdown_timeout)
     )
+    if metrics:
+        from ..metrics import install
+
+        install(app)
     loop = loop or new_event_loop()
     asyncio.set_event_loop(loop)
     main = loop.create_task(

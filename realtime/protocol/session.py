@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
+from .counters import Counters
 from .deadlines import Deadlines, Timer
 from .engineio import Message, Packet, PacketType
 
@@ -73,6 +74,7 @@ class SessionOwner(Protocol):
 
     listener: EngineListener
     deadlines: Deadlines
+    counters: Counters
 
     def now(self) -> float:
         """The runtime's clock, for closes that application code starts."""
@@ -95,6 +97,7 @@ class Session:
         "id",
         "jsonp",
         "last_seen",
+        "opened_at",
         "owner",
         "polling_parked",
         "protocol",
@@ -144,6 +147,7 @@ class Session:
         self._pong: Packet | None = None  # an EIO 3 PONG still queued: the one answer kept
         self.upgrade_timer: Timer | None = None
         self.last_seen = 0.0
+        self.opened_at = 0.0
         self.polling_parked = False  # a GET is waiting for data
         # Set by the runtime: called when the outbox goes from empty to not
         # empty, or the session starts closing. One for the long poll, one for
@@ -201,6 +205,9 @@ class Session:
     # -- outbox -------------------------------------------------------------------
 
     def _push(self, item: Outgoing, size: int) -> None:
+        counters = self.owner.counters
+        counters.messages_out += 1
+        counters.bytes_out += size
         was_empty = not self._outbox
         self._outbox.append(item)
         self._outbox_size += size + ITEM_OVERHEAD
@@ -209,6 +216,7 @@ class Session:
             # grow the server without bound; everyone else is unaffected.
             self._outbox.clear()
             self._outbox_size = 0
+            counters.overflows += 1
             self._begin_close("buffer overflow", self.owner.now(), notify_peer=False)
             return
         if was_empty:
@@ -237,6 +245,21 @@ class Session:
             self._pong = None
         return items
 
+    # -- the parked poll -----------------------------------------------------------
+
+    def park_poll(self, waker: Callable[[], None]) -> None:
+        """The GET the engine answered with ``LongPoll`` waits: ``waker``
+        is called once there is something to answer it with."""
+        self.waker = waker
+
+    def release_poll(self, waker: Callable[[], None] | None = None) -> None:
+        """The parked GET is answered, or its client went away. ``waker``
+        (the one given to :meth:`park_poll`) is forgotten unless a newer
+        poll's replaced it."""
+        self.polling_parked = False
+        if waker is not None and self.waker is waker:
+            self.waker = None
+
     def _wake(self) -> None:
         waker = self.ws_waker if self.transport == "websocket" else self.waker
         if waker is not None:
@@ -247,6 +270,7 @@ class Session:
     def start(self, now: float) -> None:
         """Arm the heartbeat; called once the OPEN packet is on its way."""
         self.last_seen = now
+        self.opened_at = now
         if self.protocol == 4:
             self._arm(now + self.config.ping_interval, self._send_ping)
         else:
@@ -325,6 +349,9 @@ class Session:
         """A MESSAGE packet's data: the hot path, which needs no Packet."""
         if self.state is _OPEN:
             self.last_seen = now
+            counters = self.owner.counters
+            counters.messages_in += 1
+            counters.bytes_in += len(data)
             self.owner.listener.on_message(self, data)
 
     def fail(self, reason: str, now: float) -> None:
@@ -378,6 +405,7 @@ class Session:
             self.upgrade_timer = None
         self.upgrade = Upgrade.DONE
         self.transport = "websocket"
+        self.owner.counters.upgrades += 1
         self.last_seen = now
         if self.polling_parked and self.waker is not None:
             # The client paused polling, so a GET still parked must not carry
@@ -397,6 +425,8 @@ class Session:
     def _begin_close(self, reason: str, now: float, *, notify_peer: bool) -> None:
         self.state = State.CLOSING
         self.close_reason = reason
+        closes = self.owner.counters.closes
+        closes[reason] = closes.get(reason, 0) + 1
         if self.upgrade_timer is not None:
             self.upgrade_timer.cancel()
             self.upgrade_timer = None

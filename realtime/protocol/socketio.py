@@ -225,9 +225,14 @@ def _dumps_with_attachments(data: Any, attachments: list[bytes], *, ensure_ascii
     )
 
 
-def connect_answer(nsp: str, sid: str, revision: int) -> Packet:
-    """The server's CONNECT accepting a socket into ``nsp``."""
-    return Packet(PacketType.CONNECT, nsp, {"sid": sid} if revision >= 5 else None)
+def connect_answer(nsp: str, sid: str, revision: int, pid: str | None = None) -> Packet:
+    """The server's CONNECT accepting a socket into ``nsp``; ``pid`` is the
+    private id of its recoverable session (revision 5 only)."""
+    if revision < 5:
+        return Packet(PacketType.CONNECT, nsp, None)
+    return Packet(
+        PacketType.CONNECT, nsp, {"sid": sid} if pid is None else {"sid": sid, "pid": pid}
+    )
 
 
 def connect_error(nsp: str, message: str, data: Any, revision: int) -> Packet:

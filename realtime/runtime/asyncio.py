@@ -13,15 +13,27 @@ import asyncio
 import logging
 import sys
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final, Protocol, cast
 
 from .._log import log_once
 from ..coroutines import is_awaitable, never_suspends, run_now
-from ..http import AcceptWebSocket, CloseWebSocket
+from ..http import (
+    AcceptWebSocket,
+    CloseWebSocket,
+    Decision,
+    Flushable,
+    HostRuntime,
+    HttpRequest,
+    HttpResponse,
+    LongPoll,
+    MessageChannel,
+)
+from ..link import WebSocketLink
 from ..protocol.deadlines import Deadlines
-from ..protocol.session import Session, State, Upgrade
+from ..protocol.session import Session, State
 from ..transports import websocket as ws_framing
+from .alarm import Alarm
 
 logger: Final = logging.getLogger("realtime")
 
@@ -33,14 +45,20 @@ _OPEN: Final = State.OPEN
 _CLOSED: Final = State.CLOSED
 
 
-class Flushable(Protocol):
-    def flush(self) -> None: ...
-
-
 class EngineLike(Protocol):
+    """The engine as runtimes and hosts see it."""
+
     deadlines: Deadlines
     max_payload: int
     max_fragments: int
+    path: str
+    sessions: dict[str, Session]
+
+    def owns_path(self, path: str) -> bool: ...
+
+    def handle_request(self, req: HttpRequest, now: float) -> Decision: ...
+
+    def poll_response(self, session: Session, req: HttpRequest) -> HttpResponse: ...
 
     def handle_timeouts(self, now: float) -> float | None: ...
 
@@ -49,6 +67,53 @@ class EngineLike(Protocol):
     ) -> Data | None: ...
 
     def websocket_closed(self, session: Session, probe_socket: bool, now: float) -> None: ...
+
+    def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket, now: float) -> None: ...
+
+
+class Mountable(Protocol):
+    """What a host serves: a Server, or a bare Engine."""
+
+    @property
+    def engine(self) -> EngineLike: ...
+
+    def bind(self, runtime: Any) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def open_runtime(
+    target: Mountable, loop: asyncio.AbstractEventLoop | None = None
+) -> AsyncioRuntime:
+    """A runtime on ``loop`` (the running one by default), bound to
+    ``target`` and running: what every asyncio host starts with."""
+    runtime = AsyncioRuntime(target.engine, loop)
+    target.bind(runtime)
+    runtime.start()
+    return runtime
+
+
+async def close_runtime(
+    target: Mountable, runtime: HostRuntime, drain_timeout: float = 10.0
+) -> None:
+    """The graceful end: tell every client to go (they reconnect, to another
+    node behind a balancer), let running handlers finish and goodbyes go
+    out for up to ``drain_timeout`` seconds, then stop ``runtime``."""
+    target.shutdown()
+    # At least one turn for the writers, so the goodbyes leave before the sockets go.
+    await asyncio.sleep(0.05)
+    if not await runtime.drain(drain_timeout):
+        logger.warning(
+            "shutdown: handlers still running after %.1f s (shutdown_timeout) are cancelled",
+            drain_timeout,
+        )
+    await runtime.stop()
+
+
+ClientGone = Callable[[], Awaitable[object]]
+"""Returns once the client of a request has gone (a host that can tell)."""
+
+_GONE: Final = HttpResponse(499, {"Content-Type": "text/plain"}, b"client gone")
 
 
 def _log_failure(what: str) -> None:
@@ -164,13 +229,13 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
 
 
 class AsyncioRuntime:
-    """Implements :class:`realtime.types.Runtime` on one asyncio loop."""
+    """Implements :class:`realtime.types.Runtime` (what the core calls) and
+    :class:`realtime.http.HostRuntime` (what a host calls) on one asyncio loop."""
 
     def __init__(self, engine: EngineLike, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.engine = engine
         self.loop = loop or asyncio.get_running_loop()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when: float | None = None
+        self._alarm = Alarm(engine, self.loop.time, self.loop.call_at)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._busy: set[SerialRunner] = set()
         self.websockets: set[WebSocketConnection] = set()
@@ -205,41 +270,25 @@ class AsyncioRuntime:
         return self.loop.create_future()
 
     def deadlines_changed(self) -> None:
-        self._arm()
+        self._alarm.arm()
 
     # -- the one timer ----------------------------------------------------------
 
     def start(self) -> None:
-        self._arm()
+        self._alarm.arm()
 
-    def _arm(self) -> None:
-        when = self.engine.deadlines.next_deadline()
-        if when is None:
-            return
-        if self._timer is not None and self._timer_when is not None and self._timer_when <= when:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_when = when
-        self._timer = self.loop.call_at(when, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_when = None
-        try:
-            when = self.engine.handle_timeouts(self.loop.time())
-        except Exception:
-            _log_failure("timer")
-            when = self.engine.deadlines.next_deadline()
-        if when is not None and not self.closing:
-            self._timer_when = when
-            self._timer = self.loop.call_at(when, self._on_timer)
+    async def drain(self, timeout: float) -> bool:
+        deadline = self.loop.time() + timeout
+        while self._busy or self.websockets or self._tasks:
+            if self.loop.time() >= deadline:
+                return False
+            # Shutdown only: a short poll is simpler than a wake-up per runner.
+            await asyncio.sleep(0.02)
+        return True
 
     async def stop(self) -> None:
         self.closing = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._alarm.close()
         self._flush()
         for conn in list(self.websockets):
             conn.close()
@@ -248,24 +297,50 @@ class AsyncioRuntime:
         for runner in list(self._busy):
             runner.cancel()
 
-    # -- long polling -----------------------------------------------------------
+    # -- requests of a host that waits per request (aiohttp, ASGI) ----------------
 
-    async def long_poll(self, session: Session) -> None:
-        """Wait until the session has something for a parked GET."""
-        if session.has_output() or session.state is not State.OPEN:
-            return
-        future: asyncio.Future[None] = self.loop.create_future()
-
-        def wake() -> None:
-            if not future.done():
-                future.set_result(None)
-
-        session.waker = wake
+    async def respond(
+        self, req: HttpRequest, client_gone: ClientGone | None = None
+    ) -> HttpResponse | AcceptWebSocket | CloseWebSocket:
+        """The engine's decision on ``req``, a long-poll waited out: an
+        answer to send, or a WebSocket to accept (or accept and close).
+        A host whose server does not cancel a request when its client goes
+        passes ``client_gone``, so that a parked poll is released then."""
+        if self.closing:
+            return HttpResponse(503, {"Content-Type": "text/plain"}, b"shutting down")
+        decision = self.engine.handle_request(req, self.now())
+        if not isinstance(decision, LongPoll):
+            return decision
+        session = decision.session
         try:
-            await future
+            present = await self.long_poll(session, client_gone)
         finally:
-            if session.waker is wake:
-                session.waker = None
+            session.release_poll()
+        if not present:
+            return _GONE  # what is queued stays for the client's next poll
+        return self.engine.poll_response(session, req)
+
+    async def long_poll(self, session: Session, client_gone: ClientGone | None = None) -> bool:
+        """Wait until the session has something for a parked GET; False if
+        the client went away first."""
+        if session.has_output() or session.state is not State.OPEN:
+            return True
+        future: asyncio.Future[bool] = self.loop.create_future()
+
+        def wake(present: bool = True) -> None:
+            if not future.done():
+                future.set_result(present)
+
+        watcher: asyncio.Task[None] | None = None
+        if client_gone is not None:
+            watcher = self.loop.create_task(_await_then(client_gone, wake))
+        session.park_poll(wake)
+        try:
+            return await future
+        finally:
+            session.release_poll(wake)
+            if watcher is not None:
+                watcher.cancel()
 
     # -- WebSocket --------------------------------------------------------------
 
@@ -275,7 +350,7 @@ class AsyncioRuntime:
 
     def adopt_websocket(
         self,
-        transport: asyncio.BaseTransport,
+        transport: object,
         decision: AcceptWebSocket | CloseWebSocket,
         accept: str,
         early: bytes,
@@ -299,15 +374,15 @@ class AsyncioRuntime:
             conn.data_received(early)
         return conn
 
+    async def serve_websocket(self, decision: AcceptWebSocket, channel: MessageChannel) -> None:
+        """Serve an accepted WebSocket whose host hands over whole messages
+        (ASGI, WSGI servers), until either side closes it."""
+        await ChannelWebSocket(self, decision, channel).run()
+
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         """The handshake the engine accepted cannot complete (bad key, or the
         client left): undo what accepting it started."""
-        if isinstance(decision, CloseWebSocket):
-            return  # nothing was started
-        if not decision.upgrade:
-            decision.session.fail("transport error", self.now())
-        else:
-            self.engine.websocket_closed(decision.session, True, self.now())
+        self.engine.refuse_websocket(decision, self.now())
 
     def want_flush(self, conn: Flushable) -> None:
         """Write ``conn``'s output before the loop next waits for I/O.
@@ -352,8 +427,9 @@ class AsyncioRuntime:
 
 
 class WebSocketConnection(asyncio.Protocol):
-    """An accepted WebSocket: reads frames into the engine and writes the
-    session's outbox, as the asyncio protocol of the connection's transport.
+    """An accepted WebSocket on a raw transport: RFC 6455 frames in and out,
+    as the asyncio protocol of the connection's transport; what they mean is
+    its :class:`~realtime.link.WebSocketLink`'s.
 
     Nothing here waits, so a socket costs no task. Frames are parsed and
     handed to the engine as they arrive; output is written when the runtime
@@ -365,34 +441,29 @@ class WebSocketConnection(asyncio.Protocol):
     HIGH_WATER = 256 * 1024
 
     __slots__ = (
-        "_paused",
         "_pending_pong",
         "_pending_reply",
         "_queued",
-        "probe",
+        "link",
         "reader",
         "runtime",
         "session",
         "transport",
-        "waker",
     )
 
     def __init__(self, runtime: AsyncioRuntime, decision: AcceptWebSocket) -> None:
         self.runtime = runtime
         self.session = decision.session
-        self.probe = decision.upgrade
         self.reader = ws_framing.FrameReader(
             runtime.engine.max_payload, runtime.engine.max_fragments
         )
         self.transport: asyncio.Transport | None = None
-        self._paused = False
         # While paused, the one answer kept for the client's pings (and for
         # its upgrade probes): the latest, as RFC 6455 allows, never a queue.
         self._pending_pong: bytes | None = None
         self._pending_reply: bytes | None = None
         self._queued = False
-        self.waker: Callable[[], None] = self.wake  # one bound method: identity marks ownership
-        self.session.ws_waker = self.waker
+        self.link = WebSocketLink(runtime.engine, decision.session, decision.upgrade, self.wake)
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
@@ -400,7 +471,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's: no subclass
         transport.set_write_buffer_limits(high=self.HIGH_WATER)
         self.runtime.websockets.add(self)
-        if not self.probe:
+        if self.link.wants_output_now:
             self.wake()  # the OPEN packet and whatever on_open queued
 
     def data_received(self, data: bytes) -> None:
@@ -411,7 +482,7 @@ class WebSocketConnection(asyncio.Protocol):
             error, events = exc, exc.events
         session = self.session
         runtime = self.runtime
-        receive = runtime.engine.receive_frame
+        link = self.link
         now = runtime.now()  # what one read brings arrived together
         runtime.cork()
         try:
@@ -420,12 +491,16 @@ class WebSocketConnection(asyncio.Protocol):
                 if transport is None or transport.is_closing() or session.state is _CLOSED:
                     return  # nothing counts after a close, the client's included
                 if isinstance(event, (str, bytes)):
-                    if self.probe:
-                        self._probe_message(event, now)
-                    else:
-                        receive(session, event, False, now)  # no answer but a probe's
+                    reply = link.receive(event, now)
+                    if reply is not None:
+                        if link.paused:
+                            self._pending_reply = ws_framing.build_frame(reply)
+                        else:
+                            self._write(ws_framing.build_frame(reply))
+                    elif link.closing:
+                        self._close_socket(1000, "")
                 elif isinstance(event, ws_framing.Ping):
-                    if self._paused:
+                    if link.paused:
                         # A client that pings without reading would grow the
                         # transport's buffer by a pong per ping.
                         self._pending_pong = event.payload
@@ -442,48 +517,22 @@ class WebSocketConnection(asyncio.Protocol):
             log_once(f"ws-frame-{error.code}", "closing a WebSocket: %s", error.reason)
             self._close_socket(error.code, error.reason)
 
-    def _probe_message(self, frame: Data, now: float) -> None:
-        """A frame on a socket that joined a polling session to upgrade it."""
-        session = self.session
-        probing = session.transport == "polling"
-        if probing and session.ws_waker is not self.waker:
-            self._close_socket(1000, "")  # the upgrade timed out
-            return
-        if not probing and session.ws_waker is self.waker:
-            self.probe = False  # upgraded: from now on, the plain socket it has become
-        reply = self.runtime.engine.receive_frame(session, frame, probing, now)
-        if reply is not None:
-            if self._paused:
-                self._pending_reply = ws_framing.build_frame(reply)
-            else:
-                self._write(ws_framing.build_frame(reply))
-
     def pause_writing(self) -> None:
-        self._paused = True
-        self.session.ws_paused = True
+        self.link.pause()
 
     def resume_writing(self) -> None:
-        self._paused = False
-        self.session.ws_paused = False
         pong, reply = self._pending_pong, self._pending_reply
         self._pending_pong = self._pending_reply = None
         if pong is not None:
             self._write(ws_framing.pong_frame(pong))
         if reply is not None:
             self._write(reply)
-        self.wake()
+        self.link.resume()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self.runtime.websockets.discard(self)
-        session = self.session
-        probing = self.probe and session.transport == "polling"
-        # A stale probe socket that closes after a newer upgrade started must
-        # not tear down the newer one's state.
-        if not probing or session.ws_waker is self.waker or session.ws_waker is None:
-            self.runtime.engine.websocket_closed(session, probing, self.runtime.now())
-        if session.ws_waker is self.waker:
-            session.ws_waker = None
+        self.link.lost(self.runtime.now())
 
     # -- output -------------------------------------------------------------------
 
@@ -495,30 +544,16 @@ class WebSocketConnection(asyncio.Protocol):
 
     def flush(self) -> None:
         self._queued = False
-        session = self.session
         if self.transport is None:
             return
-        if session.ws_waker is not self.waker:
-            self._close_socket(1000, "")  # a probe socket whose upgrade was abandoned
-            return
-        if session.transport != "websocket":
-            # Still probing: this socket writes nothing until the upgrade is
-            # done, but a session that ends meanwhile takes the socket along.
-            if session.state is State.CLOSED or (
-                session.state is State.CLOSING and session.upgrade is not Upgrade.PROBING
-            ):
-                self._close_socket(1000, "")
-            return
-        if self._paused and session.state is _OPEN:
-            return  # resume_writing flushes
-        items = session.take()
+        link = self.link
+        items = link.output()
         if items:
-            self._write(ws_framing.wire_bytes(items, session.protocol))
-        if session.state is not _OPEN:
-            session.finish()
+            self._write(ws_framing.wire_bytes(items, self.session.protocol))
+        if link.closing:
             # A reader that stopped reading would keep a closing socket (and
             # its buffer) forever: drop it instead of waiting for the drain.
-            self._close_socket(1000, "", abort=self._paused)
+            self._close_socket(1000, "", abort=link.paused)
 
     def _write(self, data: bytes) -> None:
         transport = self.transport
@@ -537,4 +572,108 @@ class WebSocketConnection(asyncio.Protocol):
 
     def close(self) -> None:
         """Server shutdown: say goodbye and close."""
-        self._close_socket(1001, "server shutting down", abort=self._paused)
+        self._close_socket(1001, "server shutting down", abort=self.link.paused)
+
+
+async def _await_then(client_gone: ClientGone, wake: Callable[[bool], None]) -> None:
+    await client_gone()
+    wake(False)
+
+
+class ChannelWebSocket:
+    """An accepted WebSocket whose host speaks in whole messages
+    (:class:`~realtime.http.MessageChannel`): the host's connection task
+    reads here, and a writer task exists only while output is being sent.
+    What the session queues while a batch goes out waits in its (bounded)
+    outbox and leaves in the next batch.
+    """
+
+    __slots__ = ("_closed", "_more", "_queued", "_writer", "channel", "link", "runtime", "session")
+
+    def __init__(
+        self, runtime: AsyncioRuntime, decision: AcceptWebSocket, channel: MessageChannel
+    ) -> None:
+        self.runtime = runtime
+        self.session = decision.session
+        self.channel = channel
+        self._queued = False
+        self._more = False  # woken while a batch was going out
+        self._closed = False
+        self._writer: asyncio.Task[None] | None = None
+        self.link = WebSocketLink(runtime.engine, decision.session, decision.upgrade, self.wake)
+
+    async def run(self) -> None:
+        if self.link.wants_output_now:
+            self.wake()
+        try:
+            await self._read()
+        finally:
+            self._closed = True
+            self.link.lost(self.runtime.now())
+            if self._writer is None:
+                await self.channel.close(1000)
+
+    async def _read(self) -> None:
+        runtime = self.runtime
+        link = self.link
+        while not link.closing and not self._closed:
+            message = await self.channel.receive()
+            if message is None:
+                return
+            if len(message) > runtime.engine.max_payload:
+                # what FrameReader refuses on a raw socket, refused here
+                log_once("ws-frame-1009", "closing a WebSocket: message too big")
+                await self.channel.close(1009)
+                return
+            if not self._receive(message):
+                return
+
+    def _receive(self, message: Data) -> bool:
+        """Hand one message to the link; False if the socket must stop."""
+        runtime = self.runtime
+        runtime.cork()
+        try:
+            reply = self.link.receive(message, runtime.now())
+        except Exception:
+            _log_failure("WebSocket reader")
+            return False
+        finally:
+            runtime.uncork()
+        if reply is not None:
+            self._send([reply], close=False)
+        return True
+
+    def wake(self) -> None:
+        if self._writer is not None:
+            self._more = True
+        elif not self._queued and not self._closed:
+            self._queued = True
+            self.runtime.want_flush(self)
+
+    def flush(self) -> None:
+        self._queued = False
+        if self._closed or self._writer is not None:
+            return
+        link = self.link
+        items = link.output()
+        if items or link.closing:
+            self._send(ws_framing.wire_payloads(items, self.session.protocol), link.closing)
+
+    def _send(self, messages: list[Data], close: bool) -> None:
+        task = _start_task(self.runtime.loop, self._write(messages, close))
+        self._writer = None if task.done() else task  # an eager start may have finished it
+
+    async def _write(self, messages: list[Data], close: bool) -> None:
+        try:
+            if messages:
+                await self.channel.send(messages)
+            if close:
+                self._closed = True
+                await self.channel.close(1000)
+        except Exception:  # the client went away mid-write: the reader hears it
+            self._closed = True
+        finally:
+            self._writer = None
+        if self._more and not self._closed:
+            self._more = False
+            self.flush()  # what queued up while this batch went out

@@ -23,15 +23,20 @@ from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
-from .. import assets
-from ..http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResponse, LongPoll
+from ..http import (
+    AcceptWebSocket,
+    CloseWebSocket,
+    HostRuntime,
+    HttpRequest,
+    HttpResponse,
+    LongPoll,
+)
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
 if TYPE_CHECKING:
-    from ..engine import Engine
     from ..protocol.session import Session
-    from .asyncio import AsyncioRuntime
+    from .asyncio import EngineLike
 
 logger: Final = logging.getLogger("realtime")
 
@@ -41,10 +46,10 @@ class Endpoint(Protocol):
     (None until the application has started)."""
 
     @property
-    def engine(self) -> Engine: ...
+    def engine(self) -> EngineLike: ...
 
     @property
-    def runtime(self) -> AsyncioRuntime | None: ...
+    def runtime(self) -> HostRuntime | None: ...
 
 
 class _Clock:
@@ -88,8 +93,6 @@ class DoorKeeper:
                 "max_head, keepalive_timeout, max_pipelined and linger must be positive"
             )
         self.endpoints = tuple(endpoints)
-        # (path, path + "/", endpoint): an engine's path is fixed once built
-        self._routes = [(e.engine.path, e.engine.path + "/", e) for e in self.endpoints]
         self.fallback = fallback
         self.max_head = max_head
         self.keepalive_timeout = keepalive_timeout
@@ -115,10 +118,8 @@ class DoorKeeper:
         if line.handover is not None:
             return None
         path = line.path
-        for base, base_slash, endpoint in self._routes:
-            if path in (base, base_slash):
-                return endpoint
-            if path.startswith(base_slash) and assets.is_asset(path[len(base_slash) :]):
+        for endpoint in self.endpoints:
+            if endpoint.engine.owns_path(path):
                 return endpoint
         return None
 
@@ -328,7 +329,7 @@ class FrontDoor(asyncio.Protocol):
                 self._respond(decision, close)
             elif isinstance(decision, LongPoll):
                 self._parked = (endpoint, decision.session, request, close)
-                decision.session.waker = self.waker
+                decision.session.park_poll(self.waker)
                 self.idle_since = None  # the engine's heartbeat bounds a parked poll
             else:
                 self._upgrade(runtime, request, decision)
@@ -413,16 +414,13 @@ class FrontDoor(asyncio.Protocol):
         if parked is None:
             return
         self._parked = None
-        session = parked[1]
-        session.polling_parked = False
-        if session.waker is self.waker:
-            session.waker = None
+        parked[1].release_poll(self.waker)
 
     # -- hand-overs ---------------------------------------------------------------
 
     def _upgrade(
         self,
-        runtime: AsyncioRuntime,
+        runtime: HostRuntime,
         request: HttpRequest,
         decision: AcceptWebSocket | CloseWebSocket,
     ) -> None:

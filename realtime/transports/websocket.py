@@ -12,13 +12,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from ..protocol import engineio as eio
 from ..protocol.engineio import Message
 from ..protocol.session import Outgoing
+
+T = TypeVar("T")
 
 # -- Engine.IO packets as frames ---------------------------------------------------
 
@@ -51,17 +53,49 @@ def wire_bytes(items: list[Outgoing], protocol: int) -> bytes:
 def wire_frames(items: list[Outgoing], protocol: int) -> list[bytes]:
     """Whole RFC 6455 frames, ready for the socket; shared ones built once."""
     key, encode = _WIRE[protocol]
-    frames: list[bytes] = []
+    return _encode_each(items, protocol, key, encode, _packet_frame)
+
+
+_PAYLOAD: Final = {4: "ws4", 3: "ws3"}
+
+
+def _payload_v4(data: eio.Data) -> eio.Data:
+    return eio.encode_message_ws(data, 4)
+
+
+def _payload_v3(data: eio.Data) -> eio.Data:
+    return eio.encode_message_ws(data, 3)
+
+
+def wire_payloads(items: list[Outgoing], protocol: int) -> list[eio.Data]:
+    """One message payload per item, for a host whose server does the RFC
+    6455 framing (ASGI, WSGI); shared ones encoded once."""
+    encode = _payload_v4 if protocol == 4 else _payload_v3
+    return _encode_each(items, protocol, _PAYLOAD[protocol], encode, eio.encode_ws)
+
+
+def _packet_frame(packet: eio.Packet, protocol: int) -> bytes:
+    return build_frame(eio.encode_ws(packet, protocol))
+
+
+def _encode_each(
+    items: list[Outgoing],
+    protocol: int,
+    key: str,
+    encode: Callable[[eio.Data], T],
+    packet: Callable[[eio.Packet, int], T],
+) -> list[T]:
+    out: list[T] = []
     for item in items:
         # Most items are the data of a message for this client alone: ask
         # about them first.
         if isinstance(item, (str, bytes)):
-            frames.append(encode(item))
+            out.append(encode(item))
         elif isinstance(item, Message):
-            frames.append(item.frame(key, encode))
+            out.append(item.frame(key, encode))
         else:
-            frames.append(build_frame(eio.encode_ws(item, protocol)))
-    return frames
+            out.append(packet(item, protocol))
+    return out
 
 
 # -- frames out --------------------------------------------------------------------

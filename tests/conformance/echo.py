@@ -22,6 +22,7 @@ import secrets
 from typing import Any
 
 from realtime.http import AcceptWebSocket, Decision, HttpRequest, HttpResponse
+from realtime.protocol.counters import Counters
 from realtime.protocol.deadlines import Deadlines
 from realtime.protocol.session import Session, SessionConfig
 from realtime.runtime.asyncio import AsyncioRuntime
@@ -48,6 +49,7 @@ class EchoEngine:
         self.max_payload = max_payload
         self.max_fragments = max_fragments
         self.deadlines = Deadlines()
+        self.counters = Counters()
         self.listener = _NoListener()
         self.config = SessionConfig(
             ping_interval=3600, ping_timeout=3600, upgrade_timeout=3600, max_buffer=MAX_MESSAGE,
@@ -60,6 +62,9 @@ class EchoEngine:
 
     def now(self) -> float:
         return 0.0
+
+    def owns_path(self, path: str) -> bool:
+        return path.rstrip("/") == self.path
 
     def forget(self, session: Session) -> None: ...
 

@@ -390,7 +390,7 @@ async def test_post_over_max_payload_closes_only_that_session(
 
 
 async def test_ten_thousand_packets_in_one_post(serve: Any, http: aiohttp.ClientSession) -> None:
-    app = make_app()
+    app = make_app(events_per_second=None)  # every one delivered, in order, when unlimited
     srv = await serve(app.sio)
     good = await GoodClient.connect(http, srv)
     sid, _ = await polling_open(http, srv)
@@ -529,4 +529,24 @@ async def test_bug_half_finished_upgrade_without_probe_is_cut_off(
         assert await resp.text() == "ok"
     async with http.get(url) as resp:
         assert await resp.text() == '431["by polling"]'
+    await good.check()
+
+
+async def test_a_post_over_the_event_rate_closes_that_session_only(
+    serve: Any, http: aiohttp.ClientSession
+) -> None:
+    app = make_app(events_per_second=100.0, event_burst=500)
+    srv = await serve(app.sio)
+    good = await GoodClient.connect(http, srv)
+    sid, _ = await polling_open(http, srv)
+    body = "\x1e".join(f'42["count",{i}]' for i in range(10_000)).encode()
+    url = srv.url(EIO="4", transport="polling", sid=sid)
+    async with http.post(url, data=body) as resp:
+        assert await resp.text() == "ok"
+    # The burst went through in order, then the connection was closed.
+    assert app.counted == list(range(len(app.counted)))
+    assert 500 <= len(app.counted) < 10_000
+    session = srv.target.engine.sessions.get(sid)
+    assert session is None or session.closed
+    assert srv.target.engine.counters.closes.get("event rate") == 1
     await good.check()

@@ -6,29 +6,19 @@ import asyncio
 import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
-from services import free_port
+from services import free_port, realtime_cli, wait_until_serving
 
 import realtime
 
 HERE = Path(__file__).parent
 
 
-async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> None:
-    for _ in range(100):
-        if proc.returncode is not None:
-            break
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise AssertionError("server did not start")
+async def cli(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    return await realtime_cli(*args, cwd=HERE, env=env)
 
 
 @pytest.mark.parametrize(
@@ -37,19 +27,7 @@ async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> Non
 )
 async def test_cli_serves_and_stops_cleanly(sig: signal.Signals, loop: str) -> None:
     port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "realtime",
-        "echo_app:engine",
-        "--port",
-        str(port),
-        "--loop",
-        loop,
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await cli("echo_app:engine", "--port", str(port), "--loop", loop)
     try:
         await wait_until_serving(port, proc)
         async with aiohttp.ClientSession() as http:
@@ -78,31 +56,14 @@ async def test_cli_serves_and_stops_cleanly(sig: signal.Signals, loop: str) -> N
 
 
 async def test_cli_reports_a_bad_target() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "realtime",
-        "echo_app:nothing",
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await cli("echo_app:nothing")
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode != 0
     assert b"has no attribute 'nothing'" in err and b"Traceback" not in err
 
 
 async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "realtime",
-        *args,
-        cwd=HERE,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await cli(*args, env=env)
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode is not None
     return proc.returncode, err
@@ -148,9 +109,7 @@ async def test_cli_refuses_a_bad_log_level_with_the_choices() -> None:
 
 
 async def test_cli_prints_its_version() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "realtime", "--version", stdout=asyncio.subprocess.PIPE
-    )
+    proc = await cli("--version")
     out, _ = await proc.communicate()
     assert proc.returncode == 0
     build = "compiled" if realtime.COMPILED else "pure Python"
@@ -162,18 +121,7 @@ async def test_cli_serves_a_module_that_calls_run_at_import_on_the_cli_port() ->
     once, and Ctrl-C stops the one server."""
     cli_port, own_port = free_port(), free_port()
     env = {**os.environ, "OWN_PORT": str(own_port)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "realtime",
-        "runs_at_import:sio",
-        "--port",
-        str(cli_port),
-        cwd=HERE,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await cli("runs_at_import:sio", "--port", str(cli_port), env=env)
     try:
         await wait_until_serving(cli_port, proc)
         with pytest.raises(OSError):
@@ -188,3 +136,29 @@ async def test_cli_serves_a_module_that_calls_run_at_import_on_the_cli_port() ->
     assert out.count(b"realtime serving on") == 1
     assert b"runs_at_import calls realtime.run() when imported" in err
     assert b'if __name__ == "__main__":' in err
+
+
+async def test_cli_metrics_serves_a_scrape_and_a_health_check() -> None:
+    port = free_port()
+    proc = await cli("echo_app:engine", "--port", str(port), "--metrics")
+    try:
+        await wait_until_serving(port, proc)
+        async with aiohttp.ClientSession() as http:
+            url = f"ws://127.0.0.1:{port}/engine.io/?EIO=4&transport=websocket"
+            async with http.ws_connect(url) as ws:
+                assert (await ws.receive_str()).startswith("0{")
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    assert resp.status == 200
+                    assert (await resp.json())["connections"] == 1
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                    assert resp.status == 200
+                    text = await resp.text()
+        assert 'realtime_connections{protocol="4",transport="websocket"} 1.0' in text
+        assert "realtime_handshakes_total 1.0" in text
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        assert proc.returncode == 0, err.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

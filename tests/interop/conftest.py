@@ -1,8 +1,11 @@
-"""Serve the interop app once per module; run each client once per mode.
+"""Serve the interop app once per module and host; run each client once per
+mode.
 
-The app is served as ``realtime.run`` serves it: behind the front door, the
-runtime's own HTTP/1.1, on uvloop (the aiohttp-mounted path and asyncio's own
-loop have the loopback suites).
+The app is served on each host: as ``realtime.run`` serves it (behind the
+front door, the runtime's own HTTP/1.1) and as ``realtime.ASGIApp`` under
+uvicorn, both on uvloop (the aiohttp-mounted path and asyncio's own loop
+have the loopback suites), and as ``realtime.WSGIApp`` on eventlet's WSGI
+server, in a process of its own.
 
 A (client, mode) run is cached so that every check becomes a test of its own
 without running the client again.
@@ -18,17 +21,27 @@ import pytest
 import pytest_asyncio
 import uvloop
 
-from .app import build_app
-from .harness import ClientRun, client_command, run_client, served
+import realtime
+
+from .app import build_app, build_server
+from .harness import ClientRun, client_command, run_client, served, served_asgi, served_eventlet
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
     return {"uvloop": uvloop.new_event_loop}
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def interop_url() -> AsyncIterator[str]:
-    async with served(build_app()) as url:
+@pytest_asyncio.fixture(
+    scope="module", loop_scope="module", params=["front-door", "uvicorn", "eventlet"]
+)
+async def interop_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    if request.param == "front-door":
+        serving = served(build_app())
+    elif request.param == "uvicorn":
+        serving = served_asgi(realtime.ASGIApp(build_server()))
+    else:
+        serving = served_eventlet()
+    async with serving as url:
         assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
         yield url
 

@@ -10,13 +10,14 @@ import asyncio
 import json
 import shutil
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from aiohttp import web
 
 from realtime.integrations.aiohttp import FrontDoorSite
@@ -58,6 +59,48 @@ async def served(app: web.Application) -> AsyncIterator[str]:
         site.close_all()
 
 
+@asynccontextmanager
+async def served_asgi(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI ``app`` under uvicorn, in this loop, on a free loopback
+    port; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    task = asyncio.ensure_future(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped it
+            pytest.fail("uvicorn stopped before serving")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@asynccontextmanager
+async def served_eventlet() -> AsyncIterator[str]:
+    """Serve the interop app on eventlet (eventlet_server.py) in a process of
+    its own; yields its URL."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "eventlet_server.py"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), RUN_LIMIT)
+    try:
+        if not line.strip().isdigit():
+            pytest.fail("the eventlet interop server did not start")
+        yield f"http://127.0.0.1:{int(line)}"
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
 def assert_complete(run: ClientRun, checks: Sequence[str]) -> None:
     """The client ran to its end and reported each check once, in order."""
     assert run.returncode == 0, run.describe()
@@ -81,6 +124,25 @@ def client_command(client: str, mode: str, url: str) -> list[str]:
         pytest.fail(f"the npm clients are not installed: run `npm ci` in {HERE}")
     version = {"sioc4": "4", "sioc2": "2"}[client]
     return [node, str(HERE / "client.js"), "--client", version, "--transport", mode, "--url", url]
+
+
+def node_runs(script: str, url: str) -> Callable[[str, str], Awaitable[ClientRun]]:
+    """``get(client, mode)``: the run of the Node scenario ``script`` with
+    socket.io-client ``client`` ("4" or "2") over ``mode``, started once
+    and shared by the tests that read it."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the interop tests need Node 18 or later")
+    runs: dict[tuple[str, str], asyncio.Future[ClientRun]] = {}
+
+    def get(client: str, mode: str) -> Awaitable[ClientRun]:
+        if (client, mode) not in runs:
+            command = [node, str(HERE / script), "--client", client]
+            command += ["--transport", mode, "--url", url]
+            runs[client, mode] = asyncio.ensure_future(run_client(command))
+        return runs[client, mode]
+
+    return get
 
 
 async def run_client(command: list[str]) -> ClientRun:

@@ -7,33 +7,14 @@
 //   node ops_client.js --client 4|2 --transport polling|websocket --url http://127.0.0.1:PORT
 
 const assert = require('node:assert');
+const { ARGS, V2, io, bounded, ask, next, check, run } = require('./suite');
 
-const STEP_MS = 5000; // liveness bound for one awaited reply, not a speed check
-
-const ARGS = {};
-for (let i = 2; i < process.argv.length; i += 2) ARGS[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-const V2 = ARGS.client === '2';
-const io = V2 ? require('sioc2') : require('sioc4');
 const opened = [];
 // Runs share one server: each names its rooms apart.
 const TAG = '-' + ARGS.client + ARGS.transport;
 const CREW = 'crew' + TAG;
 const DECK = 'deck' + TAG;
 const FENCE = 'fence' + TAG;
-
-function report(check, ok, detail) {
-  process.stdout.write(JSON.stringify({ check, ok, detail: detail === undefined ? null : detail }) + '\n');
-}
-
-function bounded(promise, what) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no ' + what + ' within ' + STEP_MS + ' ms')), STEP_MS);
-  });
-  const raced = Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-  raced.catch(() => {});
-  return raced;
-}
 
 // A connected socket named `name` (the server keeps the name in socket.data).
 function join(name) {
@@ -49,16 +30,6 @@ function join(name) {
   }), 'connect of ' + name);
 }
 
-function ask(socket, event, ...args) {
-  return bounded(new Promise((resolve) => socket.emit(event, ...args, (reply) => resolve(reply))), "ack of '" + event + "'");
-}
-
-function next(socket, event) {
-  return bounded(new Promise((resolve) => socket.once(event, (...args) => resolve(args))), "'" + event + "'");
-}
-
-const checks = [];
-const check = (name, fn) => checks.push({ name, fn });
 const ctx = {};
 
 check('fetch_sockets', async () => {
@@ -166,18 +137,6 @@ check('client_disconnect_reason', async () => {
   return left;
 });
 
-async function main() {
-  for (const { name, fn } of checks) {
-    try {
-      report(name, true, await fn());
-    } catch (err) {
-      report(name, false, err instanceof assert.AssertionError ? { error: err.message.split('\n')[0], actual: err.actual } : String(err && err.message));
-    }
-  }
+run(() => {
   for (const socket of opened) socket.close();
-}
-
-main().then(() => process.exit(0), (err) => {
-  process.stderr.write(String(err && err.stack) + '\n');
-  process.exit(1);
 });

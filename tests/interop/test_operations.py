@@ -5,8 +5,6 @@ of its own, ``test_ops_check[sioc4-websocket-broadcast_call]``."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -15,7 +13,7 @@ from aiohttp import web
 
 import realtime
 
-from .harness import HERE, ClientRun, assert_complete, assert_passed, run_client, served
+from .harness import ClientRun, assert_complete, assert_passed, node_runs, served
 from .ops_app import build_ops_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -47,19 +45,7 @@ async def ops_url() -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def ops_run(ops_url: str) -> Callable[[str, str], Awaitable[ClientRun]]:
-    runs: dict[tuple[str, str], asyncio.Task[ClientRun]] = {}
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed: the interop tests need Node 18 or later")
-
-    def get(client: str, mode: str) -> Awaitable[ClientRun]:
-        if (client, mode) not in runs:
-            command = [node, str(HERE / "ops_client.js"), "--client", client]
-            command += ["--transport", mode, "--url", ops_url]
-            runs[client, mode] = asyncio.ensure_future(run_client(command))
-        return runs[client, mode]
-
-    return get
+    return node_runs("ops_client.js", ops_url)
 
 
 @pytest.mark.parametrize("mode", MODES)

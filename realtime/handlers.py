@@ -1,0 +1,158 @@
+"""The application's functions: checked when registered, and the hooks that
+watch a socket's traffic.
+
+Every function the application registers gets the socket first:
+
+==================================  ===========================================
+registered with                     called as
+==================================  ===========================================
+``on(event)``, ``@event``           ``fn(socket, *args)``; the return value acks
+``on("connect")``                   ``fn(socket, auth)``
+``on("disconnect")``                ``fn(socket, reason)`` (``disconnecting`` too)
+``on("error")``                     ``fn(socket, exc)``: a refused event's error
+``on("*")``                         ``fn(socket, event, *args)``, events without
+                                    a handler of their own; the return value acks
+``on_any``                          ``fn(socket, event, *args)``, every incoming
+                                    event, before its middlewares and handler
+``on_any_outgoing``                 ``fn(socket, event, *args)``, every event sent
+                                    to the socket, when it is sent
+``Socket.use``                      ``fn(socket, event, args)``, before the
+                                    handler; raise :class:`~realtime.EventRefused`
+                                    to drop the event
+==================================  ===========================================
+
+:func:`check_handler` refuses, when it is registered, a function that cannot
+be called that way, and names the difference when the function has the
+shape of a python-socketio handler (a ``sid`` first, ``environ``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from .errors import HandlerSignatureError
+from .protocol.socketio import decode
+from .types import SharedMessage
+
+Listener = Callable[..., Any]
+
+# What a lifecycle handler is called with, by event: a stand-in per argument.
+_LIFECYCLE: Final[dict[str, tuple[str, ...]]] = {
+    "connect": ("socket", "auth"),
+    "disconnect": ("socket", "reason"),
+    "disconnecting": ("socket", "reason"),
+    "error": ("socket", "exc"),
+}
+_POSITIONAL: Final = (
+    inspect.Parameter.POSITIONAL_ONLY,
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+)
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn))
+
+
+def check_handler(event: str, fn: Callable[..., Any], *, sid_at: int = 0) -> None:
+    """Raise :class:`~realtime.HandlerSignatureError` if ``fn`` cannot be
+    called as realtime calls the handler of ``event``. ``sid_at`` is the
+    position where a python-socketio handler of this kind takes its ``sid``
+    (1 for the catch-all, which python-socketio calls ``(event, sid, data)``).
+    """
+    if not callable(fn):
+        raise HandlerSignatureError(f"the handler of {event!r} is not callable: {fn!r}")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: nothing to check
+    positional = [p.name for p in signature.parameters.values() if p.kind in _POSITIONAL]
+    name = _name(fn)
+    if event == "connect" and "environ" in signature.parameters:
+        raise HandlerSignatureError(
+            f"{name}{signature} has python-socketio's connect(sid, environ, auth) shape; "
+            "realtime calls connect(socket, auth): the request's headers, query and address "
+            "are socket.handshake, the id is socket.id"
+        )
+    for at in {0, sid_at}:
+        if len(positional) > at and positional[at] == "sid":
+            raise HandlerSignatureError(
+                f"{name}{signature} takes a sid as python-socketio's handlers do; realtime "
+                "passes the Socket itself first (its id is socket.id): "
+                f"def {getattr(fn, '__name__', 'handler')}(socket, ...)"
+            )
+    expected = _LIFECYCLE.get(event)
+    if expected is None:
+        return
+    try:
+        signature.bind(*expected)
+    except TypeError:
+        raise HandlerSignatureError(
+            f"realtime calls the {event!r} handler as {event}({', '.join(expected)}); "
+            f"{name}{signature} cannot take that"
+        ) from None
+
+
+def check_callback(fn: Callable[..., Any]) -> None:
+    """A broadcast's ack callback is called ``fn(err, replies)``: refuse one
+    that cannot take that, such as python-socketio's callbacks, which take
+    the one client's ack arguments."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None, [])
+    except TypeError:
+        raise HandlerSignatureError(
+            f"a broadcast's callback is called callback(err, replies); {_name(fn)}{signature} "
+            "cannot take that. For one socket's ack arguments, as python-socketio's callback "
+            "gets them: sio.get_socket(sid).emit(..., callback=fn)"
+        ) from None
+
+
+def handler_name(fn: Callable[..., Any]) -> str:
+    """The event ``@event`` registers ``fn`` for: its name."""
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier() or name == "<lambda>":
+        raise HandlerSignatureError(
+            f"@event registers a function under its own name, and {fn!r} has none: "
+            "use on(event, fn)"
+        )
+    return name
+
+
+class SocketHooks:
+    """What one socket's application registered on it: catch-all listeners
+    both ways and packet middlewares. A socket without any has none of this
+    object, so its hot paths test one field."""
+
+    __slots__ = ("any", "outgoing", "uses")
+
+    def __init__(self) -> None:
+        self.any: list[Listener] = []
+        self.outgoing: list[Listener] = []
+        self.uses: list[Listener] = []
+
+
+class SentEvents:
+    """The event and arguments of the broadcasts a namespace delivers, for its
+    outgoing listeners: the adapter hands every recipient the same encoded
+    messages, so they are decoded back once per broadcast, not per recipient,
+    and only while a listener is set."""
+
+    __slots__ = ("_args", "_messages")
+
+    def __init__(self) -> None:
+        self._messages: Sequence[SharedMessage] | None = None
+        self._args: list[Any] = []
+
+    def of(self, messages: Sequence[SharedMessage]) -> list[Any]:
+        """``[event, *args]`` of a broadcast's messages."""
+        if messages is not self._messages:
+            packet = decode([m.data for m in messages], 5, max_attachments=len(messages))
+            data = packet.data
+            self._args = list(data) if isinstance(data, list) else []
+            self._messages = messages  # held, so the identity stays this list's
+        return self._args

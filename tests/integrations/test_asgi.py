@@ -1,0 +1,175 @@
+"""realtime.ASGIApp under real uvicorn: what the host adds around the engine
+(routing, the wrapped app, static files, lifespan, mounts, a client leaving a
+parked poll). The protocol itself runs the whole interop suite on this host
+(tests/interop)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+from fastapi import FastAPI
+from interop.harness import served_asgi
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+
+import realtime
+
+BOUND = 10.0  # a hang guard only: every wait below ends on a condition
+
+
+def echo_server() -> tuple[realtime.Server, dict[str, Any]]:
+    sio = realtime.Server()
+    seen: dict[str, Any] = {}
+
+    @sio.on("echo")
+    async def echo(socket: realtime.Socket, data: Any) -> Any:
+        seen["loop"] = asyncio.get_running_loop()
+        return data
+
+    @sio.on("disconnect")
+    def gone(socket: realtime.Socket, reason: str) -> None:
+        seen["reason"] = reason
+
+    return sio, seen
+
+
+async def roundtrip(url: str, transports: list[str], path: str = "socket.io") -> Any:
+    client = socketio.AsyncClient()
+    await client.connect(url, transports=transports, socketio_path=path, wait_timeout=BOUND)
+    try:
+        return await client.call("echo", {"n": 1}, timeout=BOUND), client.transport()
+    finally:
+        await client.disconnect()
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        return resp.status, await resp.text()
+
+
+@pytest.fixture
+async def wrapped(tmp_path: Path) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    (tmp_path / "index.html").write_text("<h1>chat</h1>")
+    (tmp_path / "app.js").write_text("let x = 1;")
+
+    async def hello(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("hello from starlette")
+
+    other = Starlette(routes=[Route("/hello", hello)])
+    sio, seen = echo_server()
+    app = realtime.ASGIApp(
+        sio, other, static_files={"/": str(tmp_path / "index.html"), "/static": str(tmp_path)}
+    )
+    async with served_asgi(app) as url:
+        yield url, seen
+
+
+async def test_engine_paths_are_served_and_handlers_run_on_the_servers_loop(
+    wrapped: tuple[str, dict[str, Any]],
+) -> None:
+    url, seen = wrapped
+    for transports, expected in ((["polling"], "polling"), (["websocket"], "websocket")):
+        answer, transport = await roundtrip(url, transports)
+        assert answer == {"n": 1}
+        assert transport == expected
+    # uvicorn serves on the loop of this test (served in-process)
+    assert seen["loop"] is asyncio.get_running_loop()
+
+
+async def test_other_paths_go_to_the_wrapped_app_and_static_files(
+    wrapped: tuple[str, dict[str, Any]],
+) -> None:
+    url, _ = wrapped
+    assert await get(url + "/hello") == (200, "hello from starlette")
+    assert await get(url + "/") == (200, "<h1>chat</h1>")
+    assert await get(url + "/static/app.js") == (200, "let x = 1;")
+    status, _ = await get(url + "/static/../../etc/passwd")
+    assert status == 404
+    status, body = await get(url + "/socket.io/realtime.min.js")
+    assert status == 200 and "io" in body
+    status, _ = await get(url + "/nowhere")
+    assert status == 404  # Starlette's own answer
+
+
+async def test_without_a_wrapped_app_other_paths_are_404() -> None:
+    sio, _ = echo_server()
+    async with served_asgi(realtime.ASGIApp(sio)) as url:
+        assert (await get(url + "/hello"))[0] == 404
+        status, body = await get(url + "/socket.io/?EIO=4&transport=carrier-pigeon")
+        assert status == 400 and "Transport unknown" in body  # the engine's answer
+
+
+async def test_lifespan_starts_and_stops_the_runtime() -> None:
+    sio, seen = echo_server()
+    app = realtime.ASGIApp(sio)
+    async with served_asgi(app) as url:
+        assert app.runtime is not None  # lifespan.startup, before any request
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(url, transports=["websocket"], wait_timeout=BOUND)
+    # uvicorn closes its WebSockets first (1012), then sends lifespan.shutdown
+    await asyncio.wait_for(client.wait(), BOUND)
+    assert seen["reason"] == "transport close"
+    assert app.runtime is None
+    assert not sio.engine.sessions
+
+
+async def test_mounted_in_starlette_and_fastapi() -> None:
+    for kind in ("starlette", "fastapi"):
+        sio, _ = echo_server()
+        inner = realtime.ASGIApp(sio)
+        app: Any
+        if kind == "starlette":
+            app = Starlette(routes=[Mount("/rt", app=inner)])
+        else:
+            app = FastAPI()
+
+            @app.get("/api")
+            def api() -> dict[str, str]:
+                return {"ok": "fastapi"}
+
+            app.mount("/rt", inner)
+        async with served_asgi(app) as url:
+            # the mount prefix comes before the engine's path; no lifespan
+            # reaches a mounted app, so the first request starts the runtime
+            for transports in (["polling"], ["websocket"], ["polling", "websocket"]):
+                answer, _ = await roundtrip(url, transports, path="rt/socket.io")
+                assert answer == {"n": 1}, (kind, transports)
+            if kind == "fastapi":
+                assert await get(url + "/api") == (200, '{"ok":"fastapi"}')
+
+
+async def test_a_client_leaving_a_parked_poll_releases_it() -> None:
+    sio, _ = echo_server()
+    engine = sio.engine
+    async with served_asgi(realtime.ASGIApp(sio)) as url, aiohttp.ClientSession() as http:
+        async with http.get(url + "/socket.io/?EIO=4&transport=polling") as resp:
+            sid = (await resp.text()).split('"sid":"')[1].split('"')[0]
+        base = f"{url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        async with http.post(base, data="40") as resp:
+            assert resp.status == 200
+        async with http.get(base) as resp:
+            assert (await resp.text()).startswith("40")  # the CONNECT answer
+        session = engine.sessions[sid]
+        parked = asyncio.ensure_future(http.get(base))
+        await until(lambda: session.polling_parked)
+        parked.cancel()  # the client closes its connection under the parked GET
+        await until(lambda: not session.polling_parked)
+        # nothing queued was lost to the vanished request: the next poll gets it
+        session.send("hello")
+        async with http.get(base) as resp:
+            assert await resp.text() == "4hello"
+
+
+async def until(condition: Any) -> None:
+    async def wait() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(wait(), BOUND)
