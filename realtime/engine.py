@@ -390,7 +390,7 @@ class Engine:
         return AcceptWebSocket(session, upgrade=True)
 
     def _poll(self, req: HttpRequest, session: Session) -> Decision:
-        if session.polling_parked:
+        if session.poll.parked:
             # Two GETs at once is a broken client (or an attack): end it. The
             # parked GET answers with a CLOSE packet, as engine.io's does, and
             # the session is gone once it has.
@@ -407,12 +407,12 @@ class Engine:
             # The client is about to pause polling and waits for this GET to
             # finish first: never park it (engine.io answers with a NOOP too).
             return self._encode_poll(req, session, [Packet(PacketType.NOOP)])
-        session.polling_parked = True
+        session.poll.park()
         return LongPoll(session)
 
     def poll_response(self, session: Session, req: HttpRequest) -> HttpResponse:
         """The answer to a GET whose session has output (or has closed)."""
-        session.polling_parked = False
+        session.poll.release()
         if session.transport == "websocket" or session.state is State.CLOSED:
             items: list[Any] = [Packet(PacketType.NOOP)]
         else:

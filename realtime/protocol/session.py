@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 from .counters import Counters
 from .deadlines import Deadlines, Timer
 from .engineio import Message, Packet, PacketType
+from .poll import ParkedPoll, PollState
 
 if TYPE_CHECKING:
     from ..types import Data, EngineListener, SharedMessage, TransportName
@@ -52,6 +53,7 @@ class State(enum.Enum):
 # metaclass's __getattr__ hook and costs ~0.1 µs, ten times a global's:
 # the per-message paths read this name instead.
 _OPEN: Final = State.OPEN
+_POLL_IDLE: Final = PollState.IDLE
 
 
 class Upgrade(enum.Enum):
@@ -99,7 +101,7 @@ class Session:
         "last_seen",
         "opened_at",
         "owner",
-        "polling_parked",
+        "poll",
         "protocol",
         "remote_addr",
         "request_headers",
@@ -108,7 +110,6 @@ class Session:
         "transport",
         "upgrade",
         "upgrade_timer",
-        "waker",
         "ws_paused",
         "ws_waker",
     )
@@ -148,11 +149,10 @@ class Session:
         self.upgrade_timer: Timer | None = None
         self.last_seen = 0.0
         self.opened_at = 0.0
-        self.polling_parked = False  # a GET is waiting for data
-        # Set by the runtime: called when the outbox goes from empty to not
-        # empty, or the session starts closing. One for the long poll, one for
-        # the WebSocket writer (both exist during an upgrade).
-        self.waker: Callable[[], None] | None = None
+        self.poll = ParkedPoll()  # the GET waiting for data, if any, and its waker
+        # Set by the WebSocket link: called when the outbox goes from empty
+        # to not empty, or the session starts closing (a parked poll has its
+        # own; both exist during an upgrade).
         self.ws_waker: Callable[[], None] | None = None
         # Set by the WebSocket writer while its transport is above its
         # high-water mark (backpressure): what is sent waits in the outbox.
@@ -185,7 +185,12 @@ class Session:
             return False
         if self.transport == "websocket":
             return not self.ws_paused
-        return self.polling_parked
+        return self.poll.state is not _POLL_IDLE
+
+    @property
+    def polling_parked(self) -> bool:
+        """A GET is waiting for data."""
+        return self.poll.state is not _POLL_IDLE
 
     def send(self, data: Data) -> None:
         if self.state is _OPEN:
@@ -250,20 +255,20 @@ class Session:
     def park_poll(self, waker: Callable[[], None]) -> None:
         """The GET the engine answered with ``LongPoll`` waits: ``waker``
         is called once there is something to answer it with."""
-        self.waker = waker
+        self.poll.attach(waker)
 
     def release_poll(self, waker: Callable[[], None] | None = None) -> None:
         """The parked GET is answered, or its client went away. ``waker``
         (the one given to :meth:`park_poll`) is forgotten unless a newer
         poll's replaced it."""
-        self.polling_parked = False
-        if waker is not None and self.waker is waker:
-            self.waker = None
+        self.poll.release(waker)
 
     def _wake(self) -> None:
-        waker = self.ws_waker if self.transport == "websocket" else self.waker
-        if waker is not None:
-            waker()
+        if self.transport == "websocket":
+            if self.ws_waker is not None:
+                self.ws_waker()
+        else:
+            self.poll.wake()
 
     # -- heartbeat ----------------------------------------------------------------
 
@@ -386,7 +391,7 @@ class Session:
         self.upgrade_timer = self.owner.deadlines.schedule(
             now + self.config.upgrade_timeout, self._upgrade_timed_out
         )
-        if self.polling_parked:
+        if self.poll.state is not _POLL_IDLE:
             self.push_packet(PacketType.NOOP)
 
     def _upgrade_timed_out(self, now: float) -> None:
@@ -407,10 +412,9 @@ class Session:
         self.transport = "websocket"
         self.owner.counters.upgrades += 1
         self.last_seen = now
-        if self.polling_parked and self.waker is not None:
-            # The client paused polling, so a GET still parked must not carry
-            # packets any more: answer it with a NOOP of its own.
-            self.waker()
+        # The client paused polling, so a GET still parked must not carry
+        # packets any more: answer it with a NOOP of its own.
+        self.poll.wake()
         if self.state is not State.OPEN:
             # Closed while the probe ran: the client waits for this socket
             # now, and closing it is the goodbye (no CLOSE packet on WebSocket).
@@ -441,11 +445,10 @@ class Session:
         finally:
             # Wake whoever writes: a parked GET answers with what is left, a
             # WebSocket writer flushes and closes.
-            if self.waker is not None:
-                self.waker()
+            self.poll.wake()
             if self.ws_waker is not None:
                 self.ws_waker()
-            if not notify_peer and not self._outbox and not self.polling_parked:
+            if not notify_peer and not self._outbox and self.poll.state is _POLL_IDLE:
                 self.finish()
 
     def _grace_over(self, now: float) -> None:
@@ -463,6 +466,6 @@ class Session:
         self._outbox.clear()
         self._outbox_size = 0
         self.owner.forget(self)
-        for waker in (self.waker, self.ws_waker):
-            if waker is not None:
-                waker()
+        self.poll.wake()
+        if self.ws_waker is not None:
+            self.ws_waker()

@@ -315,7 +315,7 @@ def test_random_request_sequences_never_raise(socketio: bool, data: st.DataObjec
                 conn.send(what)
         elif action == "give-up" and host.parked:
             session, _ = host.parked.pop()
-            session.polling_parked = False  # the client went away: the host clears it
+            session.release_poll()  # the client went away: the host releases it
         host.settle()
 
 

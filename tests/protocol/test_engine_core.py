@@ -197,7 +197,7 @@ def test_silent_polling_session_is_gone_exactly_at_interval_plus_timeout() -> No
     assert get(engine, clock, sid) == "2"
     clock.now = 0.4999
     assert isinstance(get(engine, clock, sid), LongPoll)
-    engine.sessions[sid].polling_parked = False
+    engine.sessions[sid].release_poll()
     clock.now = 0.5
     assert get_error(engine, clock, sid) == 1
 
@@ -243,7 +243,7 @@ def test_eio4_server_pings_and_closes_silent_peer(setup: tuple[Engine, Recorder,
     sid = handshake(engine, clock)
     clock.advance(24.9)
     assert isinstance(get(engine, clock, sid), LongPoll)
-    engine.sessions[sid].polling_parked = False
+    engine.sessions[sid].release_poll()
     clock.advance(0.1)
     assert get(engine, clock, sid) == "2"
     post(engine, clock, sid, "3")

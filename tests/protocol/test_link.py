@@ -9,6 +9,7 @@ from realtime.engine import Engine
 from realtime.http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
 from realtime.link import TRANSITIONS, LinkState, WebSocketLink
 from realtime.protocol.engineio import Packet, PacketType
+from realtime.protocol.poll import ParkedPoll, PollState
 from realtime.protocol.session import Session
 from realtime.types import Connection, Data
 
@@ -128,3 +129,59 @@ def test_an_illegal_move_is_refused() -> None:
     link.lost(1.0)
     with pytest.raises(AssertionError):
         link._move(LinkState.OPEN)
+
+
+# -- the parked poll ------------------------------------------------------------------
+
+
+def test_a_parked_poll_is_woken_once_and_released_by_its_host() -> None:
+    poll = ParkedPoll()
+    calls: list[str] = []
+    poll.wake()  # nothing parked: nobody to tell
+    poll.park()
+    poll.attach(lambda: calls.append("wake"))
+    poll.wake()
+    poll.wake()  # output, then a close, in one turn: one answer
+    assert calls == ["wake"] and poll.state is PollState.DUE and poll.parked
+    poll.release()
+    assert poll.state is PollState.IDLE and poll.waker is None
+    with pytest.raises(AssertionError):
+        poll._move(PollState.DUE)  # IDLE cannot become DUE
+
+
+def test_a_waker_attached_after_the_answer_fell_due_is_called_at_once() -> None:
+    poll = ParkedPoll()
+    poll.park()
+    poll.wake()
+    calls: list[int] = []
+    poll.attach(lambda: calls.append(1))
+    assert calls == [1]
+
+
+def test_a_stale_waker_does_not_forget_a_newer_one() -> None:
+    poll = ParkedPoll()
+    poll.park()
+    poll.attach(old := lambda: None)
+    poll.release(old)
+    poll.park()
+    poll.attach(new := lambda: None)
+    poll.release(old)  # the first poll's host, late
+    assert poll.waker is new
+
+
+def test_the_engine_parks_and_a_second_get_ends_the_session() -> None:
+    engine = new_engine()
+    first = engine.handle_request(
+        HttpRequest("GET", "/engine.io/", {"EIO": "4", "transport": "polling"}, {"host": "h"}), 0.0
+    )
+    assert isinstance(first, HttpResponse)
+    session = next(iter(engine.sessions.values()))
+    query = {"EIO": "4", "transport": "polling", "sid": session.id}
+    session.receive_message("x", 0.0)  # nothing to send: the next GET parks
+    parked = engine.handle_request(HttpRequest("GET", "/engine.io/", query, {"host": "h"}), 0.0)
+    assert isinstance(parked, LongPoll) and session.poll.state is PollState.PARKED
+    woken: list[int] = []
+    session.park_poll(lambda: woken.append(1))
+    again = engine.handle_request(HttpRequest("GET", "/engine.io/", query, {"host": "h"}), 0.0)
+    assert isinstance(again, HttpResponse) and again.status == 400
+    assert woken == [1] and session.poll.state is PollState.DUE  # answered with CLOSE
