@@ -26,7 +26,7 @@ demo:
 	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
 	$(DEMO_VENV)/bin/pip install -q .
 	$(DEMO_VENV)/bin/realtime --version
-	$(DEMO_VENV)/bin/realtime examples.chat.app:app --host 127.0.0.1 --port $(PORT)
+	$(DEMO_VENV)/bin/realtime examples.app:app --host 127.0.0.1 --port $(PORT)
 
 # Everything CI runs: lint, types, then every test twice: on the pure-Python
 # package, then on the mypyc-compiled build (they must behave the same).

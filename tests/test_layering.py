@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("protocol",),
     ("transports", "bus", "http", "assets"),
     ("engine", "link", "handlers"),
-    ("socket", "namespace", "server", "sessions", "redis", "emitter", "admin"),
+    ("socket", "namespace", "server", "sessions", "redis", "emitter", "admin", "presence"),
     ("runtime",),
     ("integrations", "metrics"),
     ("__main__", "", "workers"),
