@@ -26,7 +26,7 @@ demo:
 	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
 	$(DEMO_VENV)/bin/pip install -q .
 	$(DEMO_VENV)/bin/realtime --version
-	$(DEMO_VENV)/bin/realtime examples.chat.app:app --host 127.0.0.1 --port $(PORT)
+	$(DEMO_VENV)/bin/realtime examples.app:app --host 127.0.0.1 --port $(PORT)
 
 # Everything CI runs: lint, types, then every test twice: on the pure-Python
 # package, then on the mypyc-compiled build (they must behave the same).
@@ -42,8 +42,11 @@ test-compiled: compiled
 
 # The package with its hot modules compiled by mypyc (setup.py), in $(COMPILED).
 COMPILED := build/compiled
+# All of build/ goes first: setuptools keeps earlier builds' extension modules
+# there, and a stale one (of a module now pure, or of an older group) would be
+# installed too and shadow the new.
 compiled: install-test
-	rm -rf $(COMPILED)
+	rm -rf build
 	REALTIME_COMPILE=1 $(BIN)/pip install -q --no-deps --no-build-isolation --target $(COMPILED) .
 
 # A longer coverage-guided hunt than the one `make test` runs: each target of

@@ -54,6 +54,7 @@ PURE = {
     # read at scrape time only; imports the optional prometheus-client
     "realtime/metrics.py",
     "realtime/admin.py",
+    "realtime/presence.py",
 }
 
 # The commands of a build that installs or packs code; `egg_info`, `sdist`

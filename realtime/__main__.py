@@ -62,6 +62,18 @@ def log_connections(target: Any) -> None:
             engine.log_connections = True
 
 
+def _is_clustered(target: Any) -> bool:
+    from .bus.adapter import AdapterFactory
+
+    return isinstance(getattr(target, "adapter_factory", None), AdapterFactory)
+
+
+def workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (1 or more)")
+    return int(text)
+
+
 def log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
@@ -85,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
         choices=("auto", "uvloop", "asyncio"),
         default="auto",
         help="event loop (auto: uvloop if installed)",
+    )
+    cli.add_argument(
+        "--workers",
+        type=workers,
+        default=1,
+        help="processes serving the port; more than one needs a cluster adapter (RedisAdapter)",
     )
     cli.add_argument(
         "--log-connections",
@@ -112,8 +130,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     check_target(args.app, target)
     if args.log_connections:
         log_connections(target)
-    from .integrations.aiohttp import new_event_loop
+    from aiohttp import web
 
+    from .integrations.aiohttp import attached_targets, new_event_loop
+    from .workers import supervise, worker_setup
+
+    worker = worker_setup()
+    if args.workers > 1 and worker is None:
+        served = attached_targets(target) if isinstance(target, web.Application) else [target]
+        if not any(_is_clustered(each) for each in served):
+            logging.getLogger("realtime").warning(
+                "--workers %d with the in-memory adapter: a broadcast reaches only the clients "
+                "of the worker that sends it; give the Server adapter=realtime.RedisAdapter(...)",
+                args.workers,
+            )
+        command = list(sys.argv[1:] if argv is None else argv)
+        raise SystemExit(supervise(command, args.host, args.port, args.workers))
+    sockets: tuple[Any, ...] = ()
+    if worker is not None:
+        served = attached_targets(target) if isinstance(target, web.Application) else [target]
+        for each in served:
+            engine = each.engine
+            if isinstance(engine, realtime.Engine):
+                engine.join_cluster(worker.node_id, worker.peers)
+        sockets = worker.sockets
     try:
         realtime.run(
             target,
@@ -121,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             port=args.port,
             loop=new_event_loop(args.loop),
             metrics=args.metrics,
+            sockets=sockets,
         )
     except ImportError as exc:
         raise SystemExit(f"realtime: {exc}") from None

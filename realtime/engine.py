@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -31,7 +31,15 @@ from .errors import (
     UnknownTransport,
     UnsupportedProtocolVersion,
 )
-from .http import AcceptWebSocket, CloseWebSocket, Decision, HttpRequest, HttpResponse, LongPoll
+from .http import (
+    AcceptWebSocket,
+    CloseWebSocket,
+    Decision,
+    Forward,
+    HttpRequest,
+    HttpResponse,
+    LongPoll,
+)
 from .protocol import engineio as eio
 from .protocol.counters import Counters
 from .protocol.deadlines import Deadlines
@@ -76,6 +84,8 @@ class Engine:
         handshake_burst: int = 200,
         trusted_proxies: Iterable[str] = (),
         log_connections: bool = False,
+        node_id: str | None = None,
+        peers: Mapping[str, str] | None = None,
         max_fragments: int = 1024,
         listener: EngineListener | None = None,
     ) -> None:
@@ -104,6 +114,10 @@ class Engine:
         self.trusted_proxies = frozenset(trusted_proxies)
         # One INFO line per connection when it ends: who, how, how long, why.
         self.log_connections = log_connections
+        # No sticky sessions: a sid names the node that owns it; a request
+        # for another node's session goes to that node (docs/deployment.md).
+        self.node_id = node_id
+        self.peers: dict[str, tuple[str, int]] = _parse_peers(node_id, peers)
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
@@ -250,8 +264,12 @@ class Engine:
         if protocol_raw not in ("3", "4"):
             raise UnsupportedProtocolVersion()
         protocol = int(protocol_raw)
-        self._check_origin(req)
         sid = req.query.get("sid")
+        if sid is not None and self.peers and sid not in self.sessions:
+            owner = self._owner_elsewhere(sid, req)
+            if owner is not None:
+                return owner
+        self._check_origin(req)
         if sid is not None:
             # What is due by now has happened, whether or not the runtime's
             # timer ran yet: a session past its ping timeout is gone at
@@ -290,6 +308,8 @@ class Engine:
         if is_jsonp:
             jsonp.callback_index(req.query["j"])
         sid = secrets.token_urlsafe(15)
+        if self.node_id is not None:
+            sid = f"{sid}.{self.node_id}"
         session = Session(
             sid,
             protocol,
@@ -318,6 +338,26 @@ class Engine:
         response = self._encode_poll(req, session, [Packet(PacketType.OPEN, open_data)])
         self.listener.on_open(session)
         return response
+
+    def join_cluster(self, node_id: str, peers: Mapping[str, str]) -> None:
+        """Name this node in its session ids and know its peers' addresses
+        (the ``node_id`` and ``peers`` options, set after construction:
+        ``--workers`` does this for each worker)."""
+        self.peers = _parse_peers(node_id, peers)
+        self.node_id = node_id
+
+    def _owner_elsewhere(self, sid: str, req: HttpRequest) -> Forward | None:
+        """Where the session ``sid`` lives, if on another node we know of.
+        Never a second hop: a forwarded request is answered here, as an
+        unknown session if need be, so nodes that disagree cannot loop."""
+        _, dot, node = sid.rpartition(".")
+        if not dot or node == self.node_id or "x-realtime-forwarded" in req.headers:
+            return None
+        address = self.peers.get(node)
+        if address is None:
+            return None
+        self.counters.forwarded += 1
+        return Forward(node, *address)
 
     def _open_data(self, session: Session) -> str:
         upgrades = (
@@ -600,3 +640,30 @@ class _HandlerListener:
     def on_close(self, conn: Connection, reason: str) -> None:
         self._submit(conn, "disconnect", reason)
         self.runners.pop(conn.id, None)
+
+
+def _check_node_name(name: str) -> str:
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError(f"node names are letters, digits, '-' and '_': {name!r}")
+    return name
+
+
+def _parse_peers(
+    node_id: str | None, peers: Mapping[str, str] | None
+) -> dict[str, tuple[str, int]]:
+    """``{"b": "10.0.0.2:8000"}`` as ``{"b": ("10.0.0.2", 8000)}``, checked."""
+    if node_id is not None:
+        _check_node_name(node_id)
+    if not peers:
+        return {}
+    if node_id is None:
+        raise ValueError("peers need a node_id: the node's own name in session ids")
+    parsed: dict[str, tuple[str, int]] = {}
+    for name, address in peers.items():
+        if _check_node_name(name) == node_id:
+            continue
+        host, colon, port = address.rpartition(":")
+        if not colon or not host or not port.isdigit():
+            raise ValueError(f"a peer's address is HOST:PORT, not {address!r}")
+        parsed[name] = (host.strip("[]"), int(port))
+    return parsed

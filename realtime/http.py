@@ -14,6 +14,7 @@ from typing import Protocol
 # A runtime import, not a TYPE_CHECKING one: in the compiled build, a class
 # whose field names another compiled class needs that class's module loaded
 # first (a typing-only import crashed the import). session.py imports nothing here.
+from ._log import log_once
 from .protocol.session import Session
 
 
@@ -76,7 +77,31 @@ class CloseWebSocket:
     code: int = 1000
 
 
-Decision = HttpResponse | LongPoll | AcceptWebSocket | CloseWebSocket
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """The session is another node's (no sticky sessions): hand the request,
+    and the connection it came on, to ``host:port``, the node that owns it,
+    unchanged but for the ``x-realtime-forwarded`` header that stops a
+    second hop. Only the embedded front door forwards; other hosts answer
+    as for an unknown session."""
+
+    node: str
+    host: str
+    port: int
+
+    def refused(self) -> HttpResponse:
+        """What a host that cannot forward answers: the session is not here."""
+        log_once(
+            "forward-unsupported",
+            "a request for node %r's session reached a host that does not forward "
+            "(only the embedded server does): answered as an unknown session",
+            self.node,
+        )
+        body = b'{"code":1,"message":"Session ID unknown"}'
+        return HttpResponse(400, {"Content-Type": "application/json"}, body)
+
+
+Decision = HttpResponse | LongPoll | AcceptWebSocket | CloseWebSocket | Forward
 
 
 Data = str | bytes

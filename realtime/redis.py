@@ -588,18 +588,22 @@ class RedisAdapter(AdapterFactory):
             await self._closing
 
     async def ready(self, after: int = 0) -> None:
-        """Wait until every namespace is subscribed, on a connection made
-        after the ``after``-th one (:attr:`generation`)."""
+        """Wait until the cluster is usable both ways: every namespace
+        subscribed, on a connection made after the ``after``-th one
+        (:attr:`generation`), and broadcasts reaching Redis again."""
         changed = self._changed
         if changed is None:
             raise RuntimeError("the adapter is not started (its server is not serving)")
-        while not (self.connected and self.generation > after):
+        while not (self.connected and self.generation > after and self._publishing):
             await changed.wait()
 
     def _set_connected(self, connected: bool) -> None:
         self.connected = connected
         if connected:
             self.generation += 1
+        self._changed_state()
+
+    def _changed_state(self) -> None:
         if self._changed is not None:
             self._changed.set()  # wakes every waiter of ready() ...
             self._changed.clear()  # ... which then checks the state again
@@ -672,6 +676,7 @@ class RedisAdapter(AdapterFactory):
         )
         self._dropped = 0
         self._publishing = True
+        self._changed_state()
 
     # -- listening ----------------------------------------------------------------------
 

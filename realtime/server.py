@@ -160,6 +160,7 @@ class Server:
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
         self._closing = False
         self.watchers: list[ServerWatcher] = []
+        self._presence: Any = None
         self.of("/")
 
     # -- wiring ---------------------------------------------------------------------
@@ -663,6 +664,16 @@ class Server:
             return
         if not client.sockets:
             client.conn.close("connect timeout")
+
+    @property
+    def presence(self) -> Any:
+        """Who is online, per user (:class:`realtime.presence.Presence`),
+        made on first use."""
+        if self._presence is None:
+            from .presence import Presence
+
+            self._presence = Presence(self)
+        return self._presence
 
     def watch(self, watcher: ServerWatcher) -> None:
         """Tell ``watcher`` of every namespace created from now on, and of

@@ -25,10 +25,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("protocol",),
     ("transports", "bus", "http", "assets"),
     ("engine", "link", "handlers"),
-    ("socket", "namespace", "server", "sessions", "redis", "emitter", "admin"),
+    ("socket", "namespace", "server", "sessions", "redis", "emitter", "admin", "presence"),
     ("runtime",),
     ("integrations", "metrics"),
-    ("__main__", ""),
+    ("__main__", "", "workers"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -1,15 +1,22 @@
-"""A chat room on realtime.
+"""A chat room on realtime, in the namespace ``/chat``, at ``/chat/``.
 
-Run it with ``python -m realtime examples.chat.app:app --port 8000`` and open
-http://127.0.0.1:8000/ in a few browsers. Anyone may pick any name (two
-people can both be "Sam"); everyone sees who is online and how many, the list
-changes live as people come and go, and a message reaches everyone at once.
-The page works in browsers without WebSocket: the client falls back to XHR
-or JSONP polling by itself.
+Run it alone with ``python -m realtime examples.chat.app:app --port 8000``
+(or all the demos: ``make demo``) and open http://127.0.0.1:8000/chat/ in a
+few browsers. Anyone may pick any name; two people called Sam are told apart
+by a short tag (``Sam #3fa1``) that comes with each browser's identity, a
+signed token the page keeps in ``localStorage``. The online list counts
+people, not tabs (``sio.presence``), changes live as people come and go, and
+a message reaches everyone at once. A line typed while offline waits, marked
+as pending, until the server has it. The page works in browsers without
+WebSocket: the client falls back to XHR or JSONP polling by itself.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,7 @@ from aiohttp import web
 import realtime
 
 STATIC = Path(__file__).with_name("static")
+NAMESPACE = "/chat"
 ROOM = "chat"
 MAX_NAME = 32
 MAX_TEXT = 1000
@@ -31,56 +39,113 @@ def _clean(value: Any, limit: int) -> str:
     return " ".join(value.split())[:limit]
 
 
-def create_app() -> web.Application:
-    """A fresh chat: its own server and its own list of people."""
-    sio = realtime.Server()
-    # socket id -> display name; names need not be unique, ids are.
-    people: dict[str, str] = {}
+class Identities:
+    """Browser identities: a random user id and an HMAC of it, so that a
+    browser keeps its id across reloads and nobody can claim another's."""
+
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+
+    def _mac(self, user: str) -> str:
+        return hmac.new(self.secret, user.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def issue(self) -> tuple[str, str]:
+        user = secrets.token_hex(8)
+        return user, f"{user}.{self._mac(user)}"
+
+    def verify(self, token: Any) -> str | None:
+        if not isinstance(token, str) or token.count(".") != 1:
+            return None
+        user, mac = token.split(".")
+        return user if user and hmac.compare_digest(mac, self._mac(user)) else None
+
+
+def tag(user: str) -> str:
+    """Four characters that tell two people of one name apart."""
+    return user[:4]
+
+
+def install(sio: realtime.Server, app: web.Application, *, secret: bytes | None = None) -> None:
+    """The chat on ``sio`` (namespace ``/chat``) and its page at ``/chat/`` in ``app``."""
+    # A secret of its own unless given one: tokens from before a restart
+    # then fail to verify, and those browsers get a new identity.
+    key = secret or os.environ.get("REALTIME_DEMO_SECRET", "").encode() or secrets.token_bytes(32)
+    identities = Identities(key)
+    chat = sio.of(NAMESPACE)
+    names: dict[str, str] = {}  # user id -> the name they chose last
+
+    def person(user: str) -> dict[str, str]:
+        return {"id": user, "name": names.get(user, "?"), "tag": tag(user)}
 
     def roster() -> dict[str, Any]:
-        users = [{"id": sid, "name": name} for sid, name in people.items()]
-        users.sort(key=lambda user: (user["name"].lower(), user["id"]))
+        users = [person(user) for user in sio.presence.online(NAMESPACE, ROOM)]
+        users.sort(key=lambda u: (u["name"].lower(), u["tag"]))
         return {"users": users, "count": len(users)}
 
-    @sio.on("join")
+    @chat.on("connect")
+    def connect(socket: realtime.Socket, auth: Any) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        user = identities.verify(token)
+        if user is None:
+            user, token = identities.issue()
+        socket.data["user"] = user
+        socket.emit("identity", {"token": token, "id": user, "tag": tag(user)})
+
+    @chat.on("join")
     def join(socket: realtime.Socket, name: Any = None) -> dict[str, Any]:
         name = _clean(name, MAX_NAME)
         if not name:
             return {"error": "Please choose a name."}
-        rejoining = socket.id in people
-        people[socket.id] = name
+        user = socket.data["user"]
+        renamed = names.get(user) not in (None, name)
+        names[user] = name
         socket.join(ROOM)
-        me = {"id": socket.id, "name": name}
-        if not rejoining:
-            sio.emit("joined", {"user": me, **roster()}, to=ROOM, skip=socket)
-        return {"you": me, **roster()}
+        arrived = sio.presence.track(socket, user)
+        if arrived or renamed:
+            chat.emit("joined", {"user": person(user), **roster()}, to=ROOM, skip=socket)
+        return {"you": person(user), **roster()}
 
-    @sio.on("say")
-    def say(socket: realtime.Socket, text: Any = None) -> bool:
-        name = people.get(socket.id)
+    @chat.on("say")
+    def say(socket: realtime.Socket, text: Any = None, cid: Any = None) -> bool:
+        user = socket.data.get("user")
         text = _clean(text, MAX_TEXT)
-        if name is None or not text:
+        if user not in names or not text or ROOM not in socket.rooms:
             return False
         message = {
-            "from": {"id": socket.id, "name": name},
+            "from": person(user),
             "text": text,
             "time": int(time.time() * 1000),
+            "cid": cid if isinstance(cid, str) else None,
         }
-        sio.emit("message", message, to=ROOM)
+        chat.emit("message", message, to=ROOM)
         return True
 
-    @sio.on("disconnect")
-    def leave(socket: realtime.Socket, reason: str) -> None:
-        name = people.pop(socket.id, None)
-        if name is not None:
-            sio.emit("left", {"user": {"id": socket.id, "name": name}, **roster()}, to=ROOM)
+    @sio.presence.on("offline")
+    def left(user: str, namespace: str) -> None:
+        if namespace == NAMESPACE:
+            chat.emit("left", {"user": person(user), **roster()}, to=ROOM)
 
-    async def index(request: web.Request) -> web.FileResponse:
+    async def page(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
+    async def to_page(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/chat/")
+
+    app.router.add_get("/chat", to_page)
+    app.router.add_get("/chat/", page)
+    app.router.add_static("/chat/static/", STATIC)
+
+
+def create_app(**options: Any) -> web.Application:
+    """The chat alone: its own server (``options`` go to it)."""
+    sio = realtime.Server(**options)
     app = web.Application()
-    app.router.add_get("/", index)
-    app.router.add_static("/static/", STATIC)
+    install(sio, app)
+
+    async def home(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/chat/")
+
+    app.router.add_get("/", home)
     sio.attach(app)
     return app
 

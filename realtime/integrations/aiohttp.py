@@ -6,7 +6,7 @@ import asyncio
 import errno
 import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -217,7 +217,7 @@ class FrontDoorSite(web.TCPSite):
     the input buffered behind a parked poll before reading pauses.
     """
 
-    __slots__ = ("keeper",)
+    __slots__ = ("_sock", "keeper")
 
     def __init__(
         self,
@@ -228,9 +228,11 @@ class FrontDoorSite(web.TCPSite):
         max_head: int = http1.MAX_HEAD,
         keepalive_timeout: float = 75.0,
         max_pipelined: int = 64 * 1024,
+        sock: socket.socket | None = None,
         **options: Any,
     ) -> None:
         super().__init__(runner, host, port, **options)
+        self._sock = sock  # a listening socket made elsewhere (a worker's, inherited)
         fallback = runner.server
         assert fallback is not None  # the base class checked runner.setup() ran
         endpoints: list[_Endpoint] = runner.app.get(_ENDPOINTS_KEY) or []
@@ -245,15 +247,20 @@ class FrontDoorSite(web.TCPSite):
     async def start(self) -> None:
         await web.BaseSite.start(self)  # registers the site; TCPSite's would listen
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self.keeper,
-            self._host,
-            self._port,
-            ssl=self._ssl_context,
-            backlog=self._backlog,
-            reuse_address=self._reuse_address,
-            reuse_port=self._reuse_port,
-        )
+        if self._sock is not None:
+            self._server = await loop.create_server(
+                self.keeper, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+            )
+        else:
+            self._server = await loop.create_server(
+                self.keeper,
+                self._host,
+                self._port,
+                ssl=self._ssl_context,
+                backlog=self._backlog,
+                reuse_address=self._reuse_address,
+                reuse_port=self._reuse_port,
+            )
         self._bound_port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -278,8 +285,12 @@ def run(
     max_head: int = http1.MAX_HEAD,
     max_pipelined: int = 64 * 1024,
     metrics: bool = False,
+    sockets: Sequence[socket.socket] = (),
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, then close every client cleanly.
+
+    ``sockets``: listening sockets to serve instead of binding ``host:port``
+    (a worker's, made by the process that started it).
 
     ``metrics``: also serve ``/metrics`` (Prometheus) and ``/healthz`` on the
     same port (needs ``prometheus-client``: the ``metrics`` extra).
@@ -314,6 +325,7 @@ def run(
             keepalive_timeout=keepalive_timeout,
             max_head=max_head,
             max_pipelined=max_pipelined,
+            sockets=sockets,
         )
     )
     cannot_serve: str | None = None
@@ -381,6 +393,7 @@ async def _serve(
     keepalive_timeout: float,
     max_head: int,
     max_pipelined: int,
+    sockets: Sequence[socket.socket] = (),
     **site_options: Any,
 ) -> None:
     runner = web.AppRunner(
@@ -391,26 +404,36 @@ async def _serve(
         keepalive_timeout=keepalive_timeout,
     )
     await runner.setup()
-    site = FrontDoorSite(
-        runner,
-        host,
-        port,
-        max_head=max_head,
-        keepalive_timeout=keepalive_timeout,
-        max_pipelined=max_pipelined,
-        **site_options,
+    door: dict[str, Any] = {
+        "max_head": max_head,
+        "keepalive_timeout": keepalive_timeout,
+        "max_pipelined": max_pipelined,
+    }
+    sites = (
+        [FrontDoorSite(runner, sock=sock, **door, **site_options) for sock in sockets]
+        if sockets
+        else [FrontDoorSite(runner, host, port, **door, **site_options)]
     )
+    site = sites[0]
     try:
         try:
-            await site.start()
+            for each in sites:
+                await each.start()
         except OSError as exc:
             raise _listen_error(host, port, exc) from None
         loop_name = type(asyncio.get_running_loop()).__module__.partition(".")[0]
         build = ", compiled" if COMPILED else ""
-        print(f"realtime serving on {site.name} ({loop_name}{build}; Ctrl-C to stop)", flush=True)
+        where = site.name if not sockets else _socket_name(sockets[0])
+        print(f"realtime serving on {where} ({loop_name}{build}; Ctrl-C to stop)", flush=True)
         if COMPILE_SKIPPED is not None:
             logger.warning("this is the pure-Python build, slower: %s", COMPILE_SKIPPED)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
-        site.close_all()
+        for each in sites:
+            each.close_all()
+
+
+def _socket_name(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"

@@ -20,6 +20,7 @@ class Counters:
         "closes",
         "deliveries",
         "events_dropped",
+        "forwarded",
         "handler_errors",
         "handshakes",
         "messages_in",
@@ -59,5 +60,7 @@ class Counters:
         """Acks received from clients for events the server sent."""
         self.handler_errors = 0
         """Event and connect handlers that raised."""
+        self.forwarded = 0
+        """Requests for another node's session handed to that node."""
         self.events_dropped = 0
         """Events dropped over ``events_per_second`` (the ``"drop"`` policy)."""

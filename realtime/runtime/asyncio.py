@@ -23,6 +23,7 @@ from ..http import (
     CloseWebSocket,
     Decision,
     Flushable,
+    Forward,
     HostRuntime,
     HttpRequest,
     HttpResponse,
@@ -309,6 +310,8 @@ class AsyncioRuntime:
         if self.closing:
             return HttpResponse(503, {"Content-Type": "text/plain"}, b"shutting down")
         decision = self.engine.handle_request(req, self.now())
+        if isinstance(decision, Forward):
+            return decision.refused()
         if not isinstance(decision, LongPoll):
             return decision
         session = decision.session

@@ -32,6 +32,7 @@ from ..coroutines import is_awaitable
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
+    Forward,
     GreenChannel,
     HttpRequest,
     HttpResponse,
@@ -181,6 +182,8 @@ class EventletRuntime:
         if self.closing:
             return HttpResponse(503, {"Content-Type": "text/plain"}, b"shutting down")
         decision = self.engine.handle_request(req, self.now())
+        if isinstance(decision, Forward):
+            return decision.refused()
         if not isinstance(decision, LongPoll):
             return decision
         session = decision.session

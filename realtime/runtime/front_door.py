@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, Protocol, cast
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
+    Forward,
     HostRuntime,
     HttpRequest,
     HttpResponse,
@@ -331,6 +332,8 @@ class FrontDoor(asyncio.Protocol):
                 self._parked = (endpoint, decision.session, request, close)
                 decision.session.park_poll(self.waker)
                 self.idle_since = None  # the engine's heartbeat bounds a parked poll
+            elif isinstance(decision, Forward):
+                self._forward(decision, head, body)
             else:
                 self._upgrade(runtime, request, decision)
         except Exception:
@@ -438,6 +441,22 @@ class FrontDoor(asyncio.Protocol):
             transport.resume_reading()
         runtime.adopt_websocket(transport, decision, accept, self.reader.take_all())
 
+    def _forward(self, target: Forward, head: http1.RequestHead, body: bytes) -> None:
+        """Make this connection a tunnel to the node that owns the session:
+        the request as it came (marked forwarded), then every byte both
+        ways until either side closes. A WebSocket upgrade goes through the
+        same way, so the owner's socket carries the frames."""
+        transport = self.transport
+        assert transport is not None
+        self.keeper.connections.discard(self)
+        self.transport = None
+        target_line = head.path + ("?" + head.query_string if head.query_string else "")
+        lines = [f"{head.method} {target_line} HTTP/1.1"]
+        lines += [f"{name}: {value}" for name, value in head.headers.items()]
+        lines.append(f"x-realtime-forwarded: {self._peer or ''}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        Tunnel.open(transport, target, request + self.reader.take_all())
+
     def _hand_over(self) -> None:
         """Give the connection to the fallback server, with the bytes of the
         request in hand (and anything after it) as if they just arrived."""
@@ -459,3 +478,84 @@ class FrontDoor(asyncio.Protocol):
         transport = self.transport
         if transport is not None and not transport.is_closing():
             transport.close()
+
+
+class _Pipe(asyncio.Protocol):
+    """One side of a tunnel: what arrives goes to the other side's transport,
+    and backpressure on the other side pauses reading here."""
+
+    def __init__(self, tunnel: Tunnel, upstream: bool) -> None:
+        self.tunnel = tunnel
+        self.upstream = upstream
+
+    def data_received(self, data: bytes) -> None:
+        other = self.tunnel.client if self.upstream else self.tunnel.owner
+        if other is not None:
+            other.write(data)
+        else:
+            self.tunnel.early.append(data)  # the owner's connection is still opening
+
+    def pause_writing(self) -> None:
+        reader = self.tunnel.owner if self.upstream else self.tunnel.client
+        if reader is not None:
+            reader.pause_reading()
+
+    def resume_writing(self) -> None:
+        reader = self.tunnel.owner if self.upstream else self.tunnel.client
+        if reader is not None:
+            reader.resume_reading()
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.tunnel.close()
+
+
+class Tunnel:
+    """A client's connection spliced to the owner node's: no sticky sessions.
+    One task to open the owner's connection; after that, two protocols
+    copying bytes, with each side's backpressure pausing the other."""
+
+    def __init__(self, client: asyncio.Transport) -> None:
+        self.client: asyncio.Transport | None = client
+        self.owner: asyncio.Transport | None = None
+        self.early: list[bytes] = []
+
+    @classmethod
+    def open(cls, client: asyncio.Transport, target: Forward, first: bytes) -> None:
+        tunnel = cls(client)
+        client.set_protocol(_Pipe(tunnel, upstream=False))
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(tunnel._connect(target, first))
+        _OPENING.add(task)
+        task.add_done_callback(_OPENING.discard)
+
+    async def _connect(self, target: Forward, first: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            owner, _ = await loop.create_connection(
+                lambda: _Pipe(self, upstream=True), target.host, target.port
+            )
+        except OSError as exc:
+            where = f"{target.host}:{target.port}"
+            logger.warning("cannot reach node %r at %s: %s", target.node, where, exc)
+            if self.client is not None and not self.client.is_closing():
+                self.client.write(http1.error_response(502, "session's node unreachable", ""))
+            self.close()
+            return
+        if self.client is None:
+            owner.close()
+            return
+        self.owner = owner
+        owner.write(first + b"".join(self.early))
+        self.early.clear()
+
+    def close(self) -> None:
+        for transport in (self.client, self.owner):
+            if transport is not None and not transport.is_closing():
+                transport.close()
+        self.client = self.owner = None
+
+
+_OPENING: Final[set[asyncio.Task[None]]] = set()  # the strong references asyncio wants

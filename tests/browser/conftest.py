@@ -95,7 +95,14 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
     errors: list[str] = []
 
-    def open_page(url: str, legacy: bool = False) -> Any:
+    def open_page(url: str, legacy: bool = False, tab_of: Any = None) -> Any:
+        """``tab_of``: open another tab of that page's browser (its context:
+        same localStorage and cookies) instead of a fresh one."""
+        if tab_of is not None:
+            page = tab_of.context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url)
+            return page
         context = browser.new_context()
         contexts.append(context)
         if legacy:

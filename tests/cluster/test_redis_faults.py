@@ -99,6 +99,28 @@ async def test_redis_with_a_password_or_an_acl_user(
         await server.stop()
 
 
+async def test_redis_over_tls(tmp_path: Path, peer: NodePeer, py_node: StartNode) -> None:
+    server = RedisServer(tmp_path, tls=True)
+    await server.start()
+    try:
+        assert server.url.startswith("rediss://")
+        a = await py_node(server.url, ssl_ca_certs=str(server.certificate))
+        b = await py_node(server.url, ssl_ca_certs=str(server.certificate))
+        await peer.client("a", a.url)
+        await peer.client("b", b.url)
+        for client in ("a", "b"):
+            assert await peer.join(client, "room") == "joined"
+        a.server.emit("sealed", 1, to="room")
+        assert await peer.received("b", "sealed") == [1]
+        # Plain TCP to the TLS port gets nowhere.
+        plain = aioredis.Redis.from_url(f"redis://127.0.0.1:{server.port}/0", socket_timeout=2)
+        with pytest.raises(RedisError):
+            await plain.ping()
+        await plain.aclose()
+    finally:
+        await server.stop()
+
+
 async def test_redis_restart_local_delivery_goes_on_and_the_cluster_comes_back(
     redis_server: RedisServer, peer: NodePeer, py_node: StartNode
 ) -> None:

@@ -39,8 +39,6 @@ from fuzz.test_abuse_loopback import (
 from loopback import http, serve
 
 import realtime
-from realtime.bus.cluster import MalformedClusterMessage
-from realtime.redis import unpack
 
 __all__ = ["http", "raw_ws", "serve"]
 
@@ -550,6 +548,9 @@ def test_cve_2025_61765_python_socketio_pickle_on_the_queue(protocol: int) -> No
     """python-socketio < 5.14.0 unpickled what arrived on its message queue,
     so whoever could publish there ran code on every server. Our cluster
     channels carry msgpack or JSON only: a pickle is refused unread."""
+    from realtime.bus.cluster import MalformedClusterMessage
+    from realtime.redis import unpack
+
     data = pickle.dumps(_Payload(), protocol=protocol)
     with pytest.raises(MalformedClusterMessage):
         unpack(data, 1_000_000)

@@ -13,49 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from services import free_port, realtime_cli, wait_until_serving
+from services import Balancer, free_port, realtime_cli, wait_until_serving
 
 HERE = Path(__file__).parent
-
-
-class Balancer:
-    """A TCP balancer on loopback that sends each new connection to the first
-    node that accepts it, as a balancer whose health check dropped the first."""
-
-    def __init__(self, backends: list[int]) -> None:
-        self.backends = backends
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        for port in self.backends:
-            try:
-                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                continue
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-            return
-        writer.close()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        writer.close()
 
 
 async def node(name: str, port: int) -> asyncio.subprocess.Process:
@@ -82,7 +42,7 @@ async def test_sigterm_moves_clients_to_the_next_node_after_handlers_finish(
     port_a, port_b = free_port(), free_port()
     a = await node("A", port_a)
     b = await node("B", port_b)
-    balancer = Balancer([port_a, port_b])
+    balancer = Balancer([port_a, port_b], first_up=True)
     await balancer.start()
     client = await asyncio.create_subprocess_exec(
         node_js,

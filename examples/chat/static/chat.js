@@ -1,12 +1,15 @@
 // The chat page. Plain ECMAScript 3 and DOM level 1 on purpose: the page
 // runs wherever the client does, IE6 included.
 (function () {
+  var TOKEN_KEY = "realtime-chat-identity";
   var socket = null;
   var me = null;
+  var identity = null;
   var wantedName = null;
-  // Lines typed while the connection is down; sent once joined again (the
-  // server only takes messages from people in the room).
-  var outbox = [];
+  // Lines not yet taken by the server: {cid, text, item}. Sent (again) once
+  // joined; each stays marked as pending until its broadcast comes back.
+  var pending = [];
+  var nextCid = 1;
 
   function $(id) {
     return document.getElementById(id);
@@ -38,10 +41,42 @@
     return n < 10 ? "0" + n : String(n);
   }
 
+  // localStorage where the browser has it (IE8+); otherwise a new identity
+  // per visit, which still tells this visitor apart.
+  function storedToken() {
+    try {
+      return window.localStorage ? window.localStorage.getItem(TOKEN_KEY) : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function storeToken(token) {
+    try {
+      if (window.localStorage) {
+        window.localStorage.setItem(TOKEN_KEY, token);
+      }
+    } catch (e) {
+      // private mode and the like: keep it for this page only
+    }
+  }
+
   // ?transports=polling,websocket forces transports (for trying them out).
   function options() {
+    var opts = {
+      auth: function (send) {
+        send({ token: (identity && identity.token) || storedToken() });
+      }
+    };
     var match = /[?&]transports=([^&]*)/.exec(window.location.search);
-    return match ? { transports: decodeURIComponent(match[1]).split(",") } : {};
+    if (match) {
+      opts.transports = decodeURIComponent(match[1]).split(",");
+    }
+    return opts;
+  }
+
+  function label(user) {
+    return user.name + " #" + user.tag;
   }
 
   function setStatus() {
@@ -55,6 +90,32 @@
     }
   }
 
+  function problem(message) {
+    if (message) {
+      text($("problem"), message);
+    }
+    $("problem").className = message ? "problem" : "problem hidden";
+  }
+
+  // What a failed connection attempt means, in words a person can act on.
+  function explain(error) {
+    var status = error && error.context;
+    var what = error && error.message;
+    if (status === 403 || status === 400) {
+      return "The server refused this page (HTTP " + status + "): it does not accept connections " +
+        "from " + window.location.protocol + "//" + window.location.host + ". Its " +
+        "cors_allowed_origins setting decides which pages may connect.";
+    }
+    if (what === "websocket error") {
+      return "Could not open a WebSocket to the server. It may not accept this page's origin " +
+        "(its cors_allowed_origins setting), or a proxy on the way blocks WebSocket. Retrying\u2026";
+    }
+    if (what === "jsonp poll error" || what === "xhr poll error") {
+      return "Cannot reach the server (" + what + "). Retrying\u2026";
+    }
+    return "Cannot connect: " + (what || "unknown error") + ". Retrying\u2026";
+  }
+
   function renderRoster(roster) {
     var list = $("users");
     text($("count"), String(roster.count));
@@ -63,8 +124,10 @@
     }
     for (var i = 0; i < roster.users.length; i++) {
       var user = roster.users[i];
-      var item = element("li", me && user.id === me.id ? "user me" : "user", user.name);
-      if (me && user.id === me.id) {
+      var mine = me && user.id === me.id;
+      var item = element("li", mine ? "user me" : "user", user.name);
+      item.appendChild(element("span", "tag", "#" + user.tag));
+      if (mine) {
         item.appendChild(element("span", "you", " (you)"));
       }
       list.appendChild(item);
@@ -81,14 +144,33 @@
     append(element("li", "notice", message));
   }
 
-  function addMessage(message) {
-    var time = new Date(message.time);
-    var mine = me && message.from.id === me.id;
-    var item = element("li", mine ? "message mine" : "message");
+  function messageItem(className, time, from, body) {
+    var item = element("li", className);
     item.appendChild(element("span", "time", pad(time.getHours()) + ":" + pad(time.getMinutes())));
-    item.appendChild(element("span", "from", message.from.name));
-    item.appendChild(element("span", "text", message.text));
-    append(item);
+    var author = element("span", "from", from.name);
+    author.appendChild(element("span", "tag", "#" + from.tag));
+    item.appendChild(author);
+    item.appendChild(element("span", "text", body));
+    return item;
+  }
+
+  function addMessage(message) {
+    var mine = me && message.from.id === me.id;
+    for (var i = 0; mine && i < pending.length; i++) {
+      if (pending[i].cid === message.cid) {
+        // Ours, back from the server: the pending line becomes the real one.
+        var done = pending.splice(i, 1)[0];
+        done.item.parentNode.removeChild(done.item);
+        break;
+      }
+    }
+    append(messageItem(mine ? "message mine" : "message", new Date(message.time), message.from, message.text));
+  }
+
+  function sendPending() {
+    for (var i = 0; i < pending.length; i++) {
+      socket.emit("say", pending[i].text, pending[i].cid);
+    }
   }
 
   function join(name) {
@@ -107,18 +189,22 @@
       show("room", true);
       renderRoster(answer);
       if (first) {
-        notice("You joined as " + me.name + ".");
+        notice("You joined as " + label(me) + ".");
       }
-      while (outbox.length) {
-        socket.emit("say", outbox.shift());
-      }
+      sendPending();
       $("text").focus();
     });
   }
 
   function connect() {
-    socket = realtime.connect(options());
+    socket = realtime.connect("/chat", options());
+    socket.on("identity", function (data) {
+      identity = data;
+      storeToken(data.token);
+      text($("my-tag"), "#" + data.tag);
+    });
     socket.on("connect", function () {
+      problem(null);
       setStatus();
       var engine = socket.io.engine;
       if (!engine.watched) {
@@ -130,14 +216,18 @@
         join(wantedName);
       }
     });
+    socket.on("connect_error", function (error) {
+      problem(explain(error));
+      setStatus();
+    });
     socket.on("disconnect", setStatus);
     socket.on("joined", function (data) {
       renderRoster(data);
-      notice(data.user.name + " joined.");
+      notice(label(data.user) + " joined.");
     });
     socket.on("left", function (data) {
       renderRoster(data);
-      notice(data.user.name + " left.");
+      notice(label(data.user) + " left.");
     });
     socket.on("message", addMessage);
   }
@@ -159,10 +249,13 @@
     var input = $("text");
     var value = input.value.replace(/^\s+|\s+$/g, "");
     if (value) {
+      var line = { cid: "c" + nextCid++, text: value };
+      line.item = messageItem("message mine pending", new Date(), me, value);
+      line.item.appendChild(element("span", "state", socket.connected ? "sending\u2026" : "waiting for the connection\u2026"));
+      append(line.item);
+      pending.push(line);
       if (socket.connected) {
-        socket.emit("say", value);
-      } else {
-        outbox.push(value);
+        socket.emit("say", line.text, line.cid);
       }
       input.value = "";
     }
@@ -174,7 +267,7 @@
     socket.disconnect();
     me = null;
     wantedName = null;
-    outbox = [];
+    pending = [];
     var messages = $("messages");
     while (messages.firstChild) {
       messages.removeChild(messages.firstChild);
