@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import socketio
 from aiohttp import web
 
@@ -24,7 +25,10 @@ def demos() -> Any:
     return importlib.import_module("examples.app")
 
 
-async def test_every_page_and_the_chat_on_one_server() -> None:
+async def test_every_page_and_the_chat_on_one_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REALTIME_DEMO_DATA", str(tmp_path))  # the desk's database
     app: web.Application = demos().create_app()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -35,6 +39,8 @@ async def test_every_page_and_the_chat_on_one_server() -> None:
         async with aiohttp.ClientSession() as http:
             for path, expected in (
                 ("/", 'href="/chat/"'),
+                ("/", 'href="/desk/"'),
+                ("/desk/", "/desk/static/lobby.js"),
                 ("/chat/", "/chat/static/chat.js"),
                 ("/chat/static/chat.js", 'realtime.connect("/chat"'),
                 ("/chat/static/chat.css", "@media"),

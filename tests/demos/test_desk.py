@@ -1,0 +1,226 @@
+"""The support desk's protocol with python-socketio clients: a queue while
+no agent is online, the least busy agent, unread counts, a transfer, the
+history after a restart, bad input, and companies kept apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+import socketio
+from demos.desk_peers import (
+    PASSWORD,
+    Peer,
+    ServedDesk,
+    agent,
+    customer,
+    desk_module,
+    lobby_call,
+    new_company,
+)
+
+
+async def test_queue_least_busy_agent_unread_transfer_and_history_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    served = ServedDesk(desk_module().create_app(data_dir=tmp_path))
+    base = await served.start()
+    peers: list[Peer] = []
+    try:
+        await new_company(base, "acme")
+        # Nobody online: the first customer waits, first in the queue.
+        cy = await customer(base, "acme", "Cy", "polling")
+        peers.append(cy)
+        assert await cy.last("status", state="waiting") == {"state": "waiting", "position": 1}
+
+        ada = await agent(base, "acme", "Ada")
+        peers.append(ada)
+        (assigned,) = await ada.hear("assigned")
+        cy_conversation = assigned["id"]
+        assert assigned["customer"] == "Cy"
+        assert await cy.last("status", state="open") == {"state": "open", "agent": "Ada"}
+
+        added = await ada.call("add_agent", {"name": "Bob", "password": PASSWORD})
+        assert added["ok"] is True and added["agent"]["name"] == "Bob"
+        bob = await agent(base, "acme", "Bob", "polling")
+        peers.append(bob)
+
+        # Ada has one conversation, Bob none: the next goes to Bob, then a tie
+        # goes to the agent made first.
+        di = await customer(base, "acme", "Di")
+        peers.append(di)
+        assert (await bob.hear("assigned"))[0]["customer"] == "Di"
+        ed = await customer(base, "acme", "Ed")
+        peers.append(ed)
+        assert [a["customer"] for a in await ada.hear("assigned", 2)] == ["Cy", "Ed"]
+
+        # Cy writes: Ada hears it with an unread count, Bob does not.
+        assert await cy.call("say", "Hello, my order is late", "c1") == {"ok": True}
+        line = await ada.last("message", sender="customer")
+        assert (line["text"], line["cid"], line["conversation"]) == (
+            "Hello, my order is late",
+            "c1",
+            cy_conversation,
+        )
+        assert (await ada.last("summary", id=cy_conversation, unread=1))["last"] == line["text"]
+        await cy.emit("typing", True)
+        assert await ada.last("typing", on=True) == {"conversation": cy_conversation, "on": True}
+
+        # Too long: an error to Cy alone, nothing stored or sent.
+        too_long = await cy.call("say", "x" * 2001)
+        assert too_long == {"error": "Messages are at most 2000 characters; this one has 2001."}
+        assert await cy.call("say", "   ") == {"error": "Nothing to send."}
+        assert await bob.call("open", cy_conversation) == {
+            "error": "That conversation is another agent's."
+        }
+        assert await bob.call("reply", cy_conversation, "hi") == {
+            "error": "That conversation is another agent's."
+        }
+        assert await cy.call("reply", cy_conversation, "hi") == {
+            "error": "Sign in as an agent first."
+        }
+        assert await bob.call("add_agent", {"name": "Eve", "password": PASSWORD}) == {
+            "error": "Only the company's admin adds agents."
+        }
+
+        opened = await ada.call("open", cy_conversation)
+        assert opened["conversation"]["unread"] == 0
+        assert [m["text"] for m in opened["history"]] == ["Ada joined.", "Hello, my order is late"]
+        assert await ada.last("summary", id=cy_conversation, unread=0)
+        assert await ada.call("reply", cy_conversation, "Let me look", "a1") == {"ok": True}
+        assert (await cy.last("message", sender="agent"))["text"] == "Let me look"
+        await ada.emit("typing", True, cy_conversation)
+        assert (await cy.last("typing", on=True))["who"] == "Ada"
+
+        # Transfer to Bob: Ada loses it, Bob gets it, Cy is told.
+        assert await ada.call("transfer", cy_conversation, 999) == {
+            "error": "Transfer to another agent who is online."
+        }
+        bob_id = (await bob.call("ready"))["me"]["id"]
+        assert await ada.call("transfer", cy_conversation, bob_id) == {"ok": True}
+        assert await ada.last("removed", id=cy_conversation)
+        assert await bob.last("assigned", id=cy_conversation)
+        assert await cy.last("status", state="open", agent="Bob")
+        assert await ada.call("reply", cy_conversation, "still mine?") == {
+            "error": "That conversation is another agent's."
+        }
+        token = (await bob.hear("signed_in"))[0]["token"]
+        customer_token = (await cy.hear("identity"))[0]["token"]
+        for peer in peers:
+            await peer.close()
+        peers.clear()
+        await served.stop()
+
+        # A new server on the same data: Bob's token still works, the history is there.
+        served = ServedDesk(desk_module().create_app(data_dir=tmp_path))
+        base = await served.start()
+        bob = Peer(base, "acme")
+        peers.append(bob)
+        await bob.connect({"as": "agent", "token": token})
+        ready = await bob.call("ready")
+        assert cy_conversation in [c["id"] for c in ready["conversations"]]
+        history = (await bob.call("open", cy_conversation))["history"]
+        assert [m["text"] for m in history] == [
+            "Ada joined.",
+            "Hello, my order is late",
+            "Let me look",
+            "Bob joined.",
+        ]
+        cy = Peer(base, "acme")
+        peers.append(cy)
+        await cy.connect({"as": "customer", "token": customer_token}, "polling")
+        resumed = await cy.call("resume")
+        assert resumed["state"] == "open" and len(resumed["history"]) == 4
+        assert await bob.call("close", cy_conversation) == {"ok": True}
+        assert await cy.last("status", state="closed")
+        assert cy_conversation not in [c["id"] for c in (await bob.call("ready"))["conversations"]]
+        # Writing again reopens it, with its history, for the agent online.
+        assert await cy.call("say", "One more thing") == {"ok": True}
+        assert await cy.last("status", state="open", agent="Bob")
+        reopened = (await bob.call("open", cy_conversation))["history"]
+        assert [m["text"] for m in reopened][-3:] == [
+            "Bob closed the conversation.",
+            "Bob joined.",
+            "One more thing",
+        ]
+    finally:
+        for peer in peers:
+            await peer.close()
+        await served.stop()
+
+
+async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: Path) -> None:
+    served = ServedDesk(desk_module().create_app(data_dir=tmp_path))
+    base = await served.start()
+    peers: list[Peer] = []
+    try:
+        await new_company(base, "acme")
+        await new_company(base, "globex", admin="Gus")
+        taken = {"slug": "acme", "name": "Again", "admin": "Al", "password": PASSWORD}
+        assert await lobby_call(base, "create_company", taken) == {
+            "error": "That address is taken."
+        }
+        short = {**taken, "slug": "initech", "password": "short"}
+        assert "8 to 200" in (await lobby_call(base, "create_company", short))["error"]
+        bad = {**taken, "slug": "../x"}
+        assert "a-z" in (await lobby_call(base, "create_company", bad))["error"]
+
+        ada = await agent(base, "acme", "Ada")
+        peers.append(ada)
+        cy = await customer(base, "acme", "Cy")
+        peers.append(cy)
+        (assigned,) = await ada.hear("assigned")
+        token = (await ada.hear("signed_in"))[0]["token"]
+        customer_token = (await cy.hear("identity"))[0]["token"]
+
+        # Acme's agent token, a wrong password, an unknown company: refused.
+        for company, auth in (
+            ("globex", {"as": "agent", "token": token}),
+            ("globex", {"as": "agent", "name": "Ada", "password": PASSWORD}),
+            ("acme", {"as": "agent", "name": "Ada", "password": "wrong password"}),
+            ("acme", {"as": "agent", "token": token[:-1] + "0"}),
+        ):
+            intruder = Peer(base, company)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await intruder.connect(auth)
+            assert intruder.heard["connect_error"] == [{"message": "Wrong name or password."}]
+            await intruder.close()
+        nowhere = Peer(base, "nowhere")
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await nowhere.connect({"as": "customer"})
+        assert nowhere.heard["connect_error"] == [{"message": "Invalid namespace"}]
+        await nowhere.close()
+
+        # Acme's customer token at Globex is a new person there, with nothing.
+        stranger = Peer(base, "globex")
+        peers.append(stranger)
+        await stranger.connect({"as": "customer", "token": customer_token})
+        assert (await stranger.hear("identity"))[0]["token"] != customer_token
+        assert await stranger.call("resume") == {"state": None, "history": []}
+
+        # Globex's admin cannot open Acme's conversation, nor hear Acme's talk.
+        gus = await agent(base, "globex", "Gus")
+        peers.append(gus)
+        assert await gus.call("open", assigned["id"]) == {"error": "No such conversation."}
+        assert await gus.call("open", "1; DROP TABLE") == {"error": "No such conversation."}
+        assert await cy.call("say", "for Acme only") == {"ok": True}
+        await ada.last("message", text="for Acme only")
+        assert gus.heard["message"] == [] and gus.heard["assigned"] == []
+        assert stranger.heard["message"] == []
+
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "/desk/nowhere/") as resp:
+                assert resp.status == 404
+            for path, expected in (
+                ("/desk/", "/desk/static/lobby.js"),
+                ("/desk/acme/", "/desk/static/customer.js"),
+                ("/desk/acme/agent", "/desk/static/agent.js"),
+            ):
+                async with http.get(base + path) as resp:
+                    assert resp.status == 200, path
+                    assert expected in await resp.text(), path
+    finally:
+        for peer in peers:
+            await peer.close()
+        await served.stop()
