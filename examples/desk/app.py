@@ -398,6 +398,7 @@ def install(
         online = await online_agents(agent.company)
         return {
             "me": agent.public(),
+            "company": store.company(agent.company),
             "conversations": store.summaries(agent.company, agent.id),
             "agents": roster(online),
             "team": [a.public() for a in store.agents(agent.company)] if agent.admin else [],

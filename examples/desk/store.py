@@ -111,7 +111,11 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit: every write below says where its transaction begins.
-        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=10)
+        # Made by whoever builds the app, used by the server's event loop
+        # thread only (passwords are hashed in other threads, without it).
+        self.db = sqlite3.connect(
+            str(path), isolation_level=None, timeout=10, check_same_thread=False
+        )
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")

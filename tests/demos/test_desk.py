@@ -4,6 +4,8 @@ history after a restart, bad input, and companies kept apart."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import aiohttp
@@ -11,6 +13,7 @@ import pytest
 import socketio
 from demos.desk_peers import (
     PASSWORD,
+    ROOT,
     Peer,
     ServedDesk,
     agent,
@@ -19,6 +22,9 @@ from demos.desk_peers import (
     lobby_call,
     new_company,
 )
+
+# The client's fixture: node, with the ES3 checker's packages installed.
+from test_client_build import node as node_with_acorn  # noqa: F401
 
 
 async def test_queue_least_busy_agent_unread_transfer_and_history_after_a_restart(
@@ -179,7 +185,7 @@ async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: P
             ("globex", {"as": "agent", "token": token}),
             ("globex", {"as": "agent", "name": "Ada", "password": PASSWORD}),
             ("acme", {"as": "agent", "name": "Ada", "password": "wrong password"}),
-            ("acme", {"as": "agent", "token": token[:-1] + "0"}),
+            ("acme", {"as": "agent", "token": token[:-1] + ("1" if token[-1] == "0" else "0")}),
         ):
             intruder = Peer(base, company)
             with pytest.raises(socketio.exceptions.ConnectionError):
@@ -224,3 +230,20 @@ async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: P
         for peer in peers:
             await peer.close()
         await served.stop()
+
+
+def test_the_pages_scripts_are_ecmascript_3(node_with_acorn: str) -> None:  # noqa: F811
+    # IE6 on JSONP runs them as they are: no ES5 syntax, built-ins or trailing commas.
+    files = sorted(str(p) for p in (ROOT / "examples" / "desk" / "static").glob("*.js"))
+    assert len(files) == 4
+    result = subprocess.run(
+        [node_with_acorn, "check.js", *files],
+        cwd=ROOT / "client_js",
+        check=True,
+        capture_output=True,
+    )
+    report = json.loads(result.stdout)
+    for file in files:
+        assert report[file]["syntax"] is None, (file, report[file]["syntax"])
+        assert report[file]["builtins"] == [], (file, report[file]["builtins"])
+        assert report[file]["trailing"] == [], (file, report[file]["trailing"])

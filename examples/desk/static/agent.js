@@ -124,7 +124,7 @@
 
   function signedIn(answer) {
     me = answer.me;
-    desk.text($("whoami"), me.name + (me.admin ? " (admin)" : ""));
+    desk.text($("whoami"), answer.company + " \u00b7 " + me.name + (me.admin ? " (admin)" : ""));
     desk.show("login", false);
     desk.show("desk", true);
     desk.show("sign-out", true);
