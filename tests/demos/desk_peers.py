@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +89,14 @@ class Peer:
             await asyncio.sleep(0.01)
         raise AssertionError(f"{self.namespace}: {event} x{count}, heard {self.heard[event]}")
 
-    async def last(self, event: str, **fields: Any) -> Any:
-        """The latest ``event`` whose data has ``fields``, waiting for it."""
+    async def last(
+        self, event: str, match: Callable[[Any], bool] | None = None, **fields: Any
+    ) -> Any:
+        """The latest ``event`` whose data has ``fields`` (or ``match``es),
+        waiting for it."""
         for _ in range(500):
             for data in reversed(self.heard[event]):
-                if all(data.get(k) == v for k, v in fields.items()):
+                if match(data) if match else all(data.get(k) == v for k, v in fields.items()):
                     return data
             await asyncio.sleep(0.01)
         raise AssertionError(f"{self.namespace}: no {event} with {fields}: {self.heard[event]}")
