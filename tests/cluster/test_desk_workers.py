@@ -6,14 +6,18 @@ and a transfer crosses workers."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import re
-import signal
 from pathlib import Path
 
 from demos.desk_peers import PASSWORD, ROOT, Peer, agent, customer, new_company
-from services import RedisServer, free_port, realtime_cli, wait_until_serving
+from services import (
+    RedisServer,
+    free_port,
+    realtime_cli,
+    stop_gently,
+    wait_until_serving,
+    worker_ports,
+)
 
 
 async def test_the_desk_on_two_workers_shares_agents_queue_and_conversations(
@@ -31,19 +35,12 @@ async def test_the_desk_on_two_workers_shares_agents_queue_and_conversations(
     proc = await realtime_cli(
         "examples.desk.app:app", "--port", str(port), "--workers", "2", cwd=tmp_path, env=env
     )
-    assert proc.stdout is not None
-    workers: dict[str, str] = {}
     peers: list[Peer] = []
     try:
-        while len(workers) < 2:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-            assert line, "the supervisor ended early"
-            found = re.match(r"realtime worker (w\d): pid \d+, at 127\.0\.0\.1:(\d+)", line)
-            if found:
-                workers[found[1]] = f"http://127.0.0.1:{found[2]}"
-        for url in workers.values():
-            await wait_until_serving(int(url.rsplit(":", 1)[1]), proc)
-        w0, w1 = workers["w0"], workers["w1"]
+        ports = await worker_ports(proc, 2)
+        for worker_port in ports.values():
+            await wait_until_serving(worker_port, proc)
+        w0, w1 = (f"http://127.0.0.1:{ports[name]}" for name in ("w0", "w1"))
 
         await new_company(w0, "acme")
         ada = await agent(w0, "acme", "Ada")
@@ -89,11 +86,5 @@ async def test_the_desk_on_two_workers_shares_agents_queue_and_conversations(
     finally:
         for peer in peers:
             await peer.close()
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await stop_gently(proc)
     assert proc.returncode == 0
