@@ -135,9 +135,13 @@ def install(
         return namespace
 
     # -- the lobby: a new company --------------------------------------------------
+    # Every handler takes ``*extra``: arguments past those it reads are
+    # ignored, not a TypeError that would leave the caller without an answer.
 
     @lobby.on("create_company")
-    async def create_company(socket: realtime.Socket, form: Any = None) -> dict[str, Any]:
+    async def create_company(
+        socket: realtime.Socket, form: Any = None, *extra: Any
+    ) -> dict[str, Any]:
         form = form if isinstance(form, dict) else {}
         slug = form.get("slug") if isinstance(form.get("slug"), str) else ""
         name = clean(form.get("name"), limits.max_name)
@@ -297,7 +301,7 @@ def install(
         }
 
     @desk.on("resume")
-    def resume(socket: realtime.Socket) -> dict[str, Any]:
+    def resume(socket: realtime.Socket, *extra: Any) -> dict[str, Any]:
         """A customer's page, (re)connected: their conversation so far."""
         if socket.data.get("role") != "customer":
             return {"error": "Not a customer."}
@@ -308,7 +312,7 @@ def install(
         return view
 
     @desk.on("start")
-    async def start(socket: realtime.Socket, name: Any = None) -> dict[str, Any]:
+    async def start(socket: realtime.Socket, name: Any = None, *extra: Any) -> dict[str, Any]:
         if socket.data.get("role") != "customer":
             return {"error": "Not a customer."}
         name = clean(name, limits.max_name)
@@ -330,7 +334,9 @@ def install(
         return None
 
     @desk.on("say")
-    async def say(socket: realtime.Socket, text: Any = None, cid: Any = None) -> dict[str, Any]:
+    async def say(
+        socket: realtime.Socket, text: Any = None, cid: Any = None, *extra: Any
+    ) -> dict[str, Any]:
         if socket.data.get("role") != "customer":
             return {"error": "Not a customer."}
         problem = text_problem(text)
@@ -355,7 +361,9 @@ def install(
         return {"ok": True}
 
     @desk.on("typing")
-    def typing(socket: realtime.Socket, on: Any = False, conversation_id: Any = None) -> None:
+    def typing(
+        socket: realtime.Socket, on: Any = False, conversation_id: Any = None, *extra: Any
+    ) -> None:
         if socket.data.get("role") == "customer":
             conversation = store.conversation_of(company_of(socket), socket.data["customer"])
             if conversation is not None and conversation.agent is not None:
@@ -378,8 +386,8 @@ def install(
         agent = agent_of(socket)
         if agent is None:
             return "Sign in as an agent first."
-        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-            return "No such conversation."
+        if type(conversation_id) is not int or not 0 < conversation_id < 2**63:
+            return "No such conversation."  # (SQLite's integers are 64-bit)
         conversation = store.conversation(conversation_id)
         if conversation is None or conversation.company != agent.company:
             return "No such conversation."
@@ -388,7 +396,7 @@ def install(
         return agent, conversation
 
     @desk.on("ready")
-    async def ready(socket: realtime.Socket) -> dict[str, Any]:
+    async def ready(socket: realtime.Socket, *extra: Any) -> dict[str, Any]:
         """An agent's page, (re)connected: it is online from now on."""
         agent = agent_of(socket)
         if agent is None:
@@ -405,7 +413,9 @@ def install(
         }
 
     @desk.on("open")
-    def open_conversation(socket: realtime.Socket, conversation_id: Any = None) -> dict[str, Any]:
+    def open_conversation(
+        socket: realtime.Socket, conversation_id: Any = None, *extra: Any
+    ) -> dict[str, Any]:
         found = mine(socket, conversation_id, admin_may=True)
         if isinstance(found, str):
             return {"error": found}
@@ -418,7 +428,7 @@ def install(
         }
 
     @desk.on("read")
-    def read(socket: realtime.Socket, conversation_id: Any = None) -> bool:
+    def read(socket: realtime.Socket, conversation_id: Any = None, *extra: Any) -> bool:
         found = mine(socket, conversation_id)
         if isinstance(found, str):
             return False
@@ -431,7 +441,11 @@ def install(
 
     @desk.on("reply")
     def reply(
-        socket: realtime.Socket, conversation_id: Any = None, text: Any = None, cid: Any = None
+        socket: realtime.Socket,
+        conversation_id: Any = None,
+        text: Any = None,
+        cid: Any = None,
+        *extra: Any,
     ) -> dict[str, Any]:
         found = mine(socket, conversation_id)
         if isinstance(found, str):
@@ -451,7 +465,7 @@ def install(
 
     @desk.on("transfer")
     async def transfer(
-        socket: realtime.Socket, conversation_id: Any = None, to_agent: Any = None
+        socket: realtime.Socket, conversation_id: Any = None, to_agent: Any = None, *extra: Any
     ) -> dict[str, Any]:
         found = mine(socket, conversation_id)
         if isinstance(found, str):
@@ -467,7 +481,7 @@ def install(
         return {"ok": True}
 
     @desk.on("close")
-    def close(socket: realtime.Socket, conversation_id: Any = None) -> dict[str, Any]:
+    def close(socket: realtime.Socket, conversation_id: Any = None, *extra: Any) -> dict[str, Any]:
         found = mine(socket, conversation_id)
         if isinstance(found, str):
             return {"error": found}
@@ -479,7 +493,7 @@ def install(
         return {"ok": True}
 
     @desk.on("add_agent")
-    async def add_agent(socket: realtime.Socket, form: Any = None) -> dict[str, Any]:
+    async def add_agent(socket: realtime.Socket, form: Any = None, *extra: Any) -> dict[str, Any]:
         admin = agent_of(socket)
         if admin is None or not admin.admin:
             return {"error": "Only the company's admin adds agents."}

@@ -56,7 +56,16 @@ async def test_queue_least_busy_agent_unread_transfer_and_history_after_a_restar
         # goes to the agent made first.
         di = await customer(base, "acme", "Di")
         peers.append(di)
-        assert (await bob.hear("assigned"))[0]["customer"] == "Di"
+        (di_assigned,) = await bob.hear("assigned")
+        assert di_assigned["customer"] == "Di"
+        # The admin may read any of the company's conversations, not answer them.
+        assert (await ada.call("open", di_assigned["id"]))["conversation"]["customer"] == "Di"
+        assert await ada.call("reply", di_assigned["id"], "hi") == {
+            "error": "That conversation is another agent's."
+        }
+        for bad in (None, True, "1", [1], {"id": 1}, 10**30):
+            assert await ada.call("open", bad) == {"error": "No such conversation."}
+        assert await ada.call("add_agent", "Bob") == {"error": "A name is 1 to 40 characters."}
         ed = await customer(base, "acme", "Ed")
         peers.append(ed)
         assert [a["customer"] for a in await ada.hear("assigned", 2)] == ["Cy", "Ed"]
@@ -214,6 +223,16 @@ async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: P
         await ada.last("message", text="for Acme only")
         assert gus.heard["message"] == [] and gus.heard["assigned"] == []
         assert stranger.heard["message"] == []
+
+        # Junk for every event, from either side: an answer each time, no crash.
+        junk = [(), (None,), (True,), (-1,), (2**70,), ("x" * 100,), ([1], {"a": None}), ({},)]
+        events = ("resume", "start", "say", "ready", "open", "read", "reply", "transfer")
+        for peer in (gus, stranger):
+            for event in (*events, "close", "add_agent"):
+                for args in junk:
+                    answer = await peer.call(event, *args)
+                    assert answer is not None, (event, args)
+        assert await cy.call("say", "still here") == {"ok": True}
 
         async with aiohttp.ClientSession() as http:
             async with http.get(base + "/desk/nowhere/") as resp:
