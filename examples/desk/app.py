@@ -68,6 +68,9 @@ class DeskLimits:
     max_companies: int = 1000  # on one server
     max_agents: int = 100  # in one company
     history: int = 200  # messages shown when a conversation opens
+    # Seconds an agent may be gone (a reload, a network cut) before their
+    # open conversations go back to the queue, to the agents online.
+    requeue_after: float = 30.0
 
 
 def clean(value: Any, limit: int) -> str:
@@ -281,8 +284,19 @@ def install(
 
     async def agent_offline(user: str, namespace: str) -> None:
         found = COMPANY_NAMESPACE.match(namespace)
-        if found:
-            await tell_agents_online(found[1])
+        if not found:
+            return
+        company = found[1]
+        await tell_agents_online(company)
+        # A timer, not a sleeping handler: the server's shutdown waits for handlers.
+        company_space(company).schedule(
+            limits.requeue_after, lambda: sio.runtime.spawn(requeue_if_gone, company, int(user))
+        )
+
+    async def requeue_if_gone(company: str, agent_id: int) -> None:
+        # Gone from this worker; still gone from every worker?
+        if agent_id not in await online_agents(company) and store.requeue(company, agent_id):
+            await assign_waiting(company)
 
     sio.presence.on("online")(agent_online)
     sio.presence.on("offline")(agent_offline)
@@ -539,11 +553,12 @@ def install(
 
 def create_app(**options: Any) -> web.Application:
     """The desk alone: its own server (``options`` go to it, ``data_dir``
-    to :func:`install`)."""
+    and ``limits`` to :func:`install`)."""
     data_dir = options.pop("data_dir", None)
+    limits = options.pop("limits", DeskLimits())
     sio = realtime.Server(**options)
     app = web.Application()
-    install(sio, app, data_dir)
+    install(sio, app, data_dir, limits=limits)
 
     async def home(request: web.Request) -> web.Response:
         raise web.HTTPFound("/desk/")

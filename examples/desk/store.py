@@ -265,6 +265,15 @@ class Store:
             "UPDATE conversations SET status = 'closed' WHERE id = ?", (conversation_id,)
         )
 
+    def requeue(self, company: str, agent_id: int) -> int:
+        """The agent's open conversations back in the queue; how many."""
+        cursor = self.db.execute(
+            "UPDATE conversations SET status = 'waiting', agent = NULL"
+            " WHERE company = ? AND agent = ? AND status = 'open'",
+            (company, agent_id),
+        )
+        return cursor.rowcount
+
     def loads(self, company: str, agent_ids: list[int]) -> dict[int, int]:
         """Open conversations per agent (the busier, the more)."""
         counts = dict.fromkeys(agent_ids, 0)

@@ -266,3 +266,34 @@ def test_the_pages_scripts_are_ecmascript_3(node_with_acorn: str) -> None:  # no
         assert report[file]["syntax"] is None, (file, report[file]["syntax"])
         assert report[file]["builtins"] == [], (file, report[file]["builtins"])
         assert report[file]["trailing"] == [], (file, report[file]["trailing"])
+
+
+async def test_an_agent_gone_for_good_hands_their_customers_back(tmp_path: Path) -> None:
+    limits = desk_module().DeskLimits(requeue_after=0.05)
+    served = ServedDesk(desk_module().create_app(data_dir=tmp_path, limits=limits))
+    base = await served.start()
+    peers: list[Peer] = []
+    try:
+        await new_company(base, "acme")
+        ada = await agent(base, "acme", "Ada")
+        assert (await ada.call("add_agent", {"name": "Bob", "password": PASSWORD}))["ok"]
+        bob = await agent(base, "acme", "Bob")
+        peers.append(bob)
+        cy = await customer(base, "acme", "Cy")
+        peers.append(cy)
+        (assigned,) = await ada.hear("assigned")
+        await ada.close()  # Ada goes: Cy to Bob
+        assert await bob.last("assigned", id=assigned["id"])
+        assert await cy.last("status", state="open", agent="Bob")
+        await bob.close()  # nobody left: Cy waits
+        assert await cy.last("status", state="waiting", position=1)
+        ada = await agent(base, "acme", "Ada")  # back: Cy to Ada
+        peers.append(ada)
+        assert await ada.last("assigned", id=assigned["id"])
+        assert await cy.last("status", state="open", agent="Ada")
+        history = (await ada.call("open", assigned["id"]))["history"]
+        assert [m["text"] for m in history] == ["Ada joined.", "Bob joined.", "Ada joined."]
+    finally:
+        for peer in peers:
+            await peer.close()
+        await served.stop()
