@@ -27,9 +27,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,10 @@ class DeskLimits:
     # Seconds an agent may be gone (a reload, a network cut) before their
     # open conversations go back to the queue, to the agents online.
     requeue_after: float = 30.0
+    # Wrong passwords in a row for one agent before sign-ins by that name
+    # wait ``lockout`` seconds: each guess costs the server an scrypt hash.
+    max_failures: int = 5
+    lockout: float = 60.0
 
 
 def clean(value: Any, limit: int) -> str:
@@ -178,8 +184,9 @@ def install(
         company = company_of(socket)
         if auth.get("as") == "agent":
             agent = await authenticate(company, auth)
-            if agent is None:
-                raise realtime.ConnectionRefused("Wrong name or password.")
+            if not isinstance(agent, Agent):
+                # ``sign_in``: the page asks for the password again, no retrying.
+                raise realtime.ConnectionRefused(agent, {"sign_in": True})
             socket.data.update(role="agent", agent=agent.id, name=agent.name, admin=agent.admin)
             socket.emit(
                 "signed_in",
@@ -199,17 +206,25 @@ def install(
             },
         )
 
-    async def authenticate(company: str, auth: dict[str, Any]) -> Agent | None:
+    async def authenticate(company: str, auth: dict[str, Any]) -> Agent | str:
+        """The agent, or why not."""
+        wrong = "Wrong name or password."
         if "token" in auth:
             ident = signer.verify(auth["token"], "agent", company)
-            return store.agent(company, int(ident)) if ident and ident.isdigit() else None
+            found = store.agent(company, int(ident)) if ident and ident.isdigit() else None
+            return found or wrong
         name = clean(auth.get("name"), limits.max_name)
         password = auth.get("password")
         agent = store.agent_named(company, name) if name else None
         if agent is None or password_problem(password):
-            return None
+            return wrong
+        failures, last = store.sign_in_failures(company, name)
+        wait = last + limits.lockout - time.time()
+        if failures >= limits.max_failures and wait > 0:
+            return f"Too many wrong passwords: try again in {math.ceil(wait)} seconds."
         matches = await asyncio.to_thread(check_password, str(password), agent.password)
-        return agent if matches else None
+        store.signed_in(company, name, matches)
+        return agent if matches else wrong
 
     def agent_of(socket: realtime.Socket) -> Agent | None:
         if socket.data.get("role") != "agent":

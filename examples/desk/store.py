@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY, conversation INTEGER NOT NULL REFERENCES conversations(id),
     sender TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL, time REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation, id);
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    company TEXT NOT NULL, name TEXT NOT NULL, failures INTEGER NOT NULL, last REAL NOT NULL,
+    PRIMARY KEY (company, name));
 """
 
 # A conversation as the agent's list shows it: unread counts the customer's
@@ -209,6 +212,26 @@ class Store:
             "SELECT * FROM agents WHERE company = ? ORDER BY name", (company,)
         ).fetchall()
         return [a for a in map(self._agent, rows) if a is not None]
+
+    def sign_in_failures(self, company: str, name: str) -> tuple[int, float]:
+        """Wrong passwords given for that name in a row, and when the last was."""
+        row = self.db.execute(
+            "SELECT failures, last FROM sign_in_failures WHERE company = ? AND name = ?",
+            (company, name),
+        ).fetchone()
+        return (row["failures"], row["last"]) if row is not None else (0, 0.0)
+
+    def signed_in(self, company: str, name: str, ok: bool) -> None:
+        if ok:
+            self.db.execute(
+                "DELETE FROM sign_in_failures WHERE company = ? AND name = ?", (company, name)
+            )
+            return
+        self.db.execute(
+            "INSERT INTO sign_in_failures (company, name, failures, last) VALUES (?, ?, 1, ?)"
+            " ON CONFLICT (company, name) DO UPDATE SET failures = failures + 1, last = ?",
+            (company, name, time.time(), time.time()),
+        )
 
     # -- conversations -----------------------------------------------------------
 

@@ -199,8 +199,28 @@ async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: P
             intruder = Peer(base, company)
             with pytest.raises(socketio.exceptions.ConnectionError):
                 await intruder.connect(auth)
-            assert intruder.heard["connect_error"] == [{"message": "Wrong name or password."}]
+            assert intruder.heard["connect_error"] == [
+                {"message": "Wrong name or password.", "data": {"sign_in": True}}
+            ]
             await intruder.close()
+        # Five wrong passwords in a row: sign-ins by that name wait, the right password too.
+        for attempt in range(5):
+            guess = Peer(base, "acme")
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await guess.connect(
+                    {"as": "agent", "name": "Ada", "password": f"wrong guess {attempt}"}
+                )
+            await guess.close()
+        locked = Peer(base, "acme")
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await locked.connect({"as": "agent", "name": "Ada", "password": PASSWORD})
+        (refusal,) = locked.heard["connect_error"]
+        assert refusal["message"].startswith("Too many wrong passwords: try again in ")
+        await locked.close()
+        again = Peer(base, "acme")  # a token needs no password: still in
+        peers.append(again)
+        await again.connect({"as": "agent", "token": token})
+
         nowhere = Peer(base, "nowhere")
         with pytest.raises(socketio.exceptions.ConnectionError):
             await nowhere.connect({"as": "customer"})

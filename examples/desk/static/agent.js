@@ -159,7 +159,7 @@
       });
     });
     socket.on("connect_error", function (error) {
-      if (error && error.message === "Wrong name or password.") {
+      if (error && error.data && error.data.sign_in) {
         // Refused by the desk, not the network: ask again, stop retrying.
         credentials = null;
         desk.save(tokenKey, null);
