@@ -69,6 +69,7 @@ class DeskLimits:
     min_password: int = 8
     max_companies: int = 1000  # on one server
     max_agents: int = 100  # in one company
+    max_waiting: int = 500  # conversations in one company's queue
     history: int = 200  # messages shown when a conversation opens
     # Seconds an agent may be gone (a reload, a network cut) before their
     # open conversations go back to the queue, to the agents online.
@@ -257,9 +258,9 @@ def install(
             rooms.append(f"agent:{agent}")
         return rooms
 
-    def tell_customer(conversation: Conversation) -> None:
+    def tell_customer(conversation: Conversation, queue: list[int] | None = None) -> None:
         """Where the customer's conversation stands: waiting (at which place
-        in the queue), with which agent, or closed."""
+        in the ``queue`` of conversation ids), with which agent, or closed."""
         found = store.conversation(conversation.id)
         assert found is not None
         status: dict[str, Any] = {"state": found.status}
@@ -267,13 +268,16 @@ def install(
             agent = store.agent(found.company, found.agent)
             status["agent"] = agent.name if agent else "?"
         if found.status == WAITING:
-            queue = [waiting.id for waiting in store.waiting(found.company)]
+            if queue is None:
+                queue = [waiting.id for waiting in store.waiting(found.company)]
             status["position"] = queue.index(found.id) + 1
         company_space(found.company).emit("status", status, to=f"customer:{found.customer}")
 
     def tell_queue(company: str) -> None:
-        for waiting in store.waiting(company):
-            tell_customer(waiting)
+        waiting = store.waiting(company)
+        queue = [conversation.id for conversation in waiting]
+        for conversation in waiting:
+            tell_customer(conversation, queue)
 
     def hand_over(conversation: Conversation, agent_id: int, agent_name: str) -> None:
         space = company_space(conversation.company)
@@ -348,12 +352,18 @@ def install(
         if not name:
             return {"error": f"Please give a name (up to {limits.max_name} characters)."}
         company = company_of(socket)
+        known = store.conversation_of(company, socket.data["customer"])
+        if (known is None or known.status == CLOSED) and queue_full(company):
+            return {"error": "Too many customers are waiting; please try again later."}
         conversation = store.start(company, socket.data["customer"], name)
         if conversation.status == WAITING:
             await assign_waiting(company)
         else:
             tell_customer(conversation)
         return customer_view(company, socket.data["customer"])
+
+    def queue_full(company: str) -> bool:
+        return len(store.waiting(company)) >= limits.max_waiting
 
     def text_problem(text: Any) -> str | None:
         if not isinstance(text, str) or not text.strip():
@@ -377,6 +387,8 @@ def install(
             return {"error": "Start a conversation first."}
         if conversation.status == CLOSED:
             # Writing again reopens it: back in the queue, then to an agent.
+            if queue_full(company):
+                return {"error": "Too many customers are waiting; please try again later."}
             store.start(company, conversation.customer, conversation.customer_name)
             await assign_waiting(company)
             conversation = store.conversation_of(company, conversation.customer) or conversation
@@ -438,7 +450,6 @@ def install(
             "company": store.company(agent.company),
             "conversations": store.summaries(agent.company, agent.id),
             "agents": roster(online),
-            "team": [a.public() for a in store.agents(agent.company)] if agent.admin else [],
         }
 
     @desk.on("open")

@@ -207,12 +207,6 @@ class Store:
             ).fetchone()
         )
 
-    def agents(self, company: str) -> list[Agent]:
-        rows = self.db.execute(
-            "SELECT * FROM agents WHERE company = ? ORDER BY name", (company,)
-        ).fetchall()
-        return [a for a in map(self._agent, rows) if a is not None]
-
     def sign_in_failures(self, company: str, name: str) -> tuple[int, float]:
         """Wrong passwords given for that name in a row, and when the last was."""
         row = self.db.execute(

@@ -288,8 +288,10 @@ def test_the_pages_scripts_are_ecmascript_3(node_with_acorn: str) -> None:  # no
         assert report[file]["trailing"] == [], (file, report[file]["trailing"])
 
 
-async def test_an_agent_gone_for_good_hands_their_customers_back(tmp_path: Path) -> None:
-    limits = desk_module().DeskLimits(requeue_after=0.05)
+async def test_an_agent_gone_for_good_hands_their_customers_back_to_a_bounded_queue(
+    tmp_path: Path,
+) -> None:
+    limits = desk_module().DeskLimits(requeue_after=0.05, max_waiting=1)
     served = ServedDesk(desk_module().create_app(data_dir=tmp_path, limits=limits))
     base = await served.start()
     peers: list[Peer] = []
@@ -307,6 +309,12 @@ async def test_an_agent_gone_for_good_hands_their_customers_back(tmp_path: Path)
         assert await cy.last("status", state="open", agent="Bob")
         await bob.close()  # nobody left: Cy waits
         assert await cy.last("status", state="waiting", position=1)
+        di = Peer(base, "acme")  # the queue is full
+        peers.append(di)
+        await di.connect({"as": "customer"})
+        assert await di.call("start", "Di") == {
+            "error": "Too many customers are waiting; please try again later."
+        }
         ada = await agent(base, "acme", "Ada")  # back: Cy to Ada
         peers.append(ada)
         assert await ada.last("assigned", id=assigned["id"])
