@@ -108,6 +108,11 @@ async def test_queue_least_busy_agent_unread_transfer_and_history_after_a_restar
         await ada.emit("typing", True, cy_conversation)
         assert (await cy.last("typing", on=True))["who"] == "Ada"
 
+        # Other customers and agents hear nothing of Cy's conversation.
+        for other in (di, ed, bob):
+            assert [m for m in other.heard["message"] if m["conversation"] == cy_conversation] == []
+            assert [t for t in other.heard["typing"] if t["conversation"] == cy_conversation] == []
+
         # Transfer to Bob: Ada loses it, Bob gets it, Cy is told.
         assert await ada.call("transfer", cy_conversation, 999) == {
             "error": "Transfer to another agent who is online."
