@@ -79,6 +79,7 @@ class Engine:
         max_buffer: int = 16_000_000,
         max_connections: int = 100_000,
         max_poll_packets: int | None = 16,
+        max_post_packets: int | None = 10_000,
         max_connections_per_address: int | None = 1_000,
         handshakes_per_second: float | None = 50.0,
         handshake_burst: int = 200,
@@ -121,6 +122,9 @@ class Engine:
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
+        # Packets one POST may carry: each is handled as it is decoded, and
+        # this bounds the work (and the events) one request can ask for.
+        self.max_post_packets = max_post_packets
         if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
             raise ValueError(
                 "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
@@ -438,19 +442,32 @@ class Engine:
         if len(req.body) > self.max_payload:
             session.fail("transport error", now)
             raise PayloadTooLarge()
+        bound = self.max_post_packets
+        count = 0
         try:
             if session.jsonp:
-                packets = polling.decode_text_body(jsonp.unwrap(req.body), session.protocol)
+                packets = polling.iter_text_body(jsonp.unwrap(req.body), session.protocol)
             else:
-                content_type = req.headers.get("content-type", "")
-                packets = polling.decode_body(req.body, content_type, session.protocol)
+                packets = polling.iter_body(req.body, session.protocol)
+            # Decoded and handled one at a time: what a POST of many small
+            # packets holds is one packet, not a list of all of them. As in
+            # engine.io, the packets before a malformed one are handled.
+            for packet in packets:
+                if session.state is not State.OPEN:
+                    break
+                count += 1
+                if bound is not None and count > bound:
+                    log_once(
+                        "post-packets",
+                        "closing %s: more than max_post_packets=%s packets in one POST",
+                        session.id,
+                        bound,
+                    )
+                    raise DecodeError("Too many packets")
+                session.receive(packet, now)
         except DecodeError:
             session.fail("parse error", now)
             raise
-        for packet in packets:
-            if session.state is not State.OPEN:
-                break
-            session.receive(packet, now)
         headers = self._cors_headers(req)
         headers["Content-Type"] = "text/html; charset=UTF-8"
         return HttpResponse(200, headers, b"ok")

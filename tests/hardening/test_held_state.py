@@ -10,9 +10,18 @@ import re
 import tracemalloc
 
 import pytest
-from protocol.test_engine_core import Clock, Recorder, get, handshake, post, upgrade_socket
+from protocol.test_engine_core import (
+    Clock,
+    Recorder,
+    get,
+    handshake,
+    post,
+    request,
+    upgrade_socket,
+)
 
 from realtime.engine import Engine
+from realtime.http import HttpResponse
 from realtime.protocol.session import ITEM_OVERHEAD, Upgrade
 from realtime.protocol.socketio import Decoder, MalformedPacket
 from realtime.transports import http1
@@ -33,6 +42,43 @@ def test_unsolicited_pongs_add_no_deadline_entries() -> None:
     # 100,000 PONGs nobody asked for: the heap holds what it held before.
     assert len(engine.deadlines) == before
     assert engine.sessions[sid].state.value == "open"
+
+
+@pytest.mark.parametrize(("eio", "packet"), [("4", "3\x1e"), ("3", "1:6")])
+def test_a_post_of_many_small_packets_is_decoded_one_at_a_time(eio: str, packet: str) -> None:
+    engine = Engine(listener=Recorder(), max_payload=10**7, max_post_packets=None)
+    clock = Clock(engine)
+    sid = handshake(engine, clock, eio)
+    body = (packet * 100_000).rstrip("\x1e").encode()  # 100,000 PONGs or NOOPs
+    tracemalloc.start()
+    try:
+        answer = engine.handle_request(
+            request("POST", body, EIO=eio, transport="polling", sid=sid), clock.now
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(answer, HttpResponse) and answer.status == 200
+    # The decoded text (300 KB at most) and one packet at a time; a list of
+    # every part and packet first would peak above 6 MB.
+    assert peak < len(body) + 300_000
+    assert engine.sessions[sid].state.value == "open"
+
+
+@pytest.mark.parametrize(("eio", "packet"), [("4", "3\x1e"), ("3", "1:6")])
+def test_a_post_of_more_packets_than_max_post_packets_is_refused(eio: str, packet: str) -> None:
+    engine = Engine(listener=Recorder(), max_post_packets=100)
+    clock = Clock(engine)
+    sid = handshake(engine, clock, eio)
+    assert post(engine, clock, sid, (packet * 100).rstrip("\x1e"), eio=eio).status == 200
+    refused = post(engine, clock, sid, (packet * 101).rstrip("\x1e"), eio=eio)
+    assert refused.status == 400 and b"Too many packets" in refused.body
+    assert sid not in engine.sessions or engine.sessions[sid].state.value != "open"
+
+
+def test_max_post_packets_has_a_default_that_admits_an_event_burst() -> None:
+    engine = Engine(listener=Recorder())
+    assert engine.max_post_packets == 10_000
 
 
 def test_an_answering_pong_still_rearms_the_heartbeat() -> None:
