@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tracemalloc
+from collections.abc import Callable
 
 import pytest
 from protocol.test_engine_core import (
@@ -22,6 +23,7 @@ from protocol.test_engine_core import (
 
 from realtime.engine import Engine
 from realtime.http import HttpResponse
+from realtime.protocol.deadlines import COMPACT_MIN, Deadlines
 from realtime.protocol.session import ITEM_OVERHEAD, Upgrade
 from realtime.protocol.socketio import Decoder, MalformedPacket
 from realtime.transports import http1
@@ -238,3 +240,52 @@ def test_repeated_upgrade_probes_add_no_timers_nor_hold_the_upgrade() -> None:
     assert len(engine.deadlines) == before
     clock.advance(10)  # the first probe's upgrade timeout, unmoved by the others
     assert session.upgrade is Upgrade.NONE and session.ws_waker is None
+
+
+# -- the deadline heap -------------------------------------------------------------
+
+
+def test_probe_sockets_opened_and_closed_leave_no_heap_of_cancelled_timers() -> None:
+    engine, clock = _engine()
+    sid = handshake(engine, clock, "4")
+    session = engine.sessions[sid]
+    before = len(engine.deadlines)
+    for _ in range(20_000):  # each arms a 10 s upgrade timer that its close cancels
+        upgrade_socket(engine, clock, sid)
+        engine.websocket_closed(session, True, clock.now)
+    # Without compaction the heap would hold 20,000 cancelled entries until
+    # their time came; with it, at most COMPACT_MIN or as many as live ones.
+    assert len(engine.deadlines) <= before + COMPACT_MIN + 1
+    assert engine.deadlines.cancelled <= COMPACT_MIN
+    assert session.state.value == "open"
+
+
+def test_compaction_keeps_live_timers_and_their_order() -> None:
+    deadlines = Deadlines()
+    fired: list[float] = []
+
+    def record(when: float) -> Callable[[float], None]:
+        return lambda now: fired.append(when)
+
+    live = [deadlines.schedule(float(n), record(float(n))) for n in range(6000, 0, -3)]
+    for n in range(30_000):
+        deadlines.schedule(1e9 + n, record(-1.0)).cancel()
+    # Cancelled entries never outnumber live ones by more than COMPACT_MIN.
+    assert len(deadlines) <= len(live) + max(len(live), COMPACT_MIN) + 1
+    assert deadlines.next_deadline() == 3.0
+    assert deadlines.fire(10**10) == len(live)
+    assert fired == sorted(timer.when for timer in live)
+    assert len(deadlines) == 0 and deadlines.cancelled == 0
+
+
+def test_a_timer_cancelled_twice_or_after_firing_counts_once() -> None:
+    deadlines = Deadlines()
+    timer = deadlines.schedule(1.0, lambda now: None)
+    timer.cancel()
+    timer.cancel()
+    assert deadlines.cancelled == 1
+    fired = deadlines.schedule(0.5, lambda now: None)
+    deadlines.fire(0.6)
+    fired.cancel()
+    assert deadlines.cancelled == 1
+    assert deadlines.next_deadline() is None and deadlines.cancelled == 0
