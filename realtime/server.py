@@ -94,6 +94,10 @@ class Server:
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
+    ``max_pending_acks``: acks one socket may be waiting for (emits with a
+    callback, ``call``, broadcasts with acks); a client that leaves that many
+    unanswered is closed ("ack backlog") and every waiter hears
+    :class:`~realtime.Disconnected`.
     ``events_per_second``, ``event_burst``: the event rate one connection
     may keep up (a token bucket; None: unlimited); over it
     ``event_rate_policy`` applies: ``"disconnect"`` closes the connection
@@ -121,6 +125,7 @@ class Server:
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
         max_namespaces: int = 100,
         max_pending_events: int = 1000,
+        max_pending_acks: int = 1000,
         events_per_second: float | None = 1_000.0,
         event_burst: int = 2_000,
         event_rate_policy: str = "disconnect",
@@ -142,6 +147,7 @@ class Server:
         self.max_attachments = max_attachments
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
+        self.max_pending_acks = max_pending_acks
         if event_rate_policy not in ("disconnect", "drop"):
             raise ValueError(
                 f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"

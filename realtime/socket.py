@@ -241,6 +241,8 @@ class Socket:
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
         ack_id = None
+        if callback is not None and len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
         if callback is not None and timeout is not None and self.state is _DISCONNECTED:
             # Nothing is sent, so no answer can come: say so now, not never.
             self.server.runtime.spawn(callback, Disconnected("the socket is disconnected"))
@@ -288,6 +290,8 @@ class Socket:
         check_event(event)
         runtime = self.server.runtime
         promise = runtime.create_promise()
+        if len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
         if self.state is SocketState.DISCONNECTED:
             promise.set_exception(Disconnected("the socket is disconnected"))
             return promise
@@ -307,10 +311,27 @@ class Socket:
         self._send(EVENT, [event, *args], ack_id)
         return promise
 
-    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> None:
+    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
         """A broadcast asks this socket for an ack of ``ack_id``: its reply is
-        the first ack argument, as in Node."""
+        the first ack argument, as in Node. False when this socket is closed
+        instead, for leaving too many acks unanswered: it is no recipient."""
+        if len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
+            return False
         self._acks.expect(ack_id, lambda args: on_reply(args[0] if args else None))
+        return True
+
+    def _ack_backlog(self) -> None:
+        """The client left ``max_pending_acks`` acks unanswered: a broken or
+        hostile peer, closed rather than let it make the server hold a waiter
+        for every emit without end. Every waiter hears Disconnected."""
+        log_once(
+            "ack-backlog",
+            "closing %s: %d acks unanswered (max_pending_acks)",
+            self.conn.id,
+            len(self._acks),
+        )
+        self.conn.close("ack backlog")
 
     def _send(self, ptype: PacketType, data: Any = None, ack_id: int | None = None) -> None:
         """Send a packet of this socket's namespace."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from helpers_sio import connect, make_server, socket_of
 from protocol.test_engine_core import (
     Clock,
     Recorder,
@@ -21,6 +23,7 @@ from protocol.test_engine_core import (
     upgrade_socket,
 )
 
+from realtime import Disconnected
 from realtime.engine import Engine
 from realtime.http import HttpResponse
 from realtime.protocol.deadlines import COMPACT_MIN, Deadlines
@@ -289,3 +292,67 @@ def test_a_timer_cancelled_twice_or_after_firing_counts_once() -> None:
     fired.cancel()
     assert deadlines.cancelled == 1
     assert deadlines.next_deadline() is None and deadlines.cancelled == 0
+
+
+# -- acks the server waits for -----------------------------------------------------
+
+
+async def test_acks_left_unanswered_are_bounded_per_socket() -> None:
+    sio, _ = make_server(max_pending_acks=50)
+    conn = connect(sio)
+    socket = socket_of(sio, conn)
+    got: list[Any] = []
+    for _ in range(50):  # no timeout: without a bound, each would wait for ever
+        socket.emit("q", callback=lambda *args: got.append(args))
+    assert len(socket._acks) == 50 and not conn.closed
+    waits = [socket.call("q", timeout=None)]
+    # The 51st wait closes the client that answers none, and every waiter
+    # with an error path hears of it; the table is empty.
+    assert conn.close_reason == "ack backlog"
+    assert len(socket._acks) == 0
+    with pytest.raises(Disconnected):
+        await waits[0]
+
+
+async def test_acks_answered_in_time_never_reach_the_bound() -> None:
+    sio, _ = make_server(max_pending_acks=5)
+    conn = connect(sio)
+    socket = socket_of(sio, conn)
+    conn.take()
+    for n in range(100):
+        socket.emit("q", callback=lambda *args: None)
+        conn.receive(f"3{n}[]")
+    assert not conn.closed and len(socket._acks) == 0
+
+
+async def test_broadcast_acks_count_toward_the_bound() -> None:
+    sio, runtime = make_server(max_pending_acks=3)
+    conn = connect(sio)
+    socket = socket_of(sio, conn)
+    done: list[Any] = []
+    for _ in range(3):
+        sio.timeout(60).emit("q", callback=lambda err, replies: done.append(err))
+    assert len(socket._acks) == 3 and not conn.closed
+    sio.timeout(60).emit("q", callback=lambda err, replies: done.append(err))
+    assert conn.close_reason == "ack backlog" and len(socket._acks) == 0
+    await runtime.settle()
+    assert done[-1] is None  # the fourth found no recipient: done at once, nothing missing
+
+
+def test_acks_a_client_asks_for_and_never_reads_are_bounded_by_count() -> None:
+    """Every answer waits in the outbox, each item counting ITEM_OVERHEAD
+    beside its bytes: at most max_buffer / ITEM_OVERHEAD of them, however
+    small, before the client is cut off."""
+    sio, _ = make_server(max_buffer=200 * ITEM_OVERHEAD, events_per_second=None)
+    sio.on("e", lambda socket: None)  # answers each ack with no arguments: "3<id>[]"
+    engine = sio.engine
+    clock = Clock(engine)
+    sid = handshake(engine, clock, "4")
+    session = engine.sessions[sid]
+    post(engine, clock, sid, "40")
+    most = 0
+    for n in range(0, 1000, 50):  # a thousand events asking for acks, never a GET
+        post(engine, clock, sid, "\x1e".join(f'42{k}["e"]' for k in range(n, n + 50)))
+        most = max(most, len(session._outbox))
+    assert most <= 200
+    assert session.close_reason == "buffer overflow"
