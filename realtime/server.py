@@ -34,6 +34,7 @@ from .coroutines import DONE, Done, never_suspends, run_now
 from .engine import CorsSetting, Engine
 from .handlers import check_callback
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
+from .protocol.counters import Timings
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
 from .protocol.limits import TokenBucket
@@ -148,6 +149,9 @@ class Server:
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
         self.max_pending_acks = max_pending_acks
+        # Handler durations and ack latency: only once metrics are turned on
+        # (enable_timings), so that a server without them reads no clock.
+        self.timings: Timings | None = None
         if event_rate_policy not in ("disconnect", "drop"):
             raise ValueError(
                 f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
@@ -187,6 +191,14 @@ class Server:
         self._engine.bind(runtime)
         if isinstance(self.adapter_factory, AdapterFactory):
             self.adapter_factory.start(runtime)
+
+    def enable_timings(self) -> Timings:
+        """Time event handlers and the acks the server waits for from now on
+        (``realtime.metrics`` does this; sockets connected before are timed
+        in their handlers, not their acks)."""
+        if self.timings is None:
+            self.timings = Timings()
+        return self.timings
 
     def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""

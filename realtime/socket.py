@@ -175,7 +175,7 @@ class Socket:
         self._held: list[Data | SharedMessage] = []
         # The rooms a closing socket had, readable by its disconnecting handler.
         self._closing_rooms: frozenset[str] | None = None
-        self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
+        self._acks = AckTable(server.engine.deadlines, namespace.ack_ids, server.timings)
         self._runner: TaskRunner = server.runtime.serial_runner()
         self._hooks: SocketHooks | None = None
         self.recovered = False
@@ -668,6 +668,8 @@ class Socket:
         result comes back as a coroutine for the runner to await."""
         if not self._was_connected:
             return None  # arrived while connecting, and the connection was refused
+        timings = self.server.timings  # None without metrics: no clock read at all
+        started = timings.clock() if timings is not None else 0.0
         try:
             result = handler(self, *args)
             # An async def that never awaits is run now, like a def: no task.
@@ -676,20 +678,30 @@ class Socket:
         except Exception:
             self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            return None
-        if result is not None and is_awaitable(result):
-            return self._settle(event, result, ack_id)
+            result = None
+            ack_id = None  # a handler that raised is not answered
+        else:
+            if result is not None and is_awaitable(result):
+                return self._settle(event, result, ack_id, started)
+        if timings is not None:
+            timings.handler_done(started)
         if ack_id is not None:
             self._answer(result, ack_id)
         return None
 
-    async def _settle(self, event: str, pending: Awaitable[Any], ack_id: int | None) -> None:
+    async def _settle(
+        self, event: str, pending: Awaitable[Any], ack_id: int | None, started: float
+    ) -> None:
         try:
             result = await pending
         except Exception:
             self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            return
+            ack_id = None
+            result = None
+        timings = self.server.timings
+        if timings is not None:
+            timings.handler_done(started)
         if ack_id is not None:
             self._answer(result, ack_id)
 

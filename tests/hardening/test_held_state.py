@@ -130,6 +130,8 @@ def test_empty_items_cannot_hide_under_max_buffer() -> None:
     for _ in range(1000):
         session.send("")
     assert listener.closed == ["buffer overflow"]
+    # what was queued, then dropped with the session (the OPEN's followers included)
+    assert engine.counters.dropped_overflow >= 100
 
 
 @pytest.mark.parametrize("text", ["50-[\"e\"]", "60-1[]", "50-/nsp,[\"e\"]"])
