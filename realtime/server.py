@@ -40,10 +40,12 @@ from .protocol.limits import TokenBucket
 from .protocol.socketio import (
     ACK_TYPES,
     DEFAULT_MAX_ATTACHMENTS,
+    DEFAULT_MAX_DEPTH,
     EVENT_TYPES,
     Decoder,
     MalformedPacket,
     PacketType,
+    check_max_depth,
     connect_error,
     encode,
 )
@@ -75,10 +77,12 @@ class _Client:
 
     __slots__ = ("conn", "connect_timer", "decoder", "events", "revision", "sockets")
 
-    def __init__(self, conn: Connection, max_attachments: int, events: TokenBucket | None) -> None:
+    def __init__(
+        self, conn: Connection, max_attachments: int, max_depth: int, events: TokenBucket | None
+    ) -> None:
         self.conn = conn
         self.revision = 5 if conn.protocol >= 4 else 4
-        self.decoder = Decoder(self.revision, max_attachments=max_attachments)
+        self.decoder = Decoder(self.revision, max_attachments=max_attachments, max_depth=max_depth)
         self.sockets: dict[str, Socket] = {}
         self.connect_timer: Timer | None = None
         self.events = events  # the connection's event rate, when limited
@@ -89,6 +93,8 @@ class Server:
 
     ``connect_timeout``: seconds a connection may stay without a namespace.
     ``max_attachments``: binary attachments allowed in one packet.
+    ``max_depth``: arrays and objects one payload may nest (at most 256); a
+    deeper packet is a parse error, as is a number JSON cannot hold (1e999).
     ``max_namespaces``: namespaces one connection may join at once (dynamic
     namespaces would otherwise let one client open sockets without end).
     ``max_pending_events``: events one socket may have waiting for a busy
@@ -119,6 +125,7 @@ class Server:
         transports: Iterable[str] = ("polling", "websocket"),
         path: str = "/socket.io",
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        max_depth: int = DEFAULT_MAX_DEPTH,
         max_namespaces: int = 100,
         max_pending_events: int = 1000,
         events_per_second: float | None = 1_000.0,
@@ -140,6 +147,8 @@ class Server:
         )
         self.connect_timeout = connect_timeout
         self.max_attachments = max_attachments
+        check_max_depth(max_depth)
+        self.max_depth = max_depth
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
         if event_rate_policy not in ("disconnect", "drop"):
@@ -516,7 +525,7 @@ class Server:
         runtime = self.runtime
         rate = self.events_per_second
         bucket = None if rate is None else TokenBucket(rate, self.event_burst, runtime.now())
-        client = _Client(conn, self.max_attachments, bucket)
+        client = _Client(conn, self.max_attachments, self.max_depth, bucket)
         self._clients[conn.id] = client
         client.connect_timer = self._engine.deadlines.schedule(
             runtime.now() + self.connect_timeout, lambda now: self._connect_timed_out(client)
