@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final
 
-from .errors import ConnectionRefused
+from .errors import ConnectionRefused, InvalidArgument
 from .namespace import BroadcastOperator
 
 if TYPE_CHECKING:
@@ -69,9 +69,9 @@ class AdminUI:
         server_id: str | None = None,
     ) -> None:
         if mode not in ("production", "development"):
-            raise ValueError(f"mode is 'production' or 'development', not {mode!r}")
+            raise InvalidArgument(f"mode is 'production' or 'development', not {mode!r}")
         if auth is not None and not {"username", "password"} <= set(auth):
-            raise ValueError("auth needs a username and a password (or auth=None)")
+            raise InvalidArgument("auth needs a username and a password (or auth=None)")
         self.server = server
         self.auth = dict(auth) if auth is not None else None
         self.development = mode == "development"

@@ -24,6 +24,8 @@ from .errors import (
     BadRequest,
     DecodeError,
     Forbidden,
+    InvalidArgument,
+    InvalidState,
     Overloaded,
     PayloadTooLarge,
     ProtocolError,
@@ -94,9 +96,11 @@ class Engine:
         )
         unknown = set(transports) - set(_TRANSPORTS)
         if unknown or not self.transports:
-            raise ValueError(f"transports must be among {_TRANSPORTS}, got {tuple(transports)}")
+            raise InvalidArgument(
+                f"transports must be among {_TRANSPORTS}, got {tuple(transports)}"
+            )
         if min(ping_interval, ping_timeout, max_payload, max_fragments) <= 0:
-            raise ValueError(
+            raise InvalidArgument(
                 "ping_interval, ping_timeout, max_payload and max_fragments must be positive"
             )
         self.ping_interval = ping_interval
@@ -122,7 +126,7 @@ class Engine:
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
         if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
-            raise ValueError(
+            raise InvalidArgument(
                 "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
                 " origin or a callable): credentials for every origin would let any page act"
                 " as its visitors"
@@ -182,7 +186,7 @@ class Engine:
         """Register a raw handler: ``connect(conn)``, ``message(conn, data)``,
         ``disconnect(conn, reason)``. Usable as a decorator."""
         if not isinstance(self.listener, _HandlerListener):
-            raise RuntimeError("this engine belongs to a Server; register handlers there")
+            raise InvalidState("this engine belongs to a Server; register handlers there")
         return self.listener.on(event, handler)
 
     def shutdown(self) -> None:
@@ -615,7 +619,7 @@ class _HandlerListener:
 
     def on(self, event: str, handler: Handler | None = None) -> Any:
         if event not in self._EVENTS:
-            raise ValueError(f"Engine events are {self._EVENTS}, not {event!r}")
+            raise InvalidArgument(f"Engine events are {self._EVENTS}, not {event!r}")
 
         def register(fn: Handler) -> Handler:
             self.handlers[event] = fn
@@ -644,7 +648,7 @@ class _HandlerListener:
 
 def _check_node_name(name: str) -> str:
     if not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise ValueError(f"node names are letters, digits, '-' and '_': {name!r}")
+        raise InvalidArgument(f"node names are letters, digits, '-' and '_': {name!r}")
     return name
 
 
@@ -657,13 +661,13 @@ def _parse_peers(
     if not peers:
         return {}
     if node_id is None:
-        raise ValueError("peers need a node_id: the node's own name in session ids")
+        raise InvalidArgument("peers need a node_id: the node's own name in session ids")
     parsed: dict[str, tuple[str, int]] = {}
     for name, address in peers.items():
         if _check_node_name(name) == node_id:
             continue
         host, colon, port = address.rpartition(":")
         if not colon or not host or not port.isdigit():
-            raise ValueError(f"a peer's address is HOST:PORT, not {address!r}")
+            raise InvalidArgument(f"a peer's address is HOST:PORT, not {address!r}")
         parsed[name] = (host.strip("[]"), int(port))
     return parsed

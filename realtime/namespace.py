@@ -20,7 +20,7 @@ from .bus.namespaces import Matcher
 from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable, never_suspends, run_now
-from .errors import RealtimeError
+from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
 from .protocol.socketio import Packet, PacketType
 from .socket import _DISCONNECTED, Handshake, check_event
@@ -514,7 +514,7 @@ class BroadcastOperator:
         if callback is not None:
             namespace = self.namespace
             if namespace is None:
-                raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+                raise InvalidState("an unknown namespace has no sockets to acknowledge")
             self._emit_with_ack(event, args, namespace._reporter(callback), timeout)
             return
         options = self.options
@@ -539,7 +539,7 @@ class BroadcastOperator:
         check_event(event)
         namespace = self.namespace
         if namespace is None:
-            raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+            raise InvalidState("an unknown namespace has no sockets to acknowledge")
         promise: Promise[list[Any]] = namespace.server.runtime.create_promise()
         self._emit_with_ack(event, args, _settle_promise(promise), timeout)
         return promise

@@ -32,6 +32,7 @@ from .bus.namespaces import Matcher, NamespaceTable, normalize
 from .bus.recovery import ConnectionStateRecovery, RestoredSession
 from .coroutines import DONE, Done, never_suspends, run_now
 from .engine import CorsSetting, Engine
+from .errors import InvalidArgument, InvalidArgumentType, InvalidState
 from .handlers import check_callback
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.deadlines import Timer
@@ -68,7 +69,7 @@ def _either(value: Any, alias: Any, name: str, alias_name: str) -> Any:
     if alias is None:
         return value
     if value is not None:
-        raise TypeError(f"{name}= and {alias_name}= are the same argument: give one")
+        raise InvalidArgumentType(f"{name}= and {alias_name}= are the same argument: give one")
     return alias
 
 
@@ -152,11 +153,11 @@ class Server:
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
         if event_rate_policy not in ("disconnect", "drop"):
-            raise ValueError(
+            raise InvalidArgument(
                 f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
             )
         if events_per_second is not None and (events_per_second <= 0 or event_burst < 1):
-            raise ValueError("events_per_second must be positive and event_burst at least 1")
+            raise InvalidArgument("events_per_second must be positive and event_burst at least 1")
         self.events_per_second = events_per_second
         self.event_burst = event_burst
         self.event_rate_policy = event_rate_policy
@@ -181,7 +182,7 @@ class Server:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            raise RuntimeError("the server is not bound to a runtime yet (see Server.bind)")
+            raise InvalidState("the server is not bound to a runtime yet (see Server.bind)")
         return self._runtime
 
     def bind(self, runtime: Runtime) -> None:

@@ -25,7 +25,13 @@ from ._log import log_once
 from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
-from .errors import ConnectionRefused, Disconnected, EventRefused
+from .errors import (
+    ConnectionRefused,
+    Disconnected,
+    EventRefused,
+    InvalidArgument,
+    InvalidArgumentType,
+)
 from .handlers import Listener, SocketHooks, check_handler
 from .protocol.socketio import (
     ACK,
@@ -75,9 +81,9 @@ class Handshake:
 
 def check_event(event: object) -> str:
     if not isinstance(event, str):
-        raise TypeError(f"event names are strings, not {type(event).__name__}")
+        raise InvalidArgumentType(f"event names are strings, not {type(event).__name__}")
     if event in RESERVED_EVENTS:
-        raise ValueError(f"{event!r} is a reserved event name")
+        raise InvalidArgument(f"{event!r} is a reserved event name")
     return event
 
 

@@ -62,6 +62,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from ..errors import InvalidState
 from ..protocol.socketio import Packet, encode
 from ..types import Data, Promise, Runtime, SharedMessage
 from .recovery import (
@@ -188,7 +189,7 @@ class Adapter(ABC):
     @property
     def host(self) -> AdapterHost:
         if self._host is None:
-            raise RuntimeError(f"the adapter of {self.nsp} has no namespace to act through")
+            raise InvalidState(f"the adapter of {self.nsp} has no namespace to act through")
         return self._host
 
     # -- membership (always local) ---------------------------------------------------

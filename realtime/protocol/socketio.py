@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from ..errors import DecodeError
+from ..errors import DecodeError, InvalidArgument, Unsendable
 
 Data = str | bytes
 
@@ -130,8 +130,9 @@ def encode(packet: Packet) -> list[Data]:
 
     bytes, bytearray and memoryview anywhere in the payload of an EVENT or ACK
     become attachments, and the packet is then sent as BINARY_EVENT or
-    BINARY_ACK. Raises TypeError or ValueError for payloads JSON cannot carry
-    (including NaN, which JavaScript would silently turn into null).
+    BINARY_ACK. Raises :class:`~realtime.errors.Unsendable` (a TypeError and
+    a ValueError) for payloads JSON cannot carry (including NaN, which
+    JavaScript would silently turn into null).
     """
     return encode_fields(packet.type, packet.nsp, packet.data, packet.id)
 
@@ -144,7 +145,7 @@ def encode_fields(ptype: PacketType, nsp: str, data: Any, ack_id: int | None) ->
     if attachments:
         ptype = _AS_BINARY.get(ptype, ptype)
         if ptype not in _BINARY_TYPES:
-            raise TypeError(f"{ptype.name} packets cannot carry binary data")
+            raise Unsendable(f"{ptype.name} packets cannot carry binary data")
     head = _TYPE_DIGITS[ptype]
     if ptype in _BINARY_TYPES:
         head += f"{len(attachments)}-"
@@ -171,24 +172,26 @@ def _plain_encoder() -> Callable[[Any, int], Iterable[str]]:
 
     ``json.dumps`` with options builds a new encoder per call, which costs as
     much as encoding a small event. No circular-reference markers: a cycle
-    ends in RecursionError, which :func:`_dumps` reports as ValueError like
-    json's own check. Called as ``(data, 0)``, the C encoder's own signature,
-    so that the hot path has no wrapper function in between.
+    ends in RecursionError, which :func:`_dumps` reports as
+    :class:`~realtime.errors.Unsendable`, as it does json's own check. Called
+    as ``(data, 0)``, the C encoder's own signature, so that the hot path has
+    no wrapper function in between.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
     quote = getattr(json.encoder, "c_encode_basestring", None)
-    try:
-        if make is None or quote is None:
-            raise TypeError("no C accelerator")
-        encode: Callable[[Any, int], Iterable[str]] = make(
-            None, _not_plain, quote, None, ":", ",", False, False, False
-        )
-    except TypeError:  # no C accelerator, or another signature
-        encoder = json.JSONEncoder(
-            separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_not_plain
-        )
-        return lambda data, _level: encoder.iterencode(data)
-    return encode
+    if make is not None and quote is not None:
+        try:
+            encode: Callable[[Any, int], Iterable[str]] = make(
+                None, _not_plain, quote, None, ":", ",", False, False, False
+            )
+        except TypeError:  # another signature: the pure encoder below
+            pass
+        else:
+            return encode
+    encoder = json.JSONEncoder(
+        separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_not_plain
+    )
+    return lambda data, _level: encoder.iterencode(data)
 
 
 _plain_chunks = _plain_encoder()
@@ -201,7 +204,9 @@ def _dumps(data: Any, attachments: list[bytes]) -> str:
     except _NotPlain:
         plain = False  # encoded below, outside this handler: no chained traceback
     except RecursionError:
-        raise ValueError("circular reference or nesting too deep") from None
+        raise Unsendable("circular reference or nesting too deep") from None
+    except ValueError as exc:  # NaN or an infinity
+        raise _unsendable(exc) from None
     if not plain:
         text = _dumps_with_attachments(data, attachments, ensure_ascii=False)
     # isascii() reads a flag the string already has; the search scans it.
@@ -220,18 +225,27 @@ def _dumps_with_attachments(data: Any, attachments: list[bytes], *, ensure_ascii
         if isinstance(value, (bytes, bytearray, memoryview)):
             attachments.append(bytes(value))
             return {"_placeholder": True, "num": len(attachments) - 1}
-        raise TypeError(
+        raise Unsendable(
             f"cannot send a value of type {type(value).__name__}: an event's arguments "
             "hold JSON values (dict, list, str, int, float, bool, None) and bytes only"
         )
 
-    return json.dumps(
-        data,
-        separators=(",", ":"),
-        ensure_ascii=ensure_ascii,
-        allow_nan=False,
-        default=placeholder,
-    )
+    try:
+        return json.dumps(
+            data,
+            separators=(",", ":"),
+            ensure_ascii=ensure_ascii,
+            allow_nan=False,
+            default=placeholder,
+        )
+    except Unsendable:
+        raise
+    except (ValueError, RecursionError) as exc:  # NaN, an infinity, a cycle
+        raise _unsendable(exc) from None
+
+
+def _unsendable(exc: Exception) -> Unsendable:
+    return Unsendable(f"{exc or 'too deep'}: NaN, infinities and cycles have no JSON form")
 
 
 def connect_answer(nsp: str, sid: str, revision: int, pid: str | None = None) -> Packet:
@@ -274,7 +288,7 @@ class Decoder:
         max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         if revision not in (4, 5):
-            raise ValueError(f"unknown Socket.IO revision {revision}")
+            raise InvalidArgument(f"unknown Socket.IO revision {revision}")
         check_max_depth(max_depth)
         self.revision = revision
         self.max_attachments = max_attachments
@@ -425,7 +439,9 @@ _scan_json: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: 
 
 def check_max_depth(max_depth: int) -> None:
     if not 1 <= max_depth <= MAX_DEPTH_CEILING:
-        raise ValueError(f"max_depth must be between 1 and {MAX_DEPTH_CEILING}, not {max_depth}")
+        raise InvalidArgument(
+            f"max_depth must be between 1 and {MAX_DEPTH_CEILING}, not {max_depth}"
+        )
 
 
 def _over(max_depth: int) -> str:
