@@ -9,6 +9,7 @@ the Socket.IO layer is its listener.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import secrets
@@ -25,6 +26,7 @@ from .errors import (
     DecodeError,
     Forbidden,
     InvalidArgument,
+    InvalidArgumentType,
     InvalidState,
     Overloaded,
     PayloadTooLarge,
@@ -38,6 +40,7 @@ from .http import (
     CloseWebSocket,
     Decision,
     Forward,
+    Handshake,
     HttpRequest,
     HttpResponse,
     LongPoll,
@@ -63,8 +66,32 @@ CORS_ALLOWED_HEADERS: Final = ("Content-Type", "Authorization")
 send (a text or binary body; a token in ``extraHeaders``)."""
 
 
+RequestCheck = Callable[[Handshake], bool]
+"""``allow_request``: given the headers, query and client address of a
+handshake, whether to accept it (Node's ``allowRequest``). It answers at once:
+an asynchronous check belongs in a ``connect`` handler or middleware."""
+
+# Why a Forbidden was raised, for the log; the client is told only "Forbidden".
+ORIGIN_REFUSED: Final = "origin not allowed"
+REFUSED_BY_HOOK: Final = "refused by allow_request"
+
+
+def _checked_request_hook(hook: RequestCheck | None) -> RequestCheck | None:
+    if hook is not None and (not callable(hook) or inspect.iscoroutinefunction(hook)):
+        raise InvalidArgumentType(
+            "allow_request is a plain function (handshake) -> bool; "
+            "check asynchronously in a connect handler or middleware instead"
+        )
+    return hook
+
+
 class Engine:
-    """An Engine.IO server for revisions 3 and 4 on one endpoint."""
+    """An Engine.IO server for revisions 3 and 4 on one endpoint.
+
+    ``allow_request``: a function of the handshake (headers, query, client
+    address) that refuses it by returning False: the client gets 403 with
+    Engine.IO's ``{"code":4,"message":"Forbidden"}``, as for a refused Origin.
+    """
 
     def __init__(
         self,
@@ -75,6 +102,7 @@ class Engine:
         cors_allowed_origins: CorsSetting = None,
         cors_credentials: bool = False,
         cors_allowed_headers: Iterable[str] = CORS_ALLOWED_HEADERS,
+        allow_request: RequestCheck | None = None,
         transports: Iterable[str] = _TRANSPORTS,
         path: str = "/engine.io",
         upgrade_timeout: float = 10,
@@ -133,6 +161,7 @@ class Engine:
             )
         self.cors_allowed_origins = cors_allowed_origins
         self.cors_credentials = cors_credentials
+        self.allow_request = _checked_request_hook(allow_request)
         self._cors_allow_headers = ", ".join(cors_allowed_headers)
         self.path = "/" + path.strip("/")
         self._path_slash = self.path + "/"
@@ -227,7 +256,7 @@ class Engine:
             # belonged to this server before a restart; it reconnects.
             logger.debug("%s: session %s unknown (expired or closed)", peer, req.query.get("sid"))
             return
-        if isinstance(exc, Forbidden):
+        if isinstance(exc, Forbidden) and exc.message == ORIGIN_REFUSED:
             origin = req.headers.get("origin") or req.headers.get("referer") or ""
             log_once(
                 f"origin:{origin}",
@@ -256,6 +285,8 @@ class Engine:
             return f"max_payload={self.max_payload}"
         if isinstance(exc, UnknownTransport):
             return f"transports={self.transports}"
+        if exc.message == REFUSED_BY_HOOK:
+            return f"allow_request={self.allow_request!r}"
         return None
 
     def _route(self, req: HttpRequest, now: float) -> Decision:
@@ -308,6 +339,8 @@ class Engine:
         if refusal is not None:
             reason, retry_after = refusal
             raise Overloaded(reason, retry_after=retry_after, http_status=429)
+        if self.allow_request is not None and not self._allowed(req, address):
+            raise Forbidden(REFUSED_BY_HOOK)
         is_jsonp = "j" in req.query
         if is_jsonp:
             jsonp.callback_index(req.query["j"])
@@ -529,6 +562,26 @@ class Engine:
         self.deadlines.fire(now)
         return self.deadlines.next_deadline()
 
+    def _allowed(self, req: HttpRequest, address: str) -> bool:
+        """The ``allow_request`` hook's verdict on a handshake; a hook that
+        raises refuses (and is logged), so that a bug never lets everyone in."""
+        hook = self.allow_request
+        assert hook is not None
+        try:
+            verdict = hook(Handshake(req.headers, req.query, address))
+        except Exception:
+            logger.exception("allow_request raised: the handshake from %s is refused", address)
+            return False
+        if inspect.isawaitable(verdict):
+            if inspect.iscoroutine(verdict):
+                verdict.close()
+            log_once(
+                "allow_request-awaitable",
+                "allow_request returned an awaitable: it must answer at once; refused",
+            )
+            return False
+        return bool(verdict)
+
     # -- CORS -------------------------------------------------------------------
 
     # The policy: ``"*"`` answers ``Access-Control-Allow-Origin: *`` and
@@ -564,10 +617,10 @@ class Engine:
             try:
                 parts = urlsplit(req.headers["referer"])
             except ValueError:
-                raise Forbidden("origin not allowed") from None
+                raise Forbidden(ORIGIN_REFUSED) from None
             origin = f"{parts.scheme}://{parts.netloc}"
         if origin is not None and not self._origin_allowed(origin, req):
-            raise Forbidden("origin not allowed")
+            raise Forbidden(ORIGIN_REFUSED)
 
     def _cors_headers(self, req: HttpRequest) -> dict[str, str]:
         if self.cors_allowed_origins == "*":
@@ -583,7 +636,7 @@ class Engine:
     def _preflight(self, req: HttpRequest) -> HttpResponse:
         origin = req.headers.get("origin")
         if origin is None or not self._origin_allowed(origin, req):
-            raise Forbidden("origin not allowed")
+            raise Forbidden(ORIGIN_REFUSED)
         headers = self._cors_headers(req)
         headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         # The allowed headers, never an echo of the requested ones: the

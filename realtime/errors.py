@@ -94,8 +94,16 @@ class PayloadTooLarge(BadRequest):
 
 
 class Forbidden(ProtocolError):
+    """A refused Origin, or a handshake ``allow_request`` refused: 403.
+    ``message`` says why, for the server's log; the client is told only
+    ``Forbidden``, as engine.io tells it."""
+
     code = 4
+    http_status = 403
     default_message = "Forbidden"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.default_message}
 
 
 class Overloaded(ProtocolError):

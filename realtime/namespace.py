@@ -22,8 +22,9 @@ from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDeta
 from .coroutines import is_awaitable, never_suspends, run_now
 from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
+from .http import Handshake
 from .protocol.socketio import Packet, PacketType
-from .socket import _DISCONNECTED, Handshake, check_event
+from .socket import _DISCONNECTED, check_event
 
 if TYPE_CHECKING:
     from .server import Server

@@ -34,6 +34,7 @@ from .coroutines import DONE, Done, never_suspends, run_now
 from .engine import CorsSetting, Engine
 from .errors import InvalidArgument, InvalidArgumentType, InvalidState
 from .handlers import check_callback
+from .http import Handshake
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
@@ -52,7 +53,7 @@ from .protocol.socketio import (
 )
 from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
-from .socket import Handshake, Socket, logger
+from .socket import Socket, logger
 from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]

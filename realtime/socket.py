@@ -17,8 +17,7 @@ import enum
 import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
@@ -33,6 +32,7 @@ from .errors import (
     InvalidArgumentType,
 )
 from .handlers import Listener, SocketHooks, check_handler
+from .http import Handshake
 from .protocol.socketio import (
     ACK,
     ACK_TYPES,
@@ -67,16 +67,6 @@ class SocketState(enum.Enum):
 _CONNECTING: Final = SocketState.CONNECTING
 _CONNECTED: Final = SocketState.CONNECTED
 _DISCONNECTED: Final = SocketState.DISCONNECTED
-
-
-@dataclass(frozen=True)
-class Handshake:
-    """What the client presented when it connected."""
-
-    headers: Mapping[str, str]
-    query: Mapping[str, str]
-    address: str | None
-    auth: dict[str, Any] = field(default_factory=dict)
 
 
 def check_event(event: object) -> str:
