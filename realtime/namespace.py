@@ -204,6 +204,8 @@ class Namespace:
             if socket._hooks is not None and socket._hooks.outgoing:
                 self._watch_socket(-1)
         self.adapter.delete_all(socket.id)
+        if self.parent is not None and not self._sockets:
+            self.server._child_emptied(self)
 
     def _deliver(self, sid: str, messages: Iterable[SharedMessage]) -> None:
         socket = self._sockets.get(sid)

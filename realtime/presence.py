@@ -168,6 +168,9 @@ class Presence:
     def namespace_created(self, namespace: Any) -> None:
         return None
 
+    def namespace_removed(self, namespace: Any) -> None:
+        return None
+
     def socket_connected(self, socket: Any) -> None:
         return None
 

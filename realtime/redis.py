@@ -404,6 +404,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
             wait.done(None, wait.replies)
 
     def close(self) -> None:
+        super().close()
         self.cluster._unregister(self)
 
 

@@ -99,6 +99,10 @@ class Server:
     deeper packet is a parse error, as is a number JSON cannot hold (1e999).
     ``max_namespaces``: namespaces one connection may join at once (dynamic
     namespaces would otherwise let one client open sockets without end).
+    ``max_dynamic_namespaces``: children of dynamic (pattern or predicate)
+    namespaces that may exist at once, server-wide; a child is removed when
+    its last socket leaves, and a CONNECT that would create one more is
+    refused ("Too many namespaces").
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
@@ -129,6 +133,7 @@ class Server:
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
         max_depth: int = DEFAULT_MAX_DEPTH,
         max_namespaces: int = 100,
+        max_dynamic_namespaces: int = 10_000,
         max_pending_events: int = 1000,
         events_per_second: float | None = 1_000.0,
         event_burst: int = 2_000,
@@ -152,6 +157,13 @@ class Server:
         check_max_depth(max_depth)
         self.max_depth = max_depth
         self.max_namespaces = max_namespaces
+        if max_dynamic_namespaces < 1:
+            raise InvalidArgument("max_dynamic_namespaces must be at least 1")
+        self.max_dynamic_namespaces = max_dynamic_namespaces
+        self._children = 0  # dynamic children, counted against max_dynamic_namespaces
+        # Empty children kept because sessions wait in them for their clients
+        # (connection state recovery): removed when room is needed and they expired.
+        self._kept_children: dict[str, Namespace] = {}
         self.max_pending_events = max_pending_events
         if event_rate_policy not in ("disconnect", "drop"):
             raise InvalidArgument(
@@ -594,16 +606,25 @@ class Server:
             return
         if len(client.sockets) >= self.max_namespaces:
             log_once("max-namespaces", "%s: over max_namespaces, CONNECT refused", client.conn.id)
-            refusal = connect_error(name, "Too many namespaces", None, client.revision)
-            client.conn.send(encode(refusal)[0])
+            self._refuse(client, name, "Too many namespaces")
             return
         namespace = self._namespaces.get(name)
         if namespace is None:
-            namespace = self._match(name, auth)
-        if namespace is None:
-            refusal = connect_error(name, "Invalid namespace", None, client.revision)
-            client.conn.send(encode(refusal)[0])
-            return
+            parent = self._match(name, auth)
+            if parent is None:
+                self._refuse(client, name, "Invalid namespace")
+                return
+            if not self._room_for_a_child():
+                log_once(
+                    "max-dynamic-namespaces",
+                    "%s: max_dynamic_namespaces (%d) reached, CONNECT to %s refused",
+                    client.conn.id,
+                    self.max_dynamic_namespaces,
+                    name,
+                )
+                self._refuse(client, name, "Too many namespaces")
+                return
+            namespace = self._add_child(parent, name)
         pid, offset = auth.get("pid"), auth.get("offset")
         if (
             namespace.recovery is not None
@@ -633,6 +654,8 @@ class Server:
             logger.exception("restoring a session of %s failed", namespace.name)
             session = None
         if self._clients.get(client.conn.id) is client and namespace.name not in client.sockets:
+            if namespace.parent is not None and self._namespaces.get(namespace.name) is None:
+                self._register_child(namespace)  # removed while the adapter answered
             self._open(client, namespace, auth, session)
 
     def _open(
@@ -657,17 +680,59 @@ class Server:
         namespace._add(socket)
         socket._start()
 
+    def _refuse(self, client: _Client, name: str, message: str) -> None:
+        client.conn.send(encode(connect_error(name, message, None, client.revision))[0])
+
     def _match(self, name: str, auth: Mapping[str, Any]) -> Namespace | None:
+        """The dynamic parent whose pattern or predicate admits ``name``."""
         try:
-            parent = self._namespaces.match(name, auth)
+            return self._namespaces.match(name, auth)
         except Exception:
             logger.exception("error in the namespace predicate for %s", name)
             return None
-        if parent is None:
-            return None
+
+    # -- dynamic children -------------------------------------------------------------
+
+    def _room_for_a_child(self) -> bool:
+        if self._children < self.max_dynamic_namespaces:
+            return True
+        for child in list(self._kept_children.values()):
+            if not child._sockets and not child.adapter.holds_sessions():
+                self._remove_child(child)
+        return self._children < self.max_dynamic_namespaces
+
+    def _add_child(self, parent: Namespace, name: str) -> Namespace:
         child = parent._child(name)
-        self._namespaces.add(name, child)
+        self._register_child(child)
         return child
+
+    def _register_child(self, child: Namespace) -> None:
+        self._namespaces.add(child.name, child)
+        assert child.parent is not None
+        child.parent.children[child.name] = child
+        self._children += 1
+
+    def _child_emptied(self, child: Namespace) -> None:
+        """A dynamic child lost its last socket: it goes, unless sessions
+        wait in it for their clients (then it goes when room is needed and
+        they have expired)."""
+        if child.adapter.holds_sessions():
+            self._kept_children[child.name] = child
+        else:
+            self._remove_child(child)
+
+    def _remove_child(self, child: Namespace) -> None:
+        if not self._namespaces.remove(child.name, child):
+            return  # removed already
+        assert child.parent is not None
+        if child.parent.children.get(child.name) is child:
+            del child.parent.children[child.name]
+        if self._kept_children.get(child.name) is child:
+            del self._kept_children[child.name]
+        self._children -= 1
+        child.adapter.close()
+        for watcher in self.watchers:
+            watcher.namespace_removed(child)
 
     def _connect_timed_out(self, client: _Client) -> None:
         client.connect_timer = None

@@ -280,6 +280,18 @@ class Adapter(ABC):
         ``offset``, or None (unknown, expired, or not whole any more)."""
         return None
 
+    def holds_sessions(self) -> bool:
+        """Whether sessions wait here for their clients: an empty dynamic
+        namespace that holds some is kept until they expire."""
+        return False
+
+    # -- the namespace's end ---------------------------------------------------------
+
+    def close(self) -> None:
+        """The namespace is removed (a dynamic child whose last socket left):
+        release what this adapter holds for it."""
+        return
+
 
 class AdapterFactory(ABC):
     """A configured adapter for ``Server(adapter=...)``: it makes the adapter
@@ -490,6 +502,13 @@ class MemoryAdapter(Adapter):
     def enable_recovery(self, options: ConnectionStateRecovery) -> bool:
         self.sessions = SessionStore(options, self.make_message, self.host.schedule)
         return True
+
+    def holds_sessions(self) -> bool:
+        return self.sessions is not None and self.sessions.sessions > 0
+
+    def close(self) -> None:
+        if self.sessions is not None:
+            self.sessions.close()
 
     def session_mark(self) -> str:
         return self.sessions.mark() if self.sessions is not None else ""
