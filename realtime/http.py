@@ -9,13 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 # A runtime import, not a TYPE_CHECKING one: in the compiled build, a class
 # whose field names another compiled class needs that class's module loaded
 # first (a typing-only import crashed the import). session.py imports nothing here.
 from ._log import log_once
 from .protocol.session import Session
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What the client presented when it connected: the headers and query of
+    its first request, its address, and (once it joins a namespace) the auth
+    of its Socket.IO CONNECT."""
+
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    address: str | None
+    auth: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
+from ..errors import RealtimeError
 from ..protocol import engineio as eio
 from ..protocol.engineio import Message
 from ..protocol.session import Outgoing
@@ -140,7 +141,7 @@ def pong_frame(payload: bytes) -> bytes:
 _GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-class HandshakeError(ValueError):
+class HandshakeError(RealtimeError):
     """The request cannot become a WebSocket; answer it with a 400."""
 
 
@@ -197,7 +198,7 @@ PONG: Final = Pong()
 Event = str | bytes | Ping | Close | Pong
 
 
-class FrameError(Exception):
+class FrameError(RealtimeError):
     """The client broke RFC 6455; close with ``code``. ``events`` holds what
     the same :meth:`FrameReader.feed` completed before the broken frame: it
     is delivered, so what reaches the application does not depend on how
