@@ -47,6 +47,11 @@ from .protocol.engineio import Packet, PacketType
 from .protocol.limits import AddressTable, client_address
 from .protocol.session import Session, SessionConfig, State, Upgrade
 from .transports import jsonp, polling
+from .transports.http_compression import (
+    HttpCompression,
+    compress_answer,
+    http_compression_setting,
+)
 
 if TYPE_CHECKING:
     from .types import Connection, Data, EngineListener, Runtime, TaskRunner, TransportName
@@ -87,6 +92,7 @@ class Engine:
         node_id: str | None = None,
         peers: Mapping[str, str] | None = None,
         max_fragments: int = 1024,
+        http_compression: bool | HttpCompression | Mapping[str, Any] = True,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -103,6 +109,8 @@ class Engine:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
+        # gzip/deflate of polling answers from this many bytes on, as engine.io's.
+        self.http_compression = http_compression_setting(http_compression)
         self.max_connections = max_connections
         # Per client address: open sessions, and a token bucket of handshakes.
         self.addresses = AddressTable(
@@ -432,6 +440,9 @@ class Engine:
                 items, session.protocol, session.b64
             )
         headers["Cache-Control"] = "no-store"
+        compression = self.http_compression
+        if compression is not None and len(body) >= compression.threshold:
+            body = compress_answer(compression, req.headers, headers, body)
         return HttpResponse(200, headers, body)
 
     def _post(self, req: HttpRequest, session: Session, now: float) -> Decision:
