@@ -52,6 +52,17 @@ from .protocol.engineio import Packet, PacketType
 from .protocol.limits import AddressTable, client_address
 from .protocol.session import Session, SessionConfig, State, Upgrade
 from .transports import jsonp, polling
+from .transports.deflate import (
+    DeflateAgreement,
+    PerMessageDeflate,
+    negotiate,
+    per_message_deflate_setting,
+)
+from .transports.http_compression import (
+    HttpCompression,
+    compress_answer,
+    http_compression_setting,
+)
 
 if TYPE_CHECKING:
     from .types import Connection, Data, EngineListener, Runtime, TaskRunner, TransportName
@@ -118,6 +129,8 @@ class Engine:
         node_id: str | None = None,
         peers: Mapping[str, str] | None = None,
         max_fragments: int = 1024,
+        http_compression: bool | HttpCompression | Mapping[str, Any] = True,
+        per_message_deflate: bool | PerMessageDeflate | Mapping[str, Any] = False,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -136,6 +149,10 @@ class Engine:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
+        # gzip/deflate of polling answers from this many bytes on, as engine.io's.
+        self.http_compression = http_compression_setting(http_compression)
+        # permessage-deflate on WebSockets we frame, off unless asked, as in engine.io.
+        self.per_message_deflate = per_message_deflate_setting(per_message_deflate)
         self.max_connections = max_connections
         # Per client address: open sessions, and a token bucket of handshakes.
         self.addresses = AddressTable(
@@ -373,7 +390,7 @@ class Engine:
         if transport == "websocket":
             session.push_packet(PacketType.OPEN, open_data)  # nobody to wake yet
             self.listener.on_open(session)
-            return AcceptWebSocket(session, upgrade=False)
+            return AcceptWebSocket(session, upgrade=False, deflate=self._deflate(req))
         # The OPEN packet goes out alone in the handshake answer; whatever
         # on_open queues (a Socket.IO v4 CONNECT) waits for the first poll.
         response = self._encode_poll(req, session, [Packet(PacketType.OPEN, open_data)])
@@ -428,7 +445,15 @@ class Engine:
         if session.state is not State.OPEN:
             raise UnknownSession()
         session.expect_probe(now)
-        return AcceptWebSocket(session, upgrade=True)
+        return AcceptWebSocket(session, upgrade=True, deflate=self._deflate(req))
+
+    def _deflate(self, req: HttpRequest) -> DeflateAgreement | None:
+        """The permessage-deflate to agree on for this handshake, if any."""
+        setting = self.per_message_deflate
+        if setting is None:
+            return None
+        offer = req.headers.get("sec-websocket-extensions")
+        return None if offer is None else negotiate(offer, setting)
 
     def _poll(self, req: HttpRequest, session: Session) -> Decision:
         if session.poll.parked:
@@ -473,6 +498,9 @@ class Engine:
                 items, session.protocol, session.b64
             )
         headers["Cache-Control"] = "no-store"
+        compression = self.http_compression
+        if compression is not None and len(body) >= compression.threshold:
+            body = compress_answer(compression, req.headers, headers, body)
         return HttpResponse(200, headers, body)
 
     def _post(self, req: HttpRequest, session: Session, now: float) -> Decision:
