@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the tests need beyond Python packages: the official npm clients (for Node,
 # and their browser bundles for Chromium), the client's build tools, the Node
-# cluster peers, the Admin UI, Debian's chromium for the browser tests, Debian's redis-server for the cluster tests and Debian's nginx
-# for the deployment test.
+# cluster peers, the Admin UI, Debian's chromium for the browser tests,
+# Debian's redis-server for the cluster tests and Debian's nginx for the
+# deployment test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

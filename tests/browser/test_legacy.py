@@ -64,6 +64,42 @@ def run_legacy_page(browser: Any, url: str, remove: str = "") -> tuple[list[str]
     return log, transport
 
 
+# IE8/9: XMLHttpRequest without CORS, no WebSocket, and XDomainRequest, which
+# Chromium lacks: emulated here with fetch restricted to what XDomainRequest
+# can send (GET, or a text/plain POST; no custom headers, no cookies; the
+# answer needs Access-Control-Allow-Origin), so no preflight is ever made.
+# It shows the requests the client makes and the server's answers to them,
+# not IE's own XDomainRequest.
+IE8_9 = (
+    NO_WEBSOCKET
+    + """
+window.XMLHttpRequest = function () {};
+window.xdrLog = [];
+window.XDomainRequest = function () {};
+XDomainRequest.prototype.open = function (method, url) {
+  this.method = method;
+  this.url = url;
+};
+XDomainRequest.prototype.send = function (body) {
+  var self = this;
+  var init = {method: this.method, mode: "cors", credentials: "omit"};
+  if (this.method === "POST") {
+    init.body = body;
+    init.headers = {"Content-Type": "text/plain"};
+  }
+  xdrLog.push(this.method);
+  fetch(this.url, init).then(function (response) {
+    return response.text().then(function (text) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      self.responseText = text;
+      self.onload();
+    });
+  }).catch(function () { self.onerror(); });
+};
+XDomainRequest.prototype.abort = function () {};
+"""
+)
+
 # (transports the page asks for, objects the browser lacks, transport expected)
 CASES = {
     "websocket": (["websocket"], "", "websocket"),
@@ -199,3 +235,33 @@ def test_serve_client_false_leaves_the_paths_to_the_application(
         f"http://127.0.0.1:{port}",
     )
     assert statuses == [404, 404, 404]
+
+
+def test_ie8_9_cross_origin_page_polls_through_xdomainrequest(
+    browser: Any, origins: Origins
+) -> None:
+    posts: list[dict[str, str]] = []
+    errors: list[str] = []
+    page = open_legacy_page(
+        browser, origins.other + "/legacy?server=" + origins.server, IE8_9, errors
+    )
+    page.on(
+        "request",
+        lambda request: posts.append(request.headers) if request.method == "POST" else None,
+    )
+    try:
+        page.wait_for_function("log.indexOf('ack again') >= 0", timeout=15000)
+        log = page.evaluate("log")
+        used = page.evaluate("xdrLog")
+        transport = page.evaluate("socket.io.engine.transport.name")
+    finally:
+        page.context.close()
+    assert errors == []
+    assert transport == "polling"
+    expected_log(log)
+    assert "GET" in used and "POST" in used
+    # Each POST as XDomainRequest sends it: text/plain, no header of the client's own.
+    assert posts
+    for headers in posts:
+        assert headers.get("content-type") == "text/plain"
+        assert not [name for name in headers if name.startswith("x-")], headers
