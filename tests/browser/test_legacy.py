@@ -6,6 +6,7 @@ objects removed from a Chromium page before any script runs)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -119,6 +120,7 @@ def expected_log(lines: list[str]) -> None:
         "ack h\u00e9llo \u2603 3",
         "echoed h\u00e9llo \u2603",
         "admin error token",
+        "reconnect_attempt 1",
         "reconnecting 1",
         "reconnect 1",
         "ack again",
@@ -181,14 +183,29 @@ def test_jsonp_false_refuses_the_fallback(browser: Any, origins: Origins) -> Non
 
 
 def test_io_api_surface(browser: Any, origins: Origins) -> None:
+    # A server that accepts connections and never answers: connect_timeout.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
     page = open_legacy_page(browser, origins.server + "/legacy?transports=websocket")
     try:
         page.wait_for_function("log.indexOf('ack again') >= 0", timeout=15000)
         result = page.evaluate(
-            """(server) => new Promise((resolve) => {
-              var ws = io(server.replace("http", "ws"), {forceNew: true});
+            """([server, silent]) => new Promise((resolve) => {
+              var timeouts = [];
+              var late = io(silent, {timeout: 200, reconnection: false,
+                                     transports: ["polling"]});
+              late.on("connect_timeout", function (ms) { timeouts.push(ms); });
+              late.on("connect_error", function (e) { timeouts.push(e.message); });
+              var ws = io(server.replace("http", "ws"), {forceNew: true, autoConnect: false});
+              var connecting = 0;
+              ws.on("connecting", function () { connecting++; });
+              ws.connect();
               var again = io.connect(server, {"force new connection": true});
-              ws.on("connect", function () {
+              ws.on("connect", async function () {
+                while (timeouts.length < 2) {
+                  await new Promise((r) => setTimeout(r, 50));
+                }
                 var local = [];
                 ws.on("error", function (e) { local.push(e); });
                 ws.emit("error", "local only");
@@ -198,14 +215,16 @@ def test_io_api_surface(browser: Any, origins: Origins) -> None:
                   ownManager: ws.io !== socket.io && again.io !== socket.io,
                   shared: io(server + "/other").io === socket.io,
                   chained: ws.compress(false).binary(false) === ws,
-                  local: local, connected: ws.connected
+                  local: local, connected: ws.connected, timeouts: timeouts,
+                  connecting: connecting
                 });
               });
             })""",
-            origins.server,
+            [origins.server, f"http://127.0.0.1:{silent.getsockname()[1]}"],
         )
     finally:
         page.context.close()
+        silent.close()
     assert result == {
         "connectIsIo": True,
         "manager": "function",
@@ -216,6 +235,8 @@ def test_io_api_surface(browser: Any, origins: Origins) -> None:
         "chained": True,
         "local": ["local only"],
         "connected": True,
+        "timeouts": ["timeout", 200],  # connect_error first, as 2.x
+        "connecting": 1,
     }
 
 
