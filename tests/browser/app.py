@@ -52,6 +52,10 @@ def create_app(allowed_origins: Sequence[str] = (), serve_client: bool = True) -
     def kick_me(socket: realtime.Socket) -> None:
         socket.disconnect()
 
+    @sio.on("handshake-query")
+    def handshake_query(socket: realtime.Socket, name: str) -> str | None:
+        return socket.handshake.query.get(name)
+
     @sio.on("drop-me")
     def drop_me(socket: realtime.Socket) -> None:
         # The connection goes, not the socket: the client reconnects.

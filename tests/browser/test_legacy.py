@@ -120,6 +120,7 @@ def expected_log(lines: list[str]) -> None:
         "ack h\u00e9llo \u2603 3",
         "echoed h\u00e9llo \u2603",
         "admin error token",
+        "query a&b",
         "reconnect_attempt 1",
         "reconnecting 1",
         "reconnect 1",
