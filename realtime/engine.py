@@ -131,6 +131,7 @@ class Engine:
         max_fragments: int = 1024,
         http_compression: bool | HttpCompression | Mapping[str, Any] = True,
         per_message_deflate: bool | PerMessageDeflate | Mapping[str, Any] = False,
+        serve_client: bool = True,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -184,6 +185,9 @@ class Engine:
         self.cors_credentials = cors_credentials
         self.allow_request = _checked_request_hook(allow_request)
         self._cors_allow_headers = ", ".join(cors_allowed_headers)
+        # The bundled clients below the path, as Node's serveClient: pages
+        # load <path>/socket.io.js from the server they talk to.
+        self.serve_client = serve_client
         self.path = "/" + path.strip("/")
         self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
@@ -252,14 +256,18 @@ class Engine:
         this and hand every other path to the application they wrap."""
         if path == self.path or path == self._path_slash:
             return True
-        return path.startswith(self._path_slash) and assets.is_asset(path[len(self._path_slash) :])
+        return (
+            self.serve_client
+            and path.startswith(self._path_slash)
+            and assets.is_asset(path[len(self._path_slash) :])
+        )
 
     def handle_request(self, req: HttpRequest, now: float) -> Decision:
         """Route one HTTP request (or WebSocket handshake) on the engine path."""
         path = req.path
         if path != self.path and path != self._path_slash:  # the bundled client lives below
             name = path.rstrip("/").rpartition("/")[2]
-            if assets.is_asset(name):
+            if self.serve_client and assets.is_asset(name):
                 return assets.respond(name, req.headers)
         try:
             return self._route(req, now)

@@ -123,7 +123,7 @@ def client_command(client: str, mode: str, url: str) -> list[str]:
         pytest.fail("node is not installed: the interop tests need Node 18 or later")
     if not (HERE / "node_modules").is_dir():
         pytest.fail(f"the npm clients are not installed: run `npm ci` in {HERE}")
-    version = {"sioc4": "4", "sioc2": "2"}[client]
+    version = {"sioc4": "4", "sioc3": "3", "sioc2": "2", "sioc1": "1"}[client]
     return [node, str(HERE / "client.js"), "--client", version, "--transport", mode, "--url", url]
 
 
