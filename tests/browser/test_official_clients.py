@@ -1,7 +1,8 @@
 """The browser bundles shipped in the official socket.io-client packages
 (1.7, 2.x, 3.x, 4.x; tests/browser/clients), each loaded into a page in
 headless Chromium against the realtime server: WebSocket, XHR polling, and
-for 1.x/2.x, which still had it, JSONP polling with XMLHttpRequest removed."""
+for 1.x, 2.x and 3.x, which still had it, JSONP polling with XMLHttpRequest
+removed."""
 
 from __future__ import annotations
 
@@ -52,9 +53,11 @@ def base() -> Iterator[str]:
     thread.close()
 
 
+# JSONP went with engine.io-client 5 (socket.io-client 4.x).
 CASES = [(major, t) for major in VERSIONS for t in ("websocket", "polling")] + [
     ("1", "jsonp"),
     ("2", "jsonp"),
+    ("3", "jsonp"),
 ]
 
 
@@ -72,6 +75,8 @@ def test_official_browser_bundle(browser: Any, base: str, major: str, transport:
     try:
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        urls: list[str] = []
+        page.on("request", lambda request: urls.append(request.url))
         page.goto(f"{base}/page/{major}")
         result = page.evaluate(
             """([transport, ascii, unicode]) => new Promise((resolve, reject) => {
@@ -101,6 +106,8 @@ def test_official_browser_bundle(browser: Any, base: str, major: str, transport:
     finally:
         context.close()
     assert errors == []
+    # JSONP polls carry the callback index j; XHR polls never do.
+    assert any("&j=" in url for url in urls) is (transport == "jsonp")
     assert result == {
         "early": [ASCII, {"n": 1, "list": [True, None]}],
         "welcome": True,
