@@ -81,12 +81,13 @@ async def served_asgi(app: Any) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def served_eventlet() -> AsyncIterator[str]:
-    """Serve the interop app on eventlet (eventlet_server.py) in a process of
-    its own; yields its URL."""
+async def served_eventlet(builder: str = "interop.app:build_server") -> AsyncIterator[str]:
+    """Serve the interop app (or the server ``builder`` names) on eventlet
+    (eventlet_server.py) in a process of its own; yields its URL."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(HERE / "eventlet_server.py"),
+        builder,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
