@@ -52,6 +52,12 @@ def create_app(allowed_origins: Sequence[str] = (), serve_client: bool = True) -
     def kick_me(socket: realtime.Socket) -> None:
         socket.disconnect()
 
+    @sio.on("text-length")
+    def text_length(socket: realtime.Socket, text: str) -> int:
+        # What the server received, in code points: a round trip alone can
+        # hide a client's encoding layer that undoes itself on the way back.
+        return len(text)
+
     @sio.on("handshake-query")
     def handshake_query(socket: realtime.Socket, name: str) -> str | None:
         return socket.handshake.query.get(name)
