@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
+import shutil
+import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,9 @@ def webim() -> Any:
 
 
 async def until(check: Callable[[], Any], what: str) -> None:
-    for _ in range(500):
+    """Waits for ``check()``: a liveness bound of 20 s, never a speed check."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         if check():
             return
         await asyncio.sleep(0.01)
@@ -254,6 +260,11 @@ async def test_friends_groups_files_and_nobody_reads_what_is_not_theirs(
     assert len(bob.got("message")) == heard
     assert await bob.call("unfriend", ann_id) == {"ok": True}
     await until(lambda: ann.got("state")[-1]["friends"] == [], "Ann without Bob")
+    # Asking someone who asked you already makes you friends at once.
+    assert await eve.call("befriend", "Ann") == {"ok": True}
+    assert await ann.call("befriend", "Eve") == {"ok": True}
+    await until(lambda: [u["name"] for u in eve.got("state")[-1]["friends"]] == ["Ann"], "friends")
+    assert ann.got("state")[-1]["requests"] == {"in": [], "out": []}
     for tab in (ann, bob, eve):
         await tab.close()
 
@@ -288,3 +299,15 @@ async def test_two_servers_on_one_redis_and_one_database(
         await bob.close()
     finally:
         await redis.stop()
+
+
+def test_the_page_is_ecmascript_3() -> None:
+    node = shutil.which("node")
+    assert node, "node is required (make install-test)"
+    page = ROOT / "examples" / "webim" / "static" / "webim.js"
+    result = subprocess.run(
+        [node, "check.js", str(page)], cwd=ROOT / "client_js", check=True, capture_output=True
+    )
+    report = json.loads(result.stdout)[str(page)]
+    assert report["syntax"] is None, report["syntax"]
+    assert report["builtins"] == [] and report["trailing"] == [], report
