@@ -15,10 +15,12 @@ reconnection is the same user without a password.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
 import re
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +30,7 @@ from aiohttp import web
 
 import realtime
 
-from .store import Store, StoreError
+from .store import Store, StoreError, password_hash
 
 STATIC: Final = Path(__file__).with_name("static")
 NAMESPACE: Final = "/webim"
@@ -190,15 +192,24 @@ def install(
         name = _line(name, 100)
         if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
             return failure(f"A password has {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
-        try:
-            if how == "signup":
-                if not NAME.match(name):
-                    return failure("A name has 2 to 24 letters, digits, spaces or . ' - _")
-                user = store.sign_up(name, password)
-            else:
-                user = store.log_in(name, password)
-        except StoreError as exc:
-            return failure(exc)
+        # scrypt takes tens of milliseconds: in a thread, so that the other
+        # connections of this worker do not wait for it.
+        if how == "signup":
+            if not NAME.match(name):
+                return failure("A name has 2 to 24 letters, digits, spaces or . ' - _")
+            salt = secrets.token_bytes(16)
+            digest = await asyncio.to_thread(password_hash, password, salt)
+            try:
+                user = store.sign_up(name, salt, digest)
+            except StoreError as exc:
+                return failure(exc)
+        else:
+            found = store.credentials(name)
+            salt = found[1] if found else secrets.token_bytes(16)
+            digest = await asyncio.to_thread(password_hash, password, salt)
+            if found is None or not hmac.compare_digest(digest, found[2]):
+                return failure("Wrong name or password.")
+            user = found[0]
         return await begin(socket, user)
 
     @im.on("signup")

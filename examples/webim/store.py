@@ -10,7 +10,6 @@ with user 7, ``"g:3"`` is group 3. Whoever asks for one gets only their own.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import sqlite3
 import time
@@ -50,6 +49,8 @@ CREATE TABLE IF NOT EXISTS files (
 # scrypt's cost: 16 MiB and some tens of milliseconds per login, enough to make
 # guessing expensive and small enough for a demo on a shared machine.
 SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
+MAX_UNFINISHED: Final = 3
+"""Uploads one user may have under way; starting another drops their oldest."""
 PAGE: Final = 200
 """Messages a history read returns at most (the latest)."""
 
@@ -58,7 +59,7 @@ class StoreError(Exception):
     """A refused operation; its text is shown to the user who asked."""
 
 
-def _hash(password: str, salt: bytes) -> bytes:
+def password_hash(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
 
 
@@ -121,23 +122,22 @@ class Store:
 
     # -- accounts ------------------------------------------------------------------
 
-    def sign_up(self, name: str, password: str) -> int:
-        salt = secrets.token_bytes(16)
+    def sign_up(self, name: str, salt: bytes, digest: bytes) -> int:
+        """A new account; ``digest`` is :func:`password_hash` of its password and ``salt``."""
         try:
             cursor = self.db.execute(
                 "INSERT INTO users (name, salt, hash, created) VALUES (?, ?, ?, ?)",
-                (name, salt, _hash(password, salt), time.time()),
+                (name, salt, digest, time.time()),
             )
         except sqlite3.IntegrityError:
             raise StoreError(f"The name {name} is taken.") from None
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def log_in(self, name: str, password: str) -> int:
+    def credentials(self, name: str) -> tuple[int, bytes, bytes] | None:
+        """``(user, salt, digest)`` of the account called ``name``."""
         row = self._one("SELECT id, salt, hash FROM users WHERE name = ?", name)
-        if row is None or not hmac.compare_digest(_hash(password, row["salt"]), row["hash"]):
-            raise StoreError("Wrong name or password.")
-        return int(row["id"])
+        return (int(row["id"]), bytes(row["salt"]), bytes(row["hash"])) if row else None
 
     def user(self, user: int) -> dict[str, Any] | None:
         row = self._one("SELECT id, name, last_seen FROM users WHERE id = ?", user)
@@ -344,6 +344,12 @@ class Store:
     # -- files ---------------------------------------------------------------------
 
     def start_file(self, owner: int, key: str, name: str, mime: str, size: int) -> str:
+        unfinished = self._all(
+            "SELECT id FROM files WHERE owner = ? AND done = 0 ORDER BY rowid DESC", owner
+        )
+        for row in unfinished[MAX_UNFINISHED - 1 :]:
+            self.db.execute("DELETE FROM files WHERE id = ?", (row["id"],))
+            (self.files / row["id"]).unlink(missing_ok=True)
         file_id = secrets.token_urlsafe(12)
         self.db.execute(
             "INSERT INTO files (id, owner, conversation, name, mime, size)"

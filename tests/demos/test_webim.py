@@ -242,11 +242,16 @@ async def test_friends_groups_files_and_nobody_reads_what_is_not_theirs(
         async with http.get(url, params={"token": a["token"]}) as resp:
             assert resp.status == 200 and resp.headers["Content-Type"] == "image/png"
             assert await resp.read() == picture
-        for token in (e["token"], "", a["token"][:-1] + "0"):
+        forged = a["token"][:-1] + ("1" if a["token"].endswith("0") else "0")
+        for token in (e["token"], "", forged):
             async with http.get(url, params={"token": token}) as resp:
                 assert resp.status == 404
     too_big = await bob.call("upload", f"g:{group}", "big.bin", "application/zip", 600_000)
     assert too_big == {"error": "That file has 600000 bytes; the limit is 524288 (512 KiB)."}
+    # Uploads under way are bounded per user: a fourth drops the oldest.
+    started = [(await bob.call("upload", f"g:{group}", "a", "", 10))["file"] for _ in range(4)]
+    assert await bob.call("chunk", started[0], 0, b"0123456789") == {"error": "No such upload."}
+    assert "message" in await bob.call("chunk", started[1], 0, b"0123456789")
     assert await eve.call("upload", f"g:{group}", "x", "image/png", 10) == {
         "error": "No such conversation."
     }
