@@ -29,6 +29,7 @@ from typing import Any, Final
 from aiohttp import web
 
 import realtime
+from examples.pages import add_shared_script
 
 from .store import Store, StoreError, password_hash
 
@@ -421,6 +422,7 @@ def install(
     app.router.add_get("/webim", _to_page)
     app.router.add_get("/webim/", page)
     app.router.add_get("/webim/files/{file}", download)
+    add_shared_script(app, "/webim/static/")
     app.router.add_static("/webim/static/", STATIC)
     return store
 

@@ -306,13 +306,18 @@ async def test_two_servers_on_one_redis_and_one_database(
         await redis.stop()
 
 
-def test_the_page_is_ecmascript_3() -> None:
+def test_the_pages_are_ecmascript_3() -> None:
     node = shutil.which("node")
     assert node, "node is required (make install-test)"
-    page = ROOT / "examples" / "webim" / "static" / "webim.js"
+    examples = ROOT / "examples"
+    pages = [
+        str(examples / path)
+        for path in ("webim/static/webim.js", "static/page.js", "chat/static/chat.js")
+    ]
     result = subprocess.run(
-        [node, "check.js", str(page)], cwd=ROOT / "client_js", check=True, capture_output=True
+        [node, "check.js", *pages], cwd=ROOT / "client_js", check=True, capture_output=True
     )
-    report = json.loads(result.stdout)[str(page)]
-    assert report["syntax"] is None, report["syntax"]
-    assert report["builtins"] == [] and report["trailing"] == [], report
+    report = json.loads(result.stdout)
+    for page in pages:
+        assert report[page]["syntax"] is None, report[page]["syntax"]
+        assert report[page]["builtins"] == [] and report[page]["trailing"] == [], report[page]

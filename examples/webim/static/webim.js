@@ -8,7 +8,7 @@
     "\ud83d\ude22", "\ud83d\ude2e", "\ud83d\ude21", "\ud83d\udc4d", "\ud83d\udc4e", "\ud83d\udc4f",
     "\ud83d\ude4f", "\ud83c\udf89", "\u2764\ufe0f", "\ud83d\udd25", "\u2615"];
   var socket = null;
-  var token = storedToken();
+  var token = page.stored(TOKEN_KEY);
   var state = null;       // what the server last said: me, friends, groups, online...
   var current = null;     // the open conversation's key: "u:7" or "g:3"
   var shown = [];         // the open conversation's messages
@@ -16,31 +16,11 @@
   var last = {};          // key -> last message
   var canSendFiles = !!(window.FileReader && window.ArrayBuffer && window.Blob);
 
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function clear(node) {
-    while (node.firstChild) {
-      node.removeChild(node.firstChild);
-    }
-    return node;
-  }
-
-  function text(node, value) {
-    clear(node).appendChild(document.createTextNode(value));
-  }
-
-  function element(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (content != null) {
-      node.appendChild(document.createTextNode(content));
-    }
-    return node;
-  }
+  var $ = page.$;
+  var clear = page.clear;
+  var text = page.text;
+  var element = page.element;
+  var pad = page.pad;
 
   function show(id, visible) {
     var node = $(id);
@@ -75,38 +55,13 @@
     return when.getDate() + "/" + (when.getMonth() + 1) + " " + hm;
   }
 
-  function storedToken() {
-    try {
-      return window.localStorage ? window.localStorage.getItem(TOKEN_KEY) : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
   function storeToken(value) {
     token = value;
-    try {
-      if (window.localStorage) {
-        if (value) {
-          window.localStorage.setItem(TOKEN_KEY, value);
-        } else {
-          window.localStorage.removeItem(TOKEN_KEY);
-        }
-      }
-    } catch (e) {
-      // private mode and the like: this page keeps it
-    }
+    page.store(TOKEN_KEY, value);
   }
 
   function setStatus() {
-    var status = $("status");
-    if (socket && socket.connected) {
-      text(status, "online via " + socket.io.engine.transport.name);
-      status.className = "status online";
-    } else {
-      text(status, "offline, reconnecting\u2026");
-      status.className = "status offline";
-    }
+    page.status(socket, $("status"), "offline, reconnecting\u2026");
   }
 
   // -- people and conversations ------------------------------------------------
@@ -542,29 +497,14 @@
 
   // -- the connection --------------------------------------------------------------
 
-  function options() {
-    var opts = {
-      auth: function (send) {
-        send({ token: token });
-      }
-    };
-    var match = /[?&]transports=([^&]*)/.exec(window.location.search);
-    if (match) {
-      opts.transports = decodeURIComponent(match[1]).split(",");
-    }
-    return opts;
-  }
-
   function connect() {
-    socket = realtime.connect("/webim", options());
+    socket = realtime.connect("/webim", page.options(function (send) {
+      send({ token: token });
+    }));
     socket.on("connect", function () {
       show("problem", false);
       setStatus();
-      var engine = socket.io.engine;
-      if (!engine.watched) {
-        engine.watched = true;
-        engine.on("upgrade", setStatus);
-      }
+      page.onUpgrade(socket, setStatus);
     });
     socket.on("connect_error", function (error) {
       text($("problem"), "Cannot connect: " + ((error && error.message) || "unknown error") + ". Retrying\u2026");
