@@ -31,7 +31,7 @@ from aiohttp import web
 import realtime
 from examples.pages import add_shared_script
 
-from .store import Store, StoreError, password_hash
+from .store import Store, StoreError, password_hash, row_id
 
 STATIC: Final = Path(__file__).with_name("static")
 NAMESPACE: Final = "/webim"
@@ -215,13 +215,13 @@ def install(
 
     @im.on("signup")
     async def signup(
-        socket: realtime.Socket, name: Any = None, password: Any = None
+        socket: realtime.Socket, name: Any = None, password: Any = None, *_: Any
     ) -> dict[str, Any]:
         return await enter(socket, "signup", name, password)
 
     @im.on("login")
     async def login(
-        socket: realtime.Socket, name: Any = None, password: Any = None
+        socket: realtime.Socket, name: Any = None, password: Any = None, *_: Any
     ) -> dict[str, Any]:
         return await enter(socket, "login", name, password)
 
@@ -243,7 +243,7 @@ def install(
             )
 
     @im.on("send")
-    def send(socket: realtime.Socket, key: Any = None, text: Any = None) -> dict[str, Any]:
+    def send(socket: realtime.Socket, key: Any = None, text: Any = None, *_: Any) -> dict[str, Any]:
         allowed = conversation(socket, key)
         if isinstance(allowed, dict):
             return allowed
@@ -256,16 +256,17 @@ def install(
         return {"message": message}
 
     @im.on("history")
-    def history(socket: realtime.Socket, key: Any = None) -> dict[str, Any]:
+    def history(socket: realtime.Socket, key: Any = None, *_: Any) -> dict[str, Any]:
         allowed = conversation(socket, key)
         if isinstance(allowed, dict):
             return allowed
         return {"key": allowed[1], "messages": store.history(*allowed)}
 
     @im.on("read")
-    def read(socket: realtime.Socket, key: Any = None, last: Any = None) -> bool:
+    def read(socket: realtime.Socket, key: Any = None, last: Any = None, *_: Any) -> bool:
         allowed = conversation(socket, key)
-        if isinstance(allowed, dict) or not isinstance(last, int):
+        last = row_id(last)
+        if isinstance(allowed, dict) or last is None:
             return False
         store.mark_read(allowed[0], allowed[1], last)
         im.to(_user_room(allowed[0])).emit("read", {"key": allowed[1], "last": last})
@@ -278,7 +279,7 @@ def install(
         if user is None:
             return failure("Please sign in.")
         found = store.user_named(_line(other, 100)) if isinstance(other, str) else None
-        if isinstance(other, int) and not isinstance(other, bool):
+        if row_id(other) is not None:
             found = store.user(other)
         if found is None:
             return failure("Nobody has that name.")
@@ -288,7 +289,7 @@ def install(
         """``event(other)``: ``change(me, other)`` in the store, then both
         people's tabs get their new state."""
 
-        async def handler(socket: realtime.Socket, other: Any = None) -> dict[str, Any]:
+        async def handler(socket: realtime.Socket, other: Any = None, *_: Any) -> dict[str, Any]:
             pair = other_user(socket, other)
             if isinstance(pair, dict):
                 return pair
@@ -308,13 +309,13 @@ def install(
     # -- groups --------------------------------------------------------------------
 
     def my_group(socket: realtime.Socket, group: Any) -> tuple[int, int] | dict[str, Any]:
-        allowed = conversation(socket, f"g:{group}" if isinstance(group, int) else None)
+        allowed = conversation(socket, f"g:{group}" if row_id(group) is not None else None)
         if isinstance(allowed, dict):
             return allowed if signed_in(socket) is None else failure("You are not in that group.")
         return allowed[0], group
 
     @im.on("create_group")
-    async def create_group(socket: realtime.Socket, name: Any = None) -> dict[str, Any]:
+    async def create_group(socket: realtime.Socket, name: Any = None, *_: Any) -> dict[str, Any]:
         user = signed_in(socket)
         if user is None:
             return failure("Please sign in.")
@@ -328,7 +329,7 @@ def install(
 
     @im.on("invite")
     async def invite(
-        socket: realtime.Socket, group: Any = None, other: Any = None
+        socket: realtime.Socket, group: Any = None, other: Any = None, *_: Any
     ) -> dict[str, Any]:
         mine = my_group(socket, group)
         if isinstance(mine, dict):
@@ -345,7 +346,7 @@ def install(
         return {"ok": True}
 
     @im.on("leave_group")
-    async def leave_group(socket: realtime.Socket, group: Any = None) -> dict[str, Any]:
+    async def leave_group(socket: realtime.Socket, group: Any = None, *_: Any) -> dict[str, Any]:
         mine = my_group(socket, group)
         if isinstance(mine, dict):
             return mine
@@ -363,11 +364,12 @@ def install(
         name: Any = None,
         mime: Any = None,
         size: Any = None,
+        *_: Any,
     ) -> dict[str, Any]:
         allowed = conversation(socket, key)
         if isinstance(allowed, dict):
             return allowed
-        if not isinstance(size, int) or size <= 0:
+        if row_id(size) in (None, 0):
             return failure("That file is empty.")
         if size > max_file:
             return failure(
@@ -382,7 +384,7 @@ def install(
 
     @im.on("chunk")
     def chunk(
-        socket: realtime.Socket, file_id: Any = None, offset: Any = None, data: Any = None
+        socket: realtime.Socket, file_id: Any = None, offset: Any = None, data: Any = None, *_: Any
     ) -> dict[str, Any]:
         user = signed_in(socket)
         file = store.file(file_id) if isinstance(file_id, str) else None
@@ -390,7 +392,7 @@ def install(
             return failure("No such upload.")
         if not isinstance(data, bytes) or not 0 < len(data) <= CHUNK:
             return failure(f"A chunk is binary, at most {CHUNK} bytes.")
-        if offset != file["received"] or offset + len(data) > file["size"]:
+        if row_id(offset) != file["received"] or offset + len(data) > file["size"]:
             return failure("That chunk does not follow the previous one.")
         received = store.add_chunk(file_id, offset, data)
         if received < file["size"]:

@@ -10,6 +10,7 @@ with user 7, ``"g:3"`` is group 3. Whoever asks for one gets only their own.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import sqlite3
 import time
@@ -67,8 +68,22 @@ def conversation_key(kind: str, other: int) -> str:
     return f"{kind}:{other}"
 
 
+MAX_ID: Final = 2**53
+"""Ids, offsets and read marks above this are refused: SQLite's integers end at
+2**63, and the page's numbers are exact only up to 2**53."""
+_CONVERSATION: Final = re.compile(r"^[ug]:[0-9]{1,15}$")
+
+
+def row_id(value: Any) -> int | None:
+    """``value`` when it is a usable id (or offset, or read mark): an int, not
+    a bool, from 0 to :data:`MAX_ID`."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
+        return value
+    return None
+
+
 def parse_conversation(key: Any) -> tuple[str, int] | None:
-    if not isinstance(key, str) or key[:2] not in ("u:", "g:") or not key[2:].isdigit():
+    if not isinstance(key, str) or not _CONVERSATION.match(key):
         return None
     return key[0], int(key[2:])
 

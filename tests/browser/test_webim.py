@@ -147,6 +147,12 @@ def test_three_transports_friends_a_group_and_an_image(
     picture = tmp_path / "noise.png"
     picture.write_bytes(png(300, 200))
     assert picture.stat().st_size > 2 * 64 * 1024  # three chunks
+    # The progress bar's widths as the page sets them, chunk by chunk.
+    cy.evaluate(
+        "() => { window.widths = []; var bar = document.getElementById('progress-bar');"
+        " new MutationObserver(function () { window.widths.push(bar.style.width); })"
+        ".observe(bar, {attributes: true}); }"
+    )
     cy.set_input_files("#file", str(picture))
     for page in (ann, bob, cy):
         image = page.locator("#messages .message img").last
@@ -156,6 +162,8 @@ def test_three_transports_friends_a_group_and_an_image(
             " return i.length && i[i.length - 1].naturalWidth === 300; }"
         )
     expect(cy.locator("#progress")).to_be_hidden()
+    widths = [int(w.rstrip("%")) for w in cy.evaluate("window.widths")]
+    assert widths[0] == 0 and widths[-1] == 100 and any(0 < w < 100 for w in widths), widths
 
     # Too big, too long: said to the sender only.
     big = tmp_path / "big.bin"

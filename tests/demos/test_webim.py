@@ -233,6 +233,10 @@ async def test_friends_groups_files_and_nobody_reads_what_is_not_theirs(
     assert await bob.call("chunk", file_id, 0, "text") == {
         "error": "A chunk is binary, at most 65536 bytes."
     }
+    for offset in (0.0, False, 2**64, None):
+        assert await bob.call("chunk", file_id, offset, picture[:chunk]) == {
+            "error": "That chunk does not follow the previous one."
+        }
     assert await bob.call("chunk", file_id, 0, picture[:chunk]) == {"received": chunk}
     done = await bob.call("chunk", file_id, chunk, picture[chunk:])
     assert done["received"] == len(picture) and done["message"]["kind"] == "image"
@@ -304,6 +308,31 @@ async def test_two_servers_on_one_redis_and_one_database(
         await bob.close()
     finally:
         await redis.stop()
+
+
+BAD_VALUES: list[Any] = [
+    None, True, -1, 2**64, 1.5, "", "u:", "g:1", "u:\u00b2", "x" * 5000, [], {"a": 1}, b"\x00",
+]  # fmt: skip
+EVENTS = (
+    "signup", "login", "send", "history", "read", "befriend", "accept", "unfriend",
+    "create_group", "invite", "leave_group", "upload", "chunk",
+)  # fmt: skip
+
+
+async def test_bad_arguments_get_an_answer_never_a_crash(
+    serve: Callable[..., Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = await serve(webim().create_app(tmp_path))
+    tab, _ = await sign_up(base, "Ann")
+    for event in EVENTS:
+        for value in BAD_VALUES:
+            for args in ((value,), (value, value), (value, value, value, value)):
+                answer = await tab.call(event, *args)  # an answer, not a timeout
+                if event == "create_group" and isinstance(value, str) and value.strip():
+                    continue  # any text names a group
+                assert answer is False or "error" in answer, (event, args, answer)
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+    await tab.close()
 
 
 def test_the_pages_are_ecmascript_3() -> None:
