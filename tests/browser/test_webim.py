@@ -251,3 +251,17 @@ def test_at_phone_width_the_lists_sit_above_the_conversation(
     assert side["y"] + side["height"] <= talk["y"]
     assert side["width"] > 300 and talk["width"] > 300
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_browser_that_cannot_read_files_says_so_and_still_shows_them(
+    base: str, new_page: Callable[..., Any]
+) -> None:
+    old = sign_up(new_page, base, "Gus", legacy=True)
+    old.context.add_init_script("window.FileReader = undefined;")  # as in IE9 and older
+    old.reload()
+    expect(old.locator("#my-name")).to_have_text("Gus")  # the session survived the reload
+    expect(old.locator("#status")).to_have_text("online via jsonp")
+    expect(old.locator("#attach")).to_be_hidden()
+    expect(old.locator("#no-files")).to_be_visible()
+    expect(old.locator("#no-files")).to_contain_text("cannot send them")
+    expect(old.locator("#no-files")).to_contain_text("still shows the images and files")
