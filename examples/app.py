@@ -14,6 +14,7 @@ from aiohttp import web
 
 import realtime
 from examples.chat import app as chat
+from examples.webim import app as webim
 
 STATIC = Path(__file__).with_name("static")
 
@@ -22,6 +23,7 @@ def create_app(**options: Any) -> web.Application:
     sio = realtime.Server(**options)
     app = web.Application()
     chat.install(sio, app)
+    webim.install(sio, app)  # data in REALTIME_DEMO_DATA, default examples/data
 
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
