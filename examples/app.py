@@ -15,6 +15,7 @@ from aiohttp import web
 import realtime
 from examples.chat import app as chat
 from examples.desk import app as desk
+from examples.webim import app as webim
 
 STATIC = Path(__file__).with_name("static")
 
@@ -23,6 +24,7 @@ def create_app(**options: Any) -> web.Application:
     sio = realtime.Server(**options)
     app = web.Application()
     chat.install(sio, app)
+    webim.install(sio, app)  # data in REALTIME_DEMO_DATA, default examples/data
     desk.install(sio, app)
 
     async def index(request: web.Request) -> web.FileResponse:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .bus.requests import BroadcastOptions
-from .errors import RealtimeError
+from .errors import PresenceError
 
 if TYPE_CHECKING:
     from .server import Server
@@ -34,10 +34,6 @@ MAX_LAST_SEEN: Final = 100_000
 """Users whose last-seen time is remembered, the least recent forgotten first."""
 
 _EVENTS: Final = ("online", "offline")
-
-
-class PresenceError(RealtimeError, ValueError):
-    """A presence call with a bad argument (an empty user id, an unknown event)."""
 
 
 class _Namespace:
@@ -170,6 +166,9 @@ class Presence:
     # -- the server's watcher ------------------------------------------------------
 
     def namespace_created(self, namespace: Any) -> None:
+        return None
+
+    def namespace_removed(self, namespace: Any) -> None:
         return None
 
     def socket_connected(self, socket: Any) -> None:

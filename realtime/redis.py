@@ -89,7 +89,7 @@ from .bus.requests import (
     SocketsJoin,
     SocketsLeave,
 )
-from .errors import BroadcastAckTimeout
+from .errors import BroadcastAckTimeout, InvalidArgument, InvalidState
 from .protocol.socketio import Packet
 from .types import Promise, Runtime
 
@@ -404,6 +404,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
             wait.done(None, wait.replies)
 
     def close(self) -> None:
+        super().close()
         self.cluster._unregister(self)
 
 
@@ -441,9 +442,9 @@ class RedisAdapter(AdapterFactory):
         **redis_options: Any,
     ) -> None:
         if max_message_size <= 0 or max_pending_publishes <= 0:
-            raise ValueError("max_message_size and max_pending_publishes must be positive")
+            raise InvalidArgument("max_message_size and max_pending_publishes must be positive")
         if not 0 < reconnect_delay <= reconnect_delay_max:
-            raise ValueError("need 0 < reconnect_delay <= reconnect_delay_max")
+            raise InvalidArgument("need 0 < reconnect_delay <= reconnect_delay_max")
         self.url = url
         self.key_prefix = key_prefix
         self.requests_timeout = requests_timeout
@@ -593,7 +594,7 @@ class RedisAdapter(AdapterFactory):
         (:attr:`generation`), and broadcasts reaching Redis again."""
         changed = self._changed
         if changed is None:
-            raise RuntimeError("the adapter is not started (its server is not serving)")
+            raise InvalidState("the adapter is not started (its server is not serving)")
         while not (self.connected and self.generation > after and self._publishing):
             await changed.wait()
 

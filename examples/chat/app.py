@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 import realtime
+from examples.pages import add_shared_script
 
 STATIC = Path(__file__).with_name("static")
 NAMESPACE = "/chat"
@@ -133,6 +134,7 @@ def install(sio: realtime.Server, app: web.Application, *, secret: bytes | None 
 
     app.router.add_get("/chat", to_page)
     app.router.add_get("/chat/", page)
+    add_shared_script(app, "/chat/static/")
     app.router.add_static("/chat/static/", STATIC)
 
 

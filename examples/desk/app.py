@@ -140,6 +140,8 @@ def install(
     desk = sio.of(known_company)
 
     def company_space(company: str) -> Any:
+        """The company's namespace on this worker. Handlers run in it, so it
+        is there for them; it goes with its last socket on this worker."""
         namespace = sio.namespace_named(f"/desk/{company}")
         assert namespace is not None
         return namespace
@@ -286,8 +288,12 @@ def install(
         tell_customer(conversation)
 
     async def assign_waiting(company: str) -> None:
-        """Each waiting conversation, oldest first, to the least busy agent."""
+        """Each waiting conversation, oldest first, to the least busy agent;
+        first, those of agents away for ``requeue_after`` back to the queue."""
         online = await online_agents(company)
+        for agent_id in store.away(company, time.time() - limits.requeue_after):
+            if agent_id not in online:
+                store.requeue(company, agent_id)
         for conversation in store.waiting(company) if online else []:
             loads = store.loads(company, list(online))
             agent = min(online, key=lambda a: (loads[a], a))
@@ -306,16 +312,21 @@ def install(
         if not found:
             return
         company = found[1]
+        # In SQLite, so that whichever worker assigns next sees it; an agent
+        # on another worker still is online there, and ``ready`` clears it.
+        store.set_away(company, int(user), time.time())
+        if sio.namespace_named(namespace) is None:
+            return  # nobody of the company left on this worker to tell or to take over
         await tell_agents_online(company)
         # A timer, not a sleeping handler: the server's shutdown waits for handlers.
         company_space(company).schedule(
-            limits.requeue_after, lambda: sio.runtime.spawn(requeue_if_gone, company, int(user))
+            limits.requeue_after, lambda: sio.runtime.spawn(requeue_if_gone, namespace)
         )
 
-    async def requeue_if_gone(company: str, agent_id: int) -> None:
-        # Gone from this worker; still gone from every worker?
-        if agent_id not in await online_agents(company) and store.requeue(company, agent_id):
-            await assign_waiting(company)
+    async def requeue_if_gone(namespace: str) -> None:
+        found = COMPANY_NAMESPACE.match(namespace)
+        if found and sio.namespace_named(namespace) is not None:
+            await assign_waiting(found[1])
 
     sio.presence.on("online")(agent_online)
     sio.presence.on("offline")(agent_offline)
@@ -443,6 +454,7 @@ def install(
         if agent is None:
             return {"error": "Sign in as an agent first."}
         socket.join([AGENTS, f"agent:{agent.id}"])
+        store.set_away(agent.company, agent.id, None)
         sio.presence.track(socket, str(agent.id))
         online = await online_agents(agent.company)
         return {

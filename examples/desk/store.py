@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS companies (
 CREATE TABLE IF NOT EXISTS agents (
     id INTEGER PRIMARY KEY, company TEXT NOT NULL REFERENCES companies(slug),
     name TEXT NOT NULL, password TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (company, name));
+    away_since REAL, UNIQUE (company, name));
 CREATE TABLE IF NOT EXISTS conversations (
     id INTEGER PRIMARY KEY, company TEXT NOT NULL REFERENCES companies(slug),
     customer TEXT NOT NULL, customer_name TEXT NOT NULL,
@@ -281,6 +281,22 @@ class Store:
         self.db.execute(
             "UPDATE conversations SET status = 'closed' WHERE id = ?", (conversation_id,)
         )
+
+    def set_away(self, company: str, agent_id: int, since: float | None) -> None:
+        """When the agent's last page went (None: they are back)."""
+        self.db.execute(
+            "UPDATE agents SET away_since = ? WHERE company = ? AND id = ?",
+            (since, company, agent_id),
+        )
+
+    def away(self, company: str, before: float) -> list[int]:
+        """The agents away since ``before`` or earlier who still have open conversations."""
+        rows = self.db.execute(
+            "SELECT id FROM agents WHERE company = ? AND away_since <= ? AND EXISTS"
+            " (SELECT 1 FROM conversations c WHERE c.agent = agents.id AND c.status = 'open')",
+            (company, before),
+        ).fetchall()
+        return [row["id"] for row in rows]
 
     def requeue(self, company: str, agent_id: int) -> int:
         """The agent's open conversations back in the queue; how many."""

@@ -30,7 +30,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from ..errors import RealtimeError
+from ..errors import InvalidArgumentType, RealtimeError
 from ..protocol.socketio import Packet, PacketType
 from .requests import (
     Broadcast,
@@ -259,7 +259,7 @@ def request_to_wire(uid: str | None, request: ClusterRequest) -> tuple[dict[str,
     elif isinstance(request, SocketIds):
         wire["rooms"] = sorted(request.rooms)
     elif isinstance(request, Broadcast):
-        raise TypeError("a broadcast goes to its channel (broadcast_to_wire)")
+        raise InvalidArgumentType("a broadcast goes to its channel (broadcast_to_wire)")
     return wire, codec
 
 

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from ..errors import InvalidArgument
 from ..protocol.socketio import Packet, encode
 from ..types import Data, SharedMessage
 from .requests import BroadcastOptions
@@ -90,9 +91,9 @@ class ConnectionStateRecovery:
 
     def __post_init__(self) -> None:
         if not self.max_disconnection_duration > 0:
-            raise ValueError("max_disconnection_duration must be a positive number of seconds")
+            raise InvalidArgument("max_disconnection_duration must be a positive number of seconds")
         if self.max_packets < 1 or self.max_bytes < 1 or self.max_sessions < 1:
-            raise ValueError("max_packets, max_bytes and max_sessions must be at least 1")
+            raise InvalidArgument("max_packets, max_bytes and max_sessions must be at least 1")
 
 
 @dataclass(frozen=True)

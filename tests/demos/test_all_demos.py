@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 import socketio
 from aiohttp import web
 
@@ -25,10 +24,7 @@ def demos() -> Any:
     return importlib.import_module("examples.app")
 
 
-async def test_every_page_and_the_chat_on_one_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("REALTIME_DEMO_DATA", str(tmp_path))  # the desk's database
+async def test_every_page_and_the_chat_on_one_server() -> None:
     app: web.Application = demos().create_app()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -39,8 +35,13 @@ async def test_every_page_and_the_chat_on_one_server(
         async with aiohttp.ClientSession() as http:
             for path, expected in (
                 ("/", 'href="/chat/"'),
+                ("/", 'href="/webim/"'),
                 ("/", 'href="/desk/"'),
                 ("/desk/", "/desk/static/lobby.js"),
+                ("/webim/", "/webim/static/webim.js"),
+                ("/webim/static/webim.js", 'realtime.connect("/webim"'),
+                ("/webim/static/page.js", "var page"),
+                ("/chat/static/page.js", "var page"),
                 ("/chat/", "/chat/static/chat.js"),
                 ("/chat/static/chat.js", 'realtime.connect("/chat"'),
                 ("/chat/static/chat.css", "@media"),

@@ -296,7 +296,7 @@ def test_the_pages_scripts_are_ecmascript_3(node_with_acorn: str) -> None:  # no
 async def test_an_agent_gone_for_good_hands_their_customers_back_to_a_bounded_queue(
     tmp_path: Path,
 ) -> None:
-    limits = desk_module().DeskLimits(requeue_after=0.05, max_waiting=1)
+    limits = desk_module().DeskLimits(requeue_after=0, max_waiting=1)
     served = ServedDesk(desk_module().create_app(data_dir=tmp_path, limits=limits))
     base = await served.start()
     peers: list[Peer] = []
@@ -326,6 +326,15 @@ async def test_an_agent_gone_for_good_hands_their_customers_back_to_a_bounded_qu
         assert await cy.last("status", state="open", agent="Ada")
         history = (await ada.call("open", assigned["id"]))["history"]
         assert [m["text"] for m in history] == ["Ada joined.", "Bob joined.", "Ada joined."]
+
+        # Everyone gone (the company's namespace with them), then Bob back: the
+        # conversation Ada left is his when he signs in.
+        for peer in peers:
+            await peer.close()
+        peers.clear()
+        bob = await agent(base, "acme", "Bob")
+        peers.append(bob)
+        assert await bob.last("assigned", id=assigned["id"])
     finally:
         for peer in peers:
             await peer.close()
