@@ -49,6 +49,7 @@ from examples.desk.store import (
     check_password,
     hash_password,
 )
+from examples.pages import add_shared_script
 
 STATIC = Path(__file__).with_name("static")
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / "data"
@@ -582,6 +583,7 @@ def install(
 
     app.router.add_get("/desk", to_lobby)
     app.router.add_get("/desk/", page("lobby.html"))
+    add_shared_script(app, "/desk/static/")
     app.router.add_static("/desk/static/", STATIC)
     app.router.add_get("/desk/{company}", to_company)
     app.router.add_get("/desk/{company}/", page("customer.html"))

@@ -266,6 +266,7 @@ async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: P
                 ("/desk/", "/desk/static/lobby.js"),
                 ("/desk/acme/", "/desk/static/customer.js"),
                 ("/desk/acme/agent", "/desk/static/agent.js"),
+                ("/desk/static/page.js", "var page"),
             ):
                 async with http.get(base + path) as resp:
                     assert resp.status == 200, path

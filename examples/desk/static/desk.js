@@ -1,31 +1,10 @@
-// What the desk's three pages share. Plain ECMAScript 3 and DOM level 1 on
-// purpose: the pages run wherever the client does, IE6 included (over JSONP).
+// What the desk's three pages share, on top of every demo's page.js. Plain
+// ECMAScript 3 and DOM level 1 on purpose: the pages run wherever the client
+// does, IE6 included (over JSONP).
 var desk = (function () {
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function clear(node) {
-    while (node.firstChild) {
-      node.removeChild(node.firstChild);
-    }
-  }
-
-  function text(node, value) {
-    clear(node);
-    node.appendChild(document.createTextNode(value));
-  }
-
-  function element(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (content != null) {
-      node.appendChild(document.createTextNode(content));
-    }
-    return node;
-  }
+  var $ = page.$;
+  var text = page.text;
+  var element = page.element;
 
   function show(id, visible) {
     var node = $(id);
@@ -38,32 +17,7 @@ var desk = (function () {
 
   function clock(ms) {
     var time = new Date(ms);
-    var minutes = time.getMinutes();
-    return time.getHours() + ":" + (minutes < 10 ? "0" + minutes : String(minutes));
-  }
-
-  // localStorage where the browser has it (IE8+); otherwise nothing is kept
-  // and a reload starts afresh.
-  function load(key) {
-    try {
-      return window.localStorage ? window.localStorage.getItem(key) : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function save(key, value) {
-    try {
-      if (window.localStorage) {
-        if (value == null) {
-          window.localStorage.removeItem(key);
-        } else {
-          window.localStorage.setItem(key, value);
-        }
-      }
-    } catch (e) {
-      // private mode and the like: kept for this page only
-    }
+    return time.getHours() + ":" + page.pad(time.getMinutes());
   }
 
   // The company is in the address: /desk/<company>/...
@@ -72,25 +26,8 @@ var desk = (function () {
     return match ? match[1] : "";
   }
 
-  // ?transports=polling,websocket forces transports (for trying them out).
-  function options(auth) {
-    var opts = { auth: auth };
-    var match = /[?&]transports=([^&]*)/.exec(window.location.search);
-    if (match) {
-      opts.transports = decodeURIComponent(match[1]).split(",");
-    }
-    return opts;
-  }
-
   function status(socket) {
-    var node = $("status");
-    if (socket && socket.connected) {
-      text(node, "online via " + socket.io.engine.transport.name);
-      node.className = "status online";
-    } else {
-      text(node, "offline");
-      node.className = "status offline";
-    }
+    page.status(socket, $("status"), "offline");
   }
 
   // Keeps the status right as the socket comes, goes and upgrades.
@@ -98,13 +35,9 @@ var desk = (function () {
     socket.on("connect", function () {
       problem(null);
       status(socket);
-      var engine = socket.io.engine;
-      if (!engine.watched) {
-        engine.watched = true;
-        engine.on("upgrade", function () {
-          status(socket);
-        });
-      }
+      page.onUpgrade(socket, function () {
+        status(socket);
+      });
     });
     socket.on("disconnect", function () {
       status(socket);
@@ -152,8 +85,8 @@ var desk = (function () {
   }
 
   return {
-    $: $, clear: clear, text: text, element: element, show: show, strip: strip, load: load,
-    save: save, company: company, options: options, watch: watch, problem: problem,
-    messageItem: messageItem, append: append, typingSender: typingSender
+    $: $, clear: page.clear, text: text, element: element, show: show, strip: strip,
+    load: page.stored, save: page.store, company: company, options: page.options, watch: watch,
+    problem: problem, messageItem: messageItem, append: append, typingSender: typingSender
   };
 })();
