@@ -131,6 +131,7 @@ def install(
     folder = data_dir or Path(os.environ.get("REALTIME_DEMO_DATA") or DEFAULT_DATA)
     store = Store(folder / "desk.sqlite3")
     signer = Signer(store.secret())
+    unknown_hash = hash_password(secrets.token_hex(16))  # what a name nobody has is checked against
     lobby = sio.of(LOBBY)
 
     def known_company(name: str, auth: Any) -> bool:
@@ -219,8 +220,13 @@ def install(
             return found or wrong
         name = clean(auth.get("name"), limits.max_name)
         password = auth.get("password")
-        agent = store.agent_named(company, name) if name else None
-        if agent is None or password_problem(password):
+        if not name or password_problem(password):
+            return wrong
+        agent = store.agent_named(company, name)
+        if agent is None:
+            # A hash all the same, so that the answer's time does not tell
+            # which names are agents'.
+            await asyncio.to_thread(check_password, str(password), unknown_hash)
             return wrong
         failures, last = store.sign_in_failures(company, name)
         wait = last + limits.lockout - time.time()
