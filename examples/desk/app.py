@@ -310,7 +310,7 @@ def install(
 
     async def agent_online(user: str, namespace: str) -> None:
         found = COMPANY_NAMESPACE.match(namespace)
-        if found:
+        if found and sio.namespace_named(namespace) is not None:  # (not left at once)
             await tell_agents_online(found[1])
             await assign_waiting(found[1])
 
