@@ -170,7 +170,9 @@ async def test_queue_least_busy_agent_unread_transfer_and_history_after_a_restar
         await served.stop()
 
 
-async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: Path) -> None:
+async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     served = ServedDesk(desk_module().create_app(data_dir=tmp_path))
     base = await served.start()
     peers: list[Peer] = []
@@ -257,6 +259,7 @@ async def test_companies_are_kept_apart_and_bad_sign_ins_are_refused(tmp_path: P
                 for args in junk:
                     answer = await peer.call(event, *args)
                     assert answer is not None, (event, args)
+        assert [r for r in caplog.records if r.levelname == "ERROR"] == []
         assert await cy.call("say", "still here") == {"ok": True}
 
         async with aiohttp.ClientSession() as http:
