@@ -90,7 +90,9 @@ from .bus.requests import (
     SocketsLeave,
 )
 from .errors import BroadcastAckTimeout
+from .presence import Tell
 from .protocol.socketio import Packet
+from .redis_presence import RedisPresence
 from .types import Promise, Runtime
 
 __all__ = ["RedisAdapter", "RedisNamespaceAdapter"]
@@ -426,6 +428,9 @@ class RedisAdapter(AdapterFactory):
     waiting for Redis; past it a broadcast reaches the local clients only
     (10,000). ``reconnect_delay`` / ``reconnect_delay_max``: the backoff,
     doubling from the first to the second, in seconds (0.1 and 5).
+    ``presence_expiry``: seconds after which the users of a node that stopped
+    beating (killed, cut off) go offline in ``sio.presence`` (15; a node
+    beats every third of it).
     """
 
     def __init__(
@@ -438,12 +443,15 @@ class RedisAdapter(AdapterFactory):
         max_pending_publishes: int = 10_000,
         reconnect_delay: float = 0.1,
         reconnect_delay_max: float = 5.0,
+        presence_expiry: float = 15.0,
         **redis_options: Any,
     ) -> None:
         if max_message_size <= 0 or max_pending_publishes <= 0:
             raise ValueError("max_message_size and max_pending_publishes must be positive")
         if not 0 < reconnect_delay <= reconnect_delay_max:
             raise ValueError("need 0 < reconnect_delay <= reconnect_delay_max")
+        if not presence_expiry > 0:
+            raise ValueError("presence_expiry must be positive")
         self.url = url
         self.key_prefix = key_prefix
         self.requests_timeout = requests_timeout
@@ -451,6 +459,7 @@ class RedisAdapter(AdapterFactory):
         self.max_pending_publishes = max_pending_publishes
         self.reconnect_delay = reconnect_delay
         self.reconnect_delay_max = reconnect_delay_max
+        self.presence_expiry = presence_expiry
         # The adapter owns the backoff: redis-py's own retries would hold a
         # publish (and every broadcast behind it) for seconds during an outage.
         redis_options.setdefault("retry", Retry(NoBackoff(), 0))
@@ -470,6 +479,7 @@ class RedisAdapter(AdapterFactory):
         self._closing: asyncio.Future[None] | None = None
         self._publishing = True
         self._dropped = 0
+        self._presence: RedisPresence | None = None
         self.generation = 0
         """How many times the listener has completed its subscriptions."""
         self.connected = False
@@ -529,6 +539,18 @@ class RedisAdapter(AdapterFactory):
         except _CONNECTION_ERRORS:
             pass  # the listener sees the failure too, and subscribes everything again
 
+    def presence_store(self, tell: Tell, max_last_seen: int) -> RedisPresence:
+        """``sio.presence`` counted by Redis, cluster-wide (:mod:`realtime.redis_presence`)."""
+        if self._presence is None:
+            self._presence = RedisPresence(self, tell, max_last_seen)
+            channel = self._presence.channel
+            self._by_channel[channel.encode()] = self._presence.on_change
+            if self._pubsub is not None:
+                self._spawn(self._send_subscriptions(self._pubsub, [], [channel]))
+            if self._tasks:
+                self._presence.start()
+        return self._presence
+
     # -- life ---------------------------------------------------------------------------
 
     def start(self, runtime: Runtime) -> None:
@@ -541,6 +563,14 @@ class RedisAdapter(AdapterFactory):
             asyncio.ensure_future(self._listen()),
             asyncio.ensure_future(self._write()),
         ]
+        if self._presence is not None:
+            self._presence.start()
+
+    def connection(self) -> aioredis.Redis:
+        """The connection for commands (publishing, presence); the adapter must be started."""
+        if self._pub is None:
+            raise RedisError("the adapter is not started, or closed")
+        return self._pub
 
     def spawn(self, coroutine: Any) -> None:
         """Run ``coroutine`` as a task of the adapter (cancelled by close)."""
@@ -732,6 +762,8 @@ class RedisAdapter(AdapterFactory):
 
     def _now_subscribed(self) -> None:
         self._set_connected(True)
+        if self._presence is not None:
+            self._presence.resync()
         if self.generation > 1:
             logger.warning("Redis subscription restored")
 
