@@ -54,11 +54,12 @@ local channel, namespace, uid = ARGV[1], ARGV[2], ARGV[3]
 local expiry, keep, replace = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local result = {redis.call('ZADD', nodes, now + expiry, uid)}
+local result = {redis.call('ZADD', nodes, now + expiry, uid), now}
 
 local function tell(kind, sign, user)
   local v = redis.call('INCR', version)
   redis.call('PUBLISH', channel, cjson.encode({namespace, v, kind, user, now}))
+  table.insert(result, v)
   table.insert(result, sign .. user)
 end
 
@@ -124,7 +125,8 @@ return result
 """KEYS: users, nodes, seen, version, this node's set. ARGV: channel,
 namespace, node uid, expiry (ms), last-seen kept, "1" to replace this
 node's set with the users that follow (else "+user" / "-user" changes).
-Returns [1 if this node was not alive, "+user" online / "-user" offline...]."""
+Returns [1 if this node was not alive, Redis's time (ms), then for each
+change its version and "+user" (online) or "-user" (offline)]."""
 
 
 class _Mirror:
@@ -138,6 +140,22 @@ class _Mirror:
         self.version = -1  # none fetched yet
         self.heard = 0  # the newest version the channel announced
         self.fetching = False
+
+
+def _apply(mirror: _Mirror, version: int, kind: str, user: str, moment: float, keep: int) -> bool:
+    """Change ``mirror`` if ``version`` is the next one; False if one is missing."""
+    if mirror.version < 0 or version != mirror.version + 1:
+        return False
+    mirror.version = version
+    if kind == "online":
+        mirror.users.add(user)
+        mirror.seen.pop(user, None)
+    else:
+        mirror.users.discard(user)
+        mirror.seen[user] = moment / 1000
+        mirror.seen.move_to_end(user)
+        forget_oldest(mirror.seen, keep)
+    return True
 
 
 class RedisPresence:
@@ -267,9 +285,16 @@ class RedisPresence:
         return result
 
     def _told(self, namespace: str, result: list[Any], whole: bool) -> None:
-        for change in result[1:]:
+        moment = int(result[1])
+        mirror = self._mirror(namespace)
+        for version, change in zip(result[2::2], result[3::2], strict=True):
             text = change.decode() if isinstance(change, bytes) else str(change)
-            self._tell("online" if text[0] == "+" else "offline", text[1:], namespace)
+            kind, user = ("online" if text[0] == "+" else "offline"), text[1:]
+            mirror.heard = max(mirror.heard, int(version))
+            # Ahead of the channel's message, so this node reads its own change.
+            # (If another node's change comes first, its message brings both.)
+            _apply(mirror, int(version), kind, user, moment, self.max_last_seen)
+            self._tell(kind, user, namespace)
         if result[0] == 1 and not whole and self._here.get(namespace):
             self._whole.add(namespace)  # reaped, or Redis forgot: what else is here?
 
@@ -298,20 +323,9 @@ class RedisPresence:
             self._mirror(namespace)
             return
         mirror.heard = max(mirror.heard, version)
-        if version <= mirror.version:
-            return
-        if mirror.version < 0 or version != mirror.version + 1:
+        keep = self.max_last_seen
+        if version > mirror.version and not _apply(mirror, version, kind, user, moment, keep):
             self._fetch(namespace)  # missed one
-            return
-        mirror.version = version
-        if kind == "online":
-            mirror.users.add(user)
-            mirror.seen.pop(user, None)
-        else:
-            mirror.users.discard(user)
-            mirror.seen[user] = moment / 1000
-            mirror.seen.move_to_end(user)
-            forget_oldest(mirror.seen, self.max_last_seen)
 
     def resync(self) -> None:
         """Subscribed again: what was published meanwhile is lost, fetch it all."""

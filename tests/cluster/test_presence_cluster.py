@@ -148,3 +148,45 @@ async def test_one_user_on_two_nodes_counts_once_and_a_killed_node_expires(
     finally:
         for tab in tabs:
             await tab.disconnect()
+
+
+async def test_redis_restarting_empty_gets_every_node_s_users_again(
+    redis_server: RedisServer, py_node: Callable[..., Any]
+) -> None:
+    """Redis comes back with nothing (no persistence): each node gives it its
+    users again, and the nodes' readings come back to the truth. The
+    presence here is made after the nodes serve (the later subscription)."""
+    first, second = await py_node(redis_server.url), await py_node(redis_server.url)
+    for node in (first, second):
+        server = node.server
+        server.on(
+            "connect",
+            lambda socket, auth, server=server: server.presence.track(socket, auth["user"]),
+        )
+    tabs = [await connect(first.url, "sam"), await connect(second.url, "ana")]
+
+    async def both_count(users: list[str]) -> bool:
+        return all(node.server.presence.online() == users for node in (first, second))
+
+    try:
+        await until(lambda: both_count(["ana", "sam"]), "both nodes see sam and ana")
+        generations = first.adapter.generation, second.adapter.generation
+        await redis_server.restart()
+        await asyncio.wait_for(first.adapter.ready(after=generations[0]), STEP_LIMIT)
+        await asyncio.wait_for(second.adapter.ready(after=generations[1]), STEP_LIMIT)
+        client = aioredis.Redis.from_url(redis_server.url)
+        try:
+
+            async def in_redis() -> bool:
+                users = await client.hgetall("socket.io#presence#/#users")
+                return users == {b"ana": b"1", b"sam": b"1"}
+
+            await until(in_redis, "Redis counts sam and ana again, once each")
+        finally:
+            await client.aclose()
+        await until(lambda: both_count(["ana", "sam"]), "both nodes read them again")
+        await tabs[0].disconnect()
+        await until(lambda: both_count(["ana"]), "sam offline on both nodes")
+    finally:
+        for tab in tabs:
+            await tab.disconnect()
