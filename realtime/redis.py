@@ -65,6 +65,7 @@ from .bus.cluster import (
     RoomsReply,
     SocketIds,
     broadcast_from_wire,
+    broadcast_offset,
     broadcast_to_wire,
     reply_from_wire,
     reply_request_id,
@@ -72,7 +73,7 @@ from .bus.cluster import (
     request_from_wire,
     request_to_wire,
 )
-from .bus.recovery import ConnectionStateRecovery
+from .bus.recovery import ConnectionStateRecovery, RestoredSession, SessionState, SessionStore
 from .bus.requests import (
     Broadcast,
     BroadcastAck,
@@ -93,6 +94,7 @@ from .errors import BroadcastAckTimeout
 from .presence import Tell
 from .protocol.socketio import Packet
 from .redis_presence import RedisPresence
+from .redis_recovery import RedisSessions
 from .types import Promise, Runtime
 
 __all__ = ["RedisAdapter", "RedisNamespaceAdapter"]
@@ -200,13 +202,30 @@ class RedisNamespaceAdapter(MemoryAdapter):
         self.channels = Channels(cluster.key_prefix, nsp)
         self._waiting: dict[str, _Waiting] = {}
         self._acks: dict[str, _AckWait] = {}
+        self.recovery: RedisSessions | None = None
         cluster._register(self)
 
+    # -- connection state recovery: sessions and stored broadcasts in Redis ------------
+
     def enable_recovery(self, options: ConnectionStateRecovery) -> bool:
-        # Sessions kept in one node's memory would miss what the other nodes
-        # broadcast: no recovery until Redis holds them (as Node's redis
-        # adapter; Node recovers with its redis-streams adapter).
-        return False
+        self.recovery = RedisSessions(self, options)
+        return True
+
+    def session_mark(self) -> str:
+        return self.recovery.latest if self.recovery is not None else ""
+
+    def persist_session(self, state: SessionState) -> None:
+        if self.recovery is not None:
+            self.recovery.persist(state)
+
+    async def restore_session(self, pid: str, offset: str | None) -> RestoredSession | None:
+        if self.recovery is None:
+            return None
+        try:
+            return await self.recovery.restore(pid, offset)
+        except _CONNECTION_ERRORS as exc:
+            log_once("redis:restore", "Redis unreachable to restore a session (%s)", exc)
+            return None
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -221,9 +240,17 @@ class RedisNamespaceAdapter(MemoryAdapter):
     def broadcast(self, packet: Packet, options: BroadcastOptions) -> int:
         # Local first: a payload that cannot be encoded raises here, before
         # anything left this node.
-        count = self.broadcast_local(packet, options)
+        recovery = self.recovery
+        offset = None
+        if recovery is not None and SessionStore.stores(packet, options):
+            offset = recovery.next_offset()
+            count = self.broadcast_local(recovery.stamped(packet, offset), options)
+            recovery.keep(packet, options, offset)
+        else:
+            count = self.broadcast_local(packet, options)
         if not options.flags.local:
-            wire = broadcast_to_wire(self.cluster.uid, Broadcast(self.nsp, packet, options))
+            message = Broadcast(self.nsp, packet, options)
+            wire = broadcast_to_wire(self.cluster.uid, message, offset)
             self.cluster.publish(self.channels.for_broadcast(options), pack(wire))
         return count
 
@@ -353,11 +380,16 @@ class RedisNamespaceAdapter(MemoryAdapter):
             raise MalformedClusterMessage(f"not a broadcast channel: {channel!r}")
         if room and room not in self._rooms:
             return  # nobody here is in that room: not even worth decoding
-        if data.startswith(self.cluster._own_head):
+        if data.startswith(self.cluster._own_heads):
             return  # our own broadcast, back from Redis
-        uid, message = broadcast_from_wire(unpack(data, self.cluster.max_message_size), self.nsp)
-        if uid != self.cluster.uid:
-            self._deliver_remote(message.packet, message.options)
+        value = unpack(data, self.cluster.max_message_size)
+        uid, message = broadcast_from_wire(value, self.nsp)
+        if uid == self.cluster.uid:
+            return
+        packet, offset = message.packet, broadcast_offset(value)
+        if offset is not None and self.recovery is not None:
+            packet = self.recovery.heard(packet, offset)
+        self._deliver_remote(packet, message.options)
 
     def _deliver_remote(self, packet: Packet, options: BroadcastOptions) -> None:
         try:
@@ -465,12 +497,13 @@ class RedisAdapter(AdapterFactory):
         redis_options.setdefault("retry", Retry(NoBackoff(), 0))
         self.redis_options = redis_options
         self.uid = new_uid()
-        # How a msgpack [uid, ...] of ours starts: fixarray(3), fixstr(6), uid.
-        self._own_head = b"\x93\xa6" + self.uid.encode()
+        # How a msgpack [uid, ...] of ours starts: fixarray(3 or 4: with an
+        # offset), fixstr(6), uid.
+        self._own_heads = (b"\x93\xa6" + self.uid.encode(), b"\x94\xa6" + self.uid.encode())
         self.namespaces: dict[str, RedisNamespaceAdapter] = {}
         self._by_pattern: dict[bytes, RedisNamespaceAdapter] = {}
         self._by_channel: dict[bytes, Callable[[str, bytes], None]] = {}
-        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox: deque[tuple[Any, ...]] = deque()
         self._pub: aioredis.Redis | None = None
         self._pubsub: Any = None
         self._wake: asyncio.Event | None = None
@@ -642,6 +675,10 @@ class RedisAdapter(AdapterFactory):
 
     def publish(self, channel: str, data: bytes) -> None:
         """Queue one message for Redis; never blocks."""
+        self.command("PUBLISH", channel, data)
+
+    def command(self, *command: Any) -> None:
+        """Queue one Redis command, sent in order with the publishes; never blocks."""
         if self._wake is None:
             return  # not serving yet: nobody else can be reached either
         if not self._publishing or len(self._outbox) >= self.max_pending_publishes:
@@ -654,7 +691,7 @@ class RedisAdapter(AdapterFactory):
                     self.max_pending_publishes,
                 )
             return
-        self._outbox.append((channel, data))
+        self._outbox.append(command)
         self._wake.set()
 
     async def _write(self) -> None:
@@ -672,15 +709,15 @@ class RedisAdapter(AdapterFactory):
                     self._dropped += len(batch)
                     await self._publisher_down(exc)
 
-    async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
+    async def _publish_batch(self, batch: list[tuple[Any, ...]]) -> None:
         pub = self._pub
         assert pub is not None
         if len(batch) == 1:
-            await pub.publish(*batch[0])
+            await pub.execute_command(*batch[0])  # type: ignore[no-untyped-call]
             return
         pipe = pub.pipeline(transaction=False)
-        for channel, data in batch:
-            pipe.publish(channel, data)
+        for command in batch:
+            pipe.execute_command(*command)
         await pipe.execute()
 
     async def _publisher_down(self, exc: BaseException) -> None:

@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "admin",
         "presence",
         "redis_presence",
+        "redis_recovery",
     ),
     ("runtime",),
     ("integrations", "metrics"),
