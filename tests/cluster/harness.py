@@ -177,9 +177,9 @@ class PyNode:
     """A realtime server on a RedisAdapter, with the handlers the Node peer's
     nodes have: ``join``/``leave`` (acknowledged)."""
 
-    def __init__(self, adapter: realtime.RedisAdapter) -> None:
+    def __init__(self, adapter: realtime.RedisAdapter, *, recovery: bool = False) -> None:
         self.adapter = adapter
-        self.server = realtime.Server(adapter=adapter)
+        self.server = realtime.Server(adapter=adapter, connection_state_recovery=recovery)
         for nsp in ("/", "/chat"):
             self.server.on("join", self._join, namespace=nsp)
             self.server.on("leave", self._leave, namespace=nsp)
