@@ -16,7 +16,9 @@ Who is online is counted by a store: this process's (:class:`LocalPresence`),
 or, on the Redis adapter, the cluster's (:mod:`realtime.redis_presence`):
 then ``online``, ``count``, ``is_online`` and ``last_seen`` are
 cluster-wide, the handlers run once in the cluster (on the node that saw
-the change), and per room it stays this node's view.
+the change), per room it stays this node's view, and the True of
+:meth:`Presence.track` / :meth:`Presence.untrack` speaks of this node (the
+user's first socket here, their last one here).
 """
 
 from __future__ import annotations

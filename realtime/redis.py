@@ -378,8 +378,10 @@ class RedisNamespaceAdapter(MemoryAdapter):
         room = self.channels.room_of(channel)
         if room is None:
             raise MalformedClusterMessage(f"not a broadcast channel: {channel!r}")
-        if room and room not in self._rooms:
-            return  # nobody here is in that room: not even worth decoding
+        if room and room not in self._rooms and self.recovery is None:
+            # Nobody here is in that room: not even worth decoding (with
+            # recovery, its offset is the newest mark of sockets connecting here).
+            return
         if data.startswith(self.cluster._own_heads):
             return  # our own broadcast, back from Redis
         value = unpack(data, self.cluster.max_message_size)

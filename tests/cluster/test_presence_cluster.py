@@ -17,6 +17,8 @@ import redis.asyncio as aioredis
 import socketio
 from services import RedisServer, free_port, realtime_cli, wait_until_serving
 
+import realtime
+
 from .harness import STEP_LIMIT
 
 HERE = Path(__file__).parent
@@ -193,3 +195,8 @@ async def test_redis_restarting_empty_gets_every_node_s_users_again(
     finally:
         for tab in tabs:
             await tab.disconnect()
+
+
+def test_presence_expiry_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="presence_expiry"):
+        realtime.RedisAdapter(presence_expiry=0)
