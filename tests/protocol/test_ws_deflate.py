@@ -233,3 +233,17 @@ def test_a_client_asked_for_8_bits_may_compress_with_9() -> None:
     packer = zlib.compressobj(9, zlib.DEFLATED, -9)
     reader = FrameReader(10_000, deflate=MessageDeflate(agreement))
     assert reader.feed(client_frame(BINARY, _client_deflate(text, packer), rsv=RSV1)) == [text]
+
+
+def test_zlib_state_is_made_when_needed_and_dropped_without_context_takeover() -> None:
+    both = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    for offer, kept in (("permessage-deflate", True), (both, False)):
+        deflate = _deflate(offer, threshold=100)
+        reader = FrameReader(10_000, deflate=deflate)
+        deflated_wire_bytes(["small", b"tiny"], 4, deflate)
+        reader.feed(client_frame(TEXT, b"4plain"))
+        assert deflate._deflater is None and deflate._inflater is None  # nothing compressed yet
+        deflated_wire_bytes(["y" * 500], 4, deflate)
+        reader.feed(client_frame(TEXT, _client_deflate(b"4" + b"z" * 500), rsv=RSV1))
+        assert (deflate._deflater is not None) is kept
+        assert (deflate._inflater is not None) is kept
