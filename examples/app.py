@@ -7,6 +7,7 @@ so they share one port, one engine and one set of connections' limits.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ STATIC = Path(__file__).with_name("static")
 
 
 def create_app(**options: Any) -> web.Application:
+    """Every demo; ``options`` go to the server. ``REALTIME_DEMO_REDIS_URL``
+    in the environment puts it on that Redis (``realtime.RedisAdapter``), as
+    ``python -m realtime examples.app:app --workers 2`` needs."""
+    redis_url = os.environ.get("REALTIME_DEMO_REDIS_URL")
+    if redis_url and "adapter" not in options:
+        options["adapter"] = realtime.RedisAdapter(redis_url)
     sio = realtime.Server(**options)
     app = web.Application()
     chat.install(sio, app)

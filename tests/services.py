@@ -9,9 +9,7 @@ tests/cluster/conftest.py wraps it.
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -57,30 +55,6 @@ async def realtime_cli(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-
-
-async def worker_ports(proc: asyncio.subprocess.Process, count: int) -> dict[str, int]:
-    """Each worker's own port (``w0``...), as ``--workers`` prints them."""
-    assert proc.stdout is not None
-    ports: dict[str, int] = {}
-    while len(ports) < count:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert line, "the supervisor ended early"
-        found = re.match(r"realtime worker (w\d): pid \d+, at 127\.0\.0\.1:(\d+)", line)
-        if found:
-            ports[found[1]] = int(found[2])
-    return ports
-
-
-async def stop_gently(proc: asyncio.subprocess.Process) -> None:
-    """SIGTERM, then SIGKILL if it is still there after 30 seconds."""
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
 
 
 async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> None:

@@ -20,14 +20,14 @@ PAGE = """<!doctype html>
 """
 
 
-def create_app(allowed_origins: Sequence[str] = (), serve_client: bool = True) -> web.Application:
+def create_app(allowed_origins: Sequence[str] = (), **options: Any) -> web.Application:
     # None lets only the page's own origin in; the tests add a second origin
-    # to serve the page cross-origin.
+    # to serve the page cross-origin. ``options`` go to the Server.
     sio = realtime.Server(
         cors_allowed_origins=list(allowed_origins) or None,
         ping_interval=5,
         ping_timeout=5,
-        serve_client=serve_client,
+        **options,
     )
 
     @sio.on("connect")

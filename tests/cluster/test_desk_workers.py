@@ -10,14 +10,9 @@ import os
 from pathlib import Path
 
 from demos.desk_peers import PASSWORD, ROOT, Peer, agent, customer, new_company
-from services import (
-    RedisServer,
-    free_port,
-    realtime_cli,
-    stop_gently,
-    wait_until_serving,
-    worker_ports,
-)
+from services import RedisServer, free_port, wait_until_serving
+
+from .harness import start_workers, stop_workers
 
 
 async def test_the_desk_on_two_workers_shares_agents_queue_and_conversations(
@@ -32,12 +27,9 @@ async def test_the_desk_on_two_workers_shares_agents_queue_and_conversations(
         "REALTIME_DEMO_REDIS": redis_server.url,
         "REALTIME_DEMO_DATA": str(tmp_path / "data"),
     }
-    proc = await realtime_cli(
-        "examples.desk.app:app", "--port", str(port), "--workers", "2", cwd=tmp_path, env=env
-    )
+    proc, ports = await start_workers("examples.desk.app:app", port, 2, cwd=tmp_path, env=env)
     peers: list[Peer] = []
     try:
-        ports = await worker_ports(proc, 2)
         for worker_port in ports.values():
             await wait_until_serving(worker_port, proc)
         w0, w1 = (f"http://127.0.0.1:{ports[name]}" for name in ("w0", "w1"))
@@ -86,5 +78,5 @@ async def test_the_desk_on_two_workers_shares_agents_queue_and_conversations(
     finally:
         for peer in peers:
             await peer.close()
-        await stop_gently(proc)
+        await stop_workers(proc)
     assert proc.returncode == 0

@@ -12,14 +12,9 @@ from typing import Any
 
 import aiohttp
 import socketio
-from services import (
-    RedisServer,
-    free_port,
-    realtime_cli,
-    stop_gently,
-    wait_until_serving,
-    worker_ports,
-)
+from services import RedisServer, free_port, wait_until_serving
+
+from .harness import start_workers, stop_workers
 
 HERE = Path(__file__).parent
 
@@ -29,10 +24,7 @@ async def test_two_workers_share_a_port_sessions_and_broadcasts(
 ) -> None:
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_server.url, "PYTHONPATH": str(HERE)}
-    proc = await realtime_cli(
-        "workers_app:sio", "--port", str(port), "--workers", "2", cwd=HERE, env=env
-    )
-    private = await worker_ports(proc, 2)
+    proc, private = await start_workers("workers_app:sio", port, 2, cwd=HERE, env=env)
     clients: list[socketio.AsyncClient] = []
     try:
         await wait_until_serving(port, proc)
@@ -90,5 +82,5 @@ async def test_two_workers_share_a_port_sessions_and_broadcasts(
     finally:
         for client in clients:
             await client.disconnect()
-        await stop_gently(proc)
+        await stop_workers(proc)
     assert proc.returncode == 0
