@@ -4,31 +4,39 @@ different workers see each other online, become friends, talk 1:1 and in a
 group, send a file as binary chunks, go offline once however many tabs they
 close on however many workers, and find what was sent while they were away;
 then the whole server restarts and accounts, messages, last seen and
-session tokens are still there."""
+session tokens are still there. Last, a node killed by SIGKILL: its users go
+offline after the presence's expiry, with a last seen."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 from demos.webim_peers import ROOT, Tab, sign_up, until
-from services import RedisServer, free_port, wait_until_serving
+from services import RedisServer, free_port, realtime_cli, wait_until_serving
 
 from .harness import start_workers, stop_workers
+
+HERE = Path(__file__).parent
+
+
+def copy_examples(where: Path) -> None:
+    """The demos run from a copy: -m puts the working directory first on the
+    path, and the checkout's root would shadow the installed realtime."""
+    if not (where / "examples").is_dir():
+        shutil.copytree(ROOT / "examples", where / "examples")
 
 
 @asynccontextmanager
 async def demos_on_two_workers(redis: RedisServer, where: Path) -> AsyncIterator[tuple[str, str]]:
     """Every demo on ``--workers 2``, data in ``where/data``: each worker's URL."""
-    # The demos run from a copy: -m puts the working directory first on the
-    # path, and the checkout's root would shadow the installed realtime.
-    if not (where / "examples").is_dir():
-        shutil.copytree(ROOT / "examples", where / "examples")
+    copy_examples(where)
     env = {
         **os.environ,
         "REALTIME_DEMO_REDIS_URL": redis.url,
@@ -156,3 +164,53 @@ async def test_accounts_messages_and_tokens_survive_a_restart(
         assert talk["unread"] == 1 and talk["last"]["text"] == "before the restart"
         for tab in (ann, bob):
             await tab.close()
+
+
+async def test_a_killed_node_s_users_go_offline_with_a_last_seen(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    copy_examples(tmp_path)
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_server.url,
+        "PRESENCE_EXPIRY": "1",
+        "REALTIME_DEMO_DATA": str(tmp_path / "data"),
+        "PYTHONPATH": str(HERE),
+    }
+    nodes: list[asyncio.subprocess.Process] = []
+    tabs: list[Tab] = []
+    try:
+        urls = []
+        for _ in range(2):
+            port = free_port()
+            nodes.append(
+                await realtime_cli("webim_app:app", "--port", str(port), cwd=tmp_path, env=env)
+            )
+            await wait_until_serving(port, nodes[-1])
+            urls.append(f"http://127.0.0.1:{port}")
+        ann, a = await sign_up(urls[0], "Ann")
+        bob, b = await sign_up(urls[1], "Bob")
+        tabs += [ann, bob]
+        ann_id = a["me"]["id"]
+        await until(
+            lambda: bob.presence_of(ann_id) or ann_id in {u["id"] for u in b["online"]},
+            "Ann, to Bob",
+        )
+
+        # Ann's node dies without a word: Bob's reaps her, and its offline
+        # handler stores her last seen and tells everyone.
+        nodes[0].send_signal(signal.SIGKILL)
+        await nodes[0].wait()
+        await until(lambda: bob.presence_of(ann_id)[-1:] == [False], "Ann offline after the expiry")
+        assert bob.got("presence")[-1]["last_seen"] > 0
+        # And she is gone from the list a new tab gets.
+        again = Tab(urls[1], "websocket")
+        tabs.append(again)
+        assert [u["name"] for u in (await again.open(b["token"]))["online"]] == ["Bob"]
+    finally:
+        for tab in tabs:
+            await tab.close()
+        for node in nodes:
+            if node.returncode is None:
+                node.kill()  # by pid: the node this test started
+            await node.wait()
