@@ -108,6 +108,8 @@ def install(
     kept in the database: every worker reads the same one, and a token stays
     good across restarts."""
     store = Store(data_dir or default_data_dir())
+    # Not REALTIME_DEMO_SECRET: the chat makes that one anew at each start
+    # (examples/app.py), and a restart would sign every page out.
     tokens = Tokens(secret or store.secret())
     im = sio.of(NAMESPACE)
 
