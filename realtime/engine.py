@@ -125,6 +125,8 @@ class Engine:
         # Packets one POST may carry: each is handled as it is decoded, and
         # this bounds the work (and the events) one request can ask for.
         self.max_post_packets = max_post_packets
+        # Called with a session that has just moved from polling to WebSocket.
+        self.on_upgrade: Callable[[Session], None] | None = None
         if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
             raise ValueError(
                 "cors_credentials needs cors_allowed_origins to name the origins (a list, one"

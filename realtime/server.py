@@ -695,8 +695,17 @@ class Server:
 
     def watch(self, watcher: ServerWatcher) -> None:
         """Tell ``watcher`` of every namespace created from now on, and of
-        every socket that connects or disconnects (see :class:`ServerWatcher`)."""
+        every socket that connects, disconnects or upgrades (see :class:`ServerWatcher`)."""
         self.watchers.append(watcher)
+        self._engine.on_upgrade = self._upgraded
+
+    def _upgraded(self, conn: Connection) -> None:
+        client = self._clients.get(conn.id)
+        if client is None:
+            return
+        for socket in list(client.sockets.values()):
+            for watcher in self.watchers:
+                watcher.socket_upgraded(socket)
 
     def _namespace_created(self, namespace: Namespace) -> None:
         for watcher in self.watchers:

@@ -151,3 +151,6 @@ class ServerWatcher(Protocol):
     def socket_connected(self, socket: Any) -> None: ...
 
     def socket_disconnected(self, socket: Any, reason: str) -> None: ...
+
+    def socket_upgraded(self, socket: Any) -> None:
+        """The socket's connection moved from polling to WebSocket."""
