@@ -474,6 +474,16 @@ class RedisAdapter(AdapterFactory):
         """How many times the listener has completed its subscriptions."""
         self.connected = False
         """Subscribed to every namespace's channels, on a live connection."""
+        self.unpublished = 0
+        """Messages (broadcasts, requests) that never reached Redis since the
+        adapter started: during an outage, or over ``max_pending_publishes``."""
+        self.malformed = 0
+        """Messages from Redis dropped as malformed since the adapter started."""
+
+    @property
+    def pending_publishes(self) -> int:
+        """Messages queued for Redis, not yet written."""
+        return len(self._outbox)
 
     @property
     def publishing(self) -> bool:
@@ -616,6 +626,7 @@ class RedisAdapter(AdapterFactory):
             return  # not serving yet: nobody else can be reached either
         if not self._publishing or len(self._outbox) >= self.max_pending_publishes:
             self._dropped += 1
+            self.unpublished += 1
             if self._publishing:
                 log_once(
                     "redis:publish-backlog",
@@ -640,6 +651,7 @@ class RedisAdapter(AdapterFactory):
                     await self._publish_batch(batch)
                 except _CONNECTION_ERRORS as exc:
                     self._dropped += len(batch)
+                    self.unpublished += len(batch)
                     await self._publisher_down(exc)
 
     async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
@@ -657,6 +669,7 @@ class RedisAdapter(AdapterFactory):
         """Drop broadcasts (local delivery goes on) until a PING succeeds."""
         self._publishing = False
         self._dropped += len(self._outbox)
+        self.unpublished += len(self._outbox)
         self._outbox.clear()
         logger.warning("Redis unreachable for publishing (%s): broadcasts stay local", exc)
         delay = self.reconnect_delay
@@ -751,6 +764,7 @@ class RedisAdapter(AdapterFactory):
                 if handler is not None:
                     handler(channel.decode(), data)
         except (MalformedClusterMessage, UnicodeDecodeError) as exc:
+            self.malformed += 1
             log_once("redis:malformed", "dropped a message on %r: %s", channel, exc)
         except Exception:
             # A bug of ours must not kill the listener of every namespace.
