@@ -22,6 +22,7 @@ in the engine's deadline heap.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import CoroutineType
 from typing import Any, Final, TypeVar, overload
@@ -197,7 +198,7 @@ class Server:
         (``realtime.metrics`` does this; sockets connected before are timed
         in their handlers, not their acks)."""
         if self.timings is None:
-            self.timings = Timings()
+            self.timings = Timings(time.perf_counter)
         return self.timings
 
     def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:

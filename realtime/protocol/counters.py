@@ -9,7 +9,7 @@ message path knows that Prometheus exists.
 from __future__ import annotations
 
 from bisect import bisect_left
-from time import perf_counter
+from collections.abc import Callable
 from typing import Final
 
 HANDLER_BUCKETS: Final = (
@@ -108,23 +108,21 @@ class Timings:
     """Durations of event handlers and the latency of acks the server waits
     for. Only a server with metrics turned on has one (``Server.timings``):
     the clock reads it needs are paid only where a handler runs or an ack
-    comes back anyway, and not at all without metrics."""
+    comes back anyway, and not at all without metrics. ``clock`` is the
+    caller's (the core reads no clock of its own): seconds, monotonic."""
 
-    __slots__ = ("acks", "handlers")
+    __slots__ = ("acks", "clock", "handlers")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
         self.handlers = Histogram(HANDLER_BUCKETS)
         """Seconds from calling an event handler to its return (or, for a
         coroutine, its end), errors included."""
         self.acks = Histogram(ACK_BUCKETS)
         """Seconds from sending an event that asks for an ack to the ack."""
 
-    @staticmethod
-    def clock() -> float:
-        return perf_counter()
-
     def handler_done(self, started: float) -> None:
-        self.handlers.observe(perf_counter() - started)
+        self.handlers.observe(self.clock() - started)
 
     def ack_done(self, sent: float) -> None:
-        self.acks.observe(perf_counter() - sent)
+        self.acks.observe(self.clock() - sent)
