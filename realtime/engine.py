@@ -124,6 +124,8 @@ class Engine:
         self.max_poll_packets = max_poll_packets
         # Packets one POST may carry: each is handled as it is decoded, and
         # this bounds the work (and the events) one request can ask for.
+        if max_post_packets is not None and max_post_packets < 1:
+            raise ValueError("max_post_packets must be at least 1 (or None: no cap)")
         self.max_post_packets = max_post_packets
         # Called with a session that has just moved from polling to WebSocket.
         self.on_upgrade: Callable[[Session], None] | None = None

@@ -149,6 +149,8 @@ class Server:
         self.max_attachments = max_attachments
         self.max_namespaces = max_namespaces
         self.max_pending_events = max_pending_events
+        if max_pending_acks < 1:
+            raise ValueError("max_pending_acks must be at least 1")
         self.max_pending_acks = max_pending_acks
         # Handler durations and ack latency: only once metrics are turned on
         # (enable_timings), so that a server without them reads no clock.
