@@ -367,6 +367,11 @@ class _WatchedData(dict[str, Any]):
         super().update(*args, **kwargs)
         self._changed()
 
+    def __ior__(self, other: Any) -> _WatchedData:  # type: ignore[override,misc]
+        super().update(other)
+        self._changed()
+        return self
+
     def setdefault(self, key: str, default: Any = None) -> Any:
         had = key in self
         value = super().setdefault(key, default)

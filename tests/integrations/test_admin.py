@@ -58,6 +58,7 @@ def build(**options: Any) -> realtime.Server:
     @sio.on("name")
     def name(socket: realtime.Socket, value: str) -> str:
         socket.data["name"] = value
+        socket.data |= {"named": True}
         return "ok"
 
     sio.instrument(**options)
@@ -193,7 +194,7 @@ async def test_development_mode_reports_upgrades_and_data_changes(
             )
             await ws.send_str('420["name","ada"]')
             await admin.until(
-                lambda: ({"id": sid, "nsp": "/", "data": {"name": "ada"}},)
+                lambda: ({"id": sid, "nsp": "/", "data": {"name": "ada", "named": True}},)
                 in admin.named("socket_updated"),
                 "no socket_updated for the data",
             )
