@@ -96,6 +96,9 @@ class Server:
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
+    ``max_dynamic_namespaces``: children one dynamic namespace (a regular
+    expression or a predicate) may have; a CONNECT that would create one
+    more is refused ("Invalid namespace"), an existing child stays joinable.
     ``max_pending_acks``: acks one socket may be waiting for (emits with a
     callback, ``call``, broadcasts with acks); a client that leaves that many
     unanswered is closed ("ack backlog") and every waiter hears
@@ -128,6 +131,7 @@ class Server:
         max_namespaces: int = 100,
         max_pending_events: int = 1000,
         max_pending_acks: int = 1000,
+        max_dynamic_namespaces: int = 10_000,
         events_per_second: float | None = 1_000.0,
         event_burst: int = 2_000,
         event_rate_policy: str = "disconnect",
@@ -152,6 +156,7 @@ class Server:
         if max_pending_acks < 1:
             raise ValueError("max_pending_acks must be at least 1")
         self.max_pending_acks = max_pending_acks
+        self.max_dynamic_namespaces = max_dynamic_namespaces
         # Handler durations and ack latency: only once metrics are turned on
         # (enable_timings), so that a server without them reads no clock.
         self.timings: Timings | None = None
@@ -674,6 +679,17 @@ class Server:
             logger.exception("error in the namespace predicate for %s", name)
             return None
         if parent is None:
+            return None
+        if len(parent.children) >= self.max_dynamic_namespaces:
+            # Clients choose the names: without a bound, one connection after
+            # another could grow the table one namespace at a time.
+            log_once(
+                "max-dynamic-namespaces",
+                "CONNECT to %s refused: %s has max_dynamic_namespaces=%d children",
+                name,
+                parent.name,
+                self.max_dynamic_namespaces,
+            )
             return None
         child = parent._child(name)
         self._namespaces.add(name, child)
