@@ -52,6 +52,17 @@ from .protocol.engineio import Packet, PacketType
 from .protocol.limits import AddressTable, client_address
 from .protocol.session import Session, SessionConfig, State, Upgrade
 from .transports import jsonp, polling
+from .transports.deflate import (
+    DeflateAgreement,
+    PerMessageDeflate,
+    negotiate,
+    per_message_deflate_setting,
+)
+from .transports.http_compression import (
+    HttpCompression,
+    compress_answer,
+    http_compression_setting,
+)
 
 if TYPE_CHECKING:
     from .types import Connection, Data, EngineListener, Runtime, TaskRunner, TransportName
@@ -109,6 +120,7 @@ class Engine:
         max_buffer: int = 16_000_000,
         max_connections: int = 100_000,
         max_poll_packets: int | None = 16,
+        max_post_packets: int | None = 10_000,
         max_connections_per_address: int | None = 1_000,
         handshakes_per_second: float | None = 50.0,
         handshake_burst: int = 200,
@@ -117,6 +129,9 @@ class Engine:
         node_id: str | None = None,
         peers: Mapping[str, str] | None = None,
         max_fragments: int = 1024,
+        http_compression: bool | HttpCompression | Mapping[str, Any] = True,
+        per_message_deflate: bool | PerMessageDeflate | Mapping[str, Any] = False,
+        serve_client: bool = True,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -135,6 +150,10 @@ class Engine:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
+        # gzip/deflate of polling answers from this many bytes on, as engine.io's.
+        self.http_compression = http_compression_setting(http_compression)
+        # permessage-deflate on WebSockets we frame, off unless asked, as in engine.io.
+        self.per_message_deflate = per_message_deflate_setting(per_message_deflate)
         self.max_connections = max_connections
         # Per client address: open sessions, and a token bucket of handshakes.
         self.addresses = AddressTable(
@@ -153,6 +172,9 @@ class Engine:
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
+        # Packets one POST may carry: each is handled as it is decoded, and
+        # this bounds the work (and the events) one request can ask for.
+        self.max_post_packets = max_post_packets
         if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
             raise InvalidArgument(
                 "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
@@ -163,6 +185,9 @@ class Engine:
         self.cors_credentials = cors_credentials
         self.allow_request = _checked_request_hook(allow_request)
         self._cors_allow_headers = ", ".join(cors_allowed_headers)
+        # The bundled clients below the path, as Node's serveClient: pages
+        # load <path>/socket.io.js from the server they talk to.
+        self.serve_client = serve_client
         self.path = "/" + path.strip("/")
         self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
@@ -231,14 +256,18 @@ class Engine:
         this and hand every other path to the application they wrap."""
         if path == self.path or path == self._path_slash:
             return True
-        return path.startswith(self._path_slash) and assets.is_asset(path[len(self._path_slash) :])
+        return (
+            self.serve_client
+            and path.startswith(self._path_slash)
+            and assets.is_asset(path[len(self._path_slash) :])
+        )
 
     def handle_request(self, req: HttpRequest, now: float) -> Decision:
         """Route one HTTP request (or WebSocket handshake) on the engine path."""
         path = req.path
         if path != self.path and path != self._path_slash:  # the bundled client lives below
             name = path.rstrip("/").rpartition("/")[2]
-            if assets.is_asset(name):
+            if self.serve_client and assets.is_asset(name):
                 return assets.respond(name, req.headers)
         try:
             return self._route(req, now)
@@ -369,7 +398,7 @@ class Engine:
         if transport == "websocket":
             session.push_packet(PacketType.OPEN, open_data)  # nobody to wake yet
             self.listener.on_open(session)
-            return AcceptWebSocket(session, upgrade=False)
+            return AcceptWebSocket(session, upgrade=False, deflate=self._deflate(req))
         # The OPEN packet goes out alone in the handshake answer; whatever
         # on_open queues (a Socket.IO v4 CONNECT) waits for the first poll.
         response = self._encode_poll(req, session, [Packet(PacketType.OPEN, open_data)])
@@ -424,7 +453,15 @@ class Engine:
         if session.state is not State.OPEN:
             raise UnknownSession()
         session.expect_probe(now)
-        return AcceptWebSocket(session, upgrade=True)
+        return AcceptWebSocket(session, upgrade=True, deflate=self._deflate(req))
+
+    def _deflate(self, req: HttpRequest) -> DeflateAgreement | None:
+        """The permessage-deflate to agree on for this handshake, if any."""
+        setting = self.per_message_deflate
+        if setting is None:
+            return None
+        offer = req.headers.get("sec-websocket-extensions")
+        return None if offer is None else negotiate(offer, setting)
 
     def _poll(self, req: HttpRequest, session: Session) -> Decision:
         if session.poll.parked:
@@ -469,25 +506,41 @@ class Engine:
                 items, session.protocol, session.b64
             )
         headers["Cache-Control"] = "no-store"
+        compression = self.http_compression
+        if compression is not None and len(body) >= compression.threshold:
+            body = compress_answer(compression, req.headers, headers, body)
         return HttpResponse(200, headers, body)
 
     def _post(self, req: HttpRequest, session: Session, now: float) -> Decision:
         if len(req.body) > self.max_payload:
             session.fail("transport error", now)
             raise PayloadTooLarge()
+        bound = self.max_post_packets
+        count = 0
         try:
             if session.jsonp:
-                packets = polling.decode_text_body(jsonp.unwrap(req.body), session.protocol)
+                packets = polling.iter_text_body(jsonp.unwrap(req.body), session.protocol)
             else:
-                content_type = req.headers.get("content-type", "")
-                packets = polling.decode_body(req.body, content_type, session.protocol)
+                packets = polling.iter_body(req.body, session.protocol)
+            # Decoded and handled one at a time: what a POST of many small
+            # packets holds is one packet, not a list of all of them. As in
+            # engine.io, the packets before a malformed one are handled.
+            for packet in packets:
+                if session.state is not State.OPEN:
+                    break
+                count += 1
+                if bound is not None and count > bound:
+                    log_once(
+                        "post-packets",
+                        "closing %s: more than max_post_packets=%s packets in one POST",
+                        session.id,
+                        bound,
+                    )
+                    raise DecodeError("Too many packets")
+                session.receive(packet, now)
         except DecodeError:
             session.fail("parse error", now)
             raise
-        for packet in packets:
-            if session.state is not State.OPEN:
-                break
-            session.receive(packet, now)
         headers = self._cors_headers(req)
         headers["Content-Type"] = "text/html; charset=UTF-8"
         return HttpResponse(200, headers, b"ok")

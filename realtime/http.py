@@ -16,6 +16,7 @@ from typing import Any, Protocol
 # first (a typing-only import crashed the import). session.py imports nothing here.
 from ._log import log_once
 from .protocol.session import Session
+from .transports.deflate import DeflateAgreement
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,12 @@ class AcceptWebSocket:
     socket: frames go to ``engine.receive_frame``, the session's outbox goes
     out as frames (the asyncio runtime's ``WebSocketConnection`` does both).
     ``upgrade`` is True when the session moves here from polling (probe
-    first)."""
+    first). ``deflate``: the permessage-deflate the engine agreed on with
+    the client, for a host that frames the socket itself (its 101 says so)."""
 
     session: Session
     upgrade: bool
+    deflate: DeflateAgreement | None = None
 
 
 @dataclass(frozen=True, slots=True)

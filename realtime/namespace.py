@@ -283,8 +283,7 @@ class Namespace:
         socket = self._sockets.get(sid)
         if socket is None or not socket.connected:
             return False
-        socket._expect_ack(ack_id, on_reply)
-        return True
+        return socket._expect_ack(ack_id, on_reply)
 
     def forget_ack(self, sid: str, ack_id: int) -> None:
         socket = self._sockets.get(sid)

@@ -22,6 +22,7 @@ in the engine's deadline heap.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import CoroutineType
 from typing import Any, Final, TypeVar, overload
@@ -36,6 +37,7 @@ from .errors import InvalidArgument, InvalidArgumentType, InvalidState
 from .handlers import check_callback
 from .http import Handshake
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
+from .protocol.counters import Timings
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
 from .protocol.limits import TokenBucket
@@ -106,6 +108,10 @@ class Server:
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
+    ``max_pending_acks``: acks one socket may be waiting for (emits with a
+    callback, ``call``, broadcasts with acks); a client that leaves that many
+    unanswered is closed ("ack backlog") and every waiter hears
+    :class:`~realtime.Disconnected`.
     ``events_per_second``, ``event_burst``: the event rate one connection
     may keep up (a token bucket; None: unlimited); over it
     ``event_rate_policy`` applies: ``"disconnect"`` closes the connection
@@ -135,6 +141,7 @@ class Server:
         max_namespaces: int = 100,
         max_dynamic_namespaces: int = 10_000,
         max_pending_events: int = 1000,
+        max_pending_acks: int = 1000,
         events_per_second: float | None = 1_000.0,
         event_burst: int = 2_000,
         event_rate_policy: str = "disconnect",
@@ -165,6 +172,10 @@ class Server:
         # (connection state recovery): removed when room is needed and they expired.
         self._kept_children: dict[str, Namespace] = {}
         self.max_pending_events = max_pending_events
+        self.max_pending_acks = max_pending_acks
+        # Handler durations and ack latency: only once metrics are turned on
+        # (enable_timings), so that a server without them reads no clock.
+        self.timings: Timings | None = None
         if event_rate_policy not in ("disconnect", "drop"):
             raise InvalidArgument(
                 f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
@@ -204,6 +215,14 @@ class Server:
         self._engine.bind(runtime)
         if isinstance(self.adapter_factory, AdapterFactory):
             self.adapter_factory.start(runtime)
+
+    def enable_timings(self) -> Timings:
+        """Time event handlers and the acks the server waits for from now on
+        (``realtime.metrics`` does this; sockets connected before are timed
+        in their handlers, not their acks)."""
+        if self.timings is None:
+            self.timings = Timings(time.perf_counter)
+        return self.timings
 
     def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""

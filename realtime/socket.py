@@ -171,7 +171,7 @@ class Socket:
         self._held: list[Data | SharedMessage] = []
         # The rooms a closing socket had, readable by its disconnecting handler.
         self._closing_rooms: frozenset[str] | None = None
-        self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
+        self._acks = AckTable(server.engine.deadlines, namespace.ack_ids, server.timings)
         self._runner: TaskRunner = server.runtime.serial_runner()
         self._hooks: SocketHooks | None = None
         self.recovered = False
@@ -237,6 +237,8 @@ class Socket:
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
         ack_id = None
+        if callback is not None and len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
         if callback is not None and timeout is not None and self.state is _DISCONNECTED:
             # Nothing is sent, so no answer can come: say so now, not never.
             self.server.runtime.spawn(callback, Disconnected("the socket is disconnected"))
@@ -284,6 +286,8 @@ class Socket:
         check_event(event)
         runtime = self.server.runtime
         promise = runtime.create_promise()
+        if len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
         if self.state is SocketState.DISCONNECTED:
             promise.set_exception(Disconnected("the socket is disconnected"))
             return promise
@@ -303,10 +307,27 @@ class Socket:
         self._send(EVENT, [event, *args], ack_id)
         return promise
 
-    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> None:
+    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
         """A broadcast asks this socket for an ack of ``ack_id``: its reply is
-        the first ack argument, as in Node."""
+        the first ack argument, as in Node. False when this socket is closed
+        instead, for leaving too many acks unanswered: it is no recipient."""
+        if len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
+            return False
         self._acks.expect(ack_id, lambda args: on_reply(args[0] if args else None))
+        return True
+
+    def _ack_backlog(self) -> None:
+        """The client left ``max_pending_acks`` acks unanswered: a broken or
+        hostile peer, closed rather than let it make the server hold a waiter
+        for every emit without end. Every waiter hears Disconnected."""
+        log_once(
+            "ack-backlog",
+            "closing %s: %d acks unanswered (max_pending_acks)",
+            self.conn.id,
+            len(self._acks),
+        )
+        self.conn.close("ack backlog")
 
     def _send(self, ptype: PacketType, data: Any = None, ack_id: int | None = None) -> None:
         """Send a packet of this socket's namespace."""
@@ -643,6 +664,8 @@ class Socket:
         result comes back as a coroutine for the runner to await."""
         if not self._was_connected:
             return None  # arrived while connecting, and the connection was refused
+        timings = self.server.timings  # None without metrics: no clock read at all
+        started = timings.clock() if timings is not None else 0.0
         try:
             result = handler(self, *args)
             # An async def that never awaits is run now, like a def: no task.
@@ -651,20 +674,30 @@ class Socket:
         except Exception:
             self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            return None
-        if result is not None and is_awaitable(result):
-            return self._settle(event, result, ack_id)
+            result = None
+            ack_id = None  # a handler that raised is not answered
+        else:
+            if result is not None and is_awaitable(result):
+                return self._settle(event, result, ack_id, started)
+        if timings is not None:
+            timings.handler_done(started)
         if ack_id is not None:
             self._answer(result, ack_id)
         return None
 
-    async def _settle(self, event: str, pending: Awaitable[Any], ack_id: int | None) -> None:
+    async def _settle(
+        self, event: str, pending: Awaitable[Any], ack_id: int | None, started: float
+    ) -> None:
         try:
             result = await pending
         except Exception:
             self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            return
+            ack_id = None
+            result = None
+        timings = self.server.timings
+        if timings is not None:
+            timings.handler_done(started)
         if ack_id is not None:
             self._answer(result, ack_id)
 

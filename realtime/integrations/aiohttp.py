@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from .. import assets
 from .._build import COMPILE_SKIPPED
 from ..errors import InvalidArgument, RealtimeError
 from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
@@ -184,7 +185,9 @@ def attach(
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)
     app.router.add_route("*", path + "/", endpoint.handle)
-    app.router.add_route("GET", path + "/{asset:realtime(\\.min)?\\.js}", endpoint.handle)
+    for name in assets.ASSETS:  # the bundled clients, unless serve_client is off
+        if endpoint.engine.owns_path(path + "/" + name):
+            app.router.add_route("GET", path + "/" + name, endpoint.handle)
     app.on_startup.append(endpoint.startup)
     app.on_shutdown.append(endpoint.shutdown)
     if _ENDPOINTS_KEY not in app:

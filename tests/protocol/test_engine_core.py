@@ -521,3 +521,16 @@ def test_allow_request_that_raises_or_answers_later_refuses(
     sneaky = Engine(listener=Recorder(), allow_request=lambda shake: later(shake))  # type: ignore[arg-type]
     assert refusal(sneaky.handle_request(request(EIO="4", transport="polling"), 0))[0] == 403
     assert sneaky.sessions == {}
+@pytest.mark.parametrize("serve_client", [True, False])
+def test_bundled_clients_below_the_path_unless_serve_client_is_off(serve_client: bool) -> None:
+    # Node's serveClient: pages load <path>/socket.io.js from the server itself.
+    engine = Engine(path="/rt", serve_client=serve_client)
+    for name in ("socket.io.js", "socket.io.min.js", "realtime.js", "realtime.min.js"):
+        path = "/rt/" + name
+        assert engine.owns_path(path) is serve_client
+        if serve_client:
+            served = answer(engine.handle_request(HttpRequest("GET", path, {}, {}), 0.0))
+            assert served.status == 200
+            assert served.headers["Content-Type"].startswith("application/javascript")
+    assert not engine.owns_path("/socket.io/socket.io.js")  # another path's
+    assert not engine.owns_path("/rt/socket.io.js.map")
