@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ..errors import InvalidArgument, InvalidArgumentType
+
 EXTENSION: Final = "permessage-deflate"
 _TAIL: Final = b"\x00\x00\xff\xff"  # what a sync flush ends with; RFC 7692 leaves it off the wire
 _WINDOW_PARAMS: Final = ("server_max_window_bits", "client_max_window_bits")
@@ -53,14 +55,14 @@ class PerMessageDeflate:
 
     def __post_init__(self) -> None:
         if self.threshold < 0:
-            raise ValueError("per_message_deflate threshold must not be negative")
+            raise InvalidArgument("per_message_deflate threshold must not be negative")
         # zlib refuses a raw 8-bit window for compressing; it inflates one.
         if not 9 <= self.server_max_window_bits <= 15:
-            raise ValueError("server_max_window_bits is 9 to 15")
+            raise InvalidArgument("server_max_window_bits is 9 to 15")
         if self.client_max_window_bits is not None and not 8 <= self.client_max_window_bits <= 15:
-            raise ValueError("client_max_window_bits is 8 to 15, or None")
+            raise InvalidArgument("client_max_window_bits is 8 to 15, or None")
         if not -1 <= self.level <= 9 or not 1 <= self.mem_level <= 9:
-            raise ValueError("per_message_deflate level is -1 to 9 and mem_level 1 to 9")
+            raise InvalidArgument("per_message_deflate level is -1 to 9 and mem_level 1 to 9")
 
 
 def per_message_deflate_setting(
@@ -77,7 +79,7 @@ def per_message_deflate_setting(
         return value
     if isinstance(value, Mapping):
         return PerMessageDeflate(**value)
-    raise TypeError(f"per_message_deflate is a bool or a dict of options, not {value!r}")
+    raise InvalidArgumentType(f"per_message_deflate is a bool or a dict of options, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ..errors import InvalidArgument, InvalidArgumentType
+
 _CODINGS: Final = ("gzip", "deflate")
 _GZIP_WBITS: Final = 31  # zlib's gzip wrapper; "deflate" in HTTP is the zlib format
 
@@ -31,9 +33,9 @@ class HttpCompression:
 
     def __post_init__(self) -> None:
         if self.threshold < 0:
-            raise ValueError("http_compression threshold must not be negative")
+            raise InvalidArgument("http_compression threshold must not be negative")
         if not -1 <= self.level <= 9:
-            raise ValueError("http_compression level is -1 (zlib's default) or 0-9")
+            raise InvalidArgument("http_compression level is -1 (zlib's default) or 0-9")
 
 
 def http_compression_setting(
@@ -49,7 +51,7 @@ def http_compression_setting(
         return value
     if isinstance(value, Mapping):
         return HttpCompression(**value)
-    raise TypeError(f"http_compression is a bool or a dict of options, not {value!r}")
+    raise InvalidArgumentType(f"http_compression is a bool or a dict of options, not {value!r}")
 
 
 def preferred_coding(accept_encoding: str) -> str | None:
