@@ -3,13 +3,11 @@
 // socket.io-client 1.x and 2.x did that 4.x no longer does.
 
 // 1.x/2.x told every socket of a manager what the manager went through.
-var MANAGER_EVENTS = ["reconnect", "reconnect_attempt", "reconnecting",
-  "reconnect_error", "reconnect_failed", "ping"];
+var MANAGER_EVENTS = ("reconnect reconnect_attempt reconnecting reconnect_error " +
+  "reconnect_failed ping connect_timeout").split(" ");
 
 // Names 1.x/2.x emitted locally when a page emitted them, instead of sending.
-var LOCAL_EVENTS = extend({
-  connect_timeout: 1, connecting: 1, error: 1, pong: 1
-}, RESERVED_EVENTS);
+var LOCAL_EVENTS = extend({ connecting: 1, error: 1, pong: 1 }, RESERVED_EVENTS);
 for (var m = 0; m < MANAGER_EVENTS.length; m++) {
   LOCAL_EVENTS[MANAGER_EVENTS[m]] = 1;
 }
@@ -55,7 +53,6 @@ Socket.prototype.subscribe = function () {
   for (var i = 0; i < MANAGER_EVENTS.length; i++) {
     forward(MANAGER_EVENTS[i]);
   }
-  forward("connect_timeout");
   // A connection error after the socket connected was "error" in 1.x/2.x.
   this.subs.push(listen(this.io, "error", function (error) {
     if (self.connected) {

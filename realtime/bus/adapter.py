@@ -317,6 +317,11 @@ class AdapterFactory(ABC):
     def close(self) -> None:
         """The server shuts down: stop talking to the cluster."""
 
+    def presence_store(self, tell: Callable[[str, str, str], None], max_last_seen: int) -> Any:
+        """Where ``sio.presence`` counts users, when the cluster counts them
+        (a :class:`realtime.presence.PresenceStore`); None: in this process."""
+        return None
+
 
 AdapterSetting = type[Adapter] | AdapterFactory
 """What ``Server(adapter=...)`` takes."""

@@ -59,6 +59,7 @@ __all__ = [
     "RestoredSession",
     "SessionState",
     "SessionStore",
+    "reaches",
     "select",
 ]
 
@@ -152,7 +153,7 @@ def select(
     return [member for member in chosen if member not in excluded]
 
 
-def _reaches(rooms: frozenset[str], options: BroadcastOptions) -> bool:
+def reaches(rooms: frozenset[str], options: BroadcastOptions) -> bool:
     """Whether a broadcast with ``options`` was for a socket in ``rooms``."""
     if options.rooms and rooms.isdisjoint(options.rooms):
         return False
@@ -311,7 +312,7 @@ class SessionStore:
             self._forget(previous)
         packets = _Packets(max(self._log.complete_from, mark + 1))
         for entry in self._log.entries:
-            if entry.seq > mark and _reaches(state.rooms, entry.options):
+            if entry.seq > mark and reaches(state.rooms, entry.options):
                 packets.add(entry)
         packets.trim(self.options.max_packets, self.options.max_bytes)
         session = _Session(state, mark, packets, self._seq)

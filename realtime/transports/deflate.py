@@ -199,7 +199,9 @@ class MessageDeflate:
         agreement = self.agreement
         inflater = self._inflater
         if inflater is None:
-            inflater = zlib.decompressobj(-agreement.client_window_bits)
+            # Never under 9 bits: zlib compresses an 8-bit window with a
+            # 9-bit one, and a larger window inflates any smaller one.
+            inflater = zlib.decompressobj(-max(9, agreement.client_window_bits))
         out: bytes = inflater.decompress(data + _TAIL, max_size + 1)
         # A client that ended its stream (a final block) starts afresh.
         keep = not agreement.client_no_context_takeover and not inflater.eof

@@ -20,14 +20,14 @@ PAGE = """<!doctype html>
 """
 
 
-def create_app(allowed_origins: Sequence[str] = (), serve_client: bool = True) -> web.Application:
+def create_app(allowed_origins: Sequence[str] = (), **options: Any) -> web.Application:
     # None lets only the page's own origin in; the tests add a second origin
-    # to serve the page cross-origin.
+    # to serve the page cross-origin. ``options`` go to the Server.
     sio = realtime.Server(
         cors_allowed_origins=list(allowed_origins) or None,
         ping_interval=5,
         ping_timeout=5,
-        serve_client=serve_client,
+        **options,
     )
 
     @sio.on("connect")
@@ -51,6 +51,12 @@ def create_app(allowed_origins: Sequence[str] = (), serve_client: bool = True) -
     @sio.on("kick-me")
     def kick_me(socket: realtime.Socket) -> None:
         socket.disconnect()
+
+    @sio.on("text-length")
+    def text_length(socket: realtime.Socket, text: str) -> int:
+        # What the server received, in code points: a round trip alone can
+        # hide a client's encoding layer that undoes itself on the way back.
+        return len(text)
 
     @sio.on("handshake-query")
     def handshake_query(socket: realtime.Socket, name: str) -> str | None:

@@ -113,6 +113,11 @@ async def test_an_upgrade_from_polling_agrees_too(
     srv = await serve(echo_server(per_message_deflate=True))
     async with http.get(srv.url(EIO="4", transport="polling")) as resp:
         sid = json.loads((await resp.read())[1:])["sid"]
+    polling = srv.url(EIO="4", transport="polling", sid=sid)
+    async with http.post(polling, data=b"40") as resp:
+        assert await resp.read() == b"ok"
+    async with http.get(polling) as resp:
+        assert (await resp.read()).startswith(b'40{"sid":"')
     client = await connect(srv.port)
     path = f"/socket.io/?EIO=4&transport=websocket&sid={sid}"
     key = base64.b64encode(os.urandom(16)).decode()
@@ -123,6 +128,14 @@ async def test_an_upgrade_from_polling_agrees_too(
     status, headers = await client.head()
     assert status == 101
     assert headers["sec-websocket-extensions"] == "permessage-deflate"
+    client.inflater = zlib.decompressobj(-15)
+    await client.send(text_frame("2probe"))
+    assert await client.text() == "3probe"
+    await client.send(text_frame("5"))
+    await until(lambda: srv.target.engine.sessions[sid].transport == "websocket")
+    big = "q" * 5000
+    await client.send(compressed_text(f'427["echo","{big}"]'))
+    assert await client.message() == f'437["{big}"]'
 
 
 async def test_polling_answers_are_gzipped(serve: Any, http: aiohttp.ClientSession) -> None:

@@ -221,3 +221,29 @@ def test_rsv1_without_the_extension_is_refused() -> None:
     with pytest.raises(FrameError) as caught:
         FrameReader(1000).feed(client_frame(TEXT, _client_deflate(b"4a"), rsv=RSV1))
     assert caught.value.code == 1002
+
+
+def test_a_client_asked_for_8_bits_may_compress_with_9() -> None:
+    # zlib (and so Chromium and Node) compresses an 8-bit window with 9 bits.
+    setting = PerMessageDeflate(client_max_window_bits=8)
+    agreement = negotiate("permessage-deflate; client_max_window_bits", setting)
+    assert agreement is not None and agreement.response.endswith("client_max_window_bits=8")
+    block = bytes((i * 167 + 13) % 256 for i in range(400))  # repeats 400 bytes apart
+    text = block * 10
+    packer = zlib.compressobj(9, zlib.DEFLATED, -9)
+    reader = FrameReader(10_000, deflate=MessageDeflate(agreement))
+    assert reader.feed(client_frame(BINARY, _client_deflate(text, packer), rsv=RSV1)) == [text]
+
+
+def test_zlib_state_is_made_when_needed_and_dropped_without_context_takeover() -> None:
+    both = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    for offer, kept in (("permessage-deflate", True), (both, False)):
+        deflate = _deflate(offer, threshold=100)
+        reader = FrameReader(10_000, deflate=deflate)
+        deflated_wire_bytes(["small", b"tiny"], 4, deflate)
+        reader.feed(client_frame(TEXT, b"4plain"))
+        assert deflate._deflater is None and deflate._inflater is None  # nothing compressed yet
+        deflated_wire_bytes(["y" * 500], 4, deflate)
+        reader.feed(client_frame(TEXT, _client_deflate(b"4" + b"z" * 500), rsv=RSV1))
+        assert (deflate._deflater is not None) is kept
+        assert (deflate._inflater is not None) is kept
