@@ -621,7 +621,9 @@ class Engine:
         hook = self.allow_request
         assert hook is not None
         try:
-            verdict = hook(Handshake(req.headers, req.query, address))
+            # object, not bool: a hook may answer any truthy value, and a
+            # compiled build would check a bool annotation at run time.
+            verdict: object = hook(Handshake(req.headers, req.query, address))
         except Exception:
             logger.exception("allow_request raised: the handshake from %s is refused", address)
             return False

@@ -233,7 +233,7 @@ class Namespace:
 
     def _tell_outgoing(self, socket: Socket, data: Sequence[Any]) -> None:
         """Call the outgoing listeners of ``socket`` with ``[event, *args]``."""
-        if socket.state is _DISCONNECTED:
+        if socket.state is _DISCONNECTED or not data:
             return
         hooks = socket._hooks
         listeners = [*self.outgoing_handlers, *(hooks.outgoing if hooks is not None else ())]

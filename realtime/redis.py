@@ -552,12 +552,20 @@ class RedisAdapter(AdapterFactory):
             self._subscribed_to(adapter)
 
     def _unregister(self, adapter: RedisNamespaceAdapter) -> None:
-        if self.namespaces.get(adapter.nsp) is adapter:
-            del self.namespaces[adapter.nsp]
+        """Forget a namespace that is gone (an empty dynamic child), and
+        unsubscribe its channels, or churned names would pile up in Redis."""
+        if self.namespaces.get(adapter.nsp) is not adapter:
+            return
+        del self.namespaces[adapter.nsp]
         channels = adapter.channels
+        names = [channels.request, channels.response, channels.specific_response(self.uid)]
         self._by_pattern.pop(channels.pattern.encode(), None)
-        for name in (channels.request, channels.response, channels.specific_response(self.uid)):
+        for name in names:
             self._by_channel.pop(name.encode(), None)
+        if self._pubsub is not None:
+            self._spawn(
+                self._send_subscriptions(self._pubsub, [channels.pattern], names, subscribe=False)
+            )
 
     def _subscribed_to(self, adapter: RedisNamespaceAdapter) -> None:
         """Subscribe a namespace added while connected (a dynamic child)."""
@@ -567,11 +575,25 @@ class RedisAdapter(AdapterFactory):
         self._spawn(self._send_subscriptions(pubsub, [channels.pattern], list(names)))
 
     async def _send_subscriptions(
-        self, pubsub: Any, patterns: Sequence[str], channels: Sequence[str]
+        self,
+        pubsub: Any,
+        patterns: Sequence[str],
+        channels: Sequence[str],
+        *,
+        subscribe: bool = True,
     ) -> None:
         try:
-            await pubsub.psubscribe(*patterns)
-            await pubsub.subscribe(*channels)
+            if not subscribe:
+                await pubsub.punsubscribe(*patterns)
+                await pubsub.unsubscribe(*channels)
+                # The name may have come back meanwhile (a new child of the
+                # same name): what it registered again stays subscribed.
+                patterns = [p for p in patterns if p.encode() in self._by_pattern]
+                channels = [c for c in channels if c.encode() in self._by_channel]
+            if patterns:
+                await pubsub.psubscribe(*patterns)
+            if channels:
+                await pubsub.subscribe(*channels)
         except _CONNECTION_ERRORS:
             pass  # the listener sees the failure too, and subscribes everything again
 

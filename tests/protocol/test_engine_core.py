@@ -534,3 +534,13 @@ def test_bundled_clients_below_the_path_unless_serve_client_is_off(serve_client:
             assert served.headers["Content-Type"].startswith("application/javascript")
     assert not engine.owns_path("/socket.io/socket.io.js")  # another path's
     assert not engine.owns_path("/rt/socket.io.js.map")
+
+
+def test_allow_request_answers_by_truthiness() -> None:
+    # Any truthy answer admits, as in Node's allowRequest; the compiled build
+    # must not insist on a bool.
+    for answer_, admitted in (("yes", True), (1, True), (None, False), ("", False)):
+        engine = Engine(listener=Recorder(), allow_request=lambda shake, a=answer_: a)  # type: ignore[misc]
+        decision = engine.handle_request(request(EIO="4", transport="polling"), 0)
+        assert (answer(decision).status == 200) is admitted, answer_
+        assert bool(engine.sessions) is admitted
