@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from ._version import __version__
+from .errors import MissingDependency
 from .protocol import COMPILED
 from .protocol.counters import Histogram
 
@@ -358,7 +359,7 @@ def install(
             generate_latest,
         )
     except ImportError:
-        raise ImportError(
+        raise MissingDependency(
             "metrics need the prometheus-client package: pip install 'realtime-socketio[metrics]'"
         ) from None
     from .integrations.aiohttp import attached_targets

@@ -20,10 +20,11 @@ from .bus.namespaces import Matcher
 from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable, never_suspends, run_now
-from .errors import RealtimeError
+from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
+from .http import Handshake
 from .protocol.socketio import Packet, PacketType
-from .socket import _DISCONNECTED, Handshake, check_event
+from .socket import _DISCONNECTED, check_event
 
 if TYPE_CHECKING:
     from .server import Server
@@ -203,6 +204,8 @@ class Namespace:
             if socket._hooks is not None and socket._hooks.outgoing:
                 self._watch_socket(-1)
         self.adapter.delete_all(socket.id)
+        if self.parent is not None and not self._sockets:
+            self.server._child_emptied(self)
 
     def _deliver(self, sid: str, messages: Iterable[SharedMessage]) -> None:
         socket = self._sockets.get(sid)
@@ -230,7 +233,7 @@ class Namespace:
 
     def _tell_outgoing(self, socket: Socket, data: Sequence[Any]) -> None:
         """Call the outgoing listeners of ``socket`` with ``[event, *args]``."""
-        if socket.state is _DISCONNECTED:
+        if socket.state is _DISCONNECTED or not data:
             return
         hooks = socket._hooks
         listeners = [*self.outgoing_handlers, *(hooks.outgoing if hooks is not None else ())]
@@ -513,7 +516,7 @@ class BroadcastOperator:
         if callback is not None:
             namespace = self.namespace
             if namespace is None:
-                raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+                raise InvalidState("an unknown namespace has no sockets to acknowledge")
             self._emit_with_ack(event, args, namespace._reporter(callback), timeout)
             return
         options = self.options
@@ -538,7 +541,7 @@ class BroadcastOperator:
         check_event(event)
         namespace = self.namespace
         if namespace is None:
-            raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+            raise InvalidState("an unknown namespace has no sockets to acknowledge")
         promise: Promise[list[Any]] = namespace.server.runtime.create_promise()
         self._emit_with_ack(event, args, _settle_promise(promise), timeout)
         return promise

@@ -17,16 +17,22 @@ import enum
 import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
 from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
-from .errors import ConnectionRefused, Disconnected, EventRefused
+from .errors import (
+    ConnectionRefused,
+    Disconnected,
+    EventRefused,
+    InvalidArgument,
+    InvalidArgumentType,
+)
 from .handlers import Listener, SocketHooks, check_handler
+from .http import Handshake
 from .protocol.socketio import (
     ACK,
     ACK_TYPES,
@@ -63,21 +69,11 @@ _CONNECTED: Final = SocketState.CONNECTED
 _DISCONNECTED: Final = SocketState.DISCONNECTED
 
 
-@dataclass(frozen=True)
-class Handshake:
-    """What the client presented when it connected."""
-
-    headers: Mapping[str, str]
-    query: Mapping[str, str]
-    address: str | None
-    auth: dict[str, Any] = field(default_factory=dict)
-
-
 def check_event(event: object) -> str:
     if not isinstance(event, str):
-        raise TypeError(f"event names are strings, not {type(event).__name__}")
+        raise InvalidArgumentType(f"event names are strings, not {type(event).__name__}")
     if event in RESERVED_EVENTS:
-        raise ValueError(f"{event!r} is a reserved event name")
+        raise InvalidArgument(f"{event!r} is a reserved event name")
     return event
 
 

@@ -54,7 +54,7 @@ class WSGIApp:
             decision = runtime.respond(request)
             if isinstance(decision, HttpResponse):
                 return _respond(start_response, decision)
-            return _websocket(environ, start_response, decision, runtime)
+            return _websocket(environ, start_response, decision, runtime, self.engine.max_payload)
         if self.static_files:
             answer = static_response(self.static_files, path)
             if answer is not None:
@@ -77,9 +77,16 @@ def _websocket(
     start_response: StartResponse,
     decision: AcceptWebSocket | CloseWebSocket,
     runtime: GreenHostRuntime,
+    max_payload: int,
 ) -> Iterable[bytes]:
-    """Complete the handshake with eventlet's WebSocket, then serve it."""
+    """Complete the handshake with eventlet's WebSocket, then serve it.
+
+    eventlet frames the socket, permessage-deflate included: it agrees to
+    any offer it sees, so an offer the engine did not agree to is hidden
+    from it, and it inflates to ``max_payload`` at most (its frame limit)."""
     accepted = False
+    if not isinstance(decision, AcceptWebSocket) or decision.deflate is None:
+        environ = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
 
     def serve(ws: Any) -> None:
         nonlocal accepted
@@ -89,7 +96,7 @@ def _websocket(
         else:
             runtime.serve_websocket(decision, _Channel(ws))
 
-    answer = eventlet_ws.WebSocketWSGI(serve)(environ, start_response)
+    answer = eventlet_ws.WebSocketWSGI(serve, max_frame_length=max_payload)(environ, start_response)
     if not accepted:  # eventlet refused the handshake (a bad key, an old version)
         runtime.refuse_websocket(decision)
     return answer  # type: ignore[no-any-return]

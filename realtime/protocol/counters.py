@@ -114,6 +114,7 @@ class Timings:
     __slots__ = ("acks", "clock", "handlers")
 
     def __init__(self, clock: Callable[[], float]) -> None:
+        # The caller's clock: the sans-I/O core reads no time of its own.
         self.clock = clock
         self.handlers = Histogram(HANDLER_BUCKETS)
         """Seconds from calling an event handler to its return (or, for a

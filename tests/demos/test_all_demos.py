@@ -35,6 +35,13 @@ async def test_every_page_and_the_chat_on_one_server() -> None:
         async with aiohttp.ClientSession() as http:
             for path, expected in (
                 ("/", 'href="/chat/"'),
+                ("/", 'href="/webim/"'),
+                ("/", 'href="/desk/"'),
+                ("/desk/", "/desk/static/lobby.js"),
+                ("/webim/", "/webim/static/webim.js"),
+                ("/webim/static/webim.js", 'realtime.connect("/webim"'),
+                ("/webim/static/page.js", "var page"),
+                ("/chat/static/page.js", "var page"),
                 ("/chat/", "/chat/static/chat.js"),
                 ("/chat/static/chat.js", 'realtime.connect("/chat"'),
                 ("/chat/static/chat.css", "@media"),

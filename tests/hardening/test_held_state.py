@@ -366,18 +366,3 @@ def test_acks_a_client_asks_for_and_never_reads_are_bounded_by_count() -> None:
     assert most <= 200
     assert session.close_reason == "buffer overflow"
 
-
-# -- dynamic child namespaces ------------------------------------------------------
-
-
-async def test_dynamic_children_are_bounded_across_connections() -> None:
-    sio, _ = make_server(max_dynamic_namespaces=5)
-    rooms = sio.of(re.compile(r"^/room-\d+$"))
-    for n in range(20):  # each on a connection of its own: max_namespaces does not apply
-        connect(sio, nsp=f"/room-{n}")
-    assert len(rooms.children) == 5
-    refused = connect(sio, nsp="/room-99")
-    assert refused.take() == ['4/room-99,{"message":"Invalid namespace"}']
-    again = connect(sio, nsp="/room-3")  # an existing child stays open to everyone
-    assert again.take()[0].startswith("0/room-3,")
-    assert len(rooms.children) == 5

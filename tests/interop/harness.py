@@ -81,12 +81,13 @@ async def served_asgi(app: Any) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def served_eventlet() -> AsyncIterator[str]:
-    """Serve the interop app on eventlet (eventlet_server.py) in a process of
-    its own; yields its URL."""
+async def served_eventlet(builder: str = "interop.app:build_server") -> AsyncIterator[str]:
+    """Serve the interop app (or the server ``builder`` names) on eventlet
+    (eventlet_server.py) in a process of its own; yields its URL."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(HERE / "eventlet_server.py"),
+        builder,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -122,7 +123,7 @@ def client_command(client: str, mode: str, url: str) -> list[str]:
         pytest.fail("node is not installed: the interop tests need Node 18 or later")
     if not (HERE / "node_modules").is_dir():
         pytest.fail(f"the npm clients are not installed: run `npm ci` in {HERE}")
-    version = {"sioc4": "4", "sioc2": "2"}[client]
+    version = {"sioc4": "4", "sioc3": "3", "sioc2": "2", "sioc1": "1"}[client]
     return [node, str(HERE / "client.js"), "--client", version, "--transport", mode, "--url", url]
 
 
