@@ -21,7 +21,10 @@ in the engine's deadline heap.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import CoroutineType
 from typing import Any, Final, TypeVar, overload
@@ -156,6 +159,8 @@ class Server:
             connection_state_recovery = ConnectionStateRecovery()
         self.recovery: ConnectionStateRecovery | None = connection_state_recovery or None
         self._runtime: Runtime | None = None
+        # start_background_task's calls before there is a runtime to run them
+        self._background: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._clients: dict[str, _Client] = {}
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
         self._closing = False
@@ -181,12 +186,56 @@ class Server:
         self._engine.bind(runtime)
         if isinstance(self.adapter_factory, AdapterFactory):
             self.adapter_factory.start(runtime)
+        waiting, self._background = self._background, []
+        for target, args in waiting:
+            runtime.spawn(target, *args)
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``target(*args, **kwargs)`` alongside the server, on its host:
+        a task for an ``async def`` on asyncio hosts (a plain function runs
+        on the loop, so it must not block), a green thread on eventlet.
+        Callable from any thread, and before the server runs (the task then
+        starts when it does). Failures are logged."""
+        if kwargs:
+            target = functools.partial(target, **kwargs)
+        runtime = self._runtime
+        if runtime is None:
+            self._background.append((target, args))
+        elif runtime.owns_thread():
+            runtime.spawn(target, *args)
+        else:
+            runtime.call_soon_threadsafe(target, *args)
+
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Wait ``seconds`` in the host's way: ``await sio.sleep(1)`` in an
+        ``async def`` on an asyncio host; on eventlet, and on any other
+        thread, the call itself waits (and the result may be awaited too)."""
+        runtime = self._runtime
+        if runtime is not None:
+            return runtime.sleep(seconds)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            time.sleep(seconds)
+            return DONE
+        return asyncio.sleep(seconds)
 
     def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""
         from .integrations.aiohttp import attach
 
         attach(self, app, body_timeout=body_timeout)
+
+    def __call__(self, *args: Any) -> Any:
+        """A Server is not a web application; mounting it as one (FastAPI's
+        ``app.mount("/socket.io", sio)``, a WSGI dispatcher) fails with a
+        request for the host that serves it."""
+        raise TypeError(
+            "a realtime.Server is not an ASGI or WSGI application: serve it through its host, "
+            "realtime.ASGIApp(sio, other_asgi_app=fastapi_app) for FastAPI or Starlette (run "
+            "that under uvicorn; or mount realtime.ASGIApp(sio) under a prefix, clients then "
+            'use path "/prefix/socket.io"), realtime.WSGIApp(sio, wsgi_app=flask_app) for Flask'
+        )
 
     @staticmethod
     def make_message(data: Data) -> SharedMessage:

@@ -25,6 +25,7 @@ from ._log import log_once
 from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
+from .crossing import call_over, elsewhere
 from .errors import ConnectionRefused, Disconnected, EventRefused
 from .handlers import Listener, SocketHooks, check_handler
 from .protocol.socketio import (
@@ -240,6 +241,19 @@ class Socket:
         then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
+        runtime = self.server._runtime
+        if runtime is not None and not runtime.owns_thread():
+            runtime.call_soon_threadsafe(self._emit_here, event, args, callback, timeout)
+            return
+        self._emit_here(event, args, callback, timeout)
+
+    def _emit_here(
+        self,
+        event: str,
+        args: tuple[Any, ...],
+        callback: Callable[..., Any] | None,
+        timeout: float | None,
+    ) -> None:
         ack_id = None
         if callback is not None and timeout is not None and self.state is _DISCONNECTED:
             # Nothing is sent, so no answer can come: say so now, not never.
@@ -287,10 +301,21 @@ class Socket:
         """
         check_event(event)
         runtime = self.server.runtime
+        if elsewhere(runtime):
+            return call_over(
+                runtime, lambda promise: self._call_here(promise, event, args, timeout)
+            )
         promise = runtime.create_promise()
+        self._call_here(promise, event, args, timeout)
+        return promise
+
+    def _call_here(
+        self, promise: Promise[Any], event: str, args: tuple[Any, ...], timeout: float | None
+    ) -> None:
+        runtime = self.server.runtime
         if self.state is SocketState.DISCONNECTED:
             promise.set_exception(Disconnected("the socket is disconnected"))
-            return promise
+            return
 
         def on_ack(ack: list[Any]) -> None:
             if not promise.done():
@@ -305,7 +330,6 @@ class Socket:
         if self.namespace.watching:
             self.namespace._tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
-        return promise
 
     def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> None:
         """A broadcast asks this socket for an ack of ``ack_id``: its reply is

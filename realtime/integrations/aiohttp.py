@@ -15,7 +15,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from .._build import COMPILE_SKIPPED
 from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
 from ..protocol import COMPILED
-from ..runtime.asyncio import Mountable, close_runtime, open_runtime
+from ..runtime.asyncio import Mountable, check_mountable, close_runtime, open_runtime
 from ..runtime.front_door import DoorKeeper
 from ..transports import http1
 from ..transports import websocket as ws_framing
@@ -179,6 +179,7 @@ def attach(
     """
     if body_timeout <= 0:
         raise ValueError("body_timeout must be positive")
+    check_mountable(target, "realtime.run (and realtime.attach)")
     endpoint = _Endpoint(target, body_timeout, drain_timeout)
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)

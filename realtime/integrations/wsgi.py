@@ -20,7 +20,7 @@ from eventlet import websocket as eventlet_ws
 
 from ..assets import StaticFiles, static_response
 from ..http import AcceptWebSocket, CloseWebSocket, GreenHostRuntime, HttpRequest, HttpResponse
-from ..runtime.asyncio import Mountable
+from ..runtime.asyncio import Mountable, check_mountable
 from ..runtime.eventlet import EventletRuntime
 from ..transports import http1
 
@@ -40,6 +40,7 @@ class WSGIApp:
         wsgi_app: WSGIApplication | None = None,
         static_files: StaticFiles | None = None,
     ) -> None:
+        check_mountable(target, "realtime.WSGIApp")
         self.target = target
         self.engine = target.engine
         self.wsgi_app = wsgi_app

@@ -4,6 +4,7 @@ on a free loopback port and prints it (tests/integrations/test_wsgi_eventlet.py)
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import eventlet
@@ -25,6 +26,18 @@ def hello() -> str:
 def broadcast(text: str) -> str:
     sio.emit("news", text)  # from a Flask view, on the server's hub
     return "sent"
+
+
+@flask_app.route("/from-thread/<text>")
+def from_thread(text: str) -> str:
+    # eventlet is not monkey-patched here: this is a real OS thread, whose
+    # calls the runtime takes over to its hub
+    def job() -> None:
+        sio.emit("news", text)
+        sio.start_background_task(sio.emit, "news", text + " again")
+
+    threading.Thread(target=job).start()
+    return "started"
 
 
 @sio.on("echo")

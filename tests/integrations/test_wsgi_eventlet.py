@@ -72,6 +72,10 @@ async def test_def_handlers_on_eventlet(url: str, transports: list[str], expecte
         # an emit from a Flask view reaches the client; other paths are Flask's
         assert await get(url + "/broadcast/hi") == (200, "sent")
         assert await asyncio.wait_for(news.get(), BOUND) == "hi"
+        # and so do the emits of a plain OS thread, and its background task
+        assert await get(url + "/from-thread/yo") == (200, "started")
+        assert await asyncio.wait_for(news.get(), BOUND) == "yo"
+        assert await asyncio.wait_for(news.get(), BOUND) == "yo again"
         assert await get(url + "/hello") == (200, "hello from flask")
     finally:
         await client.disconnect()
