@@ -81,12 +81,12 @@ async def served_asgi(app: Any) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def served_eventlet() -> AsyncIterator[str]:
-    """Serve the interop app on eventlet (eventlet_server.py) in a process of
-    its own; yields its URL."""
+async def served_process(script: str) -> AsyncIterator[str]:
+    """Serve the interop app with ``script`` (eventlet_server.py,
+    threads_server.py: a WSGI server) in a process of its own; yields its URL."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(HERE / "eventlet_server.py"),
+        str(HERE / script),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -94,7 +94,7 @@ async def served_eventlet() -> AsyncIterator[str]:
     line = await asyncio.wait_for(proc.stdout.readline(), RUN_LIMIT)
     try:
         if not line.strip().isdigit():
-            pytest.fail("the eventlet interop server did not start")
+            pytest.fail(f"the interop server of {script} did not start")
         yield f"http://127.0.0.1:{int(line)}"
     finally:
         proc.kill()

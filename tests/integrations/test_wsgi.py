@@ -1,6 +1,8 @@
-"""realtime.WSGIApp: Flask on eventlet's WSGI server, plain ``def`` handlers,
-with python-socketio's client on each transport (the server runs in its own
-process: eventlet and asyncio do not share one)."""
+"""realtime.WSGIApp: Flask with plain ``def`` handlers on eventlet's WSGI
+server and on werkzeug's threaded one (WebSocket through simple-websocket),
+with python-socketio's client on each transport. The server runs in its own
+process (eventlet and asyncio do not share one); the protocol itself runs
+the whole interop suite on both hosts (tests/interop)."""
 
 from __future__ import annotations
 
@@ -12,17 +14,22 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 import socketio
 
-APP = Path(__file__).with_name("eventlet_app.py")
+import realtime
+
+APP = Path(__file__).with_name("wsgi_app.py")
 BOUND = 10.0  # a hang guard only: every wait below ends on an event
+HOSTS = ["eventlet", "threads"]
 
 
-@pytest.fixture
-async def url() -> AsyncIterator[str]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=HOSTS)
+async def served(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str]]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(APP),
+        request.param,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -31,9 +38,9 @@ async def url() -> AsyncIterator[str]:
     if not line.strip().isdigit():
         proc.kill()
         _, err = await proc.communicate()
-        pytest.fail(f"the eventlet app did not start: {err.decode(errors='replace')}")
+        pytest.fail(f"the {request.param} app did not start: {err.decode(errors='replace')}")
     try:
-        yield f"http://127.0.0.1:{int(line)}"
+        yield request.param, f"http://127.0.0.1:{int(line)}"
     finally:
         proc.kill()
         await proc.wait()
@@ -44,6 +51,7 @@ async def get(url: str) -> tuple[int, str]:
         return resp.status, await resp.text()
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize(
     ("transports", "expected"),
     [
@@ -52,31 +60,40 @@ async def get(url: str) -> tuple[int, str]:
         (["polling", "websocket"], "websocket"),
     ],
 )
-async def test_def_handlers_on_eventlet(url: str, transports: list[str], expected: str) -> None:
+async def test_def_handlers_on_wsgi(
+    served: tuple[str, str], transports: list[str], expected: str
+) -> None:
+    host, url = served
     client = socketio.AsyncClient(reconnection=False)
     news: asyncio.Queue[Any] = asyncio.Queue()
     slow_done: asyncio.Queue[Any] = asyncio.Queue()
+    thread_done: asyncio.Queue[Any] = asyncio.Queue()
     client.on("news", news.put_nowait)
     client.on("slow_done", slow_done.put_nowait)
+    client.on("thread_done", thread_done.put_nowait)
     client.on("question", lambda n: n * 2)
     await client.connect(url, transports=transports, wait_timeout=BOUND)
     try:
         await asyncio.wait_for(upgraded(client, expected), BOUND)
         echo = await client.call("echo", {"n": 1}, timeout=BOUND)
         assert echo == {"echo": {"n": 1}, "transport": expected}
-        # a handler that blocks its green thread, then emits and answers
-        assert await client.call("slow", 3, timeout=BOUND) == 3
-        assert await asyncio.wait_for(slow_done.get(), BOUND) == 3
-        # the server asks the client and waits for its ack in a def handler
+        if host == "eventlet":
+            # a handler that blocks its green thread, then emits and answers
+            assert await client.call("slow", 3, timeout=BOUND) == 3
+            assert await asyncio.wait_for(slow_done.get(), BOUND) == 3
+        # the server asks the client and waits for its ack in a handler
         assert await client.call("ask_me", timeout=BOUND) == {"reply": 42}
+        # ... and in a thread of the handler's own
+        await client.emit("in_a_thread", 4)
+        assert await asyncio.wait_for(thread_done.get(), BOUND) == 8
         # an emit from a Flask view reaches the client; other paths are Flask's
         assert await get(url + "/broadcast/hi") == (200, "sent")
         assert await asyncio.wait_for(news.get(), BOUND) == "hi"
+        assert await get(url + "/hello") == (200, "hello from flask")
         # and so do the emits of a plain OS thread, and its background task
         assert await get(url + "/from-thread/yo") == (200, "started")
         assert await asyncio.wait_for(news.get(), BOUND) == "yo"
         assert await asyncio.wait_for(news.get(), BOUND) == "yo again"
-        assert await get(url + "/hello") == (200, "hello from flask")
     finally:
         await client.disconnect()
 
@@ -86,8 +103,15 @@ async def upgraded(client: socketio.AsyncClient, transport: str) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_engine_answers_its_own_errors(url: str) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_engine_answers_its_own_errors(served: tuple[str, str]) -> None:
+    _, url = served
     status, body = await get(url + "/socket.io/?EIO=4&transport=carrier-pigeon")
     assert status == 400 and "Transport unknown" in body
     status, body = await get(url + "/socket.io/realtime.min.js")
     assert status == 200 and "io" in body
+
+
+def test_mode_is_checked() -> None:
+    with pytest.raises(ValueError, match="auto, eventlet, threads"):
+        realtime.WSGIApp(realtime.Server(), mode="gevent")
