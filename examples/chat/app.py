@@ -19,7 +19,7 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -67,6 +67,30 @@ def tag(user: str) -> str:
 
 def install(sio: realtime.Server, app: web.Application, *, secret: bytes | None = None) -> None:
     """The chat on ``sio`` (namespace ``/chat``) and its page at ``/chat/`` in ``app``."""
+    install_handlers(sio, secret=secret)
+
+    async def page(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def to_page(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/chat/")
+
+    app.router.add_get("/chat", to_page)
+    app.router.add_get("/chat/", page)
+    app.router.add_static("/chat/static/", STATIC)
+
+
+STATIC_FILES: Final = {
+    "/": str(STATIC / "index.html"),
+    "/chat/": str(STATIC / "index.html"),
+    "/chat/static": str(STATIC),
+}
+"""The chat's page and files for the hosts that take ``static_files``
+(``realtime.ASGIApp``, ``realtime.WSGIApp``: examples/chat/hosts.py)."""
+
+
+def install_handlers(sio: realtime.Server, *, secret: bytes | None = None) -> None:
+    """The chat's namespace ``/chat`` on ``sio``: the same on every host."""
     # A secret of its own unless given one: tokens from before a restart
     # then fail to verify, and those browsers get a new identity.
     key = secret or os.environ.get("REALTIME_DEMO_SECRET", "").encode() or secrets.token_bytes(32)
@@ -124,16 +148,6 @@ def install(sio: realtime.Server, app: web.Application, *, secret: bytes | None 
     def left(user: str, namespace: str) -> None:
         if namespace == NAMESPACE:
             chat.emit("left", {"user": person(user), **roster()}, to=ROOM)
-
-    async def page(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "index.html")
-
-    async def to_page(request: web.Request) -> web.Response:
-        raise web.HTTPFound("/chat/")
-
-    app.router.add_get("/chat", to_page)
-    app.router.add_get("/chat/", page)
-    app.router.add_static("/chat/static/", STATIC)
 
 
 def create_app(**options: Any) -> web.Application:
