@@ -34,22 +34,28 @@ async def test_every_page_and_the_chat_on_one_server() -> None:
     await site.start()
     base = f"http://127.0.0.1:{site.port}"
     try:
-        async with aiohttp.ClientSession() as http:
-            for path, expected in (
-                ("/", 'href="/chat/"'),
-                ("/chat/", "/chat/static/chat.js"),
-                ("/chat/static/chat.js", 'realtime.connect("/chat"'),
-                ("/chat/static/chat.css", "@media"),
-                ("/socket.io/realtime.min.js", "realtime"),
-            ):
-                async with http.get(base + path) as resp:
-                    assert resp.status == 200, path
-                    assert expected in await resp.text(), path
-
+        await pages_serve(base, [("/", 'href="/chat/"'), *CHAT_PAGES])
         await chat_round_trip(base)
     finally:
         await runner.cleanup()
         site.close_all()
+
+
+CHAT_PAGES = [
+    ("/chat/", "/chat/static/chat.js"),
+    ("/chat/static/chat.js", 'realtime.connect("/chat"'),
+    ("/chat/static/chat.css", "@media"),
+    ("/socket.io/realtime.min.js", "realtime"),
+]
+
+
+async def pages_serve(base: str, pages: list[tuple[str, str]]) -> None:
+    """Each path answers 200 with a body that holds what is expected of it."""
+    async with aiohttp.ClientSession() as http:
+        for path, expected in pages:
+            async with http.get(base + path) as resp:
+                assert resp.status == 200, path
+                assert expected in await resp.text(), path
 
 
 async def chat_round_trip(base: str) -> None:
@@ -113,14 +119,7 @@ async def test_the_chat_unchanged_on_each_host(host: str) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_until_serving(port, proc)
-        async with aiohttp.ClientSession() as http:
-            for path, expected in (
-                ("/chat/", "/chat/static/chat.js"),
-                ("/chat/static/chat.js", 'realtime.connect("/chat"'),
-            ):
-                async with http.get(base + path) as resp:
-                    assert resp.status == 200, path
-                    assert expected in await resp.text(), path
+        await pages_serve(base, CHAT_PAGES)
         await chat_round_trip(base)
     finally:
         proc.terminate()
