@@ -28,6 +28,15 @@ def elsewhere(runtime: Runtime | None) -> bool:
     return runtime is not None and not runtime.owns_thread()
 
 
+def handed_over(runtime: Runtime | None, fn: Callable[..., Any], *args: Any) -> bool:
+    """When the caller is on another thread: ``fn(*args)`` handed to the
+    runtime's, and True (the caller returns); False to go on here."""
+    if runtime is None or runtime.owns_thread():
+        return False
+    runtime.call_soon_threadsafe(fn, *args)
+    return True
+
+
 def call_over(runtime: Runtime, start: Callable[[Promise[Any]], None]) -> ThreadPromise:
     """``start(promise)`` on ``runtime``'s thread; the promise, for the caller's."""
     promise = ThreadPromise()

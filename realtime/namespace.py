@@ -20,7 +20,7 @@ from .bus.namespaces import Matcher
 from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable, never_suspends, run_now
-from .crossing import call_over, elsewhere
+from .crossing import call_over, elsewhere, handed_over
 from .errors import RealtimeError
 from .handlers import Listener, SentEvents, check_handler, handler_name
 from .protocol.socketio import Packet, PacketType
@@ -513,12 +513,9 @@ class BroadcastOperator:
         """
         check_event(event)
         namespace = self.namespace
-        if namespace is not None and elsewhere(namespace.server._runtime):
-            namespace.server.runtime.call_soon_threadsafe(
-                self._emit_here, event, args, callback, timeout
-            )
-            return
-        self._emit_here(event, args, callback, timeout)
+        runtime = namespace.server._runtime if namespace is not None else None
+        if not handed_over(runtime, self._emit_here, event, args, callback, timeout):
+            self._emit_here(event, args, callback, timeout)
 
     def _emit_here(
         self,

@@ -34,6 +34,7 @@ from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, Me
 from .bus.namespaces import Matcher, NamespaceTable, normalize
 from .bus.recovery import ConnectionStateRecovery, RestoredSession
 from .coroutines import DONE, Done, never_suspends, run_now
+from .crossing import handed_over
 from .engine import CorsSetting, Engine
 from .handlers import check_callback
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
@@ -201,10 +202,8 @@ class Server:
         runtime = self._runtime
         if runtime is None:
             self._background.append((target, args))
-        elif runtime.owns_thread():
+        elif not handed_over(runtime, target, *args):
             runtime.spawn(target, *args)
-        else:
-            runtime.call_soon_threadsafe(target, *args)
 
     def sleep(self, seconds: float) -> Awaitable[None]:
         """Wait ``seconds`` in the host's way: ``await sio.sleep(1)`` in an
@@ -445,6 +444,8 @@ class Server:
 
     def close_room(self, room: str, namespace: str = "/") -> Done:
         """Make every socket in ``room`` leave it, on every server."""
+        if handed_over(self._runtime, self.close_room, room, namespace):
+            return DONE
         target = self._namespace(namespace)
         if target is not None:
             target.close_room(room)

@@ -25,7 +25,7 @@ from ._log import log_once
 from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
-from .crossing import call_over, elsewhere
+from .crossing import call_over, elsewhere, handed_over
 from .errors import ConnectionRefused, Disconnected, EventRefused
 from .handlers import Listener, SocketHooks, check_handler
 from .protocol.socketio import (
@@ -241,11 +241,8 @@ class Socket:
         then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
-        runtime = self.server._runtime
-        if runtime is not None and not runtime.owns_thread():
-            runtime.call_soon_threadsafe(self._emit_here, event, args, callback, timeout)
-            return
-        self._emit_here(event, args, callback, timeout)
+        if not handed_over(self.server._runtime, self._emit_here, event, args, callback, timeout):
+            self._emit_here(event, args, callback, timeout)
 
     def _emit_here(
         self,
@@ -359,11 +356,15 @@ class Socket:
     # -- rooms and broadcast --------------------------------------------------------
 
     def join(self, rooms: str | Iterable[str]) -> None:
+        if handed_over(self.server._runtime, self.join, rooms):
+            return
         if self.state is not SocketState.DISCONNECTED:
             names = [rooms] if isinstance(rooms, str) else list(rooms)
             self.namespace.adapter.add_all(self.id, names)
 
     def leave(self, room: str) -> None:
+        if handed_over(self.server._runtime, self.leave, room):
+            return
         self.namespace.adapter.delete(self.id, room)
 
     def to(self, rooms: str | Iterable[str]) -> BroadcastOperator:
@@ -427,6 +428,8 @@ class Socket:
     def disconnect(self, close: bool = False) -> None:
         """Leave the namespace (the client is told). With ``close``, end the
         whole Engine.IO connection too."""
+        if handed_over(self.server._runtime, self.disconnect, close):
+            return
         if self.state is SocketState.CONNECTING:
             # Called from a middleware or the connect handler: the client
             # must see the connection before it can see it end.

@@ -39,7 +39,10 @@ def build_server() -> realtime.Server:
         promise = sio.call("question", "2+2", to=sid, timeout=15)
         assert isinstance(promise, ThreadPromise)
         replies = promise.result(15)
+        socket.join("lobby")  # handed over in order: the next emit finds it in the room
+        sio.emit("from-thread", "room", to="lobby")
         sio.emit("answer", replies, to=sid)
+        socket.disconnect()
 
     @sio.on("start")
     def start(socket: realtime.Socket) -> None:
@@ -74,6 +77,6 @@ async def test_a_plain_threads_emits_reach_the_client(url: str, transport: str) 
     out, _ = await asyncio.wait_for(client.communicate(), 30)
     lines: list[dict[str, Any]] = [json.loads(line) for line in out.splitlines()]
     vias = sorted(line["via"] for line in lines if "via" in line)
-    assert vias == ["background", "operator", "server", "socket"], lines
-    assert lines[-1] == {"answer": [4]}
+    assert vias == ["background", "operator", "room", "server", "socket"], lines
+    assert lines[-2:] == [{"answer": [4]}, {"disconnect": "io server disconnect"}], lines
     assert client.returncode == 0

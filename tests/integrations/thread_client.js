@@ -15,9 +15,9 @@ const socket = io(ARGS.url, { transports: [ARGS.transport], upgrade: false, reco
 socket.on('connect', () => socket.emit('start'));
 socket.on('from-thread', (via) => say({ via }));
 socket.on('question', (text, ack) => ack(text === '2+2' ? 4 : 'what?'));
-socket.on('answer', (reply) => {
-  say({ answer: reply });
-  socket.close();
+socket.on('answer', (reply) => say({ answer: reply }));
+socket.on('disconnect', (reason) => {
+  say({ disconnect: reason });
   process.exit(0);
 });
 socket.on('connect_error', (err) => say({ error: String(err) }));
