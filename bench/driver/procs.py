@@ -99,10 +99,10 @@ def server_specs() -> list[ServerSpec]:
     ]
 
 
-HOSTS = ("uvicorn", "eventlet")
+HOSTS = ("uvicorn", "eventlet", "threads")
 """The hosts besides the embedded one that have a row each: ours and
 python-socketio's, both served by that host (ASGIApp on uvicorn, WSGIApp on
-eventlet's WSGI server)."""
+eventlet's WSGI server and on werkzeug's threaded one)."""
 
 
 def unavailable_reason(spec: ServerSpec) -> str | None:

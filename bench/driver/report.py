@@ -296,7 +296,8 @@ def _cell(st: dict[str, Any] | None, fmt: Callable[[float], str], noisy: bool) -
 def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[ServerSpec]) -> str:
     measured = measured_servers(summary)
     ours = judged_build(measured)
-    peers = [s for s in servers if s.key != ours]
+    # A run of the host pairs alone has no build of ours to take ratios from.
+    peers = [s for s in servers if s.key != ours] if ours in measured else []
     head = [
         "scenario",
         "metric",
@@ -304,7 +305,7 @@ def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[S
         *(f"ours vs {p.label}" for p in peers),
     ]
     label = next((s.label for s in servers if s.key == ours), ours)
-    lines = [f'"Ours" in the ratios: {label}.', ""]
+    lines = [f'"Ours" in the ratios: {label}.', ""] if peers else []
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for sc in scenarios:
         entry = summary.get(sc.key)

@@ -1,8 +1,9 @@
 """The python-socketio 5.18 peer on aiohttp: the benchmark's tiny app.
 
-Usage: python psio_app.py [--host=uvicorn|eventlet] PORT  (run from the peers' virtualenv;
-uvicorn serves its socketio.ASGIApp, eventlet its socketio.WSGIApp with a socketio.Server
-in eventlet mode: each host's peer for our server on the same host)
+Usage: python psio_app.py [--host=uvicorn|eventlet|threads] PORT  (run from the peers'
+virtualenv; uvicorn serves its socketio.ASGIApp, eventlet its socketio.WSGIApp with a
+socketio.Server in eventlet mode, threads the same in threading mode on werkzeug's threaded
+server: each host's peer for our server on the same host)
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def build_app() -> web.Application:
     return app
 
 
-def build_eventlet_app() -> Any:
-    """The same app on python-socketio's eventlet mode (``def`` handlers)."""
-    sio = socketio.Server(async_mode="eventlet", **_OPTIONS)
+def build_wsgi_app(async_mode: str) -> Any:
+    """The same app on python-socketio's ``def`` handlers, for ``async_mode``
+    "eventlet" or "threading"."""
+    sio = socketio.Server(async_mode=async_mode, **_OPTIONS)
 
     @sio.on("echo")  # type: ignore[untyped-decorator]
     def echo(sid: str, data: Any) -> None:
@@ -94,7 +96,12 @@ def main() -> None:
         import eventlet.wsgi
 
         listener = eventlet.listen(("127.0.0.1", port), backlog=1024)
-        eventlet.wsgi.server(listener, build_eventlet_app(), log_output=False)
+        eventlet.wsgi.server(listener, build_wsgi_app("eventlet"), log_output=False)
+        return
+    if "--host=threads" in flags:
+        from werkzeug.serving import make_server
+
+        make_server("127.0.0.1", port, build_wsgi_app("threading"), threaded=True).serve_forever()
         return
     # No access log: every server in the comparison runs without one.
     web.run_app(build_app(), host="127.0.0.1", port=port, access_log=None, print=None)

@@ -1,9 +1,10 @@
 """Our server: the benchmark's tiny app on the public ``realtime`` API.
 
-Usage: python realtime_app.py [--loop=asyncio] [--host=uvicorn|eventlet] PORT  (run with
+Usage: python realtime_app.py [--loop=asyncio] [--host=uvicorn|eventlet|threads] PORT  (run with
 the project's environment; the default loop is realtime.run's: uvloop where installed; the
 default host is the embedded one, realtime.run; uvicorn serves realtime.ASGIApp on its own
-default loop, uvloop here; eventlet serves realtime.WSGIApp)
+default loop, uvloop here; eventlet serves realtime.WSGIApp, and so does werkzeug's threaded
+server for threads)
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def main() -> None:
 
         listener = eventlet.listen(("127.0.0.1", port), backlog=1024)
         eventlet.wsgi.server(listener, realtime.WSGIApp(build_server()), log_output=False)
+        return
+    if "--host=threads" in flags:  # `--servers realtime-threads`
+        from werkzeug.serving import make_server
+
+        app = realtime.WSGIApp(build_server(), mode="threads")
+        make_server("127.0.0.1", port, app, threaded=True).serve_forever()
         return
     options: dict[str, Any] = {}
     if "--loop=asyncio" in flags:  # `--servers realtime-asyncio`
