@@ -80,6 +80,12 @@ class WSGIApp:
         with self._starting:
             if self.runtime is not None:
                 return self.runtime
+            if str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
+                # Its request greenlets would block gevent's hub waiting on the loop thread.
+                raise RuntimeError(
+                    "realtime.WSGIApp does not run on gevent yet: serve it with eventlet's "
+                    "WSGI server, gunicorn's gthread worker or werkzeug's threaded server"
+                )
             runtime: GreenHostRuntime
             if self.mode == "eventlet" or (self.mode == "auto" and "eventlet.input" in environ):
                 from ..runtime.eventlet import EventletRuntime

@@ -115,3 +115,10 @@ async def test_engine_answers_its_own_errors(served: tuple[str, str]) -> None:
 def test_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="auto, eventlet, threads"):
         realtime.WSGIApp(realtime.Server(), mode="gevent")
+
+
+def test_gevent_is_refused_in_words() -> None:
+    app = realtime.WSGIApp(realtime.Server())
+    environ = {"PATH_INFO": "/socket.io/", "SERVER_SOFTWARE": "gevent/24.2 Python/3.11"}
+    with pytest.raises(RuntimeError, match="does not run on gevent yet"):
+        app(environ, lambda status, headers: None)
