@@ -53,7 +53,7 @@ from .protocol.socketio import (
 )
 from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
-from .socket import Handshake, Socket, logger
+from .socket import Handshake, Socket, is_async, logger
 from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
@@ -189,12 +189,13 @@ class Server:
             self.adapter_factory.start(runtime)
         waiting, self._background = self._background, []
         for target, args in waiting:
-            runtime.spawn(target, *args)
+            self.start_background_task(target, *args)
 
     def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run ``target(*args, **kwargs)`` alongside the server, on its host:
-        a task for an ``async def`` on asyncio hosts (a plain function runs
-        on the loop, so it must not block), a green thread on eventlet.
+        an ``async def`` as a task on the loop (asyncio hosts); a plain
+        function in a thread of its own, where it may block and
+        :meth:`sleep` waits (asyncio hosts), or in a green thread (eventlet).
         Callable from any thread, and before the server runs (the task then
         starts when it does). Failures are logged."""
         if kwargs:
@@ -202,6 +203,8 @@ class Server:
         runtime = self._runtime
         if runtime is None:
             self._background.append((target, args))
+        elif not is_async(target):
+            runtime.spawn_blocking(target, *args)
         elif not handed_over(runtime, target, *args):
             runtime.spawn(target, *args)
 

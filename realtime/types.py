@@ -145,6 +145,11 @@ class Runtime(Protocol):
         """Run ``fn(*args)`` on the core's thread soon, waking it if it
         sleeps; callable from any thread. Failures are logged there."""
 
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn``, which may block its thread, beside the core: an OS
+        thread of its own (asyncio), a green thread (eventlet). Callable from
+        any thread; exceptions are logged."""
+
     def sleep(self, seconds: float) -> Awaitable[None]:
         """Wait ``seconds``: an awaitable on the loop's thread (asyncio);
         blocking the caller, then already done, anywhere else."""

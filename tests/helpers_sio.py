@@ -195,6 +195,9 @@ class TestRuntime:
     def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
         self.spawn(fn, *args)
 
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.spawn(fn, *args)
+
     def sleep(self, seconds: float) -> Any:
         return asyncio.sleep(0)  # the clock moves only when the test says so
 

@@ -300,6 +300,10 @@ class AsyncioRuntime:
         except RuntimeError:  # the loop is closed: the server is gone, and its sockets
             log_once("closed-loop", "a call from another thread came after the server stopped")
 
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        name = f"realtime-task-{getattr(fn, '__name__', 'fn')}"
+        threading.Thread(target=_call, args=(fn, args), name=name, daemon=True).start()
+
     def sleep(self, seconds: float) -> Awaitable[None]:
         if self.owns_thread():
             return asyncio.sleep(seconds)

@@ -182,6 +182,9 @@ class EventletRuntime:
         self._handed.append((fn, args))  # deque appends are atomic
         _os.write(doorbell[1], b"\0")
 
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.call_soon_threadsafe(fn, *args)  # a green thread: it may block the eventlet way
+
     def sleep(self, seconds: float) -> Awaitable[None]:
         if self.owns_thread():
             eventlet.sleep(seconds)
