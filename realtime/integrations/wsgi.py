@@ -65,7 +65,9 @@ class WSGIApp:
                 return _respond(start_response, decision)
             if self.mode == "eventlet":
                 return _eventlet_websocket(environ, start_response, decision, runtime)
-            return _thread_websocket(environ, start_response, decision, runtime)
+            return _thread_websocket(
+                environ, start_response, decision, runtime, self.engine.max_payload
+            )
         if self.static_files:
             answer = static_response(self.static_files, path)
             if answer is not None:
@@ -142,13 +144,16 @@ def _thread_websocket(
     start_response: StartResponse,
     decision: AcceptWebSocket | CloseWebSocket,
     runtime: GreenHostRuntime,
+    max_payload: int,
 ) -> Iterable[bytes]:
     """Complete the handshake with simple-websocket on the server's socket,
-    serve it, then tell the server the connection was the WebSocket's."""
+    serve it, then tell the server the connection was the WebSocket's. A
+    message over ``max_payload`` is refused (1009) as it arrives, before
+    simple-websocket has gathered all of it."""
     import simple_websocket
 
     try:
-        ws = simple_websocket.Server(environ)
+        ws = simple_websocket.Server(environ, max_message_size=max_payload)
     except Exception:  # no socket in this server's environ, or a bad handshake
         runtime.refuse_websocket(decision)
         answer = HttpResponse(400, {"Content-Type": "text/plain"}, b"no WebSocket here")

@@ -112,6 +112,23 @@ async def test_engine_answers_its_own_errors(served: tuple[str, str]) -> None:
     assert status == 200 and "io" in body
 
 
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_message_over_max_payload_closes_the_websocket(served: tuple[str, str]) -> None:
+    _, url = served
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url + "/socket.io/?EIO=4&transport=websocket") as ws,
+    ):
+        opened = await asyncio.wait_for(ws.receive(), BOUND)
+        assert opened.data.startswith("0{")
+        await ws.send_str("4" + "x" * 1_000_001)  # max_payload is 1,000,000
+        while True:
+            message = await asyncio.wait_for(ws.receive(), BOUND)
+            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+        assert ws.close_code == 1009
+
+
 def test_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="auto, eventlet, threads"):
         realtime.WSGIApp(realtime.Server(), mode="gevent")
