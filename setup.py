@@ -50,6 +50,8 @@ PURE = {
     "realtime/runtime/eventlet.py",
     # the cluster: optional dependencies (the redis extra), and network-bound
     "realtime/redis.py",
+    "realtime/redis_presence.py",
+    "realtime/redis_recovery.py",
     "realtime/emitter.py",
     # read at scrape time only; imports the optional prometheus-client
     "realtime/metrics.py",

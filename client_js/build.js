@@ -1,4 +1,4 @@
-// Builds realtime/static/realtime.js and realtime.min.js from src/.
+// Builds realtime/static/realtime.js, socket.io.js and their .min.js from src/.
 // The output depends on the sources and package.json only (no dates, no
 // paths), so a rebuild of unchanged sources is byte-identical; the Python
 // test suite relies on that to catch a stale build.
@@ -45,27 +45,36 @@ function indent(text) {
     .join("\n");
 }
 
+// The two clients built from the sources: realtime.js defines the global
+// realtime; socket.io.js adds the socket.io-client face (compat.js) and
+// defines the global io, for pages written for a Node socket.io server.
+const CLIENTS = [
+  { name: "realtime", global: "realtime", sources: SOURCES, exported: "connect" },
+  { name: "socket.io", global: "io", sources: SOURCES.concat(["compat.js"]), exported: "io" }
+];
+
 // One function scope holds every source file, in order; the wrapper exports
-// the result as module.exports (CommonJS) or window.realtime.
-function bundle() {
+// the result as module.exports (CommonJS) or the client's global.
+function bundle(client) {
+  client = client || CLIENTS[0];
   const v = version();
-  const body = SOURCES.map((name) => {
+  const body = client.sources.map((name) => {
     const text = fs.readFileSync(path.join(SRC_DIR, name), "utf8").replace(/\s+$/, "");
     return "  // ---- " + name + " ----\n\n" + indent(text) + "\n";
   }).join("\n");
   return (
-    "/*! realtime.js " + v + " | MIT License | Engine.IO 4 / Socket.IO 5 client */\n" +
+    "/*! " + client.name + ".js " + v + " | MIT License | Engine.IO 4 / Socket.IO 5 client */\n" +
     "(function (root, factory) {\n" +
-    "  var realtime = factory(root);\n" +
+    "  var client = factory(root);\n" +
     "  if (typeof module === \"object\" && module && module.exports) {\n" +
-    "    module.exports = realtime;\n" +
+    "    module.exports = client;\n" +
     "  } else {\n" +
-    "    root.realtime = realtime;\n" +
+    "    root." + client.global + " = client;\n" +
     "  }\n" +
     "}(typeof window !== \"undefined\" ? window : this, function (root) {\n" +
     "  var VERSION = \"" + v + "\";\n\n" +
     body +
-    "\n  return connect;\n" +
+    "\n  return " + client.exported + ";\n" +
     "}));\n"
   );
 }
@@ -86,22 +95,26 @@ function minify(code) {
 }
 
 function build(outDir) {
-  const code = bundle();
-  const min = minify(code);
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, "realtime.js"), code);
-  fs.writeFileSync(path.join(outDir, "realtime.min.js"), min);
-  return { code, min };
+  return CLIENTS.map((client) => {
+    const code = bundle(client);
+    const min = minify(code);
+    fs.writeFileSync(path.join(outDir, client.name + ".js"), code);
+    fs.writeFileSync(path.join(outDir, client.name + ".min.js"), min);
+    return { name: client.name, code, min };
+  });
 }
 
-module.exports = { SOURCES, bundle, minify, build };
+module.exports = { SOURCES, CLIENTS, bundle, minify, build };
 
 if (require.main === module) {
   const i = process.argv.indexOf("--out");
   const outDir = i >= 0 ? path.resolve(process.argv[i + 1]) : DEFAULT_OUT;
-  const { code, min } = build(outDir);
-  const gzipped = require("zlib").gzipSync(min, { level: 9 }).length;
-  console.log(
-    "realtime.js " + code.length + " B, realtime.min.js " + min.length + " B, " + gzipped + " B gzipped"
-  );
+  for (const { name, code, min } of build(outDir)) {
+    const gzipped = require("zlib").gzipSync(min, { level: 9 }).length;
+    console.log(
+      name + ".js " + code.length + " B, " + name + ".min.js " + min.length + " B, " +
+      gzipped + " B gzipped"
+    );
+  }
 }

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final
 
-from .errors import ConnectionRefused
+from .errors import ConnectionRefused, InvalidArgument
 from .namespace import BroadcastOperator
 
 if TYPE_CHECKING:
@@ -69,9 +69,9 @@ class AdminUI:
         server_id: str | None = None,
     ) -> None:
         if mode not in ("production", "development"):
-            raise ValueError(f"mode is 'production' or 'development', not {mode!r}")
+            raise InvalidArgument(f"mode is 'production' or 'development', not {mode!r}")
         if auth is not None and not {"username", "password"} <= set(auth):
-            raise ValueError("auth needs a username and a password (or auth=None)")
+            raise InvalidArgument("auth needs a username and a password (or auth=None)")
         self.server = server
         self.auth = dict(auth) if auth is not None else None
         self.development = mode == "development"
@@ -81,6 +81,7 @@ class AdminUI:
         if self.development:
             self.features.append("ALL_EVENTS")
         self._sessions: OrderedDict[str, None] = OrderedDict()
+        self._listened: set[Namespace] = set()  # whose events the UI is sent
         self._started = time.monotonic()
         self._timer: Timer | None = None
         self._last = self._totals()  # counted from now on
@@ -263,15 +264,25 @@ class AdminUI:
             admin.emit(event, name, room, sid, _now_iso())
 
         namespace.adapter.on_membership = membership
+        # A dynamic child shares its parent's listeners: they are added once
+        # per parent, not once per child (children come and go).
+        owner = namespace.parent or namespace
+        if owner in self._listened:
+            return
+        self._listened.add(owner)
 
         def received(socket: Socket, event: str, *args: Any) -> None:
-            admin.emit("event_received", name, socket.id, [event, *args], _now_iso())
+            where = socket.namespace.name
+            admin.emit("event_received", where, socket.id, [event, *args], _now_iso())
 
         def sent(socket: Socket, event: str, *args: Any) -> None:
-            admin.emit("event_sent", name, socket.id, [event, *args], _now_iso())
+            admin.emit("event_sent", socket.namespace.name, socket.id, [event, *args], _now_iso())
 
-        namespace.on_any(received)
-        namespace.on_any_outgoing(sent)
+        owner.on_any(received)
+        owner.on_any_outgoing(sent)
+
+    def namespace_removed(self, namespace: Namespace) -> None:
+        return None  # its adapter, and the membership watcher with it, are gone
 
     def socket_connected(self, socket: Socket) -> None:
         if socket.namespace is self.namespace:

@@ -1,4 +1,6 @@
-"""The bundled browser client, served from the engine path with ETag and gzip;
+"""The bundled browser clients, served from the engine path with ETag and gzip
+(``realtime.js``, and ``socket.io.js`` where pages written for a Node
+socket.io server look for theirs);
 and the application's own static files, for the hosts that take a
 ``static_files`` mapping (ASGI, WSGI).
 
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from .http import HttpResponse
 
-ASSETS = ("realtime.js", "realtime.min.js")
+ASSETS = ("realtime.js", "realtime.min.js", "socket.io.js", "socket.io.min.js")
 _CONTENT_TYPE = "application/javascript; charset=UTF-8"
 
 

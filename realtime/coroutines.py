@@ -23,6 +23,8 @@ from collections.abc import Generator
 from types import CodeType, CoroutineType
 from typing import Any, Final
 
+from .errors import InvalidState
+
 # What handlers return most often. ``inspect.isawaitable`` ends in an ABC
 # check that costs several times these lookups, on every handler call.
 _NEVER_AWAITABLE: Final = frozenset((type(None), dict, list, tuple, str, int, float, bool, bytes))
@@ -83,7 +85,7 @@ def _finish(coro: CoroutineType[Any, Any, Any]) -> Any:
     except StopIteration as done:
         return done.value
     coro.close()
-    raise RuntimeError("a coroutine without a suspension point suspended")
+    raise InvalidState("a coroutine without a suspension point suspended")
 
 
 class Done:

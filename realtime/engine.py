@@ -9,6 +9,7 @@ the Socket.IO layer is its listener.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import secrets
@@ -24,6 +25,9 @@ from .errors import (
     BadRequest,
     DecodeError,
     Forbidden,
+    InvalidArgument,
+    InvalidArgumentType,
+    InvalidState,
     Overloaded,
     PayloadTooLarge,
     ProtocolError,
@@ -36,6 +40,7 @@ from .http import (
     CloseWebSocket,
     Decision,
     Forward,
+    Handshake,
     HttpRequest,
     HttpResponse,
     LongPoll,
@@ -47,6 +52,17 @@ from .protocol.engineio import Packet, PacketType
 from .protocol.limits import AddressTable, client_address
 from .protocol.session import Session, SessionConfig, State, Upgrade
 from .transports import jsonp, polling
+from .transports.deflate import (
+    DeflateAgreement,
+    PerMessageDeflate,
+    negotiate,
+    per_message_deflate_setting,
+)
+from .transports.http_compression import (
+    HttpCompression,
+    compress_answer,
+    http_compression_setting,
+)
 
 if TYPE_CHECKING:
     from .types import Connection, Data, EngineListener, Runtime, TaskRunner, TransportName
@@ -61,8 +77,32 @@ CORS_ALLOWED_HEADERS: Final = ("Content-Type", "Authorization")
 send (a text or binary body; a token in ``extraHeaders``)."""
 
 
+RequestCheck = Callable[[Handshake], bool]
+"""``allow_request``: given the headers, query and client address of a
+handshake, whether to accept it (Node's ``allowRequest``). It answers at once:
+an asynchronous check belongs in a ``connect`` handler or middleware."""
+
+# Why a Forbidden was raised, for the log; the client is told only "Forbidden".
+ORIGIN_REFUSED: Final = "origin not allowed"
+REFUSED_BY_HOOK: Final = "refused by allow_request"
+
+
+def _checked_request_hook(hook: RequestCheck | None) -> RequestCheck | None:
+    if hook is not None and (not callable(hook) or inspect.iscoroutinefunction(hook)):
+        raise InvalidArgumentType(
+            "allow_request is a plain function (handshake) -> bool; "
+            "check asynchronously in a connect handler or middleware instead"
+        )
+    return hook
+
+
 class Engine:
-    """An Engine.IO server for revisions 3 and 4 on one endpoint."""
+    """An Engine.IO server for revisions 3 and 4 on one endpoint.
+
+    ``allow_request``: a function of the handshake (headers, query, client
+    address) that refuses it by returning False: the client gets 403 with
+    Engine.IO's ``{"code":4,"message":"Forbidden"}``, as for a refused Origin.
+    """
 
     def __init__(
         self,
@@ -73,12 +113,14 @@ class Engine:
         cors_allowed_origins: CorsSetting = None,
         cors_credentials: bool = False,
         cors_allowed_headers: Iterable[str] = CORS_ALLOWED_HEADERS,
+        allow_request: RequestCheck | None = None,
         transports: Iterable[str] = _TRANSPORTS,
         path: str = "/engine.io",
         upgrade_timeout: float = 10,
         max_buffer: int = 16_000_000,
         max_connections: int = 100_000,
         max_poll_packets: int | None = 16,
+        max_post_packets: int | None = 10_000,
         max_connections_per_address: int | None = 1_000,
         handshakes_per_second: float | None = 50.0,
         handshake_burst: int = 200,
@@ -87,6 +129,9 @@ class Engine:
         node_id: str | None = None,
         peers: Mapping[str, str] | None = None,
         max_fragments: int = 1024,
+        http_compression: bool | HttpCompression | Mapping[str, Any] = True,
+        per_message_deflate: bool | PerMessageDeflate | Mapping[str, Any] = False,
+        serve_client: bool = True,
         listener: EngineListener | None = None,
     ) -> None:
         self.transports: tuple[TransportName, ...] = tuple(
@@ -94,15 +139,21 @@ class Engine:
         )
         unknown = set(transports) - set(_TRANSPORTS)
         if unknown or not self.transports:
-            raise ValueError(f"transports must be among {_TRANSPORTS}, got {tuple(transports)}")
+            raise InvalidArgument(
+                f"transports must be among {_TRANSPORTS}, got {tuple(transports)}"
+            )
         if min(ping_interval, ping_timeout, max_payload, max_fragments) <= 0:
-            raise ValueError(
+            raise InvalidArgument(
                 "ping_interval, ping_timeout, max_payload and max_fragments must be positive"
             )
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_fragments = max_fragments  # frames one WebSocket message may arrive in
+        # gzip/deflate of polling answers from this many bytes on, as engine.io's.
+        self.http_compression = http_compression_setting(http_compression)
+        # permessage-deflate on WebSockets we frame, off unless asked, as in engine.io.
+        self.per_message_deflate = per_message_deflate_setting(per_message_deflate)
         self.max_connections = max_connections
         # Per client address: open sessions, and a token bucket of handshakes.
         self.addresses = AddressTable(
@@ -121,15 +172,22 @@ class Engine:
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
+        # Packets one POST may carry: each is handled as it is decoded, and
+        # this bounds the work (and the events) one request can ask for.
+        self.max_post_packets = max_post_packets
         if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
-            raise ValueError(
+            raise InvalidArgument(
                 "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
                 " origin or a callable): credentials for every origin would let any page act"
                 " as its visitors"
             )
         self.cors_allowed_origins = cors_allowed_origins
         self.cors_credentials = cors_credentials
+        self.allow_request = _checked_request_hook(allow_request)
         self._cors_allow_headers = ", ".join(cors_allowed_headers)
+        # The bundled clients below the path, as Node's serveClient: pages
+        # load <path>/socket.io.js from the server they talk to.
+        self.serve_client = serve_client
         self.path = "/" + path.strip("/")
         self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
@@ -182,7 +240,7 @@ class Engine:
         """Register a raw handler: ``connect(conn)``, ``message(conn, data)``,
         ``disconnect(conn, reason)``. Usable as a decorator."""
         if not isinstance(self.listener, _HandlerListener):
-            raise RuntimeError("this engine belongs to a Server; register handlers there")
+            raise InvalidState("this engine belongs to a Server; register handlers there")
         return self.listener.on(event, handler)
 
     def shutdown(self) -> None:
@@ -198,14 +256,18 @@ class Engine:
         this and hand every other path to the application they wrap."""
         if path == self.path or path == self._path_slash:
             return True
-        return path.startswith(self._path_slash) and assets.is_asset(path[len(self._path_slash) :])
+        return (
+            self.serve_client
+            and path.startswith(self._path_slash)
+            and assets.is_asset(path[len(self._path_slash) :])
+        )
 
     def handle_request(self, req: HttpRequest, now: float) -> Decision:
         """Route one HTTP request (or WebSocket handshake) on the engine path."""
         path = req.path
         if path != self.path and path != self._path_slash:  # the bundled client lives below
             name = path.rstrip("/").rpartition("/")[2]
-            if assets.is_asset(name):
+            if self.serve_client and assets.is_asset(name):
                 return assets.respond(name, req.headers)
         try:
             return self._route(req, now)
@@ -223,7 +285,7 @@ class Engine:
             # belonged to this server before a restart; it reconnects.
             logger.debug("%s: session %s unknown (expired or closed)", peer, req.query.get("sid"))
             return
-        if isinstance(exc, Forbidden):
+        if isinstance(exc, Forbidden) and exc.message == ORIGIN_REFUSED:
             origin = req.headers.get("origin") or req.headers.get("referer") or ""
             log_once(
                 f"origin:{origin}",
@@ -252,6 +314,8 @@ class Engine:
             return f"max_payload={self.max_payload}"
         if isinstance(exc, UnknownTransport):
             return f"transports={self.transports}"
+        if exc.message == REFUSED_BY_HOOK:
+            return f"allow_request={self.allow_request!r}"
         return None
 
     def _route(self, req: HttpRequest, now: float) -> Decision:
@@ -304,6 +368,8 @@ class Engine:
         if refusal is not None:
             reason, retry_after = refusal
             raise Overloaded(reason, retry_after=retry_after, http_status=429)
+        if self.allow_request is not None and not self._allowed(req, address):
+            raise Forbidden(REFUSED_BY_HOOK)
         is_jsonp = "j" in req.query
         if is_jsonp:
             jsonp.callback_index(req.query["j"])
@@ -332,7 +398,7 @@ class Engine:
         if transport == "websocket":
             session.push_packet(PacketType.OPEN, open_data)  # nobody to wake yet
             self.listener.on_open(session)
-            return AcceptWebSocket(session, upgrade=False)
+            return AcceptWebSocket(session, upgrade=False, deflate=self._deflate(req))
         # The OPEN packet goes out alone in the handshake answer; whatever
         # on_open queues (a Socket.IO v4 CONNECT) waits for the first poll.
         response = self._encode_poll(req, session, [Packet(PacketType.OPEN, open_data)])
@@ -387,7 +453,15 @@ class Engine:
         if session.state is not State.OPEN:
             raise UnknownSession()
         session.expect_probe(now)
-        return AcceptWebSocket(session, upgrade=True)
+        return AcceptWebSocket(session, upgrade=True, deflate=self._deflate(req))
+
+    def _deflate(self, req: HttpRequest) -> DeflateAgreement | None:
+        """The permessage-deflate to agree on for this handshake, if any."""
+        setting = self.per_message_deflate
+        if setting is None:
+            return None
+        offer = req.headers.get("sec-websocket-extensions")
+        return None if offer is None else negotiate(offer, setting)
 
     def _poll(self, req: HttpRequest, session: Session) -> Decision:
         if session.poll.parked:
@@ -432,25 +506,41 @@ class Engine:
                 items, session.protocol, session.b64
             )
         headers["Cache-Control"] = "no-store"
+        compression = self.http_compression
+        if compression is not None and len(body) >= compression.threshold:
+            body = compress_answer(compression, req.headers, headers, body)
         return HttpResponse(200, headers, body)
 
     def _post(self, req: HttpRequest, session: Session, now: float) -> Decision:
         if len(req.body) > self.max_payload:
             session.fail("transport error", now)
             raise PayloadTooLarge()
+        bound = self.max_post_packets
+        count = 0
         try:
             if session.jsonp:
-                packets = polling.decode_text_body(jsonp.unwrap(req.body), session.protocol)
+                packets = polling.iter_text_body(jsonp.unwrap(req.body), session.protocol)
             else:
-                content_type = req.headers.get("content-type", "")
-                packets = polling.decode_body(req.body, content_type, session.protocol)
+                packets = polling.iter_body(req.body, session.protocol)
+            # Decoded and handled one at a time: what a POST of many small
+            # packets holds is one packet, not a list of all of them. As in
+            # engine.io, the packets before a malformed one are handled.
+            for packet in packets:
+                if session.state is not State.OPEN:
+                    break
+                count += 1
+                if bound is not None and count > bound:
+                    log_once(
+                        "post-packets",
+                        "closing %s: more than max_post_packets=%s packets in one POST",
+                        session.id,
+                        bound,
+                    )
+                    raise DecodeError("Too many packets")
+                session.receive(packet, now)
         except DecodeError:
             session.fail("parse error", now)
             raise
-        for packet in packets:
-            if session.state is not State.OPEN:
-                break
-            session.receive(packet, now)
         headers = self._cors_headers(req)
         headers["Content-Type"] = "text/html; charset=UTF-8"
         return HttpResponse(200, headers, b"ok")
@@ -525,6 +615,26 @@ class Engine:
         self.deadlines.fire(now)
         return self.deadlines.next_deadline()
 
+    def _allowed(self, req: HttpRequest, address: str) -> bool:
+        """The ``allow_request`` hook's verdict on a handshake; a hook that
+        raises refuses (and is logged), so that a bug never lets everyone in."""
+        hook = self.allow_request
+        assert hook is not None
+        try:
+            verdict = hook(Handshake(req.headers, req.query, address))
+        except Exception:
+            logger.exception("allow_request raised: the handshake from %s is refused", address)
+            return False
+        if inspect.isawaitable(verdict):
+            if inspect.iscoroutine(verdict):
+                verdict.close()
+            log_once(
+                "allow_request-awaitable",
+                "allow_request returned an awaitable: it must answer at once; refused",
+            )
+            return False
+        return bool(verdict)
+
     # -- CORS -------------------------------------------------------------------
 
     # The policy: ``"*"`` answers ``Access-Control-Allow-Origin: *`` and
@@ -560,10 +670,10 @@ class Engine:
             try:
                 parts = urlsplit(req.headers["referer"])
             except ValueError:
-                raise Forbidden("origin not allowed") from None
+                raise Forbidden(ORIGIN_REFUSED) from None
             origin = f"{parts.scheme}://{parts.netloc}"
         if origin is not None and not self._origin_allowed(origin, req):
-            raise Forbidden("origin not allowed")
+            raise Forbidden(ORIGIN_REFUSED)
 
     def _cors_headers(self, req: HttpRequest) -> dict[str, str]:
         if self.cors_allowed_origins == "*":
@@ -579,7 +689,7 @@ class Engine:
     def _preflight(self, req: HttpRequest) -> HttpResponse:
         origin = req.headers.get("origin")
         if origin is None or not self._origin_allowed(origin, req):
-            raise Forbidden("origin not allowed")
+            raise Forbidden(ORIGIN_REFUSED)
         headers = self._cors_headers(req)
         headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         # The allowed headers, never an echo of the requested ones: the
@@ -615,7 +725,7 @@ class _HandlerListener:
 
     def on(self, event: str, handler: Handler | None = None) -> Any:
         if event not in self._EVENTS:
-            raise ValueError(f"Engine events are {self._EVENTS}, not {event!r}")
+            raise InvalidArgument(f"Engine events are {self._EVENTS}, not {event!r}")
 
         def register(fn: Handler) -> Handler:
             self.handlers[event] = fn
@@ -644,7 +754,7 @@ class _HandlerListener:
 
 def _check_node_name(name: str) -> str:
     if not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise ValueError(f"node names are letters, digits, '-' and '_': {name!r}")
+        raise InvalidArgument(f"node names are letters, digits, '-' and '_': {name!r}")
     return name
 
 
@@ -657,13 +767,13 @@ def _parse_peers(
     if not peers:
         return {}
     if node_id is None:
-        raise ValueError("peers need a node_id: the node's own name in session ids")
+        raise InvalidArgument("peers need a node_id: the node's own name in session ids")
     parsed: dict[str, tuple[str, int]] = {}
     for name, address in peers.items():
         if _check_node_name(name) == node_id:
             continue
         host, colon, port = address.rpartition(":")
         if not colon or not host or not port.isdigit():
-            raise ValueError(f"a peer's address is HOST:PORT, not {address!r}")
+            raise InvalidArgument(f"a peer's address is HOST:PORT, not {address!r}")
         parsed[name] = (host.strip("[]"), int(port))
     return parsed

@@ -10,19 +10,35 @@
     │   ├── BadRequest                Engine.IO code 3
     │   │   ├── DecodeError           a packet or payload that does not parse
     │   │   └── PayloadTooLarge       over ``max_payload``
-    │   ├── Forbidden                 Engine.IO code 4 (CORS, middleware)
+    │   ├── Overloaded                a limit refused it for now: 503 or 429, Retry-After
+    │   ├── Forbidden                 Engine.IO code 4 (Origin, ``allow_request``)
     │   └── UnsupportedProtocolVersion  Engine.IO code 5
     ├── ConnectionRefused             raised by application code to refuse a socket
     ├── EventRefused                  raised by a ``socket.use`` middleware to drop a packet
-    ├── HandlerSignatureError (also TypeError)  a handler cannot take what realtime passes
+    ├── InvalidArgument (also ValueError)  an option or argument realtime cannot use
+    │   ├── PresenceError             a bad argument to ``sio.presence``
+    │   └── Unsendable                a value an emit cannot send (also InvalidArgumentType)
+    ├── InvalidArgumentType (also TypeError)  an argument of a type realtime cannot use
+    │   └── HandlerSignatureError     a handler cannot take what realtime passes
+    ├── InvalidState (also RuntimeError)  not possible now: not bound, not started
+    ├── MissingDependency (also ImportError)  an optional package is not installed
     ├── UnknownSocket (also KeyError)  no connected socket has that id (sessions)
     ├── AckTimeout (also TimeoutError)  ``call()`` got no answer in time
     │   └── BroadcastAckTimeout       not every recipient of a broadcast answered
-    └── Disconnected                  the socket closed before an answer came
+    ├── Disconnected                  the socket closed before an answer came
+    └── (internal, caught before they reach the application: MalformedPacket
+        under DecodeError, MalformedClusterMessage, and the transports'
+        HeadError, HandshakeError and FrameError, which become an HTTP answer
+        or a WebSocket close)
 
 A :class:`ProtocolError` knows the Engine.IO error code and the HTTP status to
 answer with, so the engine turns any of them into the right response without a
 lookup table of its own.
+
+Misuse (a bad option, an argument of the wrong type, a call too early) raises
+a class that is also the builtin exception Python code would raise there, so
+``except ValueError`` keeps working while ``except RealtimeError`` catches
+everything realtime raises.
 """
 
 from __future__ import annotations
@@ -78,8 +94,16 @@ class PayloadTooLarge(BadRequest):
 
 
 class Forbidden(ProtocolError):
+    """A refused Origin, or a handshake ``allow_request`` refused: 403.
+    ``message`` says why, for the server's log; the client is told only
+    ``Forbidden``, as engine.io tells it."""
+
     code = 4
+    http_status = 403
     default_message = "Forbidden"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.default_message}
 
 
 class Overloaded(ProtocolError):
@@ -130,7 +154,37 @@ class EventRefused(RealtimeError):
         super().__init__(message)
 
 
-class HandlerSignatureError(RealtimeError, TypeError):
+class InvalidArgument(RealtimeError, ValueError):
+    """An option or argument realtime cannot use: a limit out of range, an
+    unknown mode, a reserved event name."""
+
+
+class InvalidArgumentType(RealtimeError, TypeError):
+    """An argument of a type realtime cannot use (an event name that is not
+    a string, two spellings of one option)."""
+
+
+class Unsendable(InvalidArgument, InvalidArgumentType):
+    """An emitted value JSON cannot carry: an object of another type, NaN or
+    an infinity, a cycle, nesting too deep. Both a ValueError and a TypeError,
+    as ``json.dumps`` raises one or the other for these."""
+
+
+class PresenceError(InvalidArgument):
+    """A presence call with a bad argument (an empty user id, an unknown event)."""
+
+
+class InvalidState(RealtimeError, RuntimeError):
+    """The object cannot do this now: a server not yet bound to a runtime,
+    an adapter not started, an engine that belongs to a Server."""
+
+
+class MissingDependency(RealtimeError, ImportError):
+    """A feature needs an optional package that is not installed; the message
+    says which extra to install."""
+
+
+class HandlerSignatureError(InvalidArgumentType):
     """A handler's parameters cannot take what realtime passes it: raised at
     registration, so that a handler written for another library (such as
     python-socketio's ``connect(sid, environ, auth)``) never runs with the

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from .errors import HandlerSignatureError
-from .protocol.socketio import decode
+from .protocol.socketio import MAX_DEPTH_CEILING, decode
 from .types import SharedMessage
 
 Listener = Callable[..., Any]
@@ -151,7 +151,12 @@ class SentEvents:
     def of(self, messages: Sequence[SharedMessage]) -> list[Any]:
         """``[event, *args]`` of a broadcast's messages."""
         if messages is not self._messages:
-            packet = decode([m.data for m in messages], 5, max_attachments=len(messages))
+            packet = decode(
+                [m.data for m in messages],
+                5,
+                max_attachments=len(messages),
+                max_depth=MAX_DEPTH_CEILING,  # the server's own packets: no tighter limit
+            )
             data = packet.data
             self._args = list(data) if isinstance(data, list) else []
             self._messages = messages  # held, so the identity stays this list's

@@ -9,13 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 # A runtime import, not a TYPE_CHECKING one: in the compiled build, a class
 # whose field names another compiled class needs that class's module loaded
 # first (a typing-only import crashed the import). session.py imports nothing here.
 from ._log import log_once
 from .protocol.session import Session
+from .transports.deflate import DeflateAgreement
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What the client presented when it connected: the headers and query of
+    its first request, its address, and (once it joins a namespace) the auth
+    of its Socket.IO CONNECT."""
+
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    address: str | None
+    auth: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -61,10 +74,12 @@ class AcceptWebSocket:
     socket: frames go to ``engine.receive_frame``, the session's outbox goes
     out as frames (the asyncio runtime's ``WebSocketConnection`` does both).
     ``upgrade`` is True when the session moves here from polling (probe
-    first)."""
+    first). ``deflate``: the permessage-deflate the engine agreed on with
+    the client, for a host that frames the socket itself (its 101 says so)."""
 
     session: Session
     upgrade: bool
+    deflate: DeflateAgreement | None = None
 
 
 @dataclass(frozen=True, slots=True)

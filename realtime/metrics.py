@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from ._version import __version__
+from .errors import MissingDependency
 from .protocol import COMPILED
+from .protocol.counters import Histogram
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -90,6 +92,7 @@ class ServerCollector:
         from prometheus_client.core import (
             CounterMetricFamily,
             GaugeMetricFamily,
+            HistogramMetricFamily,
         )
 
         targets = self._targets()
@@ -235,6 +238,30 @@ class ServerCollector:
         yield sockets
         yield rooms
         yield volatile
+        output_dropped = CounterMetricFamily(
+            "realtime_output_dropped",
+            "Packets for clients dropped: queued for a client cut off over max_buffer"
+            " (overflow), or volatile events it could not take then (volatile).",
+            labels=["reason"],
+        )
+        output_dropped.add_metric(
+            ["overflow"], sum(e.counters.dropped_overflow for e in engines)
+        )
+        output_dropped.add_metric(["volatile"], dropped)
+        yield output_dropped
+        timings = [s.timings for s in servers if s.timings is not None]
+        yield _histogram(
+            HistogramMetricFamily,
+            "realtime_handler_duration_seconds",
+            "Seconds an event handler ran (to its end, for a coroutine), errors included.",
+            [t.handlers for t in timings],
+        )
+        yield _histogram(
+            HistogramMetricFamily,
+            "realtime_ack_latency_seconds",
+            "Seconds from an event that asks for an ack to the client's ack.",
+            [t.acks for t in timings],
+        )
         yield waiting
         yield log_bytes
         yield given_up
@@ -275,6 +302,18 @@ class ServerCollector:
             )
 
 
+def _histogram(family: Any, name: str, doc: str, parts: list[Histogram]) -> Any:
+    """One Prometheus histogram of several servers' (same buckets)."""
+    bounds = parts[0].bounds if parts else ()
+    counts = [sum(h.counts[i] for h in parts) for i in range(len(bounds) + 1)]
+    buckets: list[tuple[str, float]] = []
+    running = 0
+    for bound, count in zip((*map(str, bounds), "+Inf"), counts, strict=True):
+        running += count
+        buckets.append((bound, running))
+    return family(name, doc, buckets=buckets, sum_value=sum(h.sum for h in parts))
+
+
 _STATE_KEY: Final = web.AppKey("realtime_metrics", dict)
 
 
@@ -298,7 +337,7 @@ def install(
             generate_latest,
         )
     except ImportError:
-        raise ImportError(
+        raise MissingDependency(
             "metrics need the prometheus-client package: pip install 'realtime-socketio[metrics]'"
         ) from None
     from .integrations.aiohttp import attached_targets
@@ -325,6 +364,8 @@ def install(
         return web.Response(text=json.dumps(status), content_type="application/json")
 
     async def start_lag(app: web.Application) -> None:
+        for server in _servers(attached_targets(app)):
+            server.enable_timings()
         lag.start()
 
     async def stop_lag(app: web.Application) -> None:

@@ -21,10 +21,11 @@ from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable, never_suspends, run_now
 from .crossing import call_over, elsewhere, handed_over
-from .errors import RealtimeError
+from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
+from .http import Handshake
 from .protocol.socketio import Packet, PacketType
-from .socket import _DISCONNECTED, Handshake, check_event
+from .socket import _DISCONNECTED, check_event
 
 if TYPE_CHECKING:
     from .server import Server
@@ -204,6 +205,8 @@ class Namespace:
             if socket._hooks is not None and socket._hooks.outgoing:
                 self._watch_socket(-1)
         self.adapter.delete_all(socket.id)
+        if self.parent is not None and not self._sockets:
+            self.server._child_emptied(self)
 
     def _deliver(self, sid: str, messages: Iterable[SharedMessage]) -> None:
         socket = self._sockets.get(sid)
@@ -281,8 +284,7 @@ class Namespace:
         socket = self._sockets.get(sid)
         if socket is None or not socket.connected:
             return False
-        socket._expect_ack(ack_id, on_reply)
-        return True
+        return socket._expect_ack(ack_id, on_reply)
 
     def forget_ack(self, sid: str, ack_id: int) -> None:
         socket = self._sockets.get(sid)
@@ -527,7 +529,7 @@ class BroadcastOperator:
         if callback is not None:
             namespace = self.namespace
             if namespace is None:
-                raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+                raise InvalidState("an unknown namespace has no sockets to acknowledge")
             self._emit_with_ack(event, args, namespace._reporter(callback), timeout)
             return
         options = self.options
@@ -552,7 +554,7 @@ class BroadcastOperator:
         check_event(event)
         namespace = self.namespace
         if namespace is None:
-            raise RealtimeError("an unknown namespace has no sockets to acknowledge")
+            raise InvalidState("an unknown namespace has no sockets to acknowledge")
         runtime = namespace.server.runtime
         if elsewhere(runtime):
             return call_over(

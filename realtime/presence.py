@@ -12,19 +12,25 @@ untracked by itself (the presence watches the server, :meth:`Server.watch`).
 Per room, it is read from the adapter's membership when asked, so it needs
 no bookkeeping of its own.
 
-This is one process's view: with several nodes, each knows its own sockets'
-users (a cluster-wide presence needs a shared store; not done yet).
+Who is online is counted by a store: this process's (:class:`LocalPresence`),
+or, on the Redis adapter, the cluster's (:mod:`realtime.redis_presence`):
+then ``online``, ``count``, ``is_online`` and ``last_seen`` are
+cluster-wide, the handlers run once in the cluster (on the node that saw
+the change), per room it stays this node's view, and the True of
+:meth:`Presence.track` / :meth:`Presence.untrack` speaks of this node (the
+user's first socket here, their last one here).
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from .bus.adapter import AdapterFactory
 from .bus.requests import BroadcastOptions
-from .errors import RealtimeError
+from .errors import PresenceError
 
 if TYPE_CHECKING:
     from .server import Server
@@ -36,17 +42,68 @@ MAX_LAST_SEEN: Final = 100_000
 _EVENTS: Final = ("online", "offline")
 
 
-class PresenceError(RealtimeError, ValueError):
-    """A presence call with a bad argument (an empty user id, an unknown event)."""
+Tell = Callable[[str, str, str], None]
+"""``tell(event, user_id, namespace)``: a store's way to fire a handler."""
+
+
+class PresenceStore(Protocol):
+    """Where the users online are counted. The presence keeps each socket's
+    user; a store hears only when a user gets their first socket on this
+    node, or loses their last one, and tells the presence (``tell``) when
+    that makes them online or offline where it counts."""
+
+    def arrived(self, namespace: str, user_id: str) -> None: ...
+
+    def left(self, namespace: str, user_id: str) -> None: ...
+
+    def users(self, namespace: str) -> Collection[str]:
+        """The users online in ``namespace``."""
+
+    def last_seen(self, namespace: str, user_id: str) -> float | None:
+        """When the offline ``user_id`` left (``time.time()``), if known."""
+
+
+def forget_oldest(seen: OrderedDict[str, float], limit: int) -> None:
+    while len(seen) > limit:
+        seen.popitem(last=False)
+
+
+class LocalPresence:
+    """The users online in this process."""
+
+    def __init__(self, tell: Tell, max_last_seen: int) -> None:
+        self._tell = tell
+        self.max_last_seen = max_last_seen
+        self._users: dict[str, dict[str, None]] = {}  # namespace -> its users, in order
+        self._seen: dict[str, OrderedDict[str, float]] = {}
+
+    def arrived(self, namespace: str, user_id: str) -> None:
+        self._users.setdefault(namespace, {})[user_id] = None
+        self._seen.setdefault(namespace, OrderedDict()).pop(user_id, None)
+        self._tell("online", user_id, namespace)
+
+    def left(self, namespace: str, user_id: str) -> None:
+        self._users[namespace].pop(user_id, None)
+        seen = self._seen.setdefault(namespace, OrderedDict())
+        seen[user_id] = time.time()
+        seen.move_to_end(user_id)
+        forget_oldest(seen, self.max_last_seen)
+        self._tell("offline", user_id, namespace)
+
+    def users(self, namespace: str) -> Collection[str]:
+        return self._users.get(namespace, {}).keys()
+
+    def last_seen(self, namespace: str, user_id: str) -> float | None:
+        seen = self._seen.get(namespace)
+        return seen.get(user_id) if seen is not None else None
 
 
 class _Namespace:
-    __slots__ = ("by_socket", "by_user", "last_seen")
+    __slots__ = ("by_socket", "by_user")
 
     def __init__(self) -> None:
         self.by_socket: dict[str, str] = {}  # socket id -> user id
         self.by_user: dict[str, dict[str, None]] = {}  # user id -> its socket ids, in order
-        self.last_seen: OrderedDict[str, float] = OrderedDict()
 
 
 class Presence:
@@ -59,6 +116,11 @@ class Presence:
         self.max_last_seen = max_last_seen
         self._spaces: dict[str, _Namespace] = {}
         self._handlers: dict[str, list[Callable[..., Any]]] = {event: [] for event in _EVENTS}
+        cluster = server.adapter_factory
+        store = None
+        if isinstance(cluster, AdapterFactory):
+            store = cluster.presence_store(self._tell, max_last_seen)
+        self.store: PresenceStore = store or LocalPresence(self._tell, max_last_seen)
         server.watch(self)
 
     # -- registering ---------------------------------------------------------------
@@ -93,8 +155,7 @@ class Presence:
         sockets = space.by_user.setdefault(user_id, {})
         sockets[socket.id] = None
         if len(sockets) == 1:
-            space.last_seen.pop(user_id, None)
-            self._tell("online", user_id, name)
+            self.store.arrived(name, user_id)
             return True
         return False
 
@@ -113,11 +174,7 @@ class Presence:
         if sockets:
             return False
         del space.by_user[user]
-        space.last_seen[user] = time.time()
-        space.last_seen.move_to_end(user)
-        while len(space.last_seen) > self.max_last_seen:
-            space.last_seen.popitem(last=False)
-        self._tell("offline", user, name)
+        self.store.left(name, user)
         return True
 
     def _tell(self, event: str, user: str, namespace: str) -> None:
@@ -127,12 +184,13 @@ class Presence:
     # -- reading -------------------------------------------------------------------
 
     def online(self, namespace: str = "/", room: str | None = None) -> list[str]:
-        """The users online in ``namespace`` (in ``room`` of it), sorted."""
+        """The users online in ``namespace`` (in ``room`` of it, on this
+        node), sorted."""
+        if room is None:
+            return sorted(self.store.users(namespace))
         space = self._spaces.get(namespace)
         if space is None:
             return []
-        if room is None:
-            return sorted(space.by_user)
         target = self.server.namespace_named(namespace)
         if target is None:
             return []
@@ -142,16 +200,14 @@ class Presence:
     def count(self, namespace: str = "/", room: str | None = None) -> int:
         """How many users (not sockets) are online there."""
         if room is None:
-            space = self._spaces.get(namespace)
-            return len(space.by_user) if space is not None else 0
+            return len(self.store.users(namespace))
         return len(self.online(namespace, room))
 
     def is_online(self, user_id: str, namespace: str = "/") -> bool:
-        space = self._spaces.get(namespace)
-        return space is not None and user_id in space.by_user
+        return user_id in self.store.users(namespace)
 
     def socket_ids(self, user_id: str, namespace: str = "/") -> list[str]:
-        """The user's sockets in ``namespace``, oldest first."""
+        """The user's sockets in ``namespace`` on this node, oldest first."""
         space = self._spaces.get(namespace)
         return list(space.by_user.get(user_id, ())) if space is not None else []
 
@@ -162,14 +218,16 @@ class Presence:
     def last_seen(self, user_id: str, namespace: str = "/") -> float | None:
         """When (``time.time()``) the user's last socket went; None while
         they are online, or if they were never seen (or long forgotten)."""
-        space = self._spaces.get(namespace)
-        if space is None or user_id in space.by_user:
+        if self.is_online(user_id, namespace):
             return None
-        return space.last_seen.get(user_id)
+        return self.store.last_seen(namespace, user_id)
 
     # -- the server's watcher ------------------------------------------------------
 
     def namespace_created(self, namespace: Any) -> None:
+        return None
+
+    def namespace_removed(self, namespace: Any) -> None:
         return None
 
     def socket_connected(self, socket: Any) -> None:

@@ -73,6 +73,7 @@ _FINER: Final = {
     "server disconnect": FORCED_CLOSE,  # Connection.close() without a reason
     "buffer overflow": FORCED_CLOSE,
     "event backlog": FORCED_SERVER_CLOSE,
+    "ack backlog": FORCED_SERVER_CLOSE,
     "connect timeout": FORCED_SERVER_CLOSE,
 }
 

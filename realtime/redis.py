@@ -65,6 +65,7 @@ from .bus.cluster import (
     RoomsReply,
     SocketIds,
     broadcast_from_wire,
+    broadcast_offset,
     broadcast_to_wire,
     reply_from_wire,
     reply_request_id,
@@ -72,7 +73,7 @@ from .bus.cluster import (
     request_from_wire,
     request_to_wire,
 )
-from .bus.recovery import ConnectionStateRecovery
+from .bus.recovery import ConnectionStateRecovery, RestoredSession, SessionState, SessionStore
 from .bus.requests import (
     Broadcast,
     BroadcastAck,
@@ -89,8 +90,11 @@ from .bus.requests import (
     SocketsJoin,
     SocketsLeave,
 )
-from .errors import BroadcastAckTimeout
+from .errors import BroadcastAckTimeout, InvalidArgument, InvalidState
+from .presence import Tell
 from .protocol.socketio import Packet
+from .redis_presence import RedisPresence
+from .redis_recovery import RedisSessions
 from .types import Promise, Runtime
 
 __all__ = ["RedisAdapter", "RedisNamespaceAdapter"]
@@ -198,13 +202,30 @@ class RedisNamespaceAdapter(MemoryAdapter):
         self.channels = Channels(cluster.key_prefix, nsp)
         self._waiting: dict[str, _Waiting] = {}
         self._acks: dict[str, _AckWait] = {}
+        self.recovery: RedisSessions | None = None
         cluster._register(self)
 
+    # -- connection state recovery: sessions and stored broadcasts in Redis ------------
+
     def enable_recovery(self, options: ConnectionStateRecovery) -> bool:
-        # Sessions kept in one node's memory would miss what the other nodes
-        # broadcast: no recovery until Redis holds them (as Node's redis
-        # adapter; Node recovers with its redis-streams adapter).
-        return False
+        self.recovery = RedisSessions(self, options)
+        return True
+
+    def session_mark(self) -> str:
+        return self.recovery.latest if self.recovery is not None else ""
+
+    def persist_session(self, state: SessionState) -> None:
+        if self.recovery is not None:
+            self.recovery.persist(state)
+
+    async def restore_session(self, pid: str, offset: str | None) -> RestoredSession | None:
+        if self.recovery is None:
+            return None
+        try:
+            return await self.recovery.restore(pid, offset)
+        except _CONNECTION_ERRORS as exc:
+            log_once("redis:restore", "Redis unreachable to restore a session (%s)", exc)
+            return None
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -219,9 +240,17 @@ class RedisNamespaceAdapter(MemoryAdapter):
     def broadcast(self, packet: Packet, options: BroadcastOptions) -> int:
         # Local first: a payload that cannot be encoded raises here, before
         # anything left this node.
-        count = self.broadcast_local(packet, options)
+        recovery = self.recovery
+        offset = None
+        if recovery is not None and SessionStore.stores(packet, options):
+            offset = recovery.next_offset()
+            count = self.broadcast_local(recovery.stamped(packet, offset), options)
+            recovery.keep(packet, options, offset)
+        else:
+            count = self.broadcast_local(packet, options)
         if not options.flags.local:
-            wire = broadcast_to_wire(self.cluster.uid, Broadcast(self.nsp, packet, options))
+            message = Broadcast(self.nsp, packet, options)
+            wire = broadcast_to_wire(self.cluster.uid, message, offset)
             self.cluster.publish(self.channels.for_broadcast(options), pack(wire))
         return count
 
@@ -349,13 +378,20 @@ class RedisNamespaceAdapter(MemoryAdapter):
         room = self.channels.room_of(channel)
         if room is None:
             raise MalformedClusterMessage(f"not a broadcast channel: {channel!r}")
-        if room and room not in self._rooms:
-            return  # nobody here is in that room: not even worth decoding
-        if data.startswith(self.cluster._own_head):
+        if room and room not in self._rooms and self.recovery is None:
+            # Nobody here is in that room: not even worth decoding (with
+            # recovery, its offset is the newest mark of sockets connecting here).
+            return
+        if data.startswith(self.cluster._own_heads):
             return  # our own broadcast, back from Redis
-        uid, message = broadcast_from_wire(unpack(data, self.cluster.max_message_size), self.nsp)
-        if uid != self.cluster.uid:
-            self._deliver_remote(message.packet, message.options)
+        value = unpack(data, self.cluster.max_message_size)
+        uid, message = broadcast_from_wire(value, self.nsp)
+        if uid == self.cluster.uid:
+            return
+        packet, offset = message.packet, broadcast_offset(value)
+        if offset is not None and self.recovery is not None:
+            packet = self.recovery.heard(packet, offset)
+        self._deliver_remote(packet, message.options)
 
     def _deliver_remote(self, packet: Packet, options: BroadcastOptions) -> None:
         try:
@@ -404,6 +440,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
             wait.done(None, wait.replies)
 
     def close(self) -> None:
+        super().close()
         self.cluster._unregister(self)
 
 
@@ -426,6 +463,9 @@ class RedisAdapter(AdapterFactory):
     waiting for Redis; past it a broadcast reaches the local clients only
     (10,000). ``reconnect_delay`` / ``reconnect_delay_max``: the backoff,
     doubling from the first to the second, in seconds (0.1 and 5).
+    ``presence_expiry``: seconds after which the users of a node that stopped
+    beating (killed, cut off) go offline in ``sio.presence`` (15; a node
+    beats every third of it).
     """
 
     def __init__(
@@ -438,12 +478,15 @@ class RedisAdapter(AdapterFactory):
         max_pending_publishes: int = 10_000,
         reconnect_delay: float = 0.1,
         reconnect_delay_max: float = 5.0,
+        presence_expiry: float = 15.0,
         **redis_options: Any,
     ) -> None:
         if max_message_size <= 0 or max_pending_publishes <= 0:
-            raise ValueError("max_message_size and max_pending_publishes must be positive")
+            raise InvalidArgument("max_message_size and max_pending_publishes must be positive")
         if not 0 < reconnect_delay <= reconnect_delay_max:
-            raise ValueError("need 0 < reconnect_delay <= reconnect_delay_max")
+            raise InvalidArgument("need 0 < reconnect_delay <= reconnect_delay_max")
+        if not presence_expiry > 0:
+            raise InvalidArgument("presence_expiry must be positive")
         self.url = url
         self.key_prefix = key_prefix
         self.requests_timeout = requests_timeout
@@ -451,17 +494,19 @@ class RedisAdapter(AdapterFactory):
         self.max_pending_publishes = max_pending_publishes
         self.reconnect_delay = reconnect_delay
         self.reconnect_delay_max = reconnect_delay_max
+        self.presence_expiry = presence_expiry
         # The adapter owns the backoff: redis-py's own retries would hold a
         # publish (and every broadcast behind it) for seconds during an outage.
         redis_options.setdefault("retry", Retry(NoBackoff(), 0))
         self.redis_options = redis_options
         self.uid = new_uid()
-        # How a msgpack [uid, ...] of ours starts: fixarray(3), fixstr(6), uid.
-        self._own_head = b"\x93\xa6" + self.uid.encode()
+        # How a msgpack [uid, ...] of ours starts: fixarray(3 or 4: with an
+        # offset), fixstr(6), uid.
+        self._own_heads = (b"\x93\xa6" + self.uid.encode(), b"\x94\xa6" + self.uid.encode())
         self.namespaces: dict[str, RedisNamespaceAdapter] = {}
         self._by_pattern: dict[bytes, RedisNamespaceAdapter] = {}
         self._by_channel: dict[bytes, Callable[[str, bytes], None]] = {}
-        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox: deque[tuple[Any, ...]] = deque()
         self._pub: aioredis.Redis | None = None
         self._pubsub: Any = None
         self._wake: asyncio.Event | None = None
@@ -470,6 +515,7 @@ class RedisAdapter(AdapterFactory):
         self._closing: asyncio.Future[None] | None = None
         self._publishing = True
         self._dropped = 0
+        self._presence: RedisPresence | None = None
         self.generation = 0
         """How many times the listener has completed its subscriptions."""
         self.connected = False
@@ -529,6 +575,18 @@ class RedisAdapter(AdapterFactory):
         except _CONNECTION_ERRORS:
             pass  # the listener sees the failure too, and subscribes everything again
 
+    def presence_store(self, tell: Tell, max_last_seen: int) -> RedisPresence:
+        """``sio.presence`` counted by Redis, cluster-wide (:mod:`realtime.redis_presence`)."""
+        if self._presence is None:
+            self._presence = RedisPresence(self, tell, max_last_seen)
+            channel = self._presence.channel
+            self._by_channel[channel.encode()] = self._presence.on_change
+            if self._pubsub is not None:
+                self._spawn(self._send_subscriptions(self._pubsub, [], [channel]))
+            if self._tasks:
+                self._presence.start()
+        return self._presence
+
     # -- life ---------------------------------------------------------------------------
 
     def start(self, runtime: Runtime) -> None:
@@ -541,6 +599,14 @@ class RedisAdapter(AdapterFactory):
             asyncio.ensure_future(self._listen()),
             asyncio.ensure_future(self._write()),
         ]
+        if self._presence is not None:
+            self._presence.start()
+
+    def connection(self) -> aioredis.Redis:
+        """The connection for commands (publishing, presence); the adapter must be started."""
+        if self._pub is None:
+            raise RedisError("the adapter is not started, or closed")
+        return self._pub
 
     def spawn(self, coroutine: Any) -> None:
         """Run ``coroutine`` as a task of the adapter (cancelled by close)."""
@@ -593,7 +659,7 @@ class RedisAdapter(AdapterFactory):
         (:attr:`generation`), and broadcasts reaching Redis again."""
         changed = self._changed
         if changed is None:
-            raise RuntimeError("the adapter is not started (its server is not serving)")
+            raise InvalidState("the adapter is not started (its server is not serving)")
         while not (self.connected and self.generation > after and self._publishing):
             await changed.wait()
 
@@ -612,6 +678,10 @@ class RedisAdapter(AdapterFactory):
 
     def publish(self, channel: str, data: bytes) -> None:
         """Queue one message for Redis; never blocks."""
+        self.command("PUBLISH", channel, data)
+
+    def command(self, *command: Any) -> None:
+        """Queue one Redis command, sent in order with the publishes; never blocks."""
         if self._wake is None:
             return  # not serving yet: nobody else can be reached either
         if not self._publishing or len(self._outbox) >= self.max_pending_publishes:
@@ -624,7 +694,7 @@ class RedisAdapter(AdapterFactory):
                     self.max_pending_publishes,
                 )
             return
-        self._outbox.append((channel, data))
+        self._outbox.append(command)
         self._wake.set()
 
     async def _write(self) -> None:
@@ -642,15 +712,15 @@ class RedisAdapter(AdapterFactory):
                     self._dropped += len(batch)
                     await self._publisher_down(exc)
 
-    async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
+    async def _publish_batch(self, batch: list[tuple[Any, ...]]) -> None:
         pub = self._pub
         assert pub is not None
         if len(batch) == 1:
-            await pub.publish(*batch[0])
+            await pub.execute_command(*batch[0])  # type: ignore[no-untyped-call]
             return
         pipe = pub.pipeline(transaction=False)
-        for channel, data in batch:
-            pipe.publish(channel, data)
+        for command in batch:
+            pipe.execute_command(*command)
         await pipe.execute()
 
     async def _publisher_down(self, exc: BaseException) -> None:
@@ -732,6 +802,8 @@ class RedisAdapter(AdapterFactory):
 
     def _now_subscribed(self) -> None:
         self._set_connected(True)
+        if self._presence is not None:
+            self._presence.resync()
         if self.generation > 1:
             logger.warning("Redis subscription restored")
 

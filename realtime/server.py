@@ -36,24 +36,29 @@ from .bus.recovery import ConnectionStateRecovery, RestoredSession
 from .coroutines import DONE, Done, never_suspends, run_now
 from .crossing import handed_over
 from .engine import CorsSetting, Engine
+from .errors import InvalidArgument, InvalidArgumentType, InvalidState
 from .handlers import check_callback
+from .http import Handshake
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
+from .protocol.counters import Timings
 from .protocol.deadlines import Timer
 from .protocol.engineio import Message
 from .protocol.limits import TokenBucket
 from .protocol.socketio import (
     ACK_TYPES,
     DEFAULT_MAX_ATTACHMENTS,
+    DEFAULT_MAX_DEPTH,
     EVENT_TYPES,
     Decoder,
     MalformedPacket,
     PacketType,
+    check_max_depth,
     connect_error,
     encode,
 )
 from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
-from .socket import Handshake, Socket, is_async, logger
+from .socket import Socket, is_async, logger
 from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
@@ -70,7 +75,7 @@ def _either(value: Any, alias: Any, name: str, alias_name: str) -> Any:
     if alias is None:
         return value
     if value is not None:
-        raise TypeError(f"{name}= and {alias_name}= are the same argument: give one")
+        raise InvalidArgumentType(f"{name}= and {alias_name}= are the same argument: give one")
     return alias
 
 
@@ -79,10 +84,12 @@ class _Client:
 
     __slots__ = ("conn", "connect_timer", "decoder", "events", "revision", "sockets")
 
-    def __init__(self, conn: Connection, max_attachments: int, events: TokenBucket | None) -> None:
+    def __init__(
+        self, conn: Connection, max_attachments: int, max_depth: int, events: TokenBucket | None
+    ) -> None:
         self.conn = conn
         self.revision = 5 if conn.protocol >= 4 else 4
-        self.decoder = Decoder(self.revision, max_attachments=max_attachments)
+        self.decoder = Decoder(self.revision, max_attachments=max_attachments, max_depth=max_depth)
         self.sockets: dict[str, Socket] = {}
         self.connect_timer: Timer | None = None
         self.events = events  # the connection's event rate, when limited
@@ -93,11 +100,21 @@ class Server:
 
     ``connect_timeout``: seconds a connection may stay without a namespace.
     ``max_attachments``: binary attachments allowed in one packet.
+    ``max_depth``: arrays and objects one payload may nest (at most 256); a
+    deeper packet is a parse error, as is a number JSON cannot hold (1e999).
     ``max_namespaces``: namespaces one connection may join at once (dynamic
     namespaces would otherwise let one client open sockets without end).
+    ``max_dynamic_namespaces``: children of dynamic (pattern or predicate)
+    namespaces that may exist at once, server-wide; a child is removed when
+    its last socket leaves, and a CONNECT that would create one more is
+    refused ("Too many namespaces").
     ``max_pending_events``: events one socket may have waiting for a busy
     handler; a client that sends faster than its handlers finish is closed
     ("event backlog") instead of growing the server without bound.
+    ``max_pending_acks``: acks one socket may be waiting for (emits with a
+    callback, ``call``, broadcasts with acks); a client that leaves that many
+    unanswered is closed ("ack backlog") and every waiter hears
+    :class:`~realtime.Disconnected`.
     ``events_per_second``, ``event_burst``: the event rate one connection
     may keep up (a token bucket; None: unlimited); over it
     ``event_rate_policy`` applies: ``"disconnect"`` closes the connection
@@ -123,8 +140,11 @@ class Server:
         transports: Iterable[str] = ("polling", "websocket"),
         path: str = "/socket.io",
         max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        max_depth: int = DEFAULT_MAX_DEPTH,
         max_namespaces: int = 100,
+        max_dynamic_namespaces: int = 10_000,
         max_pending_events: int = 1000,
+        max_pending_acks: int = 1000,
         events_per_second: float | None = 1_000.0,
         event_burst: int = 2_000,
         event_rate_policy: str = "disconnect",
@@ -144,14 +164,27 @@ class Server:
         )
         self.connect_timeout = connect_timeout
         self.max_attachments = max_attachments
+        check_max_depth(max_depth)
+        self.max_depth = max_depth
         self.max_namespaces = max_namespaces
+        if max_dynamic_namespaces < 1:
+            raise InvalidArgument("max_dynamic_namespaces must be at least 1")
+        self.max_dynamic_namespaces = max_dynamic_namespaces
+        self._children = 0  # dynamic children, counted against max_dynamic_namespaces
+        # Empty children kept because sessions wait in them for their clients
+        # (connection state recovery): removed when room is needed and they expired.
+        self._kept_children: dict[str, Namespace] = {}
         self.max_pending_events = max_pending_events
+        self.max_pending_acks = max_pending_acks
+        # Handler durations and ack latency: only once metrics are turned on
+        # (enable_timings), so that a server without them reads no clock.
+        self.timings: Timings | None = None
         if event_rate_policy not in ("disconnect", "drop"):
-            raise ValueError(
+            raise InvalidArgument(
                 f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
             )
         if events_per_second is not None and (events_per_second <= 0 or event_burst < 1):
-            raise ValueError("events_per_second must be positive and event_burst at least 1")
+            raise InvalidArgument("events_per_second must be positive and event_burst at least 1")
         self.events_per_second = events_per_second
         self.event_burst = event_burst
         self.event_rate_policy = event_rate_policy
@@ -178,7 +211,7 @@ class Server:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            raise RuntimeError("the server is not bound to a runtime yet (see Server.bind)")
+            raise InvalidState("the server is not bound to a runtime yet (see Server.bind)")
         return self._runtime
 
     def bind(self, runtime: Runtime) -> None:
@@ -221,6 +254,14 @@ class Server:
             time.sleep(seconds)
             return DONE
         return asyncio.sleep(seconds)
+
+    def enable_timings(self) -> Timings:
+        """Time event handlers and the acks the server waits for from now on
+        (``realtime.metrics`` does this; sockets connected before are timed
+        in their handlers, not their acks)."""
+        if self.timings is None:
+            self.timings = Timings(time.perf_counter)
+        return self.timings
 
     def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""
@@ -569,7 +610,7 @@ class Server:
         runtime = self.runtime
         rate = self.events_per_second
         bucket = None if rate is None else TokenBucket(rate, self.event_burst, runtime.now())
-        client = _Client(conn, self.max_attachments, bucket)
+        client = _Client(conn, self.max_attachments, self.max_depth, bucket)
         self._clients[conn.id] = client
         client.connect_timer = self._engine.deadlines.schedule(
             runtime.now() + self.connect_timeout, lambda now: self._connect_timed_out(client)
@@ -636,16 +677,25 @@ class Server:
             return
         if len(client.sockets) >= self.max_namespaces:
             log_once("max-namespaces", "%s: over max_namespaces, CONNECT refused", client.conn.id)
-            refusal = connect_error(name, "Too many namespaces", None, client.revision)
-            client.conn.send(encode(refusal)[0])
+            self._refuse(client, name, "Too many namespaces")
             return
         namespace = self._namespaces.get(name)
         if namespace is None:
-            namespace = self._match(name, auth)
-        if namespace is None:
-            refusal = connect_error(name, "Invalid namespace", None, client.revision)
-            client.conn.send(encode(refusal)[0])
-            return
+            parent = self._match(name, auth)
+            if parent is None:
+                self._refuse(client, name, "Invalid namespace")
+                return
+            if not self._room_for_a_child():
+                log_once(
+                    "max-dynamic-namespaces",
+                    "%s: max_dynamic_namespaces (%d) reached, CONNECT to %s refused",
+                    client.conn.id,
+                    self.max_dynamic_namespaces,
+                    name,
+                )
+                self._refuse(client, name, "Too many namespaces")
+                return
+            namespace = self._add_child(parent, name)
         pid, offset = auth.get("pid"), auth.get("offset")
         if (
             namespace.recovery is not None
@@ -675,6 +725,8 @@ class Server:
             logger.exception("restoring a session of %s failed", namespace.name)
             session = None
         if self._clients.get(client.conn.id) is client and namespace.name not in client.sockets:
+            if namespace.parent is not None and self._namespaces.get(namespace.name) is None:
+                self._register_child(namespace)  # removed while the adapter answered
             self._open(client, namespace, auth, session)
 
     def _open(
@@ -699,17 +751,59 @@ class Server:
         namespace._add(socket)
         socket._start()
 
+    def _refuse(self, client: _Client, name: str, message: str) -> None:
+        client.conn.send(encode(connect_error(name, message, None, client.revision))[0])
+
     def _match(self, name: str, auth: Mapping[str, Any]) -> Namespace | None:
+        """The dynamic parent whose pattern or predicate admits ``name``."""
         try:
-            parent = self._namespaces.match(name, auth)
+            return self._namespaces.match(name, auth)
         except Exception:
             logger.exception("error in the namespace predicate for %s", name)
             return None
-        if parent is None:
-            return None
+
+    # -- dynamic children -------------------------------------------------------------
+
+    def _room_for_a_child(self) -> bool:
+        if self._children < self.max_dynamic_namespaces:
+            return True
+        for child in list(self._kept_children.values()):
+            if not child._sockets and not child.adapter.holds_sessions():
+                self._remove_child(child)
+        return self._children < self.max_dynamic_namespaces
+
+    def _add_child(self, parent: Namespace, name: str) -> Namespace:
         child = parent._child(name)
-        self._namespaces.add(name, child)
+        self._register_child(child)
         return child
+
+    def _register_child(self, child: Namespace) -> None:
+        self._namespaces.add(child.name, child)
+        assert child.parent is not None
+        child.parent.children[child.name] = child
+        self._children += 1
+
+    def _child_emptied(self, child: Namespace) -> None:
+        """A dynamic child lost its last socket: it goes, unless sessions
+        wait in it for their clients (then it goes when room is needed and
+        they have expired)."""
+        if child.adapter.holds_sessions():
+            self._kept_children[child.name] = child
+        else:
+            self._remove_child(child)
+
+    def _remove_child(self, child: Namespace) -> None:
+        if not self._namespaces.remove(child.name, child):
+            return  # removed already
+        assert child.parent is not None
+        if child.parent.children.get(child.name) is child:
+            del child.parent.children[child.name]
+        if self._kept_children.get(child.name) is child:
+            del self._kept_children[child.name]
+        self._children -= 1
+        child.adapter.close()
+        for watcher in self.watchers:
+            watcher.namespace_removed(child)
 
     def _connect_timed_out(self, client: _Client) -> None:
         client.connect_timer = None

@@ -17,8 +17,7 @@ import enum
 import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
@@ -26,8 +25,15 @@ from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
 from .crossing import call_over, elsewhere, handed_over
-from .errors import ConnectionRefused, Disconnected, EventRefused
+from .errors import (
+    ConnectionRefused,
+    Disconnected,
+    EventRefused,
+    InvalidArgument,
+    InvalidArgumentType,
+)
 from .handlers import Listener, SocketHooks, check_handler
+from .http import Handshake
 from .protocol.socketio import (
     ACK,
     ACK_TYPES,
@@ -64,21 +70,11 @@ _CONNECTED: Final = SocketState.CONNECTED
 _DISCONNECTED: Final = SocketState.DISCONNECTED
 
 
-@dataclass(frozen=True)
-class Handshake:
-    """What the client presented when it connected."""
-
-    headers: Mapping[str, str]
-    query: Mapping[str, str]
-    address: str | None
-    auth: dict[str, Any] = field(default_factory=dict)
-
-
 def check_event(event: object) -> str:
     if not isinstance(event, str):
-        raise TypeError(f"event names are strings, not {type(event).__name__}")
+        raise InvalidArgumentType(f"event names are strings, not {type(event).__name__}")
     if event in RESERVED_EVENTS:
-        raise ValueError(f"{event!r} is a reserved event name")
+        raise InvalidArgument(f"{event!r} is a reserved event name")
     return event
 
 
@@ -176,7 +172,7 @@ class Socket:
         self._held: list[Data | SharedMessage] = []
         # The rooms a closing socket had, readable by its disconnecting handler.
         self._closing_rooms: frozenset[str] | None = None
-        self._acks = AckTable(server.engine.deadlines, namespace.ack_ids)
+        self._acks = AckTable(server.engine.deadlines, namespace.ack_ids, server.timings)
         self._runner: TaskRunner = server.runtime.serial_runner()
         self._hooks: SocketHooks | None = None
         self.recovered = False
@@ -252,6 +248,8 @@ class Socket:
         timeout: float | None,
     ) -> None:
         ack_id = None
+        if callback is not None and len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
         if callback is not None and timeout is not None and self.state is _DISCONNECTED:
             # Nothing is sent, so no answer can come: say so now, not never.
             self.server.runtime.spawn(callback, Disconnected("the socket is disconnected"))
@@ -310,6 +308,8 @@ class Socket:
         self, promise: Promise[Any], event: str, args: tuple[Any, ...], timeout: float | None
     ) -> None:
         runtime = self.server.runtime
+        if len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
         if self.state is SocketState.DISCONNECTED:
             promise.set_exception(Disconnected("the socket is disconnected"))
             return
@@ -328,10 +328,27 @@ class Socket:
             self.namespace._tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
-    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> None:
+    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
         """A broadcast asks this socket for an ack of ``ack_id``: its reply is
-        the first ack argument, as in Node."""
+        the first ack argument, as in Node. False when this socket is closed
+        instead, for leaving too many acks unanswered: it is no recipient."""
+        if len(self._acks) >= self.server.max_pending_acks:
+            self._ack_backlog()
+            return False
         self._acks.expect(ack_id, lambda args: on_reply(args[0] if args else None))
+        return True
+
+    def _ack_backlog(self) -> None:
+        """The client left ``max_pending_acks`` acks unanswered: a broken or
+        hostile peer, closed rather than let it make the server hold a waiter
+        for every emit without end. Every waiter hears Disconnected."""
+        log_once(
+            "ack-backlog",
+            "closing %s: %d acks unanswered (max_pending_acks)",
+            self.conn.id,
+            len(self._acks),
+        )
+        self.conn.close("ack backlog")
 
     def _send(self, ptype: PacketType, data: Any = None, ack_id: int | None = None) -> None:
         """Send a packet of this socket's namespace."""
@@ -674,6 +691,8 @@ class Socket:
         result comes back as a coroutine for the runner to await."""
         if not self._was_connected:
             return None  # arrived while connecting, and the connection was refused
+        timings = self.server.timings  # None without metrics: no clock read at all
+        started = timings.clock() if timings is not None else 0.0
         try:
             result = handler(self, *args)
             # An async def that never awaits is run now, like a def: no task.
@@ -682,20 +701,30 @@ class Socket:
         except Exception:
             self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            return None
-        if result is not None and is_awaitable(result):
-            return self._settle(event, result, ack_id)
+            result = None
+            ack_id = None  # a handler that raised is not answered
+        else:
+            if result is not None and is_awaitable(result):
+                return self._settle(event, result, ack_id, started)
+        if timings is not None:
+            timings.handler_done(started)
         if ack_id is not None:
             self._answer(result, ack_id)
         return None
 
-    async def _settle(self, event: str, pending: Awaitable[Any], ack_id: int | None) -> None:
+    async def _settle(
+        self, event: str, pending: Awaitable[Any], ack_id: int | None, started: float
+    ) -> None:
         try:
             result = await pending
         except Exception:
             self.server.engine.counters.handler_errors += 1
             logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            return
+            ack_id = None
+            result = None
+        timings = self.server.timings
+        if timings is not None:
+            timings.handler_done(started)
         if ack_id is not None:
             self._answer(result, ack_id)
 

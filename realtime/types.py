@@ -165,6 +165,9 @@ class ServerWatcher(Protocol):
 
     def namespace_created(self, namespace: Any) -> None: ...
 
+    def namespace_removed(self, namespace: Any) -> None:
+        """A dynamic child namespace lost its last socket and is gone."""
+
     def socket_connected(self, socket: Any) -> None: ...
 
     def socket_disconnected(self, socket: Any, reason: str) -> None: ...

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# What the tests need beyond Python packages: the official npm clients, the
-# client's build tools, the Node cluster peers, the Admin UI, Debian's chromium for the
-# browser tests, Debian's redis-server for the cluster tests and Debian's nginx
-# for the deployment test.
+# What the tests need beyond Python packages: the official npm clients (for Node,
+# and their browser bundles for Chromium), the client's build tools, the Node
+# cluster peers, the Admin UI, Debian's chromium for the browser tests,
+# Debian's redis-server for the cluster tests and Debian's nginx for the
+# deployment test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for dir in tests/interop tests/cluster tests/browser/adminui client_js; do
+for dir in tests/interop tests/cluster tests/browser/adminui tests/browser/clients client_js; do
   if [ -f "$dir/package-lock.json" ]; then
     npm ci --silent --no-audit --no-fund --prefix "$dir" >/dev/null
   fi

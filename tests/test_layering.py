@@ -35,6 +35,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "emitter",
         "admin",
         "presence",
+        "redis_presence",
+        "redis_recovery",
     ),
     ("runtime",),
     ("integrations", "metrics"),

@@ -80,6 +80,7 @@ def test_without_a_compiler_the_wheel_is_pure_and_says_why(
     assert not [n for n in names if n.endswith((".so", ".pyd"))]
     assert "COMPILE_SKIPPED: str | None = 'mypy, which compiles it" in record
     assert "realtime/static/realtime.js" in names
+    assert "realtime/static/socket.io.min.js" in names
 
 
 def test_an_opted_out_build_is_pure_and_silent(bare_build_env: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
 from helpers_sio import FakeConnection, Gate, connect, make_server, sid_of
 
 import realtime
@@ -257,6 +258,99 @@ async def test_one_connection_joins_at_most_max_namespaces() -> None:
     assert answers[-1] == '4/tenant-3,{"message":"Too many namespaces"}'
     other = connect(sio, nsp="/tenant-3")  # the bound is per connection
     assert other.take()[0].startswith("0/tenant-3,")
+
+
+def held_namespaces(sio: realtime.Server) -> set[str]:
+    """The concrete namespaces the server holds, by name."""
+    return {namespace.name for namespace in sio.namespaces()}
+
+
+async def test_a_child_namespace_goes_with_its_last_socket() -> None:
+    sio, runtime = make_server()
+    rooms = sio.of(re.compile(r"^/room-\d+$"))
+    left: list[str] = []
+    rooms.on("disconnect", lambda socket, reason: left.append(socket.namespace.name))
+    a = connect(sio, nsp="/room-1")
+    b = connect(sio, nsp="/room-1")
+    c = connect(sio, nsp="/room-2")
+    assert held_namespaces(sio) == {"/", "/room-1", "/room-2"}
+    assert set(rooms.children) == {"/room-1", "/room-2"}
+    a.receive("1/room-1,")
+    await runtime.settle()
+    assert held_namespaces(sio) == {"/", "/room-1", "/room-2"}  # b is still in /room-1
+    b.lost()
+    c.receive("1/room-2,")
+    await runtime.settle()
+    assert held_namespaces(sio) == {"/"} and rooms.children == {}
+    assert left == ["/room-1", "/room-1", "/room-2"]  # their handlers still ran
+    # The name is matched again by the next CONNECT, into a fresh child.
+    d = connect(sio, nsp="/room-1")
+    assert d.take()[-1].startswith('0/room-1,{"sid":')
+    assert held_namespaces(sio) == {"/", "/room-1"}
+    # A namespace the application named is never removed.
+    sio.of("/lobby")
+    e = connect(sio, nsp="/lobby")
+    e.lost()
+    await runtime.settle()
+    assert "/lobby" in held_namespaces(sio)
+
+
+async def test_a_child_refused_by_middleware_does_not_stay() -> None:
+    sio, runtime = make_server()
+    rooms = sio.of(re.compile(r"^/room-\d+$"))
+
+    def refuse(socket: Socket, auth: dict[str, Any]) -> None:
+        raise ConnectionRefused("no")
+
+    rooms.use(refuse)
+    for i in range(50):
+        conn = connect(sio, nsp=f"/room-{i}")
+        await runtime.settle()
+        assert conn.take()[-1] == f'4/room-{i},{{"message":"no"}}'
+    assert held_namespaces(sio) == {"/"}
+
+
+async def test_dynamic_namespaces_are_bounded_server_wide() -> None:
+    sio, runtime = make_server(max_dynamic_namespaces=3)
+    sio.of(re.compile(r"^/room-\d+$"))
+    sio.of(lambda name, auth: name.startswith("/user-"))
+    held = [connect(sio, nsp=name) for name in ("/room-1", "/user-a", "/room-2")]
+    refused = connect(sio, nsp="/room-3")  # a different connection: the bound is server-wide
+    assert refused.take() == ['4/room-3,{"message":"Too many namespaces"}']
+    assert held_namespaces(sio) == {"/", "/room-1", "/user-a", "/room-2"}
+    # An existing child is still joined at the bound; it creates nothing.
+    again = connect(sio, nsp="/room-1")
+    assert again.take()[-1].startswith('0/room-1,{"sid":')
+    # Revision 4 clients hear the refusal their way (a plain string).
+    old = FakeConnection(sio, 3).open()
+    old.receive("0/user-b,")
+    assert old.take()[-1] == '4/user-b,"Too many namespaces"'
+    # Room again once a child goes.
+    held[1].lost()
+    await runtime.settle()
+    fresh = connect(sio, nsp="/room-3")
+    assert fresh.take()[-1].startswith('0/room-3,{"sid":')
+    assert held_namespaces(sio) == {"/", "/room-1", "/room-2", "/room-3"}
+    with pytest.raises(realtime.InvalidArgument):
+        realtime.Server(max_dynamic_namespaces=0)
+
+
+async def test_a_child_with_sessions_waiting_stays_until_they_expire() -> None:
+    sio, runtime = make_server(
+        max_dynamic_namespaces=1,
+        connection_state_recovery=realtime.ConnectionStateRecovery(max_disconnection_duration=10),
+    )
+    sio.of(re.compile(r"^/room-\d+$"))
+    conn = connect(sio, nsp="/room-1")
+    conn.lost("transport close")  # a reason the client recovers from
+    await runtime.settle()
+    assert held_namespaces(sio) == {"/", "/room-1"}  # its session waits there
+    refused = connect(sio, nsp="/room-2")
+    assert refused.take() == ['4/room-2,{"message":"Too many namespaces"}']
+    runtime.advance(11, sio.engine.deadlines)  # the session expires
+    later = connect(sio, nsp="/room-2")
+    assert later.take()[-1].startswith('0/room-2,{"sid":')
+    assert held_namespaces(sio) == {"/", "/room-2"}
 
 
 async def test_callable_namespace_sees_name_and_auth() -> None:

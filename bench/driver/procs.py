@@ -160,7 +160,7 @@ class ServerFailed(RuntimeError):
     pass
 
 
-def _wait_listening(proc: subprocess.Popen[Any], port: int, timeout: float) -> None:
+def wait_listening(proc: subprocess.Popen[Any], port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -195,7 +195,7 @@ def running_server(spec: ServerSpec, log: IO[str]) -> Iterator[tuple[int, int]]:
         start_new_session=True,
     )
     try:
-        _wait_listening(proc, port, timeout=30.0)
+        wait_listening(proc, port, timeout=30.0)
         yield proc.pid, port
         if proc.poll() is not None:
             raise ServerFailed(f"server exited with {proc.returncode} during the scenario")

@@ -1,7 +1,7 @@
 // The load generator: runs one scenario against one server and prints one
 // JSON line with the result. The driver (bench/run.py) pins it to its own core.
 //
-//   node main.mjs SCENARIO --port P [--server-pid PID] [--server-core N] [--gen-core N] [--clk-tck 100] [options]
+//   node main.mjs SCENARIO --port P [--port2 P2] [--server-pid PID] [--server-core N] [--gen-core N] [--clk-tck 100] [options]
 //
 // Scenarios: ws-echo, ws-ack, broadcast, polling-echo, storm.
 // --ws-client raw|ws picks the WebSocket layer (raw is cheaper, see rawws.mjs).
@@ -18,6 +18,9 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     port: { type: "string" },
+    // broadcast: a second node of the same cluster; the members alternate
+    // between the two, and the trigger stays on --port.
+    port2: { type: "string", default: "0" },
     "server-pid": { type: "string", default: "0" },
     "clk-tck": { type: "string", default: "100" },
     "server-core": { type: "string" },
@@ -41,6 +44,7 @@ const { values, positionals } = parseArgs({
 const num = (name) => Number(values[name]);
 const opts = {
   port: num("port"),
+  port2: num("port2"),
   clients: num("clients"),
   warmup: num("warmup"),
   duration: num("duration"),

@@ -1,12 +1,23 @@
 // The Node socket.io 4.8 peer: the benchmark's tiny app, nothing else.
-// Usage: node node_app.mjs PORT
+// Usage: node node_app.mjs PORT (BENCH_REDIS_URL=... : on @socket.io/redis-adapter)
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
 import { Server } from "socket.io";
 
 const port = Number(process.argv[2]);
 const httpServer = createServer();
+// BENCH_REDIS_URL: a node of a Redis cluster (bench/cluster.py), else alone.
+const cluster = {};
+if (process.env.BENCH_REDIS_URL) {
+  const { createAdapter } = await import("@socket.io/redis-adapter");
+  const { createClient } = await import("redis");
+  const pub = createClient({ url: process.env.BENCH_REDIS_URL });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  cluster.adapter = createAdapter(pub, sub);
+}
 const io = new Server(httpServer, {
+  ...cluster,
   path: "/socket.io",
   pingInterval: 25000,
   pingTimeout: 20000,

@@ -9,6 +9,7 @@ server for threads)
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -18,7 +19,11 @@ from realtime.integrations.aiohttp import new_event_loop
 
 
 def build_server() -> realtime.Server:
+    # BENCH_REDIS_URL: a node of a Redis cluster (bench/cluster.py), else alone.
+    redis_url = os.environ.get("BENCH_REDIS_URL")
+    cluster: dict[str, Any] = {"adapter": realtime.RedisAdapter(redis_url)} if redis_url else {}
     sio = realtime.Server(
+        **cluster,
         ping_interval=25,
         ping_timeout=20,
         max_payload=1_000_000,

@@ -10,13 +10,14 @@ var TRANSPORT_CLASSES = {
 };
 
 // "polling" means XHR when the browser can reach the server with it and
-// JSONP otherwise; transports the browser lacks are left out.
+// JSONP otherwise (unless the jsonp option is false); transports the
+// browser lacks are left out.
 function usableTransports(names, opts) {
   var usable = [];
   for (var i = 0; i < names.length; i++) {
     var name = names[i];
     if (name === "polling" && !XHRPolling.canReach(opts)) {
-      name = "jsonp";
+      name = opts.jsonp === false ? "" : "jsonp";
     }
     var Class = TRANSPORT_CLASSES[name];
     if (Class && Class.canReach(opts) && indexOf(usable, name) < 0) {

@@ -4,7 +4,7 @@
 
 function parseUrl(uri) {
   var loc = root.location;
-  if (uri == null) {
+  if (!uri) {
     uri = loc.protocol + "//" + loc.host;
   }
   if (uri.charAt(0) === "/") {

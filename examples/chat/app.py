@@ -24,6 +24,7 @@ from typing import Any, Final
 from aiohttp import web
 
 import realtime
+from examples.pages import SHARED_SCRIPT, add_shared_script
 
 STATIC = Path(__file__).with_name("static")
 NAMESPACE = "/chat"
@@ -77,12 +78,14 @@ def install(sio: realtime.Server, app: web.Application, *, secret: bytes | None 
 
     app.router.add_get("/chat", to_page)
     app.router.add_get("/chat/", page)
+    add_shared_script(app, "/chat/static/")
     app.router.add_static("/chat/static/", STATIC)
 
 
 STATIC_FILES: Final = {
     "/": str(STATIC / "index.html"),
     "/chat/": str(STATIC / "index.html"),
+    "/chat/static/page.js": str(SHARED_SCRIPT),
     "/chat/static": str(STATIC),
 }
 """The chat's page and files for the hosts that take ``static_files``
@@ -92,17 +95,34 @@ STATIC_FILES: Final = {
 def install_handlers(sio: realtime.Server, *, secret: bytes | None = None) -> None:
     """The chat's namespace ``/chat`` on ``sio``: the same on every host."""
     # A secret of its own unless given one: tokens from before a restart
-    # then fail to verify, and those browsers get a new identity.
-    key = secret or os.environ.get("REALTIME_DEMO_SECRET", "").encode() or secrets.token_bytes(32)
+    # then fail to verify, and those browsers get a new identity. Made once
+    # per command line and left in the environment, because the workers of
+    # ``--workers N`` inherit the environment of the process that loaded the
+    # app first: then every worker verifies the tokens of the others.
+    key = secret or os.environ.setdefault("REALTIME_DEMO_SECRET", secrets.token_hex(32)).encode()
     identities = Identities(key)
     chat = sio.of(NAMESPACE)
-    names: dict[str, str] = {}  # user id -> the name they chose last
+    names: dict[str, str] = {}  # user id -> the name they chose last, as this process heard
 
     def person(user: str) -> dict[str, str]:
         return {"id": user, "name": names.get(user, "?"), "tag": tag(user)}
 
-    def roster() -> dict[str, Any]:
-        users = [person(user) for user in sio.presence.online(NAMESPACE, ROOM)]
+    async def roster() -> dict[str, Any]:
+        # The people in the room on every node (fetch_sockets goes through the
+        # adapter: with Redis, to every worker), one entry per person however
+        # many tabs; the names they chose ride with their sockets' data.
+        present: dict[str, None] = {}
+        try:
+            members = await chat.in_(ROOM).fetch_sockets()
+        except realtime.BroadcastAckTimeout:  # a worker not answering: shutting down
+            members = await chat.in_(ROOM).local.fetch_sockets()
+        for member in members:
+            data = member.data if isinstance(member.data, dict) else {}
+            user, name = data.get("user"), data.get("name")
+            if isinstance(user, str) and isinstance(name, str):
+                names[user] = name
+                present[user] = None
+        users = [person(user) for user in present]
         users.sort(key=lambda u: (u["name"].lower(), u["tag"]))
         return {"users": users, "count": len(users)}
 
@@ -116,18 +136,20 @@ def install_handlers(sio: realtime.Server, *, secret: bytes | None = None) -> No
         socket.emit("identity", {"token": token, "id": user, "tag": tag(user)})
 
     @chat.on("join")
-    def join(socket: realtime.Socket, name: Any = None) -> dict[str, Any]:
+    async def join(socket: realtime.Socket, name: Any = None) -> dict[str, Any]:
         name = _clean(name, MAX_NAME)
         if not name:
             return {"error": "Please choose a name."}
         user = socket.data["user"]
         renamed = names.get(user) not in (None, name)
         names[user] = name
+        socket.data["name"] = name
         socket.join(ROOM)
         arrived = sio.presence.track(socket, user)
+        people = await roster()
         if arrived or renamed:
-            chat.emit("joined", {"user": person(user), **roster()}, to=ROOM, skip=socket)
-        return {"you": person(user), **roster()}
+            chat.emit("joined", {"user": person(user), **people}, to=ROOM, skip=socket)
+        return {"you": person(user), **people}
 
     @chat.on("say")
     def say(socket: realtime.Socket, text: Any = None, cid: Any = None) -> bool:
@@ -145,9 +167,10 @@ def install_handlers(sio: realtime.Server, *, secret: bytes | None = None) -> No
         return True
 
     @sio.presence.on("offline")
-    def left(user: str, namespace: str) -> None:
+    async def left(user: str, namespace: str) -> None:
+        # Once in the cluster (on the node that saw the user's last tab go).
         if namespace == NAMESPACE:
-            chat.emit("left", {"user": person(user), **roster()}, to=ROOM)
+            chat.emit("left", {"user": person(user), **await roster()}, to=ROOM)
 
 
 def create_app(**options: Any) -> web.Application:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import AckTimeout, BroadcastAckTimeout, Disconnected
+from ..protocol.counters import Timings
 from ..protocol.deadlines import Deadlines, Timer
 from ..protocol.socketio import MAX_ACK_ID
 
@@ -26,11 +27,12 @@ OnFail = Callable[[BaseException], None]
 
 
 class _Pending:
-    __slots__ = ("on_ack", "on_fail", "timer")
+    __slots__ = ("on_ack", "on_fail", "sent", "timer")
 
-    def __init__(self, on_ack: OnAck, on_fail: OnFail | None) -> None:
+    def __init__(self, on_ack: OnAck, on_fail: OnFail | None, sent: float) -> None:
         self.on_ack = on_ack
         self.on_fail = on_fail
+        self.sent = sent  # Timings.clock() when the server has timings, else 0.0
         self.timer: Timer | None = None
 
 
@@ -50,17 +52,21 @@ class AckIds:
 
 
 class AckTable:
-    def __init__(self, deadlines: Deadlines, ids: AckIds | None = None) -> None:
+    def __init__(
+        self, deadlines: Deadlines, ids: AckIds | None = None, timings: Timings | None = None
+    ) -> None:
         self._deadlines = deadlines
         self._ids = ids if ids is not None else AckIds()
         self._pending: dict[int, _Pending] = {}
+        self._timings = timings  # ack latency, when metrics are on
 
     def __len__(self) -> int:
         return len(self._pending)
 
     def expect(self, ack_id: int, on_ack: OnAck) -> None:
         """Wait for an ack of an id chosen elsewhere (a broadcast's), no timer."""
-        self._pending[ack_id] = _Pending(on_ack, None)
+        timings = self._timings
+        self._pending[ack_id] = _Pending(on_ack, None, timings.clock() if timings else 0.0)
 
     def forget(self, ack_id: int) -> None:
         """Stop waiting for ``ack_id`` without telling anyone (its owner timed out)."""
@@ -73,7 +79,8 @@ class AckTable:
     ) -> int:
         """Register a wait; returns the ack id to put in the outgoing packet."""
         ack_id = self._ids.next()
-        entry = _Pending(on_ack, on_fail)
+        timings = self._timings
+        entry = _Pending(on_ack, on_fail, timings.clock() if timings else 0.0)
         if deadline is not None:
             entry.timer = self._deadlines.schedule(
                 deadline, lambda now: self._expire(ack_id, entry)
@@ -88,6 +95,8 @@ class AckTable:
             return False
         if entry.timer is not None:
             entry.timer.cancel()
+        if self._timings is not None:
+            self._timings.ack_done(entry.sent)
         entry.on_ack(args)
         return True
 

@@ -62,6 +62,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from ..errors import InvalidState
 from ..protocol.socketio import Packet, encode
 from ..types import Data, Promise, Runtime, SharedMessage
 from .recovery import (
@@ -188,7 +189,7 @@ class Adapter(ABC):
     @property
     def host(self) -> AdapterHost:
         if self._host is None:
-            raise RuntimeError(f"the adapter of {self.nsp} has no namespace to act through")
+            raise InvalidState(f"the adapter of {self.nsp} has no namespace to act through")
         return self._host
 
     # -- membership (always local) ---------------------------------------------------
@@ -279,6 +280,18 @@ class Adapter(ABC):
         ``offset``, or None (unknown, expired, or not whole any more)."""
         return None
 
+    def holds_sessions(self) -> bool:
+        """Whether sessions wait here for their clients: an empty dynamic
+        namespace that holds some is kept until they expire."""
+        return False
+
+    # -- the namespace's end ---------------------------------------------------------
+
+    def close(self) -> None:
+        """The namespace is removed (a dynamic child whose last socket left):
+        release what this adapter holds for it."""
+        return
+
 
 class AdapterFactory(ABC):
     """A configured adapter for ``Server(adapter=...)``: it makes the adapter
@@ -303,6 +316,11 @@ class AdapterFactory(ABC):
     @abstractmethod
     def close(self) -> None:
         """The server shuts down: stop talking to the cluster."""
+
+    def presence_store(self, tell: Callable[[str, str, str], None], max_last_seen: int) -> Any:
+        """Where ``sio.presence`` counts users, when the cluster counts them
+        (a :class:`realtime.presence.PresenceStore`); None: in this process."""
+        return None
 
 
 AdapterSetting = type[Adapter] | AdapterFactory
@@ -489,6 +507,13 @@ class MemoryAdapter(Adapter):
     def enable_recovery(self, options: ConnectionStateRecovery) -> bool:
         self.sessions = SessionStore(options, self.make_message, self.host.schedule)
         return True
+
+    def holds_sessions(self) -> bool:
+        return self.sessions is not None and self.sessions.sessions > 0
+
+    def close(self) -> None:
+        if self.sessions is not None:
+            self.sessions.close()
 
     def session_mark(self) -> str:
         return self.sessions.mark() if self.sessions is not None else ""

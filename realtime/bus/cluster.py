@@ -30,7 +30,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from ..errors import RealtimeError
+from ..errors import InvalidArgumentType, RealtimeError
 from ..protocol.socketio import Packet, PacketType
 from .requests import (
     Broadcast,
@@ -219,14 +219,25 @@ def _filters(options: BroadcastOptions) -> dict[str, list[str]]:
 # -- broadcasts -------------------------------------------------------------------------
 
 
-def broadcast_to_wire(uid: str, broadcast: Broadcast) -> list[Any]:
-    return [uid, packet_to_wire(broadcast.packet), broadcast.options.to_json()]
+def broadcast_to_wire(uid: str, broadcast: Broadcast, offset: str | None = None) -> list[Any]:
+    """``offset``: the recovery offset the publisher stamped, a fourth
+    element that Node's adapter does not read."""
+    wire = [uid, packet_to_wire(broadcast.packet), broadcast.options.to_json()]
+    if offset is not None:
+        wire.append(offset)
+    return wire
+
+
+def broadcast_offset(value: list[Any]) -> str | None:
+    """The recovery offset of a broadcast that :func:`broadcast_from_wire` read."""
+    offset = value[3] if len(value) > 3 else None
+    return offset if isinstance(offset, str) and 0 < len(offset) <= 64 else None
 
 
 def broadcast_from_wire(value: Any, nsp: str) -> tuple[str, Broadcast]:
     """The publisher's uid and the broadcast."""
-    if not isinstance(value, list) or len(value) != 3:
-        raise MalformedClusterMessage("a broadcast is [uid, packet, opts]")
+    if not isinstance(value, list) or len(value) not in (3, 4):
+        raise MalformedClusterMessage("a broadcast is [uid, packet, opts(, offset)]")
     uid = _text(value[0], "the uid")
     return uid, Broadcast(nsp, packet_from_wire(value[1], nsp), options_from_wire(value[2]))
 
@@ -259,7 +270,7 @@ def request_to_wire(uid: str | None, request: ClusterRequest) -> tuple[dict[str,
     elif isinstance(request, SocketIds):
         wire["rooms"] = sorted(request.rooms)
     elif isinstance(request, Broadcast):
-        raise TypeError("a broadcast goes to its channel (broadcast_to_wire)")
+        raise InvalidArgumentType("a broadcast goes to its channel (broadcast_to_wire)")
     return wire, codec
 
 

@@ -3,7 +3,8 @@
 Namespaces are named statically (``"/admin"``) or matched dynamically by a
 regular expression or a predicate ``(name, auth) -> bool``. A dynamic match
 creates a concrete namespace for that name, which is then registered
-statically so that later sockets find it without matching again.
+statically so that later sockets find it without matching again, until its
+last socket leaves and it is removed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ class NamespaceTable(Generic[T]):
 
     def add(self, name: str, value: T) -> None:
         self._static[name] = value
+
+    def remove(self, name: str, value: T) -> bool:
+        """Forget ``name`` if it still names ``value``; whether it did."""
+        if self._static.get(name) is not value:
+            return False
+        del self._static[name]
+        return True
 
     def add_matcher(self, matcher: Matcher, value: T) -> None:
         self._dynamic.append((matcher, value))

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from ..errors import InvalidArgument
 from ..protocol.socketio import Packet, encode
 from ..types import Data, SharedMessage
 from .requests import BroadcastOptions
@@ -58,6 +59,7 @@ __all__ = [
     "RestoredSession",
     "SessionState",
     "SessionStore",
+    "reaches",
     "select",
 ]
 
@@ -90,9 +92,9 @@ class ConnectionStateRecovery:
 
     def __post_init__(self) -> None:
         if not self.max_disconnection_duration > 0:
-            raise ValueError("max_disconnection_duration must be a positive number of seconds")
+            raise InvalidArgument("max_disconnection_duration must be a positive number of seconds")
         if self.max_packets < 1 or self.max_bytes < 1 or self.max_sessions < 1:
-            raise ValueError("max_packets, max_bytes and max_sessions must be at least 1")
+            raise InvalidArgument("max_packets, max_bytes and max_sessions must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def select(
     return [member for member in chosen if member not in excluded]
 
 
-def _reaches(rooms: frozenset[str], options: BroadcastOptions) -> bool:
+def reaches(rooms: frozenset[str], options: BroadcastOptions) -> bool:
     """Whether a broadcast with ``options`` was for a socket in ``rooms``."""
     if options.rooms and rooms.isdisjoint(options.rooms):
         return False
@@ -310,7 +312,7 @@ class SessionStore:
             self._forget(previous)
         packets = _Packets(max(self._log.complete_from, mark + 1))
         for entry in self._log.entries:
-            if entry.seq > mark and _reaches(state.rooms, entry.options):
+            if entry.seq > mark and reaches(state.rooms, entry.options):
                 packets.add(entry)
         packets.trim(self.options.max_packets, self.options.max_bytes)
         session = _Session(state, mark, packets, self._seq)

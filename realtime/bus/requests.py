@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..errors import InvalidArgument
 from ..protocol.socketio import Packet
 
 
@@ -105,9 +106,9 @@ class BroadcastOptions:
         """The inverse of :meth:`to_json`; raises ValueError for a malformed object."""
         rooms, except_rooms, flags = obj.get("rooms", ()), obj.get("except", ()), obj.get("flags")
         if not isinstance(rooms, (list, tuple)) or not isinstance(except_rooms, (list, tuple)):
-            raise ValueError("rooms and except are lists")
+            raise InvalidArgument("rooms and except are lists")
         if flags is not None and not isinstance(flags, Mapping):
-            raise ValueError("flags is an object")
+            raise InvalidArgument("flags is an object")
         return cls(
             frozenset(str(r) for r in rooms),
             frozenset(str(r) for r in except_rooms),
@@ -165,9 +166,9 @@ class SocketDetails:
         """The inverse of :meth:`to_json`; raises ValueError for a malformed object."""
         sid, rooms, handshake = obj.get("id"), obj.get("rooms", ()), obj.get("handshake", {})
         if not isinstance(sid, str) or not isinstance(rooms, (list, tuple)):
-            raise ValueError("a socket needs a string id and a list of rooms")
+            raise InvalidArgument("a socket needs a string id and a list of rooms")
         if not isinstance(handshake, Mapping):
-            raise ValueError("a socket's handshake is an object")
+            raise InvalidArgument("a socket's handshake is an object")
         return cls(sid, frozenset(str(room) for room in rooms), obj.get("data"), handshake)
 
 

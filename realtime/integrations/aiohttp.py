@@ -12,7 +12,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from .. import assets
 from .._build import COMPILE_SKIPPED
+from ..errors import InvalidArgument, RealtimeError
 from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
 from ..protocol import COMPILED
 from ..runtime.asyncio import Mountable, check_mountable, close_runtime, open_runtime
@@ -23,7 +25,7 @@ from ..transports import websocket as ws_framing
 logger = logging.getLogger("realtime")
 
 
-class BodyTimeout(Exception):
+class BodyTimeout(RealtimeError):
     """The request body did not arrive within ``body_timeout``."""
 
 
@@ -178,13 +180,15 @@ def attach(
     long running handlers may take to finish before they are cancelled.
     """
     if body_timeout <= 0:
-        raise ValueError("body_timeout must be positive")
+        raise InvalidArgument("body_timeout must be positive")
     check_mountable(target, "realtime.run (and realtime.attach)")
     endpoint = _Endpoint(target, body_timeout, drain_timeout)
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)
     app.router.add_route("*", path + "/", endpoint.handle)
-    app.router.add_route("GET", path + "/{asset:realtime(\\.min)?\\.js}", endpoint.handle)
+    for name in assets.ASSETS:  # the bundled clients, unless serve_client is off
+        if endpoint.engine.owns_path(path + "/" + name):
+            app.router.add_route("GET", path + "/" + name, endpoint.handle)
     app.on_startup.append(endpoint.startup)
     app.on_shutdown.append(endpoint.shutdown)
     if _ENDPOINTS_KEY not in app:
@@ -350,7 +354,7 @@ def run(
         raise SystemExit(f"realtime: {cannot_serve}")
 
 
-class CannotListen(Exception):
+class CannotListen(RealtimeError):
     """The site could not bind: the port is taken, the host unknown..."""
 
 
@@ -373,7 +377,7 @@ def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
     """A loop for ``run``: ``"uvloop"``, ``"asyncio"``, or ``"auto"`` (uvloop
     if it can be imported)."""
     if kind not in ("auto", "uvloop", "asyncio"):
-        raise ValueError(f"loop must be auto, uvloop or asyncio, got {kind!r}")
+        raise InvalidArgument(f"loop must be auto, uvloop or asyncio, got {kind!r}")
     if kind != "asyncio":
         try:
             import uvloop

@@ -16,6 +16,8 @@ first request, on the server's hub or on a loop thread of its own.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
@@ -64,7 +66,9 @@ class WSGIApp:
             if isinstance(decision, HttpResponse):
                 return _respond(start_response, decision)
             if self.mode == "eventlet":
-                return _eventlet_websocket(environ, start_response, decision, runtime)
+                return _eventlet_websocket(
+                    environ, start_response, decision, runtime, self.engine.max_payload
+                )
             return _thread_websocket(
                 environ, start_response, decision, runtime, self.engine.max_payload
             )
@@ -118,11 +122,18 @@ def _eventlet_websocket(
     start_response: StartResponse,
     decision: AcceptWebSocket | CloseWebSocket,
     runtime: GreenHostRuntime,
+    max_payload: int,
 ) -> Iterable[bytes]:
-    """Complete the handshake with eventlet's WebSocket, then serve it."""
+    """Complete the handshake with eventlet's WebSocket, then serve it.
+
+    eventlet frames the socket, permessage-deflate included: it agrees to
+    any offer it sees, so an offer the engine did not agree to is hidden
+    from it, and it inflates to ``max_payload`` at most (its frame limit)."""
     from eventlet import websocket as eventlet_ws
 
     accepted = False
+    if not isinstance(decision, AcceptWebSocket) or decision.deflate is None:
+        environ = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
 
     def serve(ws: Any) -> None:
         nonlocal accepted
@@ -133,7 +144,7 @@ def _eventlet_websocket(
             channel = _Channel(ws.wait, ws.send, lambda code: ws.close(close_data=(code, "")))
             runtime.serve_websocket(decision, channel)
 
-    answer = eventlet_ws.WebSocketWSGI(serve)(environ, start_response)
+    answer = eventlet_ws.WebSocketWSGI(serve, max_frame_length=max_payload)(environ, start_response)
     if not accepted:  # eventlet refused the handshake (a bad key, an old version)
         runtime.refuse_websocket(decision)
     return answer  # type: ignore[no-any-return]
@@ -168,7 +179,15 @@ def _thread_websocket(
             except simple_websocket.ConnectionClosed:
                 return None
 
-        runtime.serve_websocket(decision, _Channel(receive, ws.send, ws.close))
+        def close(code: int) -> None:
+            with contextlib.suppress(simple_websocket.ConnectionClosed):  # the client closed first
+                ws.close(code)
+            # A client may never answer the close frame (socket.io-client 1.x
+            # does not): end the TCP connection, as eventlet's WebSocket does,
+            # so that simple-websocket's reader and the request thread stop.
+            ws.sock.shutdown(socket.SHUT_RDWR)
+
+        runtime.serve_websocket(decision, _Channel(receive, ws.send, close))
     # The server must not answer on a connection the WebSocket took: each
     # server has its way of hearing "the client is gone, say nothing".
     if ws.mode == "gunicorn":

@@ -8,6 +8,20 @@ message path knows that Prometheus exists.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Final
+
+HANDLER_BUCKETS: Final = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+"""Upper bounds (seconds) of the handler duration histogram."""
+
+ACK_BUCKETS: Final = (
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+)  # fmt: skip
+"""Upper bounds (seconds) of the ack latency histogram."""
+
 
 class Counters:
     """Monotonic counts of one server (its engine, sessions and namespaces)."""
@@ -19,6 +33,7 @@ class Counters:
         "bytes_out",
         "closes",
         "deliveries",
+        "dropped_overflow",
         "events_dropped",
         "forwarded",
         "handler_errors",
@@ -46,6 +61,8 @@ class Counters:
         """Payload of those packets, before transport framing."""
         self.overflows = 0
         """Sessions cut off because their output went over ``max_buffer``."""
+        self.dropped_overflow = 0
+        """Packets those sessions had queued, dropped with them."""
         self.refusals: dict[int, int] = {}
         """Refused HTTP requests, by status code."""
         self.closes: dict[str, int] = {}
@@ -64,3 +81,48 @@ class Counters:
         """Requests for another node's session handed to that node."""
         self.events_dropped = 0
         """Events dropped over ``events_per_second`` (the ``"drop"`` policy)."""
+
+
+class Histogram:
+    """Observations counted into fixed buckets, as Prometheus histograms are:
+    ``counts[i]`` holds those at most ``bounds[i]`` (and above the bound
+    before), the last one those above every bound."""
+
+    __slots__ = ("bounds", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
+
+
+class Timings:
+    """Durations of event handlers and the latency of acks the server waits
+    for. Only a server with metrics turned on has one (``Server.timings``):
+    the clock reads it needs are paid only where a handler runs or an ack
+    comes back anyway, and not at all without metrics."""
+
+    __slots__ = ("acks", "clock", "handlers")
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        # The caller's clock: the sans-I/O core reads no time of its own.
+        self.clock = clock
+        self.handlers = Histogram(HANDLER_BUCKETS)
+        """Seconds from calling an event handler to its return (or, for a
+        coroutine, its end), errors included."""
+        self.acks = Histogram(ACK_BUCKETS)
+        """Seconds from sending an event that asks for an ack to the ack."""
+
+    def handler_done(self, started: float) -> None:
+        self.handlers.observe(self.clock() - started)
+
+    def ack_done(self, sent: float) -> None:
+        self.acks.observe(self.clock() - sent)

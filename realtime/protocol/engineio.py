@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar, cast
 
@@ -162,10 +162,24 @@ def encode_payload_v4(packets: list[Packet]) -> str:
     return RECORD_SEPARATOR.join(encode_text_v4(p) for p in packets)
 
 
-def decode_payload_v4(body: str) -> list[Packet]:
+def iter_payload_v4(body: str) -> Iterator[Packet]:
+    """The packets of an EIO 4 text payload, one at a time: a body of many
+    small packets is never held as a list of parts (a 666 KB POST of one-byte
+    packets would hold 22 MB that way)."""
     if not body:
         raise DecodeError("empty payload")
-    return [decode_text(part, 4) for part in body.split(RECORD_SEPARATOR)]
+    pos = 0
+    while True:
+        separator = body.find(RECORD_SEPARATOR, pos)
+        if separator < 0:
+            yield decode_text(body[pos:], 4)
+            return
+        yield decode_text(body[pos:separator], 4)
+        pos = separator + 1
+
+
+def decode_payload_v4(body: str) -> list[Packet]:
+    return list(iter_payload_v4(body))
 
 
 def utf16_length(text: str) -> int:
@@ -185,11 +199,14 @@ def encode_payload_v3(packets: list[Packet]) -> str:
 
 
 def decode_payload_v3(body: str) -> list[Packet]:
-    """EIO 3 text payload. Lengths count UTF-16 code units, so walk code points
-    and count the ones outside the BMP twice."""
+    return list(iter_payload_v3(body))
+
+
+def iter_payload_v3(body: str) -> Iterator[Packet]:
+    """EIO 3 text payload, one packet at a time. Lengths count UTF-16 code
+    units, so walk code points and count the ones outside the BMP twice."""
     if not body:
         raise DecodeError("empty payload")
-    packets: list[Packet] = []
     pos, end = 0, len(body)
     while pos < end:
         colon = body.find(":", pos)
@@ -207,9 +224,8 @@ def decode_payload_v3(body: str) -> list[Packet]:
             stop += 1
         if counted != units or units == 0:
             raise DecodeError("invalid payload length")
-        packets.append(decode_text(body[start:stop], 3))
+        yield decode_text(body[start:stop], 3)
         pos = stop
-    return packets
 
 
 def encode_binary_payload_v3(packets: list[Packet]) -> bytes:
@@ -231,7 +247,11 @@ def encode_binary_payload_v3(packets: list[Packet]) -> bytes:
 
 
 def decode_binary_payload_v3(body: bytes) -> list[Packet]:
-    packets: list[Packet] = []
+    return list(iter_binary_payload_v3(body))
+
+
+def iter_binary_payload_v3(body: bytes) -> Iterator[Packet]:
+    """The XHR2 binary payload, one packet at a time."""
     pos, end = 0, len(body)
     if not body:
         raise DecodeError("empty payload")
@@ -262,11 +282,10 @@ def decode_binary_payload_v3(body: bytes) -> list[Packet]:
                 ptype = PacketType(chunk[0])
             except ValueError as exc:
                 raise DecodeError("unknown binary packet type") from exc
-            packets.append(Packet(ptype, bytes(chunk[1:])))
+            yield Packet(ptype, bytes(chunk[1:]))
         else:
             try:
                 text = chunk.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise DecodeError("invalid UTF-8 in payload") from exc
-            packets.append(decode_text(text, 3))
-    return packets
+            yield decode_text(text, 3)

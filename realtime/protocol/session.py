@@ -219,6 +219,7 @@ class Session:
         if self._outbox_size > self.config.max_buffer:
             # A client that does not read is cut off rather than allowed to
             # grow the server without bound; everyone else is unaffected.
+            counters.dropped_overflow += len(self._outbox)
             self._outbox.clear()
             self._outbox_size = 0
             counters.overflows += 1

@@ -31,17 +31,26 @@ from __future__ import annotations
 import enum
 import json
 import json.encoder
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from ..errors import DecodeError
+from ..errors import DecodeError, InvalidArgument, Unsendable
 
 Data = str | bytes
 
 DEFAULT_MAX_ATTACHMENTS: Final = 10
+
+# Arrays and objects one payload may nest. Python's JSON scanner recurses, so
+# nesting near the interpreter's recursion limit would decode or not
+# depending on how deep the stack already is, and what did decode would fail
+# again in whatever recursed over it next (an echo, a log line). Capped so
+# that a limit always stays well below the recursion limit.
+DEFAULT_MAX_DEPTH: Final = 64
+MAX_DEPTH_CEILING: Final = 256
 
 # Client events with these names would be mistaken for lifecycle events on
 # one side or the other, so the reference parser refuses them too.
@@ -121,8 +130,9 @@ def encode(packet: Packet) -> list[Data]:
 
     bytes, bytearray and memoryview anywhere in the payload of an EVENT or ACK
     become attachments, and the packet is then sent as BINARY_EVENT or
-    BINARY_ACK. Raises TypeError or ValueError for payloads JSON cannot carry
-    (including NaN, which JavaScript would silently turn into null).
+    BINARY_ACK. Raises :class:`~realtime.errors.Unsendable` (a TypeError and
+    a ValueError) for payloads JSON cannot carry (including NaN, which
+    JavaScript would silently turn into null).
     """
     return encode_fields(packet.type, packet.nsp, packet.data, packet.id)
 
@@ -135,7 +145,7 @@ def encode_fields(ptype: PacketType, nsp: str, data: Any, ack_id: int | None) ->
     if attachments:
         ptype = _AS_BINARY.get(ptype, ptype)
         if ptype not in _BINARY_TYPES:
-            raise TypeError(f"{ptype.name} packets cannot carry binary data")
+            raise Unsendable(f"{ptype.name} packets cannot carry binary data")
     head = _TYPE_DIGITS[ptype]
     if ptype in _BINARY_TYPES:
         head += f"{len(attachments)}-"
@@ -162,24 +172,26 @@ def _plain_encoder() -> Callable[[Any, int], Iterable[str]]:
 
     ``json.dumps`` with options builds a new encoder per call, which costs as
     much as encoding a small event. No circular-reference markers: a cycle
-    ends in RecursionError, which :func:`_dumps` reports as ValueError like
-    json's own check. Called as ``(data, 0)``, the C encoder's own signature,
-    so that the hot path has no wrapper function in between.
+    ends in RecursionError, which :func:`_dumps` reports as
+    :class:`~realtime.errors.Unsendable`, as it does json's own check. Called
+    as ``(data, 0)``, the C encoder's own signature, so that the hot path has
+    no wrapper function in between.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
     quote = getattr(json.encoder, "c_encode_basestring", None)
-    try:
-        if make is None or quote is None:
-            raise TypeError("no C accelerator")
-        encode: Callable[[Any, int], Iterable[str]] = make(
-            None, _not_plain, quote, None, ":", ",", False, False, False
-        )
-    except TypeError:  # no C accelerator, or another signature
-        encoder = json.JSONEncoder(
-            separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_not_plain
-        )
-        return lambda data, _level: encoder.iterencode(data)
-    return encode
+    if make is not None and quote is not None:
+        try:
+            encode: Callable[[Any, int], Iterable[str]] = make(
+                None, _not_plain, quote, None, ":", ",", False, False, False
+            )
+        except TypeError:  # another signature: the pure encoder below
+            pass
+        else:
+            return encode
+    encoder = json.JSONEncoder(
+        separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_not_plain
+    )
+    return lambda data, _level: encoder.iterencode(data)
 
 
 _plain_chunks = _plain_encoder()
@@ -192,7 +204,9 @@ def _dumps(data: Any, attachments: list[bytes]) -> str:
     except _NotPlain:
         plain = False  # encoded below, outside this handler: no chained traceback
     except RecursionError:
-        raise ValueError("circular reference or nesting too deep") from None
+        raise Unsendable("circular reference or nesting too deep") from None
+    except ValueError as exc:  # NaN or an infinity
+        raise _unsendable(exc) from None
     if not plain:
         text = _dumps_with_attachments(data, attachments, ensure_ascii=False)
     # isascii() reads a flag the string already has; the search scans it.
@@ -211,18 +225,27 @@ def _dumps_with_attachments(data: Any, attachments: list[bytes], *, ensure_ascii
         if isinstance(value, (bytes, bytearray, memoryview)):
             attachments.append(bytes(value))
             return {"_placeholder": True, "num": len(attachments) - 1}
-        raise TypeError(
+        raise Unsendable(
             f"cannot send a value of type {type(value).__name__}: an event's arguments "
             "hold JSON values (dict, list, str, int, float, bool, None) and bytes only"
         )
 
-    return json.dumps(
-        data,
-        separators=(",", ":"),
-        ensure_ascii=ensure_ascii,
-        allow_nan=False,
-        default=placeholder,
-    )
+    try:
+        return json.dumps(
+            data,
+            separators=(",", ":"),
+            ensure_ascii=ensure_ascii,
+            allow_nan=False,
+            default=placeholder,
+        )
+    except Unsendable:
+        raise
+    except (ValueError, RecursionError) as exc:  # NaN, an infinity, a cycle
+        raise _unsendable(exc) from None
+
+
+def _unsendable(exc: Exception) -> Unsendable:
+    return Unsendable(f"{exc or 'too deep'}: NaN, infinities and cycles have no JSON form")
 
 
 def connect_answer(nsp: str, sid: str, revision: int, pid: str | None = None) -> Packet:
@@ -258,12 +281,18 @@ class Decoder:
     """
 
     def __init__(
-        self, revision: int = 5, *, max_attachments: int = DEFAULT_MAX_ATTACHMENTS
+        self,
+        revision: int = 5,
+        *,
+        max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         if revision not in (4, 5):
-            raise ValueError(f"unknown Socket.IO revision {revision}")
+            raise InvalidArgument(f"unknown Socket.IO revision {revision}")
+        check_max_depth(max_depth)
         self.revision = revision
         self.max_attachments = max_attachments
+        self.max_depth = max_depth
         self._pending: Packet | None = None
         self._expected = 0
         self._buffers: list[bytes] = []
@@ -316,10 +345,13 @@ class Decoder:
             if bracket > 0 and (not digits or (ack_id is not None and ack_id <= MAX_ACK_ID)):
                 try:
                     payload, stop = _scan_json(text, bracket)
-                except (ValueError, RecursionError, StopIteration):
+                except RecursionError:
+                    raise MalformedPacket("nesting too deep", _over(self.max_depth)) from None
+                except (ValueError, StopIteration):
                     detail = repr(text[bracket : bracket + 40])
                     raise MalformedPacket("invalid json", detail) from None
                 if stop == len(text):
+                    _check_depth(text, payload, self.max_depth)
                     if ptype is EVENT:
                         _check_event(payload)
                     else:
@@ -368,8 +400,11 @@ class Decoder:
         if i < end:
             try:
                 data = _DECODER.decode(text[i:])
-            except (ValueError, RecursionError):
+            except RecursionError:
+                raise MalformedPacket("nesting too deep", _over(self.max_depth)) from None
+            except ValueError:
                 raise MalformedPacket("invalid json", repr(text[i : i + 40])) from None
+            _check_depth(text, data, self.max_depth)
 
         query = None
         if self.revision == 4 and ptype == PacketType.CONNECT and "?" in nsp:
@@ -384,11 +419,51 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)  # built once, not per packet
+def _finite_float(text: str) -> float:
+    # JSON has no infinity, but float("1e999") is one: refused here, or the
+    # value would decode and then fail every encoder it met (allow_nan=False).
+    # Called for numbers with a fraction or an exponent only.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+# Built once, not per packet.
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 # One JSON value at an index: (value, end), the scanner json.loads ends in.
 # Bad input raises JSONDecodeError, or StopIteration where the text ends
 # before a value does. (Set by JSONDecoder.__init__; typeshed omits it.)
 _scan_json: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def check_max_depth(max_depth: int) -> None:
+    if not 1 <= max_depth <= MAX_DEPTH_CEILING:
+        raise InvalidArgument(
+            f"max_depth must be between 1 and {MAX_DEPTH_CEILING}, not {max_depth}"
+        )
+
+
+def _over(max_depth: int) -> str:
+    return f"more than {max_depth} levels"
+
+
+def _check_depth(text: str, data: Any, max_depth: int) -> None:
+    """Refuse ``data`` when its arrays and objects nest deeper than
+    ``max_depth``. Every level opens a bracket, so a text with few brackets
+    (most packets) passes on two C-speed counts; only the others are walked,
+    without recursion."""
+    if text.count("[") + text.count("{") <= max_depth or not isinstance(data, (list, dict)):
+        return
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        for child in children:
+            if isinstance(child, (list, dict)):
+                if depth >= max_depth:
+                    raise MalformedPacket("nesting too deep", _over(max_depth))
+                stack.append((child, depth + 1))
 
 
 def _check(ptype: PacketType, data: Any, ack_id: int | None) -> None:

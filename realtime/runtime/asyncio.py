@@ -36,6 +36,7 @@ from ..link import WebSocketLink
 from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State
 from ..transports import websocket as ws_framing
+from ..transports.deflate import MessageDeflate
 from .alarm import Alarm
 
 logger: Final = logging.getLogger("realtime")
@@ -400,11 +401,15 @@ class AsyncioRuntime:
         handshake (its first frames). The host must have let go of the
         transport first."""
         transport = cast(asyncio.Transport, transport)
-        transport.write(ws_framing.switching_protocols(accept))
         if isinstance(decision, CloseWebSocket):
+            transport.write(ws_framing.switching_protocols(accept))
             transport.write(ws_framing.close_frame(decision.code, ""))
             transport.close()
             return None
+        agreed = decision.deflate
+        transport.write(
+            ws_framing.switching_protocols(accept, None if agreed is None else agreed.response)
+        )
         conn = self.websocket(decision)
         transport.set_protocol(conn)
         conn.connection_made(transport)
@@ -484,6 +489,7 @@ class WebSocketConnection(asyncio.Protocol):
         "_pending_pong",
         "_pending_reply",
         "_queued",
+        "deflate",
         "link",
         "reader",
         "runtime",
@@ -494,8 +500,10 @@ class WebSocketConnection(asyncio.Protocol):
     def __init__(self, runtime: AsyncioRuntime, decision: AcceptWebSocket) -> None:
         self.runtime = runtime
         self.session = decision.session
+        agreed = decision.deflate
+        self.deflate = None if agreed is None else MessageDeflate(agreed)
         self.reader = ws_framing.FrameReader(
-            runtime.engine.max_payload, runtime.engine.max_fragments
+            runtime.engine.max_payload, runtime.engine.max_fragments, self.deflate
         )
         self.transport: asyncio.Transport | None = None
         # While paused, the one answer kept for the client's pings (and for
@@ -589,7 +597,11 @@ class WebSocketConnection(asyncio.Protocol):
         link = self.link
         items = link.output()
         if items:
-            self._write(ws_framing.wire_bytes(items, self.session.protocol))
+            deflate = self.deflate
+            if deflate is None:
+                self._write(ws_framing.wire_bytes(items, self.session.protocol))
+            else:
+                self._write(ws_framing.deflated_wire_bytes(items, self.session.protocol, deflate))
         if link.closing:
             # A reader that stopped reading would keep a closing socket (and
             # its buffer) forever: drop it instead of waiting for the drain.

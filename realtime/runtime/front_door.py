@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
+from ..errors import InvalidArgument
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
@@ -90,7 +91,7 @@ class DoorKeeper:
         linger: float = 2.0,
     ) -> None:
         if min(max_head, keepalive_timeout, max_pipelined, linger) <= 0:
-            raise ValueError(
+            raise InvalidArgument(
                 "max_head, keepalive_timeout, max_pipelined and linger must be positive"
             )
         self.endpoints = tuple(endpoints)

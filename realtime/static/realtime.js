@@ -1,10 +1,10 @@
 /*! realtime.js 0.1.0 | MIT License | Engine.IO 4 / Socket.IO 5 client */
 (function (root, factory) {
-  var realtime = factory(root);
+  var client = factory(root);
   if (typeof module === "object" && module && module.exports) {
-    module.exports = realtime;
+    module.exports = client;
   } else {
-    root.realtime = realtime;
+    root.realtime = client;
   }
 }(typeof window !== "undefined" ? window : this, function (root) {
   var VERSION = "0.1.0";
@@ -1300,13 +1300,14 @@
   };
 
   // "polling" means XHR when the browser can reach the server with it and
-  // JSONP otherwise; transports the browser lacks are left out.
+  // JSONP otherwise (unless the jsonp option is false); transports the
+  // browser lacks are left out.
   function usableTransports(names, opts) {
     var usable = [];
     for (var i = 0; i < names.length; i++) {
       var name = names[i];
       if (name === "polling" && !XHRPolling.canReach(opts)) {
-        name = "jsonp";
+        name = opts.jsonp === false ? "" : "jsonp";
       }
       var Class = TRANSPORT_CLASSES[name];
       if (Class && Class.canReach(opts) && indexOf(usable, name) < 0) {
@@ -2274,7 +2275,7 @@
 
   function parseUrl(uri) {
     var loc = root.location;
-    if (uri == null) {
+    if (!uri) {
       uri = loc.protocol + "//" + loc.host;
     }
     if (uri.charAt(0) === "/") {

@@ -22,6 +22,8 @@ from http import HTTPStatus
 from typing import Final
 from urllib.parse import parse_qsl
 
+from ..errors import RealtimeError
+
 MAX_HEAD: Final = 8192
 """Default bound on a request line plus header fields, as aiohttp's per line."""
 
@@ -42,7 +44,7 @@ _FIELD_LINE: Final = re.compile(
 _SERVED_METHODS: Final = frozenset(("GET", "POST", "OPTIONS"))
 
 
-class HeadError(Exception):
+class HeadError(RealtimeError):
     """A request the front door answers with ``status`` and then closes."""
 
     def __init__(self, status: int, reason: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Final
 
 from ..errors import DecodeError
@@ -59,20 +60,31 @@ def encode_body(items: list[Outgoing], protocol: int, b64: bool) -> tuple[bytes,
     return encode_text(items, protocol).encode("utf-8"), TEXT_TYPE
 
 
-def decode_text_body(text: str, protocol: int) -> list[Packet]:
+def iter_text_body(text: str, protocol: int) -> Iterator[Packet]:
     if protocol == 4:
-        return eio.decode_payload_v4(text)
-    return eio.decode_payload_v3(text)
+        return eio.iter_payload_v4(text)
+    return eio.iter_payload_v3(text)
 
 
-def decode_body(body: bytes, content_type: str, protocol: int) -> list[Packet]:
-    """The packets of a POST body. An EIO 3 binary payload starts with a 0 or
-    1 marker byte, a text one with a digit, so the body itself tells them apart
-    (clients and proxies disagree on content types)."""
+def iter_body(body: bytes, protocol: int) -> Iterator[Packet]:
+    """The packets of a POST body, decoded one at a time as they are handled.
+    An EIO 3 binary payload starts with a 0 or 1 marker byte, a text one with
+    a digit, so the body itself tells them apart (clients and proxies disagree
+    on content types)."""
     if protocol == 3 and body[:1] in (b"\x00", b"\x01"):
-        return eio.decode_binary_payload_v3(body)
+        return eio.iter_binary_payload_v3(body)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError("payload is not UTF-8") from exc
-    return decode_text_body(text, protocol)
+    return iter_text_body(text, protocol)
+
+
+def decode_text_body(text: str, protocol: int) -> list[Packet]:
+    return list(iter_text_body(text, protocol))
+
+
+def decode_body(body: bytes, content_type: str, protocol: int) -> list[Packet]:
+    """All the packets of a POST body at once (``content_type`` is not
+    consulted: see :func:`iter_body`)."""
+    return list(iter_body(body, protocol))

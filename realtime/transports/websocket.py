@@ -12,13 +12,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
+from ..errors import RealtimeError
 from ..protocol import engineio as eio
 from ..protocol.engineio import Message
 from ..protocol.session import Outgoing
+from .deflate import MessageDeflate
 
 T = TypeVar("T")
 
@@ -74,6 +77,24 @@ def wire_payloads(items: list[Outgoing], protocol: int) -> list[eio.Data]:
     return _encode_each(items, protocol, _PAYLOAD[protocol], encode, eio.encode_ws)
 
 
+def deflated_wire_bytes(items: list[Outgoing], protocol: int, deflate: MessageDeflate) -> bytes:
+    """:func:`wire_bytes` for a socket that agreed on permessage-deflate:
+    messages of at least the threshold compressed, with RSV1 set. The
+    compression is this socket's (its context carries over between
+    messages), so only the payloads are shared, not the frames."""
+    frames = []
+    for payload in wire_payloads(items, protocol):
+        if isinstance(payload, str):
+            head, data = 0x80 | _TEXT, payload.encode("utf-8")
+        else:
+            head, data = 0x80 | _BINARY, payload
+        if len(data) >= deflate.threshold:
+            head |= _RSV1
+            data = deflate.compress(data)
+        frames.append(_frame(head, data))
+    return b"".join(frames)
+
+
 def _packet_frame(packet: eio.Packet, protocol: int) -> bytes:
     return build_frame(eio.encode_ws(packet, protocol))
 
@@ -101,6 +122,7 @@ def _encode_each(
 # -- frames out --------------------------------------------------------------------
 
 _TEXT, _BINARY, _CLOSE, _PING, _PONG, _CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
+_RSV1: Final = 0x40  # permessage-deflate: this message is compressed
 
 
 def build_frame(payload: str | bytes) -> bytes:
@@ -140,7 +162,7 @@ def pong_frame(payload: bytes) -> bytes:
 _GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-class HandshakeError(ValueError):
+class HandshakeError(RealtimeError):
     """The request cannot become a WebSocket; answer it with a 400."""
 
 
@@ -164,13 +186,15 @@ def accept_key(headers: Mapping[str, str]) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def switching_protocols(accept: str) -> bytes:
-    """The whole 101 answer; no extension and no subprotocol is offered."""
+def switching_protocols(accept: str, extensions: str | None = None) -> bytes:
+    """The whole 101 answer, with the agreed extensions (permessage-deflate
+    at most); no subprotocol is offered."""
+    agreed = f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else ""
     return (
         "HTTP/1.1 101 Switching Protocols\r\n"
         "Upgrade: websocket\r\n"
         "Connection: Upgrade\r\n"
-        f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+        f"Sec-WebSocket-Accept: {accept}\r\n{agreed}\r\n"
     ).encode("ascii")
 
 
@@ -197,7 +221,7 @@ PONG: Final = Pong()
 Event = str | bytes | Ping | Close | Pong
 
 
-class FrameError(Exception):
+class FrameError(RealtimeError):
     """The client broke RFC 6455; close with ``code``. ``events`` holds what
     the same :meth:`FrameReader.feed` completed before the broken frame: it
     is delivered, so what reaches the application does not depend on how
@@ -235,20 +259,34 @@ class FrameReader:
     joined into one buffer as they arrive (no object per fragment), and a
     message in more than ``max_fragments`` frames is refused (1008), so a
     stream of one-byte or empty continuations ends promptly.
+
+    With ``deflate`` (the socket agreed on permessage-deflate), a message
+    whose first frame has RSV1 set is inflated once whole, to at most
+    ``max_size`` bytes: beyond that it is refused (1009) without inflating
+    the rest.
     """
 
     __slots__ = (
         "_buffer",
+        "_compressed",
         "_fragment_count",
         "_fragments",
         "_message_opcode",
+        "deflate",
         "max_fragments",
         "max_size",
     )
 
-    def __init__(self, max_size: int, max_fragments: int = MAX_FRAGMENTS) -> None:
+    def __init__(
+        self,
+        max_size: int,
+        max_fragments: int = MAX_FRAGMENTS,
+        deflate: MessageDeflate | None = None,
+    ) -> None:
         self.max_size = max_size
         self.max_fragments = max_fragments
+        self.deflate = deflate
+        self._compressed = False  # the fragmented message under way had RSV1
         self._buffer = bytearray()  # an incomplete frame, grown in place
         self._fragments = bytearray()  # the payload of the fragmented message under way
         self._fragment_count = 0
@@ -279,7 +317,7 @@ class FrameReader:
         while end - pos >= 2:
             b0 = buf[pos]
             b1 = buf[pos + 1]
-            if b0 & 0x70:
+            if b0 & 0x70 and (b0 & 0x30 or self.deflate is None):
                 raise FrameError(1002, "reserved bits set without an extension")
             if not b1 & 0x80:
                 raise FrameError(1002, "client frames must be masked")
@@ -315,7 +353,7 @@ class FrameReader:
                     raise FrameError(1007, "text frame is not UTF-8") from None
                 continue
             payload = unmask(buf[head + 4 : stop], buf[head : head + 4])
-            event = self._frame(b0 & 0x80, opcode, payload)
+            event = self._frame(b0 & 0x80, opcode, payload, b0 & _RSV1)
             if event is not None:
                 events.append(event)
         if pos >= end:
@@ -326,16 +364,19 @@ class FrameReader:
         else:
             del self._buffer[:pos]
 
-    def _frame(self, fin: int, opcode: int, payload: bytes) -> Event | None:
+    def _frame(self, fin: int, opcode: int, payload: bytes, rsv1: int) -> Event | None:
         if opcode in (_TEXT, _BINARY):
             if self._message_opcode:
                 raise FrameError(1002, "a new message began inside a fragmented one")
             if not fin:
                 self._message_opcode = opcode
+                self._compressed = bool(rsv1)
                 self._fragments += payload
                 self._fragment_count = 1
                 return None
-            return _message(opcode, payload)
+            return _message(opcode, self._inflate(payload) if rsv1 else payload)
+        if rsv1:
+            raise FrameError(1002, "RSV1 on a frame that begins no message")
         if opcode == _CONTINUATION:
             if not self._message_opcode:
                 raise FrameError(1002, "continuation without a message")
@@ -351,6 +392,9 @@ class FrameReader:
             # for the socket's life.
             self._fragments = bytearray()
             self._fragment_count = 0
+            if self._compressed:
+                self._compressed = False
+                whole = self._inflate(whole)
             return _message(opcode, whole)
         if opcode == _PING:
             return Ping(payload)
@@ -359,6 +403,17 @@ class FrameReader:
         if opcode == _CLOSE:
             return _close(payload)
         raise FrameError(1002, f"unknown opcode {opcode:#x}")
+
+    def _inflate(self, payload: bytes) -> bytes:
+        deflate = self.deflate
+        assert deflate is not None  # RSV1 is refused without it
+        try:
+            whole = deflate.inflate(payload, self.max_size)
+        except zlib.error:
+            raise FrameError(1007, "invalid compressed data") from None
+        if whole is None:
+            raise FrameError(1009, "message too big once inflated")
+        return whole
 
 
 def _message(opcode: int, payload: bytes) -> str | bytes:

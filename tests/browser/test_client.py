@@ -247,7 +247,7 @@ def test_reconnects_after_the_server_restarts(
 def test_served_client_is_the_built_file(base: str, new_page: Callable[..., Any]) -> None:
     page = new_page(base + "/")
     static = Path(__file__).parents[2] / "realtime" / "static"
-    for name in ("realtime.js", "realtime.min.js"):
+    for name in ("realtime.js", "realtime.min.js", "socket.io.js", "socket.io.min.js"):
         served = page.evaluate(
             "async (url) => (await fetch(url)).text()", base + "/socket.io/" + name
         )

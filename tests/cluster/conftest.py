@@ -40,11 +40,12 @@ async def peer() -> AsyncIterator[NodePeer]:
 
 @pytest.fixture
 async def py_node() -> AsyncIterator[Callable[..., Awaitable[PyNode]]]:
-    """``await py_node(url, **adapter_options)``: a realtime node, serving."""
+    """``await py_node(url, recovery=False, **adapter_options)``: a realtime
+    node, serving (with connection state recovery if ``recovery``)."""
     nodes: list[PyNode] = []
 
-    async def start(url: str, **options: Any) -> PyNode:
-        node = PyNode(realtime.RedisAdapter(url, **options))
+    async def start(url: str, *, recovery: bool = False, **options: Any) -> PyNode:
+        node = PyNode(realtime.RedisAdapter(url, **options), recovery=recovery)
         nodes.append(node)
         return await node.start()
 

@@ -12,13 +12,16 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 import shutil
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
+from services import realtime_cli
 
 import realtime
 from realtime.integrations.aiohttp import FrontDoorSite
@@ -174,9 +177,9 @@ class PyNode:
     """A realtime server on a RedisAdapter, with the handlers the Node peer's
     nodes have: ``join``/``leave`` (acknowledged)."""
 
-    def __init__(self, adapter: realtime.RedisAdapter) -> None:
+    def __init__(self, adapter: realtime.RedisAdapter, *, recovery: bool = False) -> None:
         self.adapter = adapter
-        self.server = realtime.Server(adapter=adapter)
+        self.server = realtime.Server(adapter=adapter, connection_state_recovery=recovery)
         for nsp in ("/", "/chat"):
             self.server.on("join", self._join, namespace=nsp)
             self.server.on("leave", self._leave, namespace=nsp)
@@ -211,3 +214,31 @@ class PyNode:
         if self.site is not None:
             self.site.close_all()
         await self.adapter.aclose()
+
+
+async def start_workers(
+    app: str, port: int, workers: int, *, cwd: Path, env: dict[str, str]
+) -> tuple[asyncio.subprocess.Process, dict[str, int]]:
+    """``python -m realtime APP --port PORT --workers N``: the supervisor, and
+    each worker's private port by its name (``w0``...), from what it prints."""
+    proc = await realtime_cli(app, "--port", str(port), "--workers", str(workers), cwd=cwd, env=env)
+    assert proc.stdout is not None
+    private: dict[str, int] = {}
+    while len(private) < workers:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert line, "the supervisor ended early"
+        found = re.match(r"realtime worker (w\d+): pid \d+, at 127\.0\.0\.1:(\d+)", line)
+        if found:
+            private[found[1]] = int(found[2])
+    return proc, private
+
+
+async def stop_workers(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM to the supervisor (by its pid), which stops its workers."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()

@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import signal
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import socketio
-from services import RedisServer, free_port, realtime_cli, wait_until_serving
+from services import RedisServer, free_port, wait_until_serving
+
+from .harness import start_workers, stop_workers
 
 HERE = Path(__file__).parent
 
@@ -24,17 +24,7 @@ async def test_two_workers_share_a_port_sessions_and_broadcasts(
 ) -> None:
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_server.url, "PYTHONPATH": str(HERE)}
-    proc = await realtime_cli(
-        "workers_app:sio", "--port", str(port), "--workers", "2", cwd=HERE, env=env
-    )
-    assert proc.stdout is not None
-    private: dict[str, int] = {}
-    while len(private) < 2:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert line, "the supervisor ended early"
-        found = re.match(r"realtime worker (w\d): pid \d+, at 127\.0\.0\.1:(\d+)", line)
-        if found:
-            private[found[1]] = int(found[2])
+    proc, private = await start_workers("workers_app:sio", port, 2, cwd=HERE, env=env)
     clients: list[socketio.AsyncClient] = []
     try:
         await wait_until_serving(port, proc)
@@ -92,11 +82,5 @@ async def test_two_workers_share_a_port_sessions_and_broadcasts(
     finally:
         for client in clients:
             await client.disconnect()
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await stop_workers(proc)
     assert proc.returncode == 0

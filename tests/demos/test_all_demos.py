@@ -34,7 +34,17 @@ async def test_every_page_and_the_chat_on_one_server() -> None:
     await site.start()
     base = f"http://127.0.0.1:{site.port}"
     try:
-        await pages_serve(base, [("/", 'href="/chat/"'), *CHAT_PAGES])
+        await pages_serve(
+            base,
+            [
+                ("/", 'href="/chat/"'),
+                ("/", 'href="/webim/"'),
+                ("/webim/", "/webim/static/webim.js"),
+                ("/webim/static/webim.js", 'realtime.connect("/webim"'),
+                ("/webim/static/page.js", "var page"),
+                *CHAT_PAGES,
+            ],
+        )
         await chat_round_trip(base)
     finally:
         await runner.cleanup()
@@ -43,6 +53,7 @@ async def test_every_page_and_the_chat_on_one_server() -> None:
 
 CHAT_PAGES = [
     ("/chat/", "/chat/static/chat.js"),
+    ("/chat/static/page.js", "var page"),
     ("/chat/static/chat.js", 'realtime.connect("/chat"'),
     ("/chat/static/chat.css", "@media"),
     ("/socket.io/realtime.min.js", "realtime"),

@@ -1,5 +1,6 @@
 """Loopback fixtures: ``serve(target)`` and an aiohttp ``http`` client."""
 
 from loopback import http, serve
+from test_ws_connection import connect
 
-__all__ = ["http", "serve"]
+__all__ = ["connect", "http", "serve"]

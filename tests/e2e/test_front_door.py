@@ -372,6 +372,9 @@ async def test_the_bundled_client_is_served_by_the_door(door: StartDoor) -> None
     client.get("/socket.io/realtime.min.js", f"If-None-Match: {fields['etag']}")
     status, fields, body = await client.response()
     assert (status, body) == (304, b"") and "content-length" not in fields
+    client.get("/socket.io/socket.io.js")  # where pages written for Node's server look
+    status, fields, body = await client.response()
+    assert status == 200 and b"root.io = client" in body
     client.close()
 
 

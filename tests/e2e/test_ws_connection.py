@@ -85,6 +85,8 @@ class RawClient:
         self.reader = reader
         self.writer = writer
         self.key = ""
+        # With permessage-deflate agreed: the client's inflater (zlib's own).
+        self.inflater: Any = None
 
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -108,13 +110,18 @@ class RawClient:
         async def read() -> tuple[bool, int, bytes]:
             b0, b1 = await self.reader.readexactly(2)
             assert not b1 & 0x80, "a server frame was masked"
-            assert not b0 & 0x70, "a server frame has reserved bits"
+            reserved = 0x70 if self.inflater is None else 0x30  # RSV1: compressed
+            assert not b0 & reserved, "a server frame has reserved bits"
+            compressed = b0 & 0x40
             size = b1 & 0x7F
             if size == 126:
                 (size,) = struct.unpack("!H", await self.reader.readexactly(2))
             elif size == 127:
                 (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
-            return bool(b0 & 0x80), b0 & 0x0F, await self.reader.readexactly(size)
+            payload = await self.reader.readexactly(size)
+            if compressed:
+                payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
+            return bool(b0 & 0x80), b0 & 0x0F, payload
 
         return await asyncio.wait_for(read(), WAIT)
 

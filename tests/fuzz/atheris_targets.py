@@ -28,6 +28,7 @@ with atheris.instrument_imports():
     from realtime.protocol.socketio import Decoder, MalformedPacket
     from realtime.transports import http1, polling
     from realtime.transports import websocket as ws
+    from realtime.transports.deflate import MessageDeflate, PerMessageDeflate, negotiate
 
 MAX_SIZE = 4096  # the frame reader's message bound in the fuzzed runs
 MAX_FRAGMENTS = 16
@@ -104,18 +105,29 @@ def _frame_stream(fdp: atheris.FuzzedDataProvider) -> bytes:
     return bytes(stream)
 
 
+def _deflate() -> MessageDeflate:
+    agreement = negotiate("permessage-deflate", PerMessageDeflate())
+    assert agreement is not None
+    return MessageDeflate(agreement)
+
+
 def frames(data: bytes) -> None:
-    """The RFC 6455 reader in any chunking: events or FrameError, never more
-    held than one message's bound plus one frame header."""
+    """The RFC 6455 reader in any chunking, with permessage-deflate or
+    without: events or FrameError, never more held than one message's bound
+    plus one frame header, never a message inflated past the bound."""
     fdp = atheris.FuzzedDataProvider(data)
     built = fdp.ConsumeBool()
+    deflate = _deflate() if fdp.ConsumeBool() else None
     stream = _frame_stream(fdp) if built else fdp.ConsumeBytes(fdp.remaining_bytes())
-    reader = ws.FrameReader(MAX_SIZE, MAX_FRAGMENTS)
+    reader = ws.FrameReader(MAX_SIZE, MAX_FRAGMENTS, deflate)
     for piece in _chunks(stream, atheris.FuzzedDataProvider(data[-8:])):
         try:
-            reader.feed(piece)
+            events = reader.feed(piece)
         except ws.FrameError:
             return
+        for event in events:
+            if isinstance(event, (str, bytes)) and len(event) > MAX_SIZE:
+                raise AssertionError(f"a message of {len(event)} bytes")
         held = len(reader._buffer) + len(reader._fragments)
         if held > MAX_SIZE + 14 + len(piece) or reader._fragment_count > MAX_FRAGMENTS:
             raise AssertionError(f"{held} bytes, {reader._fragment_count} fragments held")

@@ -539,9 +539,9 @@ def test_deeply_nested_json_is_refused_or_decoded_never_recursion_error() -> Non
 
 
 def test_deep_but_valid_binary_payload_is_restored_without_recursion() -> None:
-    depth = 400
+    depth = sio.MAX_DEPTH_CEILING - 2
     header = "51-" + '["e",' + "[" * depth + '{"_placeholder":true,"num":0}' + "]" * depth + "]"
-    packet = sio.decode([header, b"\x01\x02"], 5)
+    packet = sio.decode([header, b"\x01\x02"], 5, max_depth=sio.MAX_DEPTH_CEILING)
     inner = packet.data[1]
     for _ in range(depth - 1):
         inner = inner[0]

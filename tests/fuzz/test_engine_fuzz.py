@@ -30,6 +30,7 @@ from realtime.http import AcceptWebSocket, CloseWebSocket, HttpRequest, HttpResp
 from realtime.protocol import engineio as eio
 from realtime.protocol.engineio import Packet, PacketType
 from realtime.protocol.session import Session, State
+from realtime.protocol.socketio import DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING
 from realtime.server import Server, Socket
 from realtime.transports import jsonp, polling
 from realtime.types import Connection, Data
@@ -425,8 +426,8 @@ def test_bug_upgrade_socket_that_never_probes_is_dropped() -> None:
 # -- deeply nested JSON through the Socket.IO server ------------------------------------
 
 
-def sio_server() -> tuple[Server, TestRuntime, Clock, list[str]]:
-    sio = Server(max_payload=1_000_000)
+def sio_server(**options: Any) -> tuple[Server, TestRuntime, Clock, list[str]]:
+    sio = Server(max_payload=1_000_000, **options)
     runtime = TestRuntime()
     sio.bind(runtime)
     closed: list[str] = []
@@ -448,6 +449,14 @@ NESTED = [
     '2["echo",' + '{"a":' * 100_000 + "1" + "}" * 100_000 + "]",
     '51-["echo",' + "[" * 100_000 + '{"_placeholder":true,"num":0}' + "]" * 100_000 + "]",
     "0/nsp," + '{"a":' * 100_000,
+    # just past max_depth: the scanner could read it, the limit refuses it
+    '2["echo",' + "[" * DEFAULT_MAX_DEPTH + "]" * DEFAULT_MAX_DEPTH + "]",
+    '21/,["echo",' + "[" * DEFAULT_MAX_DEPTH + "]" * DEFAULT_MAX_DEPTH + "]",
+    # numbers JSON has no way to write back: each echo would raise
+    '21["echo",1e999]',
+    '2["echo",[-1e999]]',
+    '2["echo",{"n":NaN}]',
+    '21/,["echo",Infinity]',
 ]
 
 
@@ -475,14 +484,15 @@ def test_deeply_nested_json_closes_only_that_connection() -> None:
     assert closed.count("parse error") == len(NESTED) * 2
 
 
-def test_deep_valid_json_reaches_the_handler_and_the_server_lives_on() -> None:
-    """Nesting that json can parse is an ordinary packet: it reaches the
+@pytest.mark.parametrize("max_depth", [DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING])
+def test_deep_valid_json_reaches_the_handler_and_the_server_lives_on(max_depth: int) -> None:
+    """Nesting within ``max_depth`` is an ordinary packet: it reaches the
     handler, its ack goes back, and the connection carries on."""
-    sio, _runtime, clock, _closed = sio_server()
+    sio, _runtime, clock, _closed = sio_server(max_depth=max_depth)
     client = Client(sio.engine, clock, "4", path="/socket.io/")
     client.post("0")
     client.read()
-    depth = 300
+    depth = max_depth - 1  # and the event's own array
     client.post('21["echo",' + "[" * depth + "]" * depth + "]")
     [ack] = client.read()
     assert ack.data == "31[" + "[" * depth + "]" * depth + "]"

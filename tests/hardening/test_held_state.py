@@ -8,11 +8,25 @@ from __future__ import annotations
 
 import re
 import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from protocol.test_engine_core import Clock, Recorder, get, handshake, post, upgrade_socket
+from helpers_sio import connect, make_server, socket_of
+from protocol.test_engine_core import (
+    Clock,
+    Recorder,
+    get,
+    handshake,
+    post,
+    request,
+    upgrade_socket,
+)
 
+from realtime import Disconnected
 from realtime.engine import Engine
+from realtime.http import HttpResponse
+from realtime.protocol.deadlines import COMPACT_MIN, Deadlines
 from realtime.protocol.session import ITEM_OVERHEAD, Upgrade
 from realtime.protocol.socketio import Decoder, MalformedPacket
 from realtime.transports import http1
@@ -33,6 +47,43 @@ def test_unsolicited_pongs_add_no_deadline_entries() -> None:
     # 100,000 PONGs nobody asked for: the heap holds what it held before.
     assert len(engine.deadlines) == before
     assert engine.sessions[sid].state.value == "open"
+
+
+@pytest.mark.parametrize(("eio", "packet"), [("4", "3\x1e"), ("3", "1:6")])
+def test_a_post_of_many_small_packets_is_decoded_one_at_a_time(eio: str, packet: str) -> None:
+    engine = Engine(listener=Recorder(), max_payload=10**7, max_post_packets=None)
+    clock = Clock(engine)
+    sid = handshake(engine, clock, eio)
+    body = (packet * 100_000).rstrip("\x1e").encode()  # 100,000 PONGs or NOOPs
+    tracemalloc.start()
+    try:
+        answer = engine.handle_request(
+            request("POST", body, EIO=eio, transport="polling", sid=sid), clock.now
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(answer, HttpResponse) and answer.status == 200
+    # The decoded text (300 KB at most) and one packet at a time; a list of
+    # every part and packet first would peak above 6 MB.
+    assert peak < len(body) + 300_000
+    assert engine.sessions[sid].state.value == "open"
+
+
+@pytest.mark.parametrize(("eio", "packet"), [("4", "3\x1e"), ("3", "1:6")])
+def test_a_post_of_more_packets_than_max_post_packets_is_refused(eio: str, packet: str) -> None:
+    engine = Engine(listener=Recorder(), max_post_packets=100)
+    clock = Clock(engine)
+    sid = handshake(engine, clock, eio)
+    assert post(engine, clock, sid, (packet * 100).rstrip("\x1e"), eio=eio).status == 200
+    refused = post(engine, clock, sid, (packet * 101).rstrip("\x1e"), eio=eio)
+    assert refused.status == 400 and b"Too many packets" in refused.body
+    assert sid not in engine.sessions or engine.sessions[sid].state.value != "open"
+
+
+def test_max_post_packets_has_a_default_that_admits_an_event_burst() -> None:
+    engine = Engine(listener=Recorder())
+    assert engine.max_post_packets == 10_000
 
 
 def test_an_answering_pong_still_rearms_the_heartbeat() -> None:
@@ -79,6 +130,8 @@ def test_empty_items_cannot_hide_under_max_buffer() -> None:
     for _ in range(1000):
         session.send("")
     assert listener.closed == ["buffer overflow"]
+    # what was queued, then dropped with the session (the OPEN's followers included)
+    assert engine.counters.dropped_overflow >= 100
 
 
 @pytest.mark.parametrize("text", ["50-[\"e\"]", "60-1[]", "50-/nsp,[\"e\"]"])
@@ -192,3 +245,116 @@ def test_repeated_upgrade_probes_add_no_timers_nor_hold_the_upgrade() -> None:
     assert len(engine.deadlines) == before
     clock.advance(10)  # the first probe's upgrade timeout, unmoved by the others
     assert session.upgrade is Upgrade.NONE and session.ws_waker is None
+
+
+# -- the deadline heap -------------------------------------------------------------
+
+
+def test_probe_sockets_opened_and_closed_leave_no_heap_of_cancelled_timers() -> None:
+    engine, clock = _engine()
+    sid = handshake(engine, clock, "4")
+    session = engine.sessions[sid]
+    before = len(engine.deadlines)
+    for _ in range(20_000):  # each arms a 10 s upgrade timer that its close cancels
+        upgrade_socket(engine, clock, sid)
+        engine.websocket_closed(session, True, clock.now)
+    # Without compaction the heap would hold 20,000 cancelled entries until
+    # their time came; with it, at most COMPACT_MIN or as many as live ones.
+    assert len(engine.deadlines) <= before + COMPACT_MIN + 1
+    assert engine.deadlines.cancelled <= COMPACT_MIN
+    assert session.state.value == "open"
+
+
+def test_compaction_keeps_live_timers_and_their_order() -> None:
+    deadlines = Deadlines()
+    fired: list[float] = []
+
+    def record(when: float) -> Callable[[float], None]:
+        return lambda now: fired.append(when)
+
+    live = [deadlines.schedule(float(n), record(float(n))) for n in range(6000, 0, -3)]
+    for n in range(30_000):
+        deadlines.schedule(1e9 + n, record(-1.0)).cancel()
+    # Cancelled entries never outnumber live ones by more than COMPACT_MIN.
+    assert len(deadlines) <= len(live) + max(len(live), COMPACT_MIN) + 1
+    assert deadlines.next_deadline() == 3.0
+    assert deadlines.fire(10**10) == len(live)
+    assert fired == sorted(timer.when for timer in live)
+    assert len(deadlines) == 0 and deadlines.cancelled == 0
+
+
+def test_a_timer_cancelled_twice_or_after_firing_counts_once() -> None:
+    deadlines = Deadlines()
+    timer = deadlines.schedule(1.0, lambda now: None)
+    timer.cancel()
+    timer.cancel()
+    assert deadlines.cancelled == 1
+    fired = deadlines.schedule(0.5, lambda now: None)
+    deadlines.fire(0.6)
+    fired.cancel()
+    assert deadlines.cancelled == 1
+    assert deadlines.next_deadline() is None and deadlines.cancelled == 0
+
+
+# -- acks the server waits for -----------------------------------------------------
+
+
+async def test_acks_left_unanswered_are_bounded_per_socket() -> None:
+    sio, _ = make_server(max_pending_acks=50)
+    conn = connect(sio)
+    socket = socket_of(sio, conn)
+    got: list[Any] = []
+    for _ in range(50):  # no timeout: without a bound, each would wait for ever
+        socket.emit("q", callback=lambda *args: got.append(args))
+    assert len(socket._acks) == 50 and not conn.closed
+    waits = [socket.call("q", timeout=None)]
+    # The 51st wait closes the client that answers none, and every waiter
+    # with an error path hears of it; the table is empty.
+    assert conn.close_reason == "ack backlog"
+    assert len(socket._acks) == 0
+    with pytest.raises(Disconnected):
+        await waits[0]
+
+
+async def test_acks_answered_in_time_never_reach_the_bound() -> None:
+    sio, _ = make_server(max_pending_acks=5)
+    conn = connect(sio)
+    socket = socket_of(sio, conn)
+    conn.take()
+    for n in range(100):
+        socket.emit("q", callback=lambda *args: None)
+        conn.receive(f"3{n}[]")
+    assert not conn.closed and len(socket._acks) == 0
+
+
+async def test_broadcast_acks_count_toward_the_bound() -> None:
+    sio, runtime = make_server(max_pending_acks=3)
+    conn = connect(sio)
+    socket = socket_of(sio, conn)
+    done: list[Any] = []
+    for _ in range(3):
+        sio.timeout(60).emit("q", callback=lambda err, replies: done.append(err))
+    assert len(socket._acks) == 3 and not conn.closed
+    sio.timeout(60).emit("q", callback=lambda err, replies: done.append(err))
+    assert conn.close_reason == "ack backlog" and len(socket._acks) == 0
+    await runtime.settle()
+    assert done[-1] is None  # the fourth found no recipient: done at once, nothing missing
+
+
+def test_acks_a_client_asks_for_and_never_reads_are_bounded_by_count() -> None:
+    """Every answer waits in the outbox, each item counting ITEM_OVERHEAD
+    beside its bytes: at most max_buffer / ITEM_OVERHEAD of them, however
+    small, before the client is cut off."""
+    sio, _ = make_server(max_buffer=200 * ITEM_OVERHEAD, events_per_second=None)
+    sio.on("e", lambda socket: None)  # answers each ack with no arguments: "3<id>[]"
+    engine = sio.engine
+    clock = Clock(engine)
+    sid = handshake(engine, clock, "4")
+    session = engine.sessions[sid]
+    post(engine, clock, sid, "40")
+    most = 0
+    for n in range(0, 1000, 50):  # a thousand events asking for acks, never a GET
+        post(engine, clock, sid, "\x1e".join(f'42{k}["e"]' for k in range(n, n + 50)))
+        most = max(most, len(session._outbox))
+    assert most <= 200
+    assert session.close_reason == "buffer overflow"

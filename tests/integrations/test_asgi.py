@@ -94,6 +94,8 @@ async def test_other_paths_go_to_the_wrapped_app_and_static_files(
     assert status == 404
     status, body = await get(url + "/socket.io/realtime.min.js")
     assert status == 200 and "io" in body
+    status, body = await get(url + "/socket.io/socket.io.js")  # as Node serves it
+    assert status == 200 and "root.io = client" in body
     status, _ = await get(url + "/nowhere")
     assert status == 404  # Starlette's own answer
 

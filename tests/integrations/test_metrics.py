@@ -107,6 +107,14 @@ async def test_traffic_of_real_clients_is_counted(served: tuple[realtime.Server,
         assert samples[("realtime_broadcast_deliveries_total", ())] == 2
         assert samples[("realtime_acks_received_total", ())] == 1
         assert samples[("realtime_handler_errors_total", ())] == 1
+        # join twice and boom (its error included): three handler runs timed
+        assert samples[("realtime_handler_duration_seconds_count", ())] == 3
+        assert samples[("realtime_handler_duration_seconds_bucket", (("le", "+Inf"),))] == 3
+        assert samples[("realtime_handler_duration_seconds_sum", ())] > 0
+        # the one ack the server waited for (the call to over_ws)
+        assert samples[("realtime_ack_latency_seconds_count", ())] == 1
+        assert samples[("realtime_ack_latency_seconds_bucket", (("le", "60.0"),))] == 1
+        assert samples[("realtime_output_dropped_total", (("reason", "overflow"),))] == 0
         # join x2, boom, and the ack: four messages each way at least
         assert samples[("realtime_messages_received_total", ())] >= 4
         assert samples[("realtime_message_payload_received_total", ())] > 0
@@ -156,6 +164,24 @@ async def test_a_blocked_event_loop_shows_as_lag(served: tuple[realtime.Server, 
         await client.disconnect()
     samples = await scrape(port)
     assert samples[("realtime_event_loop_lag_max_seconds", ())] >= 0.4
+    # The handler slept 0.5 s: its duration is in no bucket below that.
+    assert samples[("realtime_handler_duration_seconds_bucket", (("le", "0.25"),))] == 0
+    assert samples[("realtime_handler_duration_seconds_bucket", (("le", "+Inf"),))] == 1
+    assert samples[("realtime_handler_duration_seconds_sum", ())] >= 0.5
+
+
+def test_dropped_output_is_counted_by_reason() -> None:
+    sio = realtime.Server(max_buffer=10_000)
+    sio.engine.counters.dropped_overflow = 7
+    sio.of("/").volatile_dropped = 3
+    collector = metrics.ServerCollector(lambda: [sio], metrics.LoopLag())
+    families = {family.name: family for family in collector.collect()}
+    dropped = {s.labels["reason"]: s.value for s in families["realtime_output_dropped"].samples}
+    assert dropped == {"overflow": 7, "volatile": 3}
+    # Without metrics turned on, nothing was timed: empty histograms.
+    assert sio.timings is None
+    handlers = families["realtime_handler_duration_seconds"].samples
+    assert [s.value for s in handlers if s.name.endswith("_count")] == [0]
 
 
 def test_without_prometheus_client_the_error_says_what_to_install(

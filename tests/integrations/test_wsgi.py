@@ -110,6 +110,8 @@ async def test_engine_answers_its_own_errors(served: tuple[str, str]) -> None:
     assert status == 400 and "Transport unknown" in body
     status, body = await get(url + "/socket.io/realtime.min.js")
     assert status == 200 and "io" in body
+    status, body = await get(url + "/socket.io/socket.io.js")  # as Node serves it
+    assert status == 200 and "root.io = client" in body
 
 
 @pytest.mark.asyncio(loop_scope="module")

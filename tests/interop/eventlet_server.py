@@ -1,9 +1,13 @@
 """The interop app on eventlet's WSGI server (realtime.WSGIApp), handlers
 unchanged (its ``async def`` ones await only acks, which block their green
-thread there). Prints its port, then serves until killed."""
+thread there). Prints its port, then serves until killed.
+
+    python eventlet_server.py [MODULE:BUILDER]    default interop.app:build_server
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -13,10 +17,12 @@ import eventlet.wsgi
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 import realtime
-from interop.app import build_server
 
 
 def main() -> None:
+    spec = sys.argv[1] if len(sys.argv) > 1 else "interop.app:build_server"
+    module, _, builder = spec.partition(":")
+    build_server = getattr(importlib.import_module(module), builder)
     listener = eventlet.listen(("127.0.0.1", 0))
     print(listener.getsockname()[1], flush=True)
     eventlet.wsgi.server(

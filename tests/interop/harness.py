@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,12 +81,14 @@ async def served_asgi(app: Any) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def served_process(script: str) -> AsyncIterator[str]:
+async def served_process(script: str, *args: str) -> AsyncIterator[str]:
     """Serve the interop app with ``script`` (eventlet_server.py,
-    threads_server.py: a WSGI server) in a process of its own; yields its URL."""
+    threads_server.py: a WSGI server; ``args`` are its command line's) in a
+    process of its own; yields its URL."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(HERE / script),
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -99,6 +101,11 @@ async def served_process(script: str) -> AsyncIterator[str]:
     finally:
         proc.kill()
         await proc.wait()
+
+
+def served_eventlet(builder: str = "interop.app:build_server") -> AbstractAsyncContextManager[str]:
+    """The interop app (or the server ``builder`` names) on eventlet."""
+    return served_process("eventlet_server.py", builder)
 
 
 def assert_complete(run: ClientRun, checks: Sequence[str]) -> None:
@@ -122,7 +129,7 @@ def client_command(client: str, mode: str, url: str) -> list[str]:
         pytest.fail("node is not installed: the interop tests need Node 18 or later")
     if not (HERE / "node_modules").is_dir():
         pytest.fail(f"the npm clients are not installed: run `npm ci` in {HERE}")
-    version = {"sioc4": "4", "sioc2": "2"}[client]
+    version = {"sioc4": "4", "sioc3": "3", "sioc2": "2", "sioc1": "1"}[client]
     return [node, str(HERE / "client.js"), "--client", version, "--transport", mode, "--url", url]
 
 

@@ -13,8 +13,11 @@ import realtime
 CAPPED_PATH = "/capped"
 
 
-def _build(path: str, recovery: realtime.ConnectionStateRecovery) -> realtime.Server:
-    sio = realtime.Server(path=path, connection_state_recovery=recovery)
+def recovery_server(
+    path: str, recovery: realtime.ConnectionStateRecovery, **options: Any
+) -> realtime.Server:
+    """A server answering the scenarios' events (``options``: more of its own)."""
+    sio = realtime.Server(path=path, connection_state_recovery=recovery, **options)
     connects: dict[str, list[bool]] = {}
 
     @sio.on("connect")
@@ -58,6 +61,6 @@ def _build(path: str, recovery: realtime.ConnectionStateRecovery) -> realtime.Se
 
 def build_recovery_servers() -> list[realtime.Server]:
     return [
-        _build("/socket.io", realtime.ConnectionStateRecovery()),
-        _build(CAPPED_PATH, realtime.ConnectionStateRecovery(max_packets=2)),
+        recovery_server("/socket.io", realtime.ConnectionStateRecovery()),
+        recovery_server(CAPPED_PATH, realtime.ConnectionStateRecovery(max_packets=2)),
     ]

@@ -8,7 +8,8 @@
 //   node recovery_client.js --client 4|2 --transport polling|websocket --url http://127.0.0.1:PORT
 
 const assert = require('node:assert');
-const { ARGS, STEP_MS, V2, io, bounded, ask, check, run } = require('./suite');
+const { ARGS, V2, io, ask, check, run } = require('./suite');
+const { connected, collect, until, lose, comesBack } = require('./recovery_steps');
 
 const opened = [];
 const TAG = '-' + ARGS.client + ARGS.transport; // runs share the servers: rooms apart
@@ -18,35 +19,6 @@ function open(path) {
   const socket = io(ARGS.url, opts);
   opened.push(socket);
   return socket;
-}
-
-function connected(socket) {
-  return bounded(new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  }), 'connect');
-}
-
-// Collects every rec_msg a socket gets: [value, ...the rest of its arguments].
-function collect(socket) {
-  const got = [];
-  socket.on('rec_msg', (...args) => got.push(args));
-  return got;
-}
-
-async function until(check, what) {
-  for (let i = 0; i < STEP_MS / 10 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check(), what);
-}
-
-// Closes the victim's transport (not the socket) and waits until the server
-// has let the socket go, so that what follows is missed for sure.
-async function lose(victim, watcher) {
-  const gone = bounded(new Promise((resolve) => victim.once('disconnect', resolve)), 'disconnect');
-  const id = victim.id;
-  victim.io.engine.close();
-  await gone;
-  assert.strictEqual(await ask(watcher, 'rec_gone', id), true, 'the server kept the socket');
 }
 
 const ctx = {};
@@ -67,15 +39,7 @@ if (!V2) {
     await ask(watcher, 'rec_send', 'elsewhere' + TAG, 'not for it');
     await ask(watcher, 'rec_send', room, 2);
     await ask(watcher, 'rec_send', null, 3); // to the whole namespace
-    victim.connect();
-    await connected(victim);
-    assert.strictEqual(victim.recovered, true, 'socket.recovered');
-    assert.strictEqual(victim.id, id, 'the socket id changed');
-    await until(() => got.length === 4, 'missed events: ' + JSON.stringify(got));
-    assert.deepStrictEqual(got.map((args) => args[0]), ['before', 1, 2, 3]);
-    // Each stored broadcast ends with its offset, all of them different.
-    assert.ok(got.every((args) => args.length === 2 && typeof args[1] === 'string'), JSON.stringify(got));
-    assert.strictEqual(new Set(got.map((args) => args[1])).size, 4);
+    await comesBack(victim, id, got, ['before', 1, 2, 3]);
     ctx.victim = victim;
     ctx.watcher = watcher;
     ctx.room = room;

@@ -10,8 +10,9 @@ const STEP_MS = 5000; // liveness bound for one awaited reply, not a speed check
 
 const ARGS = {};
 for (let i = 2; i < process.argv.length; i += 2) ARGS[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-const V2 = ARGS.client === '2';
-const io = V2 ? require('sioc2') : require('sioc4');
+// 1.x and 2.x speak Engine.IO 3 / Socket.IO 4; 3.x and 4.x Engine.IO 4 / Socket.IO 5.
+const V2 = ARGS.client === '1' || ARGS.client === '2';
+const io = require({ 1: 'sioc1', 2: 'sioc2', 3: 'sioc3', 4: 'sioc4' }[ARGS.client]);
 
 function report(check, ok, detail) {
   process.stdout.write(JSON.stringify({ check, ok, detail: detail === undefined ? null : detail }) + '\n');

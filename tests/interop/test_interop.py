@@ -1,7 +1,7 @@
 """The realtime server against the official clients.
 
-Clients: socket.io-client 4.x (Engine.IO 4, Socket.IO 5) and 2.x (Engine.IO 3,
-Socket.IO 4) under Node, and python-socketio's AsyncClient. Modes: polling
+Clients: socket.io-client 4.x and 3.x (Engine.IO 4, Socket.IO 5), 2.x and
+1.7 (Engine.IO 3, Socket.IO 4) under Node, and python-socketio's AsyncClient. Modes: polling
 only, WebSocket only, and polling then upgrade. Every check is a test of its
 own, named ``test_check[client-mode-check]``; the scenarios behind each name
 are in ``client.js`` and ``client_py.py``, the server side in ``app.py``.
@@ -23,7 +23,7 @@ from .harness import ClientRun, assert_complete, assert_passed
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-CLIENTS = ("sioc4", "sioc2", "python")
+CLIENTS = ("sioc4", "sioc3", "sioc2", "sioc1", "python")
 MODES = ("polling", "websocket", "upgrade")
 
 RunClient = Callable[[str, str], Awaitable[ClientRun]]

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from realtime.engine import Engine
-from realtime.http import AcceptWebSocket, HttpRequest, HttpResponse, LongPoll
+from realtime.errors import InvalidArgumentType
+from realtime.http import AcceptWebSocket, Handshake, HttpRequest, HttpResponse, LongPoll
 from realtime.protocol.session import ITEM_OVERHEAD
 from realtime.types import Connection, Data
 
@@ -62,8 +63,9 @@ def answer(decision: Any) -> HttpResponse:
 
 def error_code(decision: Any) -> int:
     resp = answer(decision)
-    assert resp.status == 400
-    return int(json.loads(resp.body)["code"])
+    code = int(json.loads(resp.body)["code"])
+    assert resp.status == (403 if code == 4 else 400)  # Forbidden is 403, as engine.io says
+    return code
 
 
 @pytest.fixture
@@ -445,3 +447,90 @@ def test_close_during_probe_is_heard_on_the_new_socket(
     assert session.transport == "websocket" and woken
     # and no CLOSE packet:
     assert [getattr(item, "data", item) for item in session.take()] == ["last words"]
+
+
+# -- refusals: Origin and allow_request ------------------------------------------------
+
+FORBIDDEN = {"code": 4, "message": "Forbidden"}
+
+
+def refusal(decision: Any) -> tuple[int, Any]:
+    resp = answer(decision)
+    return resp.status, json.loads(resp.body)
+
+
+def test_a_refused_origin_is_told_only_forbidden(setup: tuple[Engine, Recorder, Clock]) -> None:
+    engine, listener, _ = setup
+    foreign = {"host": "h", "origin": "http://evil.example"}
+    for query in ({"EIO": "4", "transport": "polling"}, {"EIO": "3", "transport": "polling"}):
+        assert refusal(engine.handle_request(request(headers=foreign, **query), 0)) == (
+            403,
+            FORBIDDEN,
+        )
+    preflight = request("OPTIONS", headers=foreign)
+    assert refusal(engine.handle_request(preflight, 0)) == (403, FORBIDDEN)
+    assert listener.opened == [] and engine.sessions == {}
+
+
+def test_allow_request_sees_the_handshake_and_refuses_with_403() -> None:
+    seen: list[Handshake] = []
+
+    def allow(handshake: Handshake) -> bool:
+        seen.append(handshake)
+        return handshake.query.get("token") == "good"
+
+    listener = Recorder()
+    engine = Engine(listener=listener, allow_request=allow, trusted_proxies=["10.0.0.1"])
+    headers = {"host": "h", "x-forwarded-for": "203.0.113.7", "user-agent": "ua"}
+    query = {"EIO": "4", "transport": "polling", "token": "bad"}
+    bad = HttpRequest("GET", "/engine.io/", query, headers, b"", "10.0.0.1")
+    assert refusal(engine.handle_request(bad, 0)) == (403, FORBIDDEN)
+    assert engine.sessions == {} and listener.opened == []
+    assert engine.counters.refusals == {403: 1}
+    [shake] = seen
+    assert shake.address == "203.0.113.7"  # the client, not its proxy
+    assert shake.headers["user-agent"] == "ua" and shake.query["token"] == "bad"
+    assert shake.auth == {}  # the Socket.IO auth comes later, with CONNECT
+    sid = handshake(engine, Clock(engine), token="good")
+    assert sid in engine.sessions and len(listener.opened) == 1
+    # Called on handshakes only: the session's own requests are not judged again.
+    assert len(seen) == 2
+    get(engine, Clock(engine), sid)
+    assert len(seen) == 2
+
+
+def test_allow_request_that_raises_or_answers_later_refuses(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(handshake: Handshake) -> bool:
+        raise KeyError("bug")
+
+    async def later(handshake: Handshake) -> bool:
+        return True
+
+    engine = Engine(listener=Recorder(), allow_request=broken)
+    assert refusal(engine.handle_request(request(EIO="4", transport="polling"), 0)) == (
+        403,
+        FORBIDDEN,
+    )
+    assert "allow_request raised" in caplog.text and engine.sessions == {}
+    # An async hook cannot answer in time: refused at construction...
+    with pytest.raises(InvalidArgumentType):
+        Engine(listener=Recorder(), allow_request=later)
+    # ...and an awaitable returned by a plain function refuses the handshake.
+    sneaky = Engine(listener=Recorder(), allow_request=lambda shake: later(shake))  # type: ignore[arg-type]
+    assert refusal(sneaky.handle_request(request(EIO="4", transport="polling"), 0))[0] == 403
+    assert sneaky.sessions == {}
+@pytest.mark.parametrize("serve_client", [True, False])
+def test_bundled_clients_below_the_path_unless_serve_client_is_off(serve_client: bool) -> None:
+    # Node's serveClient: pages load <path>/socket.io.js from the server itself.
+    engine = Engine(path="/rt", serve_client=serve_client)
+    for name in ("socket.io.js", "socket.io.min.js", "realtime.js", "realtime.min.js"):
+        path = "/rt/" + name
+        assert engine.owns_path(path) is serve_client
+        if serve_client:
+            served = answer(engine.handle_request(HttpRequest("GET", path, {}, {}), 0.0))
+            assert served.status == 200
+            assert served.headers["Content-Type"].startswith("application/javascript")
+    assert not engine.owns_path("/socket.io/socket.io.js")  # another path's
+    assert not engine.owns_path("/rt/socket.io.js.map")

@@ -1,5 +1,6 @@
 """The decoder's fast path for ``2[...]``, ``2<id>[...]`` and ``3<id>[...]``
-must agree with its general path.
+must agree with its general path, on numbers JSON cannot write back and on
+nesting too.
 
 ``2/,[...]`` names the main namespace explicitly, which sends the same packet
 through the general path, so the two spellings must decode alike, and fail
@@ -11,10 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime.protocol.socketio import Decoder, MalformedPacket, Packet, PacketType
+from realtime.protocol.socketio import (
+    DEFAULT_MAX_DEPTH,
+    MAX_DEPTH_CEILING,
+    Decoder,
+    MalformedPacket,
+    Packet,
+    PacketType,
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -94,3 +103,73 @@ def test_the_fast_path_reads_ids_and_acks() -> None:
     assert decode("3[1]") == "bad ack id"
     assert decode("312{}") == "invalid payload"
     assert decode('29007199254740992["ok"]') == "bad ack id"
+
+
+# -- numbers JSON cannot carry back, and nesting -------------------------------------
+
+any_floats = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@given(st.lists(json_values | any_floats, max_size=5), st.sampled_from(["2", "21", "3", "31"]))
+def test_payloads_with_any_float_decode_or_fail_alike(items: list[Any], head: str) -> None:
+    payload = json.dumps(["ev", *items])  # NaN and Infinity as Python writes them
+    fast, general = decode(head + payload), decode(head[0] + "/," + head[1:] + payload)
+    assert fast == general
+    if isinstance(fast, Packet):
+        # What decodes can be sent back: no NaN, no infinity.
+        json.dumps(fast.data, allow_nan=False)
+
+
+@given(
+    st.text(alphabet="[]{}\":,1e9-.E+ \\nNaInfity", max_size=40),
+    st.sampled_from(["2", "21", "3", "31"]),
+)
+def test_numbers_and_brackets_decode_or_fail_alike(tail: str, head: str) -> None:
+    text = "[" + tail
+    assert decode(head + text) == decode(head[0] + "/," + head[1:] + text)
+
+
+def test_numbers_json_cannot_encode_are_refused_on_both_paths() -> None:
+    for number in ("1e999", "-1e999", "1E400", "NaN", "Infinity", "-Infinity", "1.5e309"):
+        for head in ("2", "21", "2/chat,", "2/chat,1"):
+            assert decode(f'{head}["ev",{number}]') == "invalid json", (head, number)
+    # Small and tiny numbers are fine: 1e-999 is 0.0, which JSON can write.
+    packet = decode('2["ev",1e-999,1.5,1e308]')
+    assert isinstance(packet, Packet) and packet.data == ["ev", 0.0, 1.5, 1e308]
+
+
+def nested(depth: int) -> str:
+    """``["ev", ...]`` whose arrays nest ``depth`` levels, the event's own included."""
+    return '["ev",' + "[" * (depth - 1) + "]" * (depth - 1) + "]"
+
+
+@given(st.integers(min_value=1, max_value=3000), st.sampled_from(["2", "21", "31"]))
+def test_any_nesting_decodes_or_fails_alike(depth: int, head: str) -> None:
+    text = nested(depth)
+    fast, general = decode(head + text), decode(head[0] + "/," + head[1:] + text)
+    assert fast == general
+    assert (fast == "nesting too deep") == (depth > DEFAULT_MAX_DEPTH)
+
+
+def test_nesting_is_bounded_by_max_depth() -> None:
+    assert isinstance(decode("2" + nested(DEFAULT_MAX_DEPTH)), Packet)
+    assert decode("2" + nested(DEFAULT_MAX_DEPTH + 1)) == "nesting too deep"
+    # objects count as arrays do
+    deep_objects = '["ev",' + '{"a":' * DEFAULT_MAX_DEPTH + "1" + "}" * DEFAULT_MAX_DEPTH + "]"
+    assert decode("2" + deep_objects) == "nesting too deep"
+    # brackets inside strings are not nesting
+    assert isinstance(decode('2["ev","' + "[" * 500 + '"]'), Packet)
+    # far past the interpreter's recursion limit: the same clean verdict
+    assert decode("2" + nested(100_000)) == decode("2/," + nested(100_000)[0:]) == (
+        "nesting too deep"
+    )
+    shallow = Decoder(5, max_depth=2)
+    assert shallow.feed('2["ev",[1]]') == Packet(PacketType.EVENT, "/", ["ev", [1]], None)
+    with pytest.raises(MalformedPacket, match="nesting too deep"):
+        Decoder(5, max_depth=2).feed('2["ev",[[1]]]')
+
+
+def test_max_depth_is_bounded() -> None:
+    for bad in (0, -1, MAX_DEPTH_CEILING + 1):
+        with pytest.raises(ValueError, match="max_depth"):
+            Decoder(5, max_depth=bad)

@@ -30,8 +30,11 @@ async function joinAll(conns, timeoutMs) {
 }
 
 export async function runBroadcast(opts, server) {
+  // With --port2 (a cluster), every other member connects to the second node.
+  let turn = 0;
+  const nextPort = () => (opts.port2 && turn++ % 2 === 1 ? opts.port2 : opts.port);
   const { conns, failures, errors } = await connectMany(opts.members, 100, () =>
-    connectWs(opts.port),
+    connectWs(nextPort()),
   );
   if (conns.length === 0) throw new Error(`no member connected: ${JSON.stringify(errors)}`);
   const joined = await joinAll(conns, 30000);

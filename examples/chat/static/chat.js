@@ -11,68 +11,13 @@
   var pending = [];
   var nextCid = 1;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function text(element, value) {
-    while (element.firstChild) {
-      element.removeChild(element.firstChild);
-    }
-    element.appendChild(document.createTextNode(value));
-  }
-
-  function element(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (content != null) {
-      node.appendChild(document.createTextNode(content));
-    }
-    return node;
-  }
+  var $ = page.$;
+  var text = page.text;
+  var element = page.element;
+  var pad = page.pad;
 
   function show(id, visible) {
     $(id).className = visible ? "" : "hidden";
-  }
-
-  function pad(n) {
-    return n < 10 ? "0" + n : String(n);
-  }
-
-  // localStorage where the browser has it (IE8+); otherwise a new identity
-  // per visit, which still tells this visitor apart.
-  function storedToken() {
-    try {
-      return window.localStorage ? window.localStorage.getItem(TOKEN_KEY) : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function storeToken(token) {
-    try {
-      if (window.localStorage) {
-        window.localStorage.setItem(TOKEN_KEY, token);
-      }
-    } catch (e) {
-      // private mode and the like: keep it for this page only
-    }
-  }
-
-  // ?transports=polling,websocket forces transports (for trying them out).
-  function options() {
-    var opts = {
-      auth: function (send) {
-        send({ token: (identity && identity.token) || storedToken() });
-      }
-    };
-    var match = /[?&]transports=([^&]*)/.exec(window.location.search);
-    if (match) {
-      opts.transports = decodeURIComponent(match[1]).split(",");
-    }
-    return opts;
   }
 
   function label(user) {
@@ -80,14 +25,7 @@
   }
 
   function setStatus() {
-    var status = $("status");
-    if (socket && socket.connected) {
-      text(status, "online via " + socket.io.engine.transport.name);
-      status.className = "status online";
-    } else {
-      text(status, wantedName ? "offline, reconnecting\u2026" : "not connected");
-      status.className = "status offline";
-    }
+    page.status(socket, $("status"), wantedName ? "offline, reconnecting\u2026" : "not connected");
   }
 
   function problem(message) {
@@ -197,20 +135,20 @@
   }
 
   function connect() {
-    socket = realtime.connect("/chat", options());
+    socket = realtime.connect("/chat", page.options(function (send) {
+      // localStorage where the browser has it (IE8+); otherwise a new
+      // identity per visit, which still tells this visitor apart.
+      send({ token: (identity && identity.token) || page.stored(TOKEN_KEY) });
+    }));
     socket.on("identity", function (data) {
       identity = data;
-      storeToken(data.token);
+      page.store(TOKEN_KEY, data.token);
       text($("my-tag"), "#" + data.tag);
     });
     socket.on("connect", function () {
       problem(null);
       setStatus();
-      var engine = socket.io.engine;
-      if (!engine.watched) {
-        engine.watched = true;
-        engine.on("upgrade", setStatus);
-      }
+      page.onUpgrade(socket, setStatus);
       // Back after a network cut: the server sees a new socket, so join again.
       if (wantedName && me) {
         join(wantedName);

@@ -1,0 +1,202 @@
+"""``sio.presence`` on two realtime nodes sharing one redis-server: a user
+with a tab on each node counts once on both, online and offline fire once
+in the cluster, and a node killed by SIGKILL takes its users offline after
+``presence_expiry``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import socketio
+from services import RedisServer, free_port, realtime_cli, wait_until_serving
+
+import realtime
+
+from .harness import STEP_LIMIT
+
+HERE = Path(__file__).parent
+EXPIRY = 1.0
+"""presence_expiry of the nodes: short, so that the dead node's users go
+offline within the test (the wait for it is bounded by STEP_LIMIT)."""
+
+
+class Node:
+    def __init__(self, name: str, port: int, proc: asyncio.subprocess.Process) -> None:
+        self.name = name
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = proc
+
+
+@pytest.fixture
+async def nodes(redis_server: RedisServer) -> AsyncIterator[dict[str, Node]]:
+    started: dict[str, Node] = {}
+    try:
+        for name in ("A", "B"):
+            port = free_port()
+            env = {
+                **os.environ,
+                "REDIS_URL": redis_server.url,
+                "PRESENCE_EXPIRY": str(EXPIRY),
+                "NODE_NAME": name,
+                "PYTHONPATH": str(HERE),
+            }
+            proc = await realtime_cli("presence_app:sio", "--port", str(port), cwd=HERE, env=env)
+            started[name] = Node(name, port, proc)
+            await wait_until_serving(port, proc)
+        yield started
+    finally:
+        for node in started.values():
+            if node.proc.returncode is None:
+                node.proc.kill()
+            await node.proc.wait()
+
+
+async def until(test: Callable[[], Any], what: str) -> None:
+    async def poll() -> None:
+        while not await test():
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.wait_for(poll(), STEP_LIMIT)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"never: {what}") from None
+
+
+async def connect(url: str, user: str | None = None) -> socketio.AsyncClient:
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(url, auth={"user": user} if user else {}, transports=["websocket"])
+    return client
+
+
+async def test_one_user_on_two_nodes_counts_once_and_a_killed_node_expires(
+    nodes: dict[str, Node], redis_server: RedisServer
+) -> None:
+    a, b = nodes["A"], nodes["B"]
+    changes: list[list[str]] = []
+    flushed: list[str] = []
+    observer = await connect(b.url)
+    observer.on("presence", changes.append)
+    observer.on("flushed", flushed.append)
+    on_a = await connect(a.url)
+    tabs: list[socketio.AsyncClient] = [observer, on_a]
+
+    async def who(client: socketio.AsyncClient) -> dict[str, Any]:
+        reply: dict[str, Any] = await client.call("who", ["sam", "ana"], timeout=STEP_LIMIT)
+        return reply
+
+    async def both_see(users: list[str]) -> bool:
+        readings = [await who(observer), await who(on_a)]
+        return all(r["online"] == users and r["count"] == len(users) for r in readings)
+
+    async def settled() -> None:
+        """Every change either node broadcast so far has reached the observer."""
+        flushed.clear()
+        for client in (observer, on_a):
+            await client.emit("flush")
+        await until(lambda: asyncio.sleep(0, len(flushed) == 2), "both nodes flushed")
+
+    try:
+        sam_a = await connect(a.url, "sam")
+        sam_b = await connect(b.url, "sam")
+        ana_a = await connect(a.url, "ana")
+        tabs += [sam_a, sam_b, ana_a]
+        await until(lambda: both_see(["ana", "sam"]), "both nodes count sam once, and ana")
+        await settled()
+        # Once each, from the node whose change reached Redis first (sam's two
+        # tabs race: either node may be the one).
+        assert sorted(change[:2] for change in changes) == [["online", "ana"], ["online", "sam"]]
+        assert ["online", "ana", "A"] in changes
+        assert (await who(observer))["last_seen"] == {"sam": None, "ana": None}
+
+        # sam's tab on B goes: still online (the tab on A); nothing fires.
+        await sam_b.disconnect()
+        await settled()
+        assert await both_see(["ana", "sam"])
+        assert len(changes) == 2
+
+        # A dies without a word: after the expiry, B reaps its users, once.
+        a.proc.send_signal(signal.SIGKILL)
+        await a.proc.wait()
+        await until(
+            lambda: asyncio.sleep(0, len(changes) == 4), "sam and ana offline after the expiry"
+        )
+        assert sorted(changes[2:]) == [["offline", "ana", "B"], ["offline", "sam", "B"]]
+        reading = await who(observer)
+        assert reading["online"] == [] and reading["count"] == 0
+        assert all(isinstance(t, float) and t > 0 for t in reading["last_seen"].values())
+
+        # B's own user: online and offline once, and nothing of A is left in Redis.
+        ana_b = await connect(b.url, "ana")
+        tabs.append(ana_b)
+        await until(lambda: asyncio.sleep(0, len(changes) == 5), "ana online again on B")
+        await ana_b.disconnect()
+        await until(lambda: asyncio.sleep(0, len(changes) == 6), "ana offline again")
+        assert changes[4:] == [["online", "ana", "B"], ["offline", "ana", "B"]]
+        client = aioredis.Redis.from_url(redis_server.url)
+        try:
+            nodes_alive = await client.zcard("socket.io#presence#/#nodes")
+            node_sets = await client.keys("socket.io#presence#/#node#*")
+            assert nodes_alive == 1 and len(node_sets) <= 1
+            assert await client.hgetall("socket.io#presence#/#users") == {}
+        finally:
+            await client.aclose()
+    finally:
+        for tab in tabs:
+            await tab.disconnect()
+
+
+async def test_redis_restarting_empty_gets_every_node_s_users_again(
+    redis_server: RedisServer, py_node: Callable[..., Any]
+) -> None:
+    """Redis comes back with nothing (no persistence): each node gives it its
+    users again, and the nodes' readings come back to the truth. The
+    presence here is made after the nodes serve (the later subscription)."""
+    first, second = await py_node(redis_server.url), await py_node(redis_server.url)
+    for node in (first, second):
+        server = node.server
+        server.on(
+            "connect",
+            lambda socket, auth, server=server: server.presence.track(socket, auth["user"]),
+        )
+    tabs = [await connect(first.url, "sam"), await connect(second.url, "ana")]
+
+    async def both_count(users: list[str]) -> bool:
+        return all(node.server.presence.online() == users for node in (first, second))
+
+    try:
+        await until(lambda: both_count(["ana", "sam"]), "both nodes see sam and ana")
+        generations = first.adapter.generation, second.adapter.generation
+        await redis_server.restart()
+        await asyncio.wait_for(first.adapter.ready(after=generations[0]), STEP_LIMIT)
+        await asyncio.wait_for(second.adapter.ready(after=generations[1]), STEP_LIMIT)
+        client = aioredis.Redis.from_url(redis_server.url)
+        try:
+
+            async def in_redis() -> bool:
+                users = await client.hgetall("socket.io#presence#/#users")
+                return users == {b"ana": b"1", b"sam": b"1"}
+
+            await until(in_redis, "Redis counts sam and ana again, once each")
+            # Garbage on the presence channel is dropped; the nodes go on.
+            for junk in (b"\x00\xff", b"[1,2]", b'["/", "x", "online", "eve", 0]'):
+                await client.publish("socket.io#presence", junk)
+        finally:
+            await client.aclose()
+        await until(lambda: both_count(["ana", "sam"]), "both nodes read them again")
+        await tabs[0].disconnect()
+        await until(lambda: both_count(["ana"]), "sam offline on both nodes")
+    finally:
+        for tab in tabs:
+            await tab.disconnect()
+
+
+def test_presence_expiry_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="presence_expiry"):
+        realtime.RedisAdapter(presence_expiry=0)
