@@ -37,7 +37,12 @@ MODES: Final = ("auto", "eventlet", "threads")
 
 
 class WSGIApp:
-    """Serve ``target`` (a Server or an Engine) as a WSGI application."""
+    """Serve ``target`` (a Server or an Engine) as a WSGI application.
+
+    ``mode``: ``"auto"`` (eventlet's hub under eventlet's WSGI server, threads
+    under any other), ``"eventlet"`` or ``"threads"``. ``max_in_flight``
+    (threads): messages of one WebSocket handed to the loop and not yet
+    taken before its reader waits (default 64)."""
 
     def __init__(
         self,
@@ -45,10 +50,14 @@ class WSGIApp:
         wsgi_app: WSGIApplication | None = None,
         static_files: StaticFiles | None = None,
         mode: str = "auto",
+        max_in_flight: int = 64,
     ) -> None:
         check_mountable(target, "realtime.WSGIApp")
         if mode not in MODES:
             raise ValueError(f"mode is one of {', '.join(MODES)}, not {mode!r}")
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self.max_in_flight = max_in_flight
         self.target = target
         self.engine = target.engine
         self.wsgi_app = wsgi_app
@@ -104,7 +113,7 @@ class WSGIApp:
                 from ..runtime.threads import ThreadRuntime
 
                 self.mode = "threads"
-                runtime = ThreadRuntime(self.target)
+                runtime = ThreadRuntime(self.target, max_in_flight=self.max_in_flight)
             runtime.start()
             self.runtime = runtime
             return runtime

@@ -28,10 +28,11 @@ from .asyncio import AsyncioRuntime, Mountable, close_runtime, open_runtime
 
 logger: Final = logging.getLogger("realtime")
 
-IN_FLIGHT: Final = 64
-"""Messages one WebSocket's reader may hand the loop before it waits for the
-loop to take them: a client that sends faster than its handlers finish is
-slowed down at its socket, and the server's memory stays bounded."""
+MAX_IN_FLIGHT: Final = 64
+"""By default, the messages one WebSocket's reader may hand the loop before
+it waits for the loop to take them: a client that sends faster than its
+handlers finish is slowed down at its socket, and the server's memory stays
+bounded."""
 
 _GONE: Final = object()  # what the writer thread's queue says when the socket is done
 
@@ -40,9 +41,14 @@ class ThreadRuntime:
     """Implements :class:`realtime.http.GreenHostRuntime` for OS threads:
     one event loop thread runs the core, request threads wait for it."""
 
-    def __init__(self, target: Mountable, drain_timeout: float = 10.0) -> None:
+    def __init__(
+        self, target: Mountable, drain_timeout: float = 10.0, max_in_flight: int = MAX_IN_FLIGHT
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
         self.target = target
         self.drain_timeout = drain_timeout
+        self.max_in_flight = max_in_flight
         self.loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self.loop.run_forever, name="realtime-loop", daemon=True
@@ -98,7 +104,7 @@ class ThreadRuntime:
     def serve_websocket(self, decision: AcceptWebSocket, channel: GreenChannel) -> None:
         """Serve an accepted WebSocket until it closes, blocking this thread
         (its reader); the loop serves it through a :class:`_LoopChannel`."""
-        bridge = _LoopChannel(self.loop, channel)
+        bridge = _LoopChannel(self.loop, channel, self.max_in_flight)
         served = asyncio.run_coroutine_threadsafe(
             self.inner.serve_websocket(decision, bridge), self.loop
         )
@@ -135,13 +141,16 @@ class _LoopChannel:
     arrive through a bounded hand-over, and batches to send go to the
     WebSocket's writer thread, which tells the loop when each has left."""
 
-    __slots__ = ("_arrived", "_channel", "_credit", "_gone", "_loop", "_outgoing")
+    __slots__ = ("_arrived", "_channel", "_credit", "_gone", "_in_flight", "_loop", "_outgoing")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, channel: GreenChannel) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, channel: GreenChannel, in_flight: int
+    ) -> None:
         self._loop = loop
         self._channel = channel
         self._arrived: asyncio.Queue[str | bytes | None] = asyncio.Queue()
-        self._credit = threading.Semaphore(IN_FLIGHT)
+        self._in_flight = in_flight
+        self._credit = threading.Semaphore(in_flight)
         self._outgoing: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._gone = False  # the loop's side has ended: nothing more is read
 
@@ -159,7 +168,7 @@ class _LoopChannel:
         and free a reader that waits for room."""
         self._gone = True
         self._outgoing.put((None, 1000))
-        self._credit.release(IN_FLIGHT)
+        self._credit.release(self._in_flight)
 
     def finish(self) -> None:
         """The request thread is done reading: the writer thread may end."""

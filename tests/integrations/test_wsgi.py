@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import socketio
+from werkzeug.serving import make_server
 
 import realtime
 
@@ -131,9 +133,11 @@ async def test_a_message_over_max_payload_closes_the_websocket(served: tuple[str
         assert ws.close_code == 1009
 
 
-def test_mode_is_checked() -> None:
+def test_mode_and_max_in_flight_are_checked() -> None:
     with pytest.raises(ValueError, match="auto, eventlet, threads"):
         realtime.WSGIApp(realtime.Server(), mode="gevent")
+    with pytest.raises(ValueError, match="max_in_flight must be at least 1"):
+        realtime.WSGIApp(realtime.Server(), max_in_flight=0)
 
 
 def test_gevent_is_refused_in_words() -> None:
@@ -141,3 +145,35 @@ def test_gevent_is_refused_in_words() -> None:
     environ = {"PATH_INFO": "/socket.io/", "SERVER_SOFTWARE": "gevent/24.2 Python/3.11"}
     with pytest.raises(RuntimeError, match="does not run on gevent yet"):
         app(environ, lambda status, headers: None)
+
+
+async def test_a_websocket_at_one_message_in_flight_loses_nothing() -> None:
+    """max_in_flight=1: the reader thread waits for the loop after every
+    message, and a burst still arrives whole and in order."""
+    sio = realtime.Server()
+    seen: list[int] = []
+
+    @sio.on("count")
+    def count(socket: realtime.Socket, n: int) -> None:
+        seen.append(n)
+
+    @sio.on("total")
+    def total(socket: realtime.Socket) -> list[int]:
+        return seen
+
+    app = realtime.WSGIApp(sio, mode="threads", max_in_flight=1)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        port = server.socket.getsockname()[1]
+        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+        for n in range(300):
+            await client.emit("count", n)
+        assert await client.call("total", timeout=BOUND) == list(range(300))
+    finally:
+        await client.disconnect()
+        app.close()
+        server.shutdown()
+        serving.join(BOUND)
