@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
+from .errors import AckTimeout
 from .types import Promise, Runtime
 
 
@@ -71,7 +72,7 @@ class ThreadPromise:
 
     def result(self, timeout: float | None = None) -> Any:
         if not self._event.wait(timeout):
-            raise TimeoutError("no answer yet")
+            raise AckTimeout("no answer yet")
         if self._error is not None:
             raise self._error
         return self._value

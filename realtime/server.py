@@ -275,7 +275,7 @@ class Server:
         """A Server is not a web application; mounting it as one (FastAPI's
         ``app.mount("/socket.io", sio)``, a WSGI dispatcher) fails with a
         request for the host that serves it."""
-        raise TypeError(
+        raise InvalidArgumentType(
             "a realtime.Server is not an ASGI or WSGI application: serve it through its host, "
             "realtime.ASGIApp(sio, other_asgi_app=fastapi_app) for FastAPI or Starlette (run "
             "that under uvicorn; or mount realtime.ASGIApp(sio) under a prefix, clients then "

@@ -24,6 +24,7 @@ from http import HTTPStatus
 from typing import Any, Final
 
 from ..assets import StaticFiles, static_response
+from ..errors import InvalidArgument, InvalidState
 from ..http import AcceptWebSocket, CloseWebSocket, GreenHostRuntime, HttpRequest, HttpResponse
 from ..runtime.asyncio import Mountable, check_mountable
 from ..transports import http1
@@ -54,9 +55,9 @@ class WSGIApp:
     ) -> None:
         check_mountable(target, "realtime.WSGIApp")
         if mode not in MODES:
-            raise ValueError(f"mode is one of {', '.join(MODES)}, not {mode!r}")
+            raise InvalidArgument(f"mode is one of {', '.join(MODES)}, not {mode!r}")
         if max_in_flight < 1:
-            raise ValueError("max_in_flight must be at least 1")
+            raise InvalidArgument("max_in_flight must be at least 1")
         self.max_in_flight = max_in_flight
         self.target = target
         self.engine = target.engine
@@ -97,7 +98,7 @@ class WSGIApp:
                 return self.runtime
             if str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
                 # Its request greenlets would block gevent's hub waiting on the loop thread.
-                raise RuntimeError(
+                raise InvalidState(
                     "realtime.WSGIApp does not run on gevent yet: serve it with eventlet's "
                     "WSGI server, gunicorn's gthread worker or werkzeug's threaded server"
                 )
@@ -201,7 +202,7 @@ def _thread_websocket(
     # server has its way of hearing "the client is gone, say nothing".
     if ws.mode == "gunicorn":
         raise StopIteration
-    raise ConnectionError("the WebSocket has ended")
+    raise ConnectionResetError("the WebSocket has ended")
 
 
 class _Channel:

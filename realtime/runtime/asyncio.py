@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol, cast
 
 from .._log import log_once
 from ..coroutines import DONE, is_awaitable, never_suspends, run_now
+from ..errors import InvalidArgumentType
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
@@ -91,7 +92,7 @@ def check_mountable(target: object, where: str) -> None:
     should have wrapped (``realtime.run(fastapi_app)``), or any other object."""
     if hasattr(target, "engine") and hasattr(target, "bind"):
         return
-    raise TypeError(
+    raise InvalidArgumentType(
         f"{where} serves a realtime.Server (or a realtime.Engine), not "
         f"{type(target).__module__}.{type(target).__qualname__}. To serve the Server beside "
         "an app of your own, wrap the app instead: an ASGI app (FastAPI, Starlette) with "

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, Final
 
+from ..errors import InvalidArgument, InvalidState
 from ..http import AcceptWebSocket, CloseWebSocket, GreenChannel, HttpRequest, HttpResponse
 from .asyncio import AsyncioRuntime, Mountable, close_runtime, open_runtime
 
@@ -45,7 +46,7 @@ class ThreadRuntime:
         self, target: Mountable, drain_timeout: float = 10.0, max_in_flight: int = MAX_IN_FLIGHT
     ) -> None:
         if max_in_flight < 1:
-            raise ValueError("max_in_flight must be at least 1")
+            raise InvalidArgument("max_in_flight must be at least 1")
         self.target = target
         self.drain_timeout = drain_timeout
         self.max_in_flight = max_in_flight
@@ -58,7 +59,7 @@ class ThreadRuntime:
     @property
     def inner(self) -> AsyncioRuntime:
         if self._inner is None:
-            raise RuntimeError("the thread runtime is not started")
+            raise InvalidState("the thread runtime is not started")
         return self._inner
 
     @property
