@@ -263,7 +263,9 @@ class AsyncioRuntime:
         self._corked = 0
         self._flush_handle: asyncio.Handle | None = None
         # Built on the loop's thread (every host opens it from the loop).
-        self._thread = threading.get_ident()
+        # Not `_thread`: the compiled build names the C field after the
+        # attribute, and `__thread` is a C keyword.
+        self._loop_thread_id = threading.get_ident()
 
     # -- Runtime protocol -------------------------------------------------------
 
@@ -294,7 +296,7 @@ class AsyncioRuntime:
         self._alarm.arm()
 
     def owns_thread(self) -> bool:
-        return threading.get_ident() == self._thread
+        return threading.get_ident() == self._loop_thread_id
 
     def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
         try:

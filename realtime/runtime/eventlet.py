@@ -147,7 +147,7 @@ class EventletRuntime:
         self._alarm = Alarm(engine, self.now, self._call_at)
         self.closing = False
         self.websockets: set[GreenWebSocket] = set()
-        self._thread = _os_thread.get_ident()
+        self._loop_thread_id = _os_thread.get_ident()
         self._handed: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._doorbell: tuple[int, int] | None = None  # a pipe: other threads ring it
 
@@ -169,7 +169,7 @@ class EventletRuntime:
         self._alarm.arm()
 
     def owns_thread(self) -> bool:
-        return bool(_os_thread.get_ident() == self._thread)
+        return bool(_os_thread.get_ident() == self._loop_thread_id)
 
     def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.owns_thread():
