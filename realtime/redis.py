@@ -105,6 +105,9 @@ DEFAULT_URL: Final = "redis://127.0.0.1:6379/0"
 _UID_ALPHABET: Final = string.ascii_letters + string.digits
 _CONNECTION_ERRORS: Final = (RedisError, OSError)
 
+OnReached = Callable[[int | None], None]
+"""Told how many subscribers a PUBLISH reached (None: it was not sent)."""
+
 
 def new_uid() -> str:
     """A node id as Node's adapter makes them (six letters or digits)."""
@@ -157,18 +160,16 @@ def js_values(value: Any) -> Any:
 
 
 class _Waiting:
-    """A request of ours that waits for ``expected`` replies from other nodes."""
+    """A request of ours that waits for one reply from every other node it
+    reached; how many it reached is known when Redis answers the PUBLISH."""
 
     __slots__ = ("done", "expected", "kind", "replies", "timer")
 
     def __init__(
-        self,
-        kind: RequestKind,
-        expected: int,
-        done: Callable[[BaseException | None, list[ClusterReply]], None],
+        self, kind: RequestKind, done: Callable[[BaseException | None, list[ClusterReply]], None]
     ) -> None:
         self.kind = kind
-        self.expected = expected
+        self.expected: int | None = None
         self.done = done
         self.replies: list[ClusterReply] = []
         self.timer: Cancellable | None = None
@@ -337,10 +338,13 @@ class RedisNamespaceAdapter(MemoryAdapter):
     async def _ask(
         self, request: ClusterRequest, request_id: str, what: str, timeout: float | None = None
     ) -> list[ClusterReply]:
-        """Publish ``request`` and wait for one reply from every other node."""
-        others = await self.server_count() - 1
-        if others <= 0:
-            return []
+        """Publish ``request`` and wait for one reply from every other node
+        it reached. PUBLISH answers how many subscribers got the message,
+        counted by Redis as it delivers: a node that has unsubscribed (a
+        clean shutdown) or whose connection dropped (a killed process) is
+        not among them, and every node that is answers (it unsubscribes
+        only after it has answered what came before). In a cluster of one
+        that count is all the round trip there is."""
         promise: Promise[list[ClusterReply]] = self.host.create_promise()
 
         def done(error: BaseException | None, replies: list[ClusterReply]) -> None:
@@ -351,22 +355,44 @@ class RedisNamespaceAdapter(MemoryAdapter):
             else:
                 promise.set_exception(error)
 
-        wait = self._waiting[request_id] = _Waiting(request.kind, others, done)
+        wait = self._waiting[request_id] = _Waiting(request.kind, done)
         wait.timer = self.host.schedule(
             self.cluster.requests_timeout if timeout is None else timeout,
             lambda: self._timed_out(request_id, what),
         )
-        self._request(request)
+        wire, codec = request_to_wire(self.cluster.uid, request)
+        self.cluster.publish(
+            self.channels.request, pack(wire, codec), lambda n: self._reached(request_id, n)
+        )
         return await promise
+
+    def _reached(self, request_id: str, subscribers: int | None) -> None:
+        wait = self._waiting.get(request_id)
+        if wait is None:
+            return
+        # Our own subscription is one of them; unsent (Redis unreachable), none.
+        wait.expected = 0 if subscribers is None else max(0, subscribers - 1)
+        self._settle_if_answered(request_id, wait)
+
+    def _settle_if_answered(self, request_id: str, wait: _Waiting) -> None:
+        if wait.expected is None or len(wait.replies) < wait.expected:
+            return
+        del self._waiting[request_id]
+        if wait.timer is not None:
+            wait.timer.cancel()
+        self.cluster.requests_answered += 1
+        wait.done(None, wait.replies)
 
     def _timed_out(self, request_id: str, what: str) -> None:
         wait = self._waiting.pop(request_id, None)
         if wait is None:
             return
+        self.cluster.requests_timed_out += 1
         replies = [r.value for r in wait.replies if isinstance(r, ServerSideEmitReply)]
+        expected = "?" if wait.expected is None else wait.expected
         error = BroadcastAckTimeout(
             f"timeout reached while waiting for {what} response: "
-            f"{len(wait.replies)} of {wait.expected} nodes answered",
+            f"{len(wait.replies)} of {expected} nodes answered",
             replies,
         )
         wait.done(error, wait.replies)
@@ -433,11 +459,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
         if wait is None:
             return  # another node's request, or one of ours that timed out
         wait.replies.append(reply_from_wire(value, wait.kind))
-        if len(wait.replies) >= wait.expected:
-            del self._waiting[request_id]
-            if wait.timer is not None:
-                wait.timer.cancel()
-            wait.done(None, wait.replies)
+        self._settle_if_answered(request_id, wait)
 
     def close(self) -> None:
         super().close()
@@ -465,7 +487,9 @@ class RedisAdapter(AdapterFactory):
     doubling from the first to the second, in seconds (0.1 and 5).
     ``presence_expiry``: seconds after which the users of a node that stopped
     beating (killed, cut off) go offline in ``sio.presence`` (15; a node
-    beats every third of it).
+    beats every third of it). ``leave_timeout``: seconds a node that shuts
+    down takes at most to unsubscribe, answer the requests that reached it
+    before, and send what is queued (2).
     """
 
     def __init__(
@@ -479,6 +503,7 @@ class RedisAdapter(AdapterFactory):
         reconnect_delay: float = 0.1,
         reconnect_delay_max: float = 5.0,
         presence_expiry: float = 15.0,
+        leave_timeout: float = 2.0,
         **redis_options: Any,
     ) -> None:
         if max_message_size <= 0 or max_pending_publishes <= 0:
@@ -487,6 +512,8 @@ class RedisAdapter(AdapterFactory):
             raise InvalidArgument("need 0 < reconnect_delay <= reconnect_delay_max")
         if not presence_expiry > 0:
             raise InvalidArgument("presence_expiry must be positive")
+        if not leave_timeout > 0:
+            raise InvalidArgument("leave_timeout must be positive")
         self.url = url
         self.key_prefix = key_prefix
         self.requests_timeout = requests_timeout
@@ -495,6 +522,7 @@ class RedisAdapter(AdapterFactory):
         self.reconnect_delay = reconnect_delay
         self.reconnect_delay_max = reconnect_delay_max
         self.presence_expiry = presence_expiry
+        self.leave_timeout = leave_timeout
         # The adapter owns the backoff: redis-py's own retries would hold a
         # publish (and every broadcast behind it) for seconds during an outage.
         redis_options.setdefault("retry", Retry(NoBackoff(), 0))
@@ -506,7 +534,10 @@ class RedisAdapter(AdapterFactory):
         self.namespaces: dict[str, RedisNamespaceAdapter] = {}
         self._by_pattern: dict[bytes, RedisNamespaceAdapter] = {}
         self._by_channel: dict[bytes, Callable[[str, bytes], None]] = {}
-        self._outbox: deque[tuple[Any, ...]] = deque()
+        self._outbox: deque[tuple[tuple[Any, ...], OnReached | None]] = deque()
+        self._idle = asyncio.Event()
+        self._left: asyncio.Event | None = None
+        self._leaving: asyncio.Task[None] | None = None
         self._pub: aioredis.Redis | None = None
         self._pubsub: Any = None
         self._wake: asyncio.Event | None = None
@@ -516,10 +547,16 @@ class RedisAdapter(AdapterFactory):
         self._publishing = True
         self._dropped = 0
         self._presence: RedisPresence | None = None
+        self._runtime: Runtime | None = None
         self.generation = 0
         """How many times the listener has completed its subscriptions."""
         self.connected = False
         """Subscribed to every namespace's channels, on a live connection."""
+        self.requests_answered = 0
+        """Requests of this node (fetch sockets, all rooms, server-side emit
+        with replies) resolved because every node they reached answered."""
+        self.requests_timed_out = 0
+        """Requests of this node that ended at ``requests_timeout`` instead."""
 
     @property
     def publishing(self) -> bool:
@@ -592,6 +629,7 @@ class RedisAdapter(AdapterFactory):
     def start(self, runtime: Runtime) -> None:
         if self._tasks:
             return
+        self._runtime = runtime
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
         self._pub = aioredis.Redis.from_url(self.url, **self.redis_options)
@@ -635,7 +673,38 @@ class RedisAdapter(AdapterFactory):
             self._tasks.remove(task)
 
     def close(self) -> None:
+        """Leave the cluster: unsubscribe, answer the requests that came
+        before the unsubscription, send what is queued, then close the
+        connections (within ``leave_timeout``; the server's drain waits)."""
+        if self._leaving is not None:
+            return
+        if not (self.connected and self._pubsub is not None):
+            self._stop()  # not subscribed: nobody counts this node
+            return
+        self._leaving = asyncio.ensure_future(self._leave(self._pubsub))
+        if self._runtime is not None:
+            self._runtime.spawn(_wait_for, self._leaving)
+
+    async def _leave(self, pubsub: Any) -> None:
+        left = self._left = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.leave_timeout
+        try:
+            await pubsub.unsubscribe()
+            await pubsub.punsubscribe()
+            await asyncio.wait_for(left.wait(), deadline - loop.time())
+            await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - loop.time()))
+        except (asyncio.TimeoutError, *_CONNECTION_ERRORS):
+            logger.warning(
+                "leaving the cluster: not done after %.1f s (leave_timeout), closing",
+                self.leave_timeout,
+            )
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
         """Stop listening and publishing (what is still queued is dropped)."""
+        self._wake = None
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -649,6 +718,8 @@ class RedisAdapter(AdapterFactory):
         """:meth:`close`, and wait until the connections are closed."""
         tasks = list(self._tasks)
         self.close()
+        if self._leaving is not None:
+            await asyncio.gather(self._leaving, return_exceptions=True)
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._closing is not None:
             await self._closing
@@ -676,14 +747,21 @@ class RedisAdapter(AdapterFactory):
 
     # -- publishing ---------------------------------------------------------------------
 
-    def publish(self, channel: str, data: bytes) -> None:
-        """Queue one message for Redis; never blocks."""
-        self.command("PUBLISH", channel, data)
+    def publish(self, channel: str, data: bytes, reached: OnReached | None = None) -> None:
+        """Queue one message for Redis; never blocks. ``reached`` gets what
+        PUBLISH answers, the number of subscribers that received the message
+        (this node's own subscription included), or None if it was not sent."""
+        self._queue(("PUBLISH", channel, data), reached)
 
     def command(self, *command: Any) -> None:
         """Queue one Redis command, sent in order with the publishes; never blocks."""
+        self._queue(command, None)
+
+    def _queue(self, command: tuple[Any, ...], on_result: OnReached | None) -> None:
         if self._wake is None:
-            return  # not serving yet: nobody else can be reached either
+            # Not serving yet, or closed: nobody else can be reached either.
+            _tell(on_result, None)
+            return
         if not self._publishing or len(self._outbox) >= self.max_pending_publishes:
             self._dropped += 1
             if self._publishing:
@@ -693,40 +771,52 @@ class RedisAdapter(AdapterFactory):
                     "(%d), a broadcast reaches this node's clients only",
                     self.max_pending_publishes,
                 )
+            _tell(on_result, None)
             return
-        self._outbox.append(command)
+        self._outbox.append((command, on_result))
+        self._idle.clear()  # until the writer has sent it
         self._wake.set()
 
     async def _write(self) -> None:
         wake = self._wake
         assert wake is not None
+        idle = self._idle
         while True:
-            await wake.wait()
-            wake.clear()
+            while not self._outbox:
+                idle.set()
+                wake.clear()
+                await wake.wait()
+            idle.clear()
             while self._outbox:
                 batch = list(self._outbox)
                 self._outbox.clear()
                 try:
-                    await self._publish_batch(batch)
+                    results = await self._publish_batch([command for command, _ in batch])
                 except _CONNECTION_ERRORS as exc:
                     self._dropped += len(batch)
+                    for _, on_result in batch:
+                        _tell(on_result, None)
                     await self._publisher_down(exc)
+                    continue
+                for (_, on_result), result in zip(batch, results, strict=False):
+                    _tell(on_result, result if isinstance(result, int) else None)
 
-    async def _publish_batch(self, batch: list[tuple[Any, ...]]) -> None:
+    async def _publish_batch(self, batch: list[tuple[Any, ...]]) -> list[Any]:
         pub = self._pub
         assert pub is not None
         if len(batch) == 1:
-            await pub.execute_command(*batch[0])  # type: ignore[no-untyped-call]
-            return
+            return [await pub.execute_command(*batch[0])]  # type: ignore[no-untyped-call]
         pipe = pub.pipeline(transaction=False)
         for command in batch:
             pipe.execute_command(*command)
-        await pipe.execute()
+        return list(await pipe.execute())
 
     async def _publisher_down(self, exc: BaseException) -> None:
         """Drop broadcasts (local delivery goes on) until a PING succeeds."""
         self._publishing = False
         self._dropped += len(self._outbox)
+        for _, on_result in self._outbox:
+            _tell(on_result, None)
         self._outbox.clear()
         logger.warning("Redis unreachable for publishing (%s): broadcasts stay local", exc)
         delay = self.reconnect_delay
@@ -761,6 +851,10 @@ class RedisAdapter(AdapterFactory):
                     message = await pubsub.get_message(timeout=None)
                     if message is None:
                         continue
+                    if self._left is not None and _unsubscribed_all(message):
+                        # Everything Redis delivered before is handled: gone.
+                        self._left.set()
+                        return
                     if wanted and self._confirmed(message, wanted):
                         wanted = set()
                         delay = self.reconnect_delay
@@ -827,6 +921,25 @@ class RedisAdapter(AdapterFactory):
         except Exception:
             # A bug of ours must not kill the listener of every namespace.
             logger.exception("error handling a message on %r", channel)
+
+
+def _tell(on_result: OnReached | None, result: int | None) -> None:
+    if on_result is None:
+        return
+    try:
+        on_result(result)
+    except Exception:
+        # A bug of ours must not kill the writer of every namespace.
+        logger.exception("error handling the answer to a PUBLISH")
+
+
+def _unsubscribed_all(message: dict[str, Any]) -> bool:
+    """An unsubscription confirmation after which nothing is subscribed."""
+    return message.get("type") in ("unsubscribe", "punsubscribe") and message.get("data") == 0
+
+
+async def _wait_for(awaitable: Any) -> None:
+    await awaitable
 
 
 async def _quietly(awaitable: Any) -> None:

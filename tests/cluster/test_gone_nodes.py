@@ -1,0 +1,132 @@
+"""Requests that collect an answer from every node (fetch sockets, all
+rooms, server-side emits with replies) are not kept waiting by a node that
+is gone: stopped (it unsubscribes), killed (Redis drops its connection) or
+leaving while the request is on its way (it answers what reached it).
+
+Each node here has a ``requests_timeout`` of a minute, over the tests' step
+limit: a request settled by the timer fails the step, and the adapter's
+counters say which way each request ended."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import socketio
+from services import RedisServer, free_port, realtime_cli, wait_until_serving
+
+import realtime
+
+from .harness import STEP_LIMIT, PyNode
+from .test_node_cluster import StartNode
+
+HERE = Path(__file__).parent
+PATIENT = 60.0
+"""requests_timeout of the nodes under test: longer than STEP_LIMIT."""
+
+
+async def subscribers_become(adapter: realtime.RedisAdapter, channel: str, count: int) -> None:
+    """Until Redis counts ``count`` subscribers of ``channel`` (PUBSUB NUMSUB)."""
+
+    async def poll() -> None:
+        while await adapter.server_count(channel) != count:
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), STEP_LIMIT)
+
+
+async def client_of(url: str) -> socketio.AsyncClient:
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(url, transports=["websocket"], wait_timeout=STEP_LIMIT)
+    return client
+
+
+def request_channel(node: PyNode) -> str:
+    return node.server.of("/").adapter.channels.request  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "stopped"])
+async def test_requests_do_not_wait_for_a_node_that_is_gone(
+    redis_server: RedisServer, py_node: StartNode, signum: int
+) -> None:
+    ours = await py_node(redis_server.url, requests_timeout=PATIENT)
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": redis_server.url, "PYTHONPATH": str(HERE)}
+    other = await realtime_cli("workers_app:sio", "--port", str(port), cwd=HERE, env=env)
+    clients: list[socketio.AsyncClient] = []
+    try:
+        await wait_until_serving(port, other)
+        await subscribers_become(ours.adapter, request_channel(ours), 2)
+        mine = await client_of(ours.url)
+        theirs = await client_of(f"http://127.0.0.1:{port}")
+        clients += [mine, theirs]
+        both = {mine.get_sid(), theirs.get_sid()}
+        fetched = await asyncio.wait_for(ours.server.fetch_sockets(), STEP_LIMIT)
+        assert {s.id for s in fetched} == both
+        assert await ours.server.of("/").server_side_call("where") == [other.pid]
+
+        other.send_signal(signum)  # by pid: the process this test started
+        await asyncio.wait_for(other.wait(), STEP_LIMIT)
+        # Redis counts it out: it unsubscribed, or its connection dropped.
+        await subscribers_become(ours.adapter, request_channel(ours), 1)
+
+        fetched = await asyncio.wait_for(ours.server.fetch_sockets(), STEP_LIMIT)
+        assert [s.id for s in fetched] == [mine.get_sid()]
+        rooms = await asyncio.wait_for(ours.server.of("/").adapter.all_rooms(), STEP_LIMIT)  # type: ignore[attr-defined]
+        assert rooms == {mine.get_sid()}
+        replies = await asyncio.wait_for(ours.server.of("/").server_side_call("where"), STEP_LIMIT)
+        assert replies == []
+        assert (ours.adapter.requests_answered, ours.adapter.requests_timed_out) == (5, 0)
+        if signum == signal.SIGTERM:
+            assert other.returncode == 0
+            assert other.stderr is not None
+            assert b"leave_timeout" not in await other.stderr.read()
+    finally:
+        for client in clients:
+            await client.disconnect()
+        if other.returncode is None:
+            other.kill()
+            await other.wait()
+
+
+async def test_a_node_leaving_answers_what_reached_it_and_is_not_waited_for(
+    redis_server: RedisServer, py_node: StartNode
+) -> None:
+    ours = await py_node(redis_server.url, requests_timeout=PATIENT)
+    leaving = await py_node(redis_server.url, requests_timeout=PATIENT)
+    mine = await client_of(ours.url)
+    theirs = await client_of(leaving.url)
+    try:
+        await subscribers_become(ours.adapter, request_channel(ours), 2)
+        # Asked while the other node leaves: it either got the request before
+        # it unsubscribed, and answers, or it is not counted.
+        asking = [asyncio.ensure_future(ours.server.fetch_sockets()) for _ in range(5)]
+        await asyncio.sleep(0)
+        await leaving.close()
+        for fetched in await asyncio.wait_for(asyncio.gather(*asking), STEP_LIMIT):
+            assert mine.get_sid() in {s.id for s in fetched}
+        assert await ours.adapter.server_count(request_channel(ours)) == 1
+        fetched = await asyncio.wait_for(ours.server.fetch_sockets(), STEP_LIMIT)
+        assert [s.id for s in fetched] == [mine.get_sid()]
+        assert (ours.adapter.requests_answered, ours.adapter.requests_timed_out) == (6, 0)
+    finally:
+        await mine.disconnect()
+        await theirs.disconnect()
+
+
+async def test_a_cluster_of_one_answers_from_the_count(
+    redis_server: RedisServer, py_node: StartNode
+) -> None:
+    alone = await py_node(redis_server.url, requests_timeout=PATIENT)
+    client = await client_of(alone.url)
+    try:
+        fetched = await asyncio.wait_for(alone.server.fetch_sockets(), STEP_LIMIT)
+        assert [s.id for s in fetched] == [client.get_sid()]
+        replies = await asyncio.wait_for(alone.server.of("/").server_side_call("x"), STEP_LIMIT)
+        assert replies == []
+        assert (alone.adapter.requests_answered, alone.adapter.requests_timed_out) == (2, 0)
+    finally:
+        await client.disconnect()
