@@ -32,7 +32,7 @@ import logging
 import secrets
 import string
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
 import msgpack
@@ -257,19 +257,33 @@ class RedisNamespaceAdapter(MemoryAdapter):
 
     def broadcast_with_ack(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
-    ) -> None:
-        if not options.flags.local:
-            request_id = new_uid()
-            self._request(BroadcastWithAck(self.nsp, packet, options, request_id))
-            wait = self._acks[request_id] = _AckWait(on_count, on_reply)
-            # Nobody can tell when every remote client has answered: forget
-            # the request when the broadcast's own timeout is over (as Node).
-            timeout = options.flags.timeout
-            wait.timer = self.host.schedule(
-                DEFAULT_ACK_TIMEOUT if timeout is None else timeout,
-                lambda: self._forget_acks(request_id),
-            )
+    ) -> int | Awaitable[int]:
+        if options.flags.local:
+            self.broadcast_with_ack_local(packet, options, on_count, on_reply)
+            return 1
+        request_id = new_uid()
+        wait = self._acks[request_id] = _AckWait(on_count, on_reply)
+        # Nobody can tell when every remote client has answered: forget
+        # the request when the broadcast's own timeout is over (as Node).
+        timeout = options.flags.timeout
+        wait.timer = self.host.schedule(
+            DEFAULT_ACK_TIMEOUT if timeout is None else timeout,
+            lambda: self._forget_acks(request_id),
+        )
+        nodes: Promise[int] = self.host.create_promise()
+
+        def reached(subscribers: int | None) -> None:
+            # Every node the broadcast reached sends its client count; ours
+            # (our own subscription among them) is the local one.
+            if not nodes.done():
+                nodes.set_result(max(1, subscribers or 0))
+
+        wire, codec = request_to_wire(
+            self.cluster.uid, BroadcastWithAck(self.nsp, packet, options, request_id)
+        )
+        self.cluster.publish(self.channels.request, pack(wire, codec), reached)
         self.broadcast_with_ack_local(packet, options, on_count, on_reply)
+        return nodes
 
     def _forget_acks(self, request_id: str) -> None:
         self._acks.pop(request_id, None)

@@ -39,7 +39,9 @@ async def subscribers_become(adapter: realtime.RedisAdapter, channel: str, count
 
 
 async def client_of(url: str) -> socketio.AsyncClient:
+    """A client that answers "question" with its own sid."""
     client = socketio.AsyncClient(reconnection=False)
+    client.on("question", lambda: client.get_sid())
     await client.connect(url, transports=["websocket"], wait_timeout=STEP_LIMIT)
     return client
 
@@ -67,6 +69,8 @@ async def test_requests_do_not_wait_for_a_node_that_is_gone(
         fetched = await asyncio.wait_for(ours.server.fetch_sockets(), STEP_LIMIT)
         assert {s.id for s in fetched} == both
         assert await ours.server.of("/").server_side_call("where") == [other.pid]
+        replies = await asyncio.wait_for(ours.server.call("question", timeout=PATIENT), STEP_LIMIT)
+        assert set(replies) == both
 
         other.send_signal(signum)  # by pid: the process this test started
         await asyncio.wait_for(other.wait(), STEP_LIMIT)
@@ -79,6 +83,10 @@ async def test_requests_do_not_wait_for_a_node_that_is_gone(
         assert rooms == {mine.get_sid()}
         replies = await asyncio.wait_for(ours.server.of("/").server_side_call("where"), STEP_LIMIT)
         assert replies == []
+        # A broadcast collecting acks counts the client counts of the nodes
+        # it reached: this one's only.
+        replies = await asyncio.wait_for(ours.server.call("question", timeout=PATIENT), STEP_LIMIT)
+        assert replies == [mine.get_sid()]
         assert (ours.adapter.requests_answered, ours.adapter.requests_timed_out) == (5, 0)
         if signum == signal.SIGTERM:
             assert other.returncode == 0
