@@ -564,9 +564,14 @@ class BroadcastOperator:
         waiting: list[Any] = []
         for target in targets:
             packet = Packet(PacketType.EVENT, target.name, [event, *args])
-            count = target.adapter.broadcast_with_ack(packet, options, acks.on_count, acks.on_reply)
+            count: object = target.adapter.broadcast_with_ack(
+                packet, options, acks.on_count, acks.on_reply
+            )
             if isinstance(count, int):
                 servers += count
+            elif count is None:
+                # An adapter written before it said (its method returns None): ask it.
+                waiting.append(target.adapter.server_count())
             else:
                 waiting.append(count)  # a cluster's: known when the broadcast is out
         if not waiting:
