@@ -11,7 +11,8 @@ long-polling round trip instead: behind the front door, each client has a
 parked GET and POSTs ``42["echo",{..}]``; the round trip ends when the GET's
 answer is written (and the client's next GET parks). ``MODE=broadcast``
 measures one ``sio.emit`` to a room of 1,000 WebSocket clients (the bench
-app's ``bcast`` handler), in µs per broadcast.
+app's ``bcast`` handler), in µs per broadcast. ``TIMINGS=1`` turns on what
+``realtime.metrics`` turns on (handler durations and ack latency), to price it.
 
     python bench/inprocess.py
     MODE=polling python bench/inprocess.py
@@ -82,6 +83,8 @@ def build() -> tuple[realtime.Server, AsyncioRuntime]:
         def echo(socket: realtime.Socket, *args: Any) -> None:
             socket.emit("echo", *args)
 
+    if os.environ.get("TIMINGS") == "1":
+        sio.enable_timings()
     runtime = AsyncioRuntime(sio.engine)
     sio.bind(runtime)
     return sio, runtime

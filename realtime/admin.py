@@ -15,7 +15,10 @@
 
 Everything goes through the public API: commands through the broadcast
 operator and ``fetch_sockets``, so with the Redis adapter they reach every
-node and the UI sees every node's stats (each under its ``server_id``).
+node and the UI sees every node's sockets (in development mode with their
+client id and transport, kept in ``socket.data["_admin"]`` as the Node package
+does) and every node's stats (each under its ``server_id``). In development
+mode ``socket_updated`` tells of upgrades and of changes to ``socket.data``.
 Production mode (the default) adds nothing to the message path; development
 mode adds an outgoing listener per namespace, which makes every broadcast
 decode its packet once more for the UI.
@@ -29,7 +32,7 @@ import secrets
 import socket as _socket
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final
 
@@ -44,6 +47,10 @@ if TYPE_CHECKING:
 
 STATS_INTERVAL: Final = 2.0
 """Seconds between two ``server_stats``, as in the Node package."""
+WATCH_LEASE: Final = 3 * STATS_INTERVAL
+"""Seconds another node keeps sending its stats after a UI's node last said
+that a UI watches (it says so with every stats tick)."""
+_WATCHING: Final = "_admin_ui_watching"  # the server-side event that says so
 MAX_SESSIONS: Final = 1_000
 """UI sessions remembered (a reload reuses its session instead of the password)."""
 
@@ -84,11 +91,13 @@ class AdminUI:
         self._listened: set[Namespace] = set()  # whose events the UI is sent
         self._started = time.monotonic()
         self._timer: Timer | None = None
+        self._watched_until = 0.0  # a UI on another node watches until then
         self._last = self._totals()  # counted from now on
         self.namespace = server.of(namespace)
         self.namespace.use(self._authenticate)
         self.namespace.on("connect", self._admin_connected)
         self.namespace.on("disconnect", self._admin_disconnected)
+        self.namespace.on_server_side_emit(_WATCHING, self._watched_elsewhere)
         if not read_only:
             self.namespace.on("emit", self._emit)
             self.namespace.on("join", self._join)
@@ -132,7 +141,8 @@ class AdminUI:
             self._arm()
 
     def _admin_disconnected(self, socket: Socket, reason: str) -> None:
-        if not self.namespace.sockets and self._timer is not None:
+        watched = self.server.runtime.now() < self._watched_until
+        if not self.namespace.sockets and not watched and self._timer is not None:
             self._timer.cancel()  # nobody watches: no stats to compute
             self._timer = None
 
@@ -174,10 +184,25 @@ class AdminUI:
         self._timer = self.server.engine.deadlines.schedule(
             runtime.now() + STATS_INTERVAL, self._tick
         )
+        self._tell_others()
 
     def _tick(self, now: float) -> None:
         self._timer = None
+        if self.namespace.sockets or now < self._watched_until:
+            self._send_stats()
+            self._arm()
+
+    def _tell_others(self) -> None:
+        """With a cluster adapter, the UI hears every node's stats, as from
+        Node's, which send them whether or not anyone watches: here a node
+        sends them only while some node has a UI connected, which says so
+        to the others with each of its ticks (a lease of WATCH_LEASE)."""
         if self.namespace.sockets:
+            self.namespace.server_side_emit(_WATCHING)
+
+    def _watched_elsewhere(self) -> None:
+        self._watched_until = self.server.runtime.now() + WATCH_LEASE
+        if self._timer is None:
             self._send_stats()
             self._arm()
 
@@ -238,13 +263,16 @@ class AdminUI:
                 if local is not None:
                     found.append(_serialize(local))
                     continue
+                data = remote.data if isinstance(remote.data, dict) else {}
+                admin = data.get(_ADMIN_KEY)
+                admin = admin if isinstance(admin, dict) else {}
                 found.append(
                     {
                         "id": remote.id,
-                        "clientId": "",
-                        "transport": "",
+                        "clientId": str(admin.get("clientId", "")),
+                        "transport": str(admin.get("transport", "")),
                         "nsp": namespace.name,
-                        "data": _serializable(remote.data),
+                        "data": _user_data(remote.data),
                         "handshake": _handshake(remote.handshake),
                         "rooms": sorted(remote.rooms),
                     }
@@ -287,7 +315,31 @@ class AdminUI:
     def socket_connected(self, socket: Socket) -> None:
         if socket.namespace is self.namespace:
             return
+        # As the Node package does: the client id and transport travel in
+        # ``data._admin``, so that another node's UI, which sees this socket
+        # through fetch_sockets (only id, rooms, data and handshake), shows
+        # them too; and changes to ``socket.data`` are told as socket_updated.
+        data = dict(socket.data)
+        data[_ADMIN_KEY] = {"clientId": socket.conn.id[:12], "transport": _transport(socket)}
+        socket.data = _WatchedData(data, lambda: self._data_updated(socket))
         self.namespace.emit("socket_connected", _serialize(socket), _now_iso())
+
+    def socket_upgraded(self, socket: Socket) -> None:
+        if socket.namespace is self.namespace:
+            return
+        admin = socket.data.get(_ADMIN_KEY)
+        if isinstance(admin, dict):
+            admin["transport"] = "websocket"
+        self.namespace.emit(
+            "socket_updated",
+            {"id": socket.id, "nsp": socket.namespace.name, "transport": "websocket"},
+        )
+
+    def _data_updated(self, socket: Socket) -> None:
+        self.namespace.emit(
+            "socket_updated",
+            {"id": socket.id, "nsp": socket.namespace.name, "data": _user_data(socket.data)},
+        )
 
     def socket_disconnected(self, socket: Socket, reason: str) -> None:
         if socket.namespace is self.namespace:
@@ -297,9 +349,78 @@ class AdminUI:
         )
 
 
+_ADMIN_KEY: Final = "_admin"
+"""Where development mode keeps a socket's client id and transport in its
+``data``, as the Node package does (and hides it from the UI's data view)."""
+
+
+class _WatchedData(dict[str, Any]):
+    """``socket.data`` in development mode: a dict that tells the UI of every
+    change to it (``socket_updated``), as the Node package's Proxy does.
+    Changes inside a nested value, or a new dict assigned to ``socket.data``,
+    go unnoticed."""
+
+    __slots__ = ("_changed",)
+
+    def __init__(self, data: Mapping[str, Any], changed: Callable[[], None]) -> None:
+        super().__init__(data)
+        self._changed = changed
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def __ior__(self, other: Any) -> _WatchedData:  # type: ignore[override,misc]
+        super().update(other)
+        self._changed()
+        return self
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        had = key in self
+        value = super().setdefault(key, default)
+        if not had:
+            self._changed()
+        return value
+
+    def pop(self, key: str, *default: Any) -> Any:
+        had = key in self
+        value = super().pop(key, *default)
+        if had:
+            self._changed()
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+
 def _serializable(data: Any) -> Any:
     plain = data is None or isinstance(data, (dict, list, str, int, float, bool))
     return data if plain else repr(data)
+
+
+def _user_data(data: Any) -> Any:
+    """``data`` as the UI shows it: without development mode's ``_admin``."""
+    if isinstance(data, dict) and _ADMIN_KEY in data:
+        return _serializable({k: v for k, v in data.items() if k != _ADMIN_KEY})
+    return _serializable(data)
+
+
+def _transport(socket: Socket) -> str:
+    return "polling" if socket.conn.transport == "polling" else "websocket"
 
 
 def _handshake(handshake: Any) -> dict[str, Any]:
@@ -322,14 +443,12 @@ def _handshake(handshake: Any) -> dict[str, Any]:
 
 
 def _serialize(socket: Socket) -> dict[str, Any]:
-    conn = socket.conn
-    transport = "polling" if conn.transport == "polling" else "websocket"
     return {
         "id": socket.id,
-        "clientId": conn.id[:12],
-        "transport": transport,
+        "clientId": socket.conn.id[:12],
+        "transport": _transport(socket),
         "nsp": socket.namespace.name,
-        "data": _serializable(socket.data),
+        "data": _user_data(socket.data),
         "handshake": _handshake(socket.handshake),
         "rooms": sorted(socket.rooms),
     }

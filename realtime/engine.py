@@ -174,7 +174,11 @@ class Engine:
         self.max_poll_packets = max_poll_packets
         # Packets one POST may carry: each is handled as it is decoded, and
         # this bounds the work (and the events) one request can ask for.
+        if max_post_packets is not None and max_post_packets < 1:
+            raise InvalidArgument("max_post_packets must be at least 1 (or None: no cap)")
         self.max_post_packets = max_post_packets
+        # Called with a session that has just moved from polling to WebSocket.
+        self.on_upgrade: Callable[[Session], None] | None = None
         if cors_credentials and (cors_allowed_origins is None or cors_allowed_origins == "*"):
             raise InvalidArgument(
                 "cors_credentials needs cors_allowed_origins to name the origins (a list, one"
@@ -621,7 +625,9 @@ class Engine:
         hook = self.allow_request
         assert hook is not None
         try:
-            verdict = hook(Handshake(req.headers, req.query, address))
+            # object, not bool: a hook may answer any truthy value, and a
+            # compiled build would check a bool annotation at run time.
+            verdict: object = hook(Handshake(req.headers, req.query, address))
         except Exception:
             logger.exception("allow_request raised: the handshake from %s is refused", address)
             return False

@@ -32,8 +32,9 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from ._log import log_once
 from .errors import HandlerSignatureError
-from .protocol.socketio import MAX_DEPTH_CEILING, decode
+from .protocol.socketio import MAX_DEPTH_CEILING, MalformedPacket, decode
 from .types import SharedMessage
 
 Listener = Callable[..., Any]
@@ -151,13 +152,18 @@ class SentEvents:
     def of(self, messages: Sequence[SharedMessage]) -> list[Any]:
         """``[event, *args]`` of a broadcast's messages."""
         if messages is not self._messages:
-            packet = decode(
-                [m.data for m in messages],
-                5,
-                max_attachments=len(messages),
-                max_depth=MAX_DEPTH_CEILING,  # the server's own packets: no tighter limit
-            )
-            data = packet.data
+            try:
+                data = decode(
+                    [m.data for m in messages],
+                    5,
+                    max_attachments=len(messages),
+                    max_depth=MAX_DEPTH_CEILING,  # the server's own packets: no tighter limit
+                ).data
+            except MalformedPacket:
+                # Nested deeper than any decoder reads back: sent, but the
+                # listeners cannot be shown it.
+                log_once("sent-too-deep", "an emit nested past %d levels", MAX_DEPTH_CEILING)
+                data = None
             self._args = list(data) if isinstance(data, list) else []
             self._messages = messages  # held, so the identity stays this list's
         return self._args

@@ -295,11 +295,33 @@ class ServerCollector:
             publishing.add_metric([], sum(1 for a in adapters if a.publishing))
             yield connected
             yield publishing
-            yield CounterMetricFamily(
-                "realtime_redis_subscriptions",
-                "Times the Redis listener completed its subscriptions (1 + reconnects).",
-                value=sum(a.generation for a in adapters),
-            )
+            for family, name, doc, attr in (
+                (
+                    CounterMetricFamily,
+                    "realtime_redis_subscriptions",
+                    "Times the Redis listener completed its subscriptions (1 + reconnects).",
+                    "generation",
+                ),
+                (
+                    GaugeMetricFamily,
+                    "realtime_redis_pending_publishes",
+                    "Messages queued for Redis and not written yet.",
+                    "pending_publishes",
+                ),
+                (
+                    CounterMetricFamily,
+                    "realtime_redis_unpublished",
+                    "Messages that never reached Redis (an outage, or over max_pending_publishes).",
+                    "unpublished",
+                ),
+                (
+                    CounterMetricFamily,
+                    "realtime_redis_malformed_messages",
+                    "Messages from Redis dropped as malformed.",
+                    "malformed",
+                ),
+            ):
+                yield family(name, doc, value=sum(getattr(a, attr) for a in adapters))
 
 
 def _histogram(family: Any, name: str, doc: str, parts: list[Histogram]) -> Any:

@@ -19,6 +19,7 @@ from .bus.namespaces import Matcher
 from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable
+from .crossing import call_over, elsewhere, handed_over
 from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
 from .http import Handshake
@@ -232,7 +233,7 @@ class Namespace:
 
     def _tell_outgoing(self, socket: Socket, data: Sequence[Any]) -> None:
         """Call the outgoing listeners of ``socket`` with ``[event, *args]``."""
-        if socket.state is _DISCONNECTED:
+        if socket.state is _DISCONNECTED or not data:
             return
         hooks = socket._hooks
         listeners = [*self.outgoing_handlers, *(hooks.outgoing if hooks is not None else ())]
@@ -512,6 +513,18 @@ class BroadcastOperator:
         came in time.
         """
         check_event(event)
+        namespace = self.namespace
+        runtime = namespace.server._runtime if namespace is not None else None
+        if not handed_over(runtime, self._emit_here, event, args, callback, timeout):
+            self._emit_here(event, args, callback, timeout)
+
+    def _emit_here(
+        self,
+        event: str,
+        args: Sequence[Any],
+        callback: Callable[[BaseException | None, list[Any]], Any] | None,
+        timeout: float | None,
+    ) -> None:
         if callback is not None:
             namespace = self.namespace
             if namespace is None:
@@ -541,7 +554,13 @@ class BroadcastOperator:
         namespace = self.namespace
         if namespace is None:
             raise InvalidState("an unknown namespace has no sockets to acknowledge")
-        promise: Promise[list[Any]] = namespace.server.runtime.create_promise()
+        runtime = namespace.server.runtime
+        if elsewhere(runtime):
+            return call_over(
+                runtime,
+                lambda promise: self._emit_with_ack(event, args, _settle_promise(promise), timeout),
+            )
+        promise: Promise[list[Any]] = runtime.create_promise()
         self._emit_with_ack(event, args, _settle_promise(promise), timeout)
         return promise
 

@@ -233,5 +233,8 @@ class Presence:
     def socket_connected(self, socket: Any) -> None:
         return None
 
+    def socket_upgraded(self, socket: Any) -> None:
+        return None
+
     def socket_disconnected(self, socket: Any, reason: str) -> None:
         self.untrack(socket)

@@ -571,6 +571,16 @@ class RedisAdapter(AdapterFactory):
         with replies) resolved because every node they reached answered."""
         self.requests_timed_out = 0
         """Requests of this node that ended at ``requests_timeout`` instead."""
+        self.unpublished = 0
+        """Messages (broadcasts, requests) that never reached Redis since the
+        adapter started: during an outage, or over ``max_pending_publishes``."""
+        self.malformed = 0
+        """Messages from Redis dropped as malformed since the adapter started."""
+
+    @property
+    def pending_publishes(self) -> int:
+        """Messages queued for Redis, not yet written."""
+        return len(self._outbox)
 
     @property
     def publishing(self) -> bool:
@@ -603,12 +613,20 @@ class RedisAdapter(AdapterFactory):
             self._subscribed_to(adapter)
 
     def _unregister(self, adapter: RedisNamespaceAdapter) -> None:
-        if self.namespaces.get(adapter.nsp) is adapter:
-            del self.namespaces[adapter.nsp]
+        """Forget a namespace that is gone (an empty dynamic child), and
+        unsubscribe its channels, or churned names would pile up in Redis."""
+        if self.namespaces.get(adapter.nsp) is not adapter:
+            return
+        del self.namespaces[adapter.nsp]
         channels = adapter.channels
+        names = [channels.request, channels.response, channels.specific_response(self.uid)]
         self._by_pattern.pop(channels.pattern.encode(), None)
-        for name in (channels.request, channels.response, channels.specific_response(self.uid)):
+        for name in names:
             self._by_channel.pop(name.encode(), None)
+        if self._pubsub is not None:
+            self._spawn(
+                self._send_subscriptions(self._pubsub, [channels.pattern], names, subscribe=False)
+            )
 
     def _subscribed_to(self, adapter: RedisNamespaceAdapter) -> None:
         """Subscribe a namespace added while connected (a dynamic child)."""
@@ -618,11 +636,25 @@ class RedisAdapter(AdapterFactory):
         self._spawn(self._send_subscriptions(pubsub, [channels.pattern], list(names)))
 
     async def _send_subscriptions(
-        self, pubsub: Any, patterns: Sequence[str], channels: Sequence[str]
+        self,
+        pubsub: Any,
+        patterns: Sequence[str],
+        channels: Sequence[str],
+        *,
+        subscribe: bool = True,
     ) -> None:
         try:
-            await pubsub.psubscribe(*patterns)
-            await pubsub.subscribe(*channels)
+            if not subscribe:
+                await pubsub.punsubscribe(*patterns)
+                await pubsub.unsubscribe(*channels)
+                # The name may have come back meanwhile (a new child of the
+                # same name): what it registered again stays subscribed.
+                patterns = [p for p in patterns if p.encode() in self._by_pattern]
+                channels = [c for c in channels if c.encode() in self._by_channel]
+            if patterns:
+                await pubsub.psubscribe(*patterns)
+            if channels:
+                await pubsub.subscribe(*channels)
         except _CONNECTION_ERRORS:
             pass  # the listener sees the failure too, and subscribes everything again
 
@@ -778,6 +810,7 @@ class RedisAdapter(AdapterFactory):
             return
         if not self._publishing or len(self._outbox) >= self.max_pending_publishes:
             self._dropped += 1
+            self.unpublished += 1
             if self._publishing:
                 log_once(
                     "redis:publish-backlog",
@@ -810,6 +843,7 @@ class RedisAdapter(AdapterFactory):
                     self._dropped += len(batch)
                     for _, on_result in batch:
                         _tell(on_result, None)
+                    self.unpublished += len(batch)
                     await self._publisher_down(exc)
                     continue
                 for (_, on_result), result in zip(batch, results, strict=False):
@@ -831,6 +865,7 @@ class RedisAdapter(AdapterFactory):
         self._dropped += len(self._outbox)
         for _, on_result in self._outbox:
             _tell(on_result, None)
+        self.unpublished += len(self._outbox)
         self._outbox.clear()
         logger.warning("Redis unreachable for publishing (%s): broadcasts stay local", exc)
         delay = self.reconnect_delay
@@ -931,6 +966,7 @@ class RedisAdapter(AdapterFactory):
                 if handler is not None:
                     handler(channel.decode(), data)
         except (MalformedClusterMessage, UnicodeDecodeError) as exc:
+            self.malformed += 1
             log_once("redis:malformed", "dropped a message on %r: %s", channel, exc)
         except Exception:
             # A bug of ours must not kill the listener of every namespace.

@@ -95,7 +95,8 @@ ALLOWED_BUILTINS = {
     "SystemExit",  # the command line and run(): one line, not a traceback
     "AssertionError",  # a state machine's impossible transition: a bug in realtime
     "ArgumentTypeError",  # argparse's own way to refuse a command-line value
-    "ConnectionResetError",  # raised into and caught by the same host function
+    "ConnectionResetError",  # a host's "the client is gone", to itself or to its WSGI server
+    "StopIteration",  # gunicorn's way to end a WebSocket request without a word
     "ValueError",  # json's parse hooks: caught around the scanner, in the same module
 }
 

@@ -485,3 +485,29 @@ async def test_a_client_outrunning_its_handler_is_closed_and_others_carry_on() -
     assert handled == [0, 1, 2, 3, 4, 5, 100]
     # The handler hears Node's word; the finer reason stays on the connection.
     assert gone == ["forced server close"] and not other.closed
+
+
+# -- timings (what realtime.metrics turns on) ----------------------------------------
+
+
+async def test_timings_observe_handlers_and_acks_only_once_enabled() -> None:
+    sio, _ = make_server()
+    sio.on("work", lambda socket: "done")
+    conn = connect(sio)
+    socket = socket_of(sio, conn)
+    conn.receive('21["work"]')
+    assert sio.timings is None  # nothing timed, nothing held
+    timings = sio.enable_timings()
+    late = connect(sio)  # sockets connected from now on time their acks too
+    late_socket = socket_of(sio, late)
+    late.take()
+    late.receive('22["work"]')
+    pending = late_socket.call("question", timeout=5)
+    (sent,) = [m for m in late.take() if m.startswith("2")]
+    late.receive("3" + sent[1:].split("[", 1)[0] + '["yes"]')
+    assert await pending == "yes"
+    socket.emit("q", callback=lambda *args: None)
+    conn.receive("30[]")  # connected before: handlers timed, this ack not
+    assert timings.handlers.count == 1
+    assert timings.acks.count == 1
+    assert timings.acks.sum >= 0 and timings.handlers.sum >= 0

@@ -9,6 +9,7 @@ import pytest
 from helpers_sio import FakeConnection, Gate, connect, make_server, sid_of, socket_of
 
 from realtime import EventRefused
+from realtime.protocol.socketio import MAX_DEPTH_CEILING
 from realtime.server import Server, Socket
 
 # -- incoming ----------------------------------------------------------------------
@@ -168,6 +169,23 @@ async def test_on_any_outgoing_sees_direct_broadcast_ack_and_volatile_emits() ->
     ]
     sent = conn.take()
     assert sent[0] == '2["direct",1]' and len(sent) == 8  # the binary event is two messages
+
+
+async def test_an_emit_too_deep_to_decode_back_still_goes_out() -> None:
+    # The outgoing listeners read a broadcast back through the decoder; past
+    # its ceiling the packet is still sent, only not shown to them.
+    sio, _ = make_server()
+    log: list[Any] = []
+    sio.on_any_outgoing(lambda socket, event, *args: log.append(event))
+    conn = connect(sio)
+    conn.take()  # the CONNECT answer
+    deep: Any = []
+    for _ in range(MAX_DEPTH_CEILING + 10):
+        deep = [deep]
+    sio.emit("deep", deep)
+    sio.emit("shallow", [1])
+    assert log == ["shallow"]
+    assert [text[:8] for text in conn.take()] == ['2["deep"', '2["shall']
 
 
 async def test_a_broadcast_is_decoded_once_for_every_outgoing_listener() -> None:

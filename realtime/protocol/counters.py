@@ -108,7 +108,8 @@ class Timings:
     """Durations of event handlers and the latency of acks the server waits
     for. Only a server with metrics turned on has one (``Server.timings``):
     the clock reads it needs are paid only where a handler runs or an ack
-    comes back anyway, and not at all without metrics."""
+    comes back anyway, and not at all without metrics. ``clock`` is the
+    caller's (the core reads no clock of its own): seconds, monotonic."""
 
     __slots__ = ("acks", "clock", "handlers")
 

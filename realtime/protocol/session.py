@@ -77,6 +77,9 @@ class SessionOwner(Protocol):
     listener: EngineListener
     deadlines: Deadlines
     counters: Counters
+    # Told when a session moves from polling to WebSocket (instrumentation
+    # such as the Admin UI); None, the usual case, costs one test per upgrade.
+    on_upgrade: Callable[[Session], None] | None
 
     def now(self) -> float:
         """The runtime's clock, for closes that application code starts."""
@@ -413,6 +416,9 @@ class Session:
         self.transport = "websocket"
         self.owner.counters.upgrades += 1
         self.last_seen = now
+        on_upgrade = self.owner.on_upgrade
+        if on_upgrade is not None:
+            on_upgrade(self)
         # The client paused polling, so a GET still parked must not carry
         # packets any more: answer it with a NOOP of its own.
         self.poll.wake()

@@ -31,7 +31,6 @@ from __future__ import annotations
 import enum
 import json
 import json.encoder
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -293,6 +292,9 @@ class Decoder:
         self.revision = revision
         self.max_attachments = max_attachments
         self.max_depth = max_depth
+        # Nesting deeper than max_depth takes an opening and a closing bracket
+        # per level: a shorter text cannot, and is not counted at all.
+        self._deep_text = 2 * max_depth + 2
         self._pending: Packet | None = None
         self._expected = 0
         self._buffers: list[bytes] = []
@@ -351,7 +353,8 @@ class Decoder:
                     detail = repr(text[bracket : bracket + 40])
                     raise MalformedPacket("invalid json", detail) from None
                 if stop == len(text):
-                    _check_depth(text, payload, self.max_depth)
+                    if stop >= self._deep_text:
+                        _check_depth(text, payload, self.max_depth)
                     if ptype is EVENT:
                         _check_event(payload)
                     else:
@@ -404,7 +407,8 @@ class Decoder:
                 raise MalformedPacket("nesting too deep", _over(self.max_depth)) from None
             except ValueError:
                 raise MalformedPacket("invalid json", repr(text[i : i + 40])) from None
-            _check_depth(text, data, self.max_depth)
+            if end >= self._deep_text:
+                _check_depth(text, data, self.max_depth)
 
         query = None
         if self.revision == 4 and ptype == PacketType.CONNECT and "?" in nsp:
@@ -424,7 +428,7 @@ def _finite_float(text: str) -> float:
     # value would decode and then fail every encoder it met (allow_nan=False).
     # Called for numbers with a fraction or an exponent only.
     value = float(text)
-    if math.isinf(value):
+    if value - value:  # 0.0 for a finite value, NaN (true) for an infinity
         raise ValueError(f"{text[:20]} is out of range")
     return value
 
@@ -451,8 +455,8 @@ def _over(max_depth: int) -> str:
 def _check_depth(text: str, data: Any, max_depth: int) -> None:
     """Refuse ``data`` when its arrays and objects nest deeper than
     ``max_depth``. Every level opens a bracket, so a text with few brackets
-    (most packets) passes on two C-speed counts; only the others are walked,
-    without recursion."""
+    passes on two C-speed counts; only the others are walked, without
+    recursion. (Texts too short to nest that deep are not even counted.)"""
     if text.count("[") + text.count("{") <= max_depth or not isinstance(data, (list, dict)):
         return
     stack: list[tuple[Any, int]] = [(data, 1)]

@@ -18,6 +18,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from services import RedisServer
 
+from realtime import metrics
+
 from .harness import STEP_LIMIT, NodePeer, PyNode
 from .test_node_cluster import StartNode
 
@@ -78,6 +80,7 @@ async def test_garbage_on_every_channel_is_dropped_and_the_listener_lives(
     dropped = [r for r in caplog.records if "dropped a message" in r.getMessage()]
     assert dropped, "the garbage was not reported"
     assert a.adapter.connected and b.adapter.connected
+    assert a.adapter.malformed > 0 and b.adapter.malformed > 0  # what the metric reports
 
 
 @pytest.mark.parametrize("kind", ["requirepass", "acl-user"])
@@ -133,6 +136,7 @@ async def test_redis_restart_local_delivery_goes_on_and_the_cluster_comes_back(
     # Redis is gone: each node still serves its own clients.
     a.server.emit("during", "local", to="room")
     assert await peer.received("a", "during") == ["local"]
+    assert a.adapter.unpublished >= 1  # the broadcast that stayed local, as the metric says
 
     await redis_server.start()  # the same port, nothing kept
     await asyncio.wait_for(a.adapter.ready(after=generations[0]), STEP_LIMIT)
@@ -143,3 +147,42 @@ async def test_redis_restart_local_delivery_goes_on_and_the_cluster_comes_back(
     assert await peer.received("a", "back") == []
     # What was published during the outage reached only the publisher's clients.
     assert peer.got("b", "during") == []
+
+
+async def test_the_adapters_health_is_in_the_scrape(
+    redis_server: RedisServer, py_node: StartNode
+) -> None:
+    node = await py_node(redis_server.url)
+    collector = metrics.ServerCollector(lambda: [node.server], metrics.LoopLag())
+
+    def scrape() -> dict[str, float]:
+        return {
+            sample.name: sample.value
+            for family in collector.collect()
+            if family.name.startswith("realtime_redis")
+            for sample in family.samples
+        }
+
+    assert scrape() == {
+        "realtime_redis_connected": 1,
+        "realtime_redis_publishing": 1,
+        "realtime_redis_subscriptions_total": 1,
+        "realtime_redis_pending_publishes": 0,
+        "realtime_redis_unpublished_total": 0,
+        "realtime_redis_malformed_messages_total": 0,
+    }
+    await redis_server.stop()
+
+    async def down() -> None:
+        while node.adapter.connected:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(down(), STEP_LIMIT)
+    node.server.emit("lost", to="room")  # published into the outage, or refused at once
+    for _ in range(int(STEP_LIMIT / 0.01)):
+        if node.adapter.unpublished:
+            break
+        await asyncio.sleep(0.01)
+    health = scrape()
+    assert health["realtime_redis_connected"] == 0
+    assert health["realtime_redis_unpublished_total"] >= 1

@@ -44,6 +44,7 @@ class EchoEngine:
     every WebSocket echoes its messages."""
 
     path = "/echo"
+    on_upgrade = None  # its sessions never upgrade: they start on WebSocket
 
     def __init__(self, max_payload: int = MAX_MESSAGE, max_fragments: int = 1024) -> None:
         self.max_payload = max_payload

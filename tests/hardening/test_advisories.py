@@ -515,6 +515,23 @@ async def test_ghsa_cgwc_pv48_fhj5_python_engineio_pongs_start_nothing(
     await alive(good, app)
 
 
+async def test_one_post_of_a_third_of_a_million_pongs_is_refused_beyond_max_post_packets(
+    serve: Any, http: aiohttp.ClientSession
+) -> None:
+    """The class of the PONG floods above in one request: a 666 KB POST of
+    333,000 one-byte packets (64 MB and a loop blocked for 1.2 s before).
+    Each packet is handled as it is decoded, and past ``max_post_packets``
+    (10,000) the POST gets 400 and its session closes."""
+    app, srv, good = await started(serve, http)
+    sid, socket_id = await polling_open(http, srv)
+    body = "\x1e".join(["3"] * 333_000).encode()
+    async with http.post(srv.url(EIO="4", transport="polling", sid=sid), data=body) as resp:
+        assert await error_answer(resp) == 3
+    await until_gone(app, socket_id)
+    assert sid not in srv.target.engine.sessions
+    await alive(good, app)
+
+
 async def test_cve_2019_13611_python_engineio_cross_site_websocket_hijacking(
     serve: Any, http: aiohttp.ClientSession
 ) -> None:

@@ -84,6 +84,13 @@ def test_a_post_of_more_packets_than_max_post_packets_is_refused(eio: str, packe
 def test_max_post_packets_has_a_default_that_admits_an_event_burst() -> None:
     engine = Engine(listener=Recorder())
     assert engine.max_post_packets == 10_000
+    with pytest.raises(ValueError, match="max_post_packets"):
+        Engine(listener=Recorder(), max_post_packets=0)
+
+
+def test_max_pending_acks_must_admit_one() -> None:
+    with pytest.raises(ValueError, match="max_pending_acks"):
+        make_server(max_pending_acks=0)
 
 
 def test_an_answering_pong_still_rearms_the_heartbeat() -> None:
@@ -358,3 +365,4 @@ def test_acks_a_client_asks_for_and_never_reads_are_bounded_by_count() -> None:
         most = max(most, len(session._outbox))
     assert most <= 200
     assert session.close_reason == "buffer overflow"
+

@@ -4,9 +4,11 @@ client speaking it as the UI does: python-socketio's AsyncClient."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 from services import front_door
@@ -52,6 +54,12 @@ def build(**options: Any) -> realtime.Server:
     @sio.on("echo")
     def echo(socket: realtime.Socket, value: Any) -> None:
         socket.emit("echoed", value)
+
+    @sio.on("name")
+    def name(socket: realtime.Socket, value: str) -> str:
+        socket.data["name"] = value
+        socket.data |= {"named": True}
+        return "ok"
 
     sio.instrument(**options)
     return sio
@@ -153,6 +161,50 @@ async def test_development_mode_reports_sockets_rooms_and_events(
     assert gone[:2] == ("/", sid) and isinstance(gone[2], str)
     assert ("/", "lobby", sid) in [args[:3] for args in admin.named("room_left")]
     await early.disconnect()
+    await admin.client.disconnect()
+
+
+async def test_development_mode_reports_upgrades_and_data_changes(
+    serve: Callable[..., Any],
+) -> None:
+    sio, url = await serve(auth=None, mode="development")
+    admin = Watcher()
+    await admin.connect(url, {})
+    await admin.until(lambda: bool(admin.named("all_sockets")), "no all_sockets")
+    async with aiohttp.ClientSession() as http:
+        # A client that connects its socket over polling and upgrades later
+        # (official clients probe at once, usually before their CONNECT lands).
+        base = f"{url}/socket.io/?EIO=4&transport=polling"
+        async with http.get(base) as resp:
+            eio_sid = json.loads((await resp.text())[1:])["sid"]
+        async with http.post(f"{base}&sid={eio_sid}", data="40") as resp:
+            assert resp.status == 200
+        async with http.get(f"{base}&sid={eio_sid}") as resp:
+            sid = json.loads((await resp.text())[2:])["sid"]
+        await admin.until(lambda: bool(admin.named("socket_connected")), "no socket_connected")
+        ws_url = f"{url}/socket.io/?EIO=4&transport=websocket&sid={eio_sid}"
+        async with http.ws_connect(ws_url) as ws:
+            await ws.send_str("2probe")
+            assert (await ws.receive_str()) == "3probe"
+            await ws.send_str("5")
+            await admin.until(
+                lambda: ({"id": sid, "nsp": "/", "transport": "websocket"},)
+                in admin.named("socket_updated"),
+                "no socket_updated for the upgrade",
+            )
+            await ws.send_str('420["name","ada"]')
+            await admin.until(
+                lambda: ({"id": sid, "nsp": "/", "data": {"name": "ada", "named": True}},)
+                in admin.named("socket_updated"),
+                "no socket_updated for the data",
+            )
+            ((connected, _),) = admin.named("socket_connected")
+            assert connected["transport"] == "polling" and connected["data"] == {}
+            # The application sees its own data; the client id and transport
+            # ride along under _admin for other nodes' UIs, as in the Node package.
+            socket = sio.get_socket(sid)
+            assert socket is not None and socket.data["name"] == "ada"
+            assert socket.data["_admin"] == {"clientId": eio_sid[:12], "transport": "websocket"}
     await admin.client.disconnect()
 
 

@@ -189,6 +189,22 @@ def test_overlapping_get_answers_the_parked_one_with_close(
     assert get_error(engine, clock, sid) == 1
 
 
+def test_a_posted_close_answers_the_parked_get_with_noop_and_ends_the_session(
+    setup: tuple[Engine, Recorder, Clock],
+) -> None:
+    # The official suite's case: the client closes by POST while its GET is
+    # parked. The GET gets a NOOP, and every later request an unknown session.
+    engine, listener, clock = setup
+    sid = handshake(engine, clock)
+    parked = get(engine, clock, sid)
+    assert isinstance(parked, LongPoll)
+    assert answer(post(engine, clock, sid, "1")).body == b"ok"
+    assert engine.poll_response(parked.session, request()).body == b"6"
+    assert listener.closed == ["transport close"]
+    assert get_error(engine, clock, sid) == 1
+    assert get_error(engine, clock, sid) == 1
+
+
 def test_silent_polling_session_is_gone_exactly_at_interval_plus_timeout() -> None:
     # The runtime's timer may run after a request that arrives on time: the
     # request itself must see the deadline (clock.now moves without firing).
@@ -534,3 +550,13 @@ def test_bundled_clients_below_the_path_unless_serve_client_is_off(serve_client:
             assert served.headers["Content-Type"].startswith("application/javascript")
     assert not engine.owns_path("/socket.io/socket.io.js")  # another path's
     assert not engine.owns_path("/rt/socket.io.js.map")
+
+
+def test_allow_request_answers_by_truthiness() -> None:
+    # Any truthy answer admits, as in Node's allowRequest; the compiled build
+    # must not insist on a bool.
+    for answer_, admitted in (("yes", True), (1, True), (None, False), ("", False)):
+        engine = Engine(listener=Recorder(), allow_request=lambda shake, a=answer_: a)  # type: ignore[misc]
+        decision = engine.handle_request(request(EIO="4", transport="polling"), 0)
+        assert (answer(decision).status == 200) is admitted, answer_
+        assert bool(engine.sessions) is admitted
