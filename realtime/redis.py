@@ -548,6 +548,9 @@ class RedisAdapter(AdapterFactory):
         self.namespaces: dict[str, RedisNamespaceAdapter] = {}
         self._by_pattern: dict[bytes, RedisNamespaceAdapter] = {}
         self._by_channel: dict[bytes, Callable[[str, bytes], None]] = {}
+        self._answering: dict[bytes, Callable[[str, bytes], None]] = {}
+        """Request channels of namespaces that are gone, until Redis confirms
+        their unsubscription."""
         self._outbox: deque[tuple[tuple[Any, ...], OnReached | None]] = deque()
         self._idle = asyncio.Event()
         self._left: asyncio.Event | None = None
@@ -621,9 +624,14 @@ class RedisAdapter(AdapterFactory):
         channels = adapter.channels
         names = [channels.request, channels.response, channels.specific_response(self.uid)]
         self._by_pattern.pop(channels.pattern.encode(), None)
+        request = self._by_channel.get(channels.request.encode())
         for name in names:
             self._by_channel.pop(name.encode(), None)
         if self._pubsub is not None:
+            if request is not None:
+                # A request Redis delivers before the unsubscription counted
+                # this node: answer it (as a namespace with nobody in it).
+                self._answering[channels.request.encode()] = request
             self._spawn(
                 self._send_subscriptions(self._pubsub, [channels.pattern], names, subscribe=False)
             )
@@ -923,6 +931,7 @@ class RedisAdapter(AdapterFactory):
     async def _subscribe_all(self, pubsub: Any) -> set[bytes]:
         patterns = list(self._by_pattern)
         channels = list(self._by_channel)
+        self._answering.clear()  # a new connection subscribes none of them
         self._pubsub = pubsub
         if patterns:
             await pubsub.psubscribe(*patterns)
@@ -954,6 +963,8 @@ class RedisAdapter(AdapterFactory):
         kind = message.get("type")
         channel = message.get("channel")
         data = message.get("data")
+        if kind == "unsubscribe" and isinstance(channel, bytes):
+            self._answering.pop(channel, None)
         if not isinstance(channel, bytes) or not isinstance(data, bytes):
             return  # a confirmation of a later subscription, a pong
         try:
@@ -962,7 +973,7 @@ class RedisAdapter(AdapterFactory):
                 if adapter is not None:
                     adapter.on_broadcast(channel.decode(), data)
             elif kind == "message":
-                handler = self._by_channel.get(channel)
+                handler = self._by_channel.get(channel) or self._answering.get(channel)
                 if handler is not None:
                     handler(channel.decode(), data)
         except (MalformedClusterMessage, UnicodeDecodeError) as exc:

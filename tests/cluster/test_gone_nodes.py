@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import socketio
 from services import RedisServer, free_port, realtime_cli, wait_until_serving
 
 import realtime
+from realtime.bus.cluster import Channels
 
 from .harness import STEP_LIMIT, PyNode
 from .test_node_cluster import StartNode
@@ -138,3 +140,32 @@ async def test_a_cluster_of_one_answers_from_the_count(
         assert (alone.adapter.requests_answered, alone.adapter.requests_timed_out) == (2, 0)
     finally:
         await client.disconnect()
+
+
+async def test_requests_do_not_wait_for_a_child_namespace_that_went(
+    redis_server: RedisServer, py_node: StartNode
+) -> None:
+    """A dynamic child goes with its last socket and unsubscribes; a request
+    Redis delivered to it before is answered (with nobody), so asking while
+    it goes never waits for the timer."""
+    asking = await py_node(redis_server.url, requests_timeout=PATIENT)
+    emptying = await py_node(redis_server.url, requests_timeout=PATIENT)
+    for node in (asking, emptying):
+        node.server.of(re.compile(r"^/room-\d+$"))
+    channel = Channels(asking.adapter.key_prefix, "/room-1").request
+    stays = socketio.AsyncClient(reconnection=False)
+    await stays.connect(asking.url, namespaces=["/room-1"], transports=["websocket"])
+    try:
+        for _ in range(3):  # the same name, created and removed again
+            goes = socketio.AsyncClient(reconnection=False)
+            await goes.connect(emptying.url, namespaces=["/room-1"], transports=["websocket"])
+            await subscribers_become(asking.adapter, channel, 2)
+            leaving = asyncio.ensure_future(goes.disconnect())
+            while await asking.adapter.server_count(channel) != 1:
+                fetched = await asyncio.wait_for(asking.server.fetch_sockets("/room-1"), STEP_LIMIT)
+                assert stays.get_sid("/room-1") in {s.id for s in fetched}
+            await leaving
+        assert asking.adapter.requests_timed_out == 0
+        assert asking.adapter.requests_answered > 0
+    finally:
+        await stays.disconnect()
