@@ -258,7 +258,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
     def broadcast_with_ack(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
     ) -> int | Awaitable[int]:
-        if options.flags.local:
+        if options.flags.local or self.cluster.leaving:
             self.broadcast_with_ack_local(packet, options, on_count, on_reply)
             return 1
         request_id = new_uid()
@@ -359,6 +359,8 @@ class RedisNamespaceAdapter(MemoryAdapter):
         not among them, and every node that is answers (it unsubscribes
         only after it has answered what came before). In a cluster of one
         that count is all the round trip there is."""
+        if self.cluster.leaving:
+            return []  # nobody would count this node's own part any more
         promise: Promise[list[ClusterReply]] = self.host.create_promise()
 
         def done(error: BaseException | None, replies: list[ClusterReply]) -> None:
@@ -554,6 +556,7 @@ class RedisAdapter(AdapterFactory):
         self._outbox: deque[tuple[tuple[Any, ...], OnReached | None]] = deque()
         self._idle = asyncio.Event()
         self._left: asyncio.Event | None = None
+        self._unconfirmed: set[bytes] = set()
         self._leaving: asyncio.Task[None] | None = None
         self._pub: aioredis.Redis | None = None
         self._pubsub: Any = None
@@ -739,14 +742,33 @@ class RedisAdapter(AdapterFactory):
         if self._runtime is not None:
             self._runtime.spawn(_wait_for, self._leaving)
 
+    @property
+    def leaving(self) -> bool:
+        """Whether :meth:`close` has begun: this node no longer counts as
+        one that answers, and its own requests get the local answer only."""
+        return self._leaving is not None
+
     async def _leave(self, pubsub: Any) -> None:
+        # The request channels and broadcast patterns go first; the response
+        # channels stay until the end, for the requests of ours under way.
+        requests = [adapter.channels.request for adapter in self.namespaces.values()]
+        patterns = list(self._by_pattern)
+        self._unconfirmed = {name.encode() for name in requests} | set(patterns)
         left = self._left = asyncio.Event()
+        if not self._unconfirmed:
+            left.set()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.leave_timeout
         try:
-            await pubsub.unsubscribe()
-            await pubsub.punsubscribe()
+            # What this node published before counted its own subscription:
+            # let Redis have it first.
+            await asyncio.wait_for(self._idle.wait(), self.leave_timeout)
+            if requests:
+                await pubsub.unsubscribe(*requests)
+            if patterns:
+                await pubsub.punsubscribe(*patterns)
             await asyncio.wait_for(left.wait(), deadline - loop.time())
+            await asyncio.wait_for(self._requests_settled(), max(0.0, deadline - loop.time()))
             await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - loop.time()))
         except (asyncio.TimeoutError, *_CONNECTION_ERRORS):
             logger.warning(
@@ -755,6 +777,11 @@ class RedisAdapter(AdapterFactory):
             )
         finally:
             self._stop()
+
+    async def _requests_settled(self) -> None:
+        while any(adapter._waiting for adapter in self.namespaces.values()):
+            # Shutdown only: a short poll is simpler than a wake-up per request.
+            await asyncio.sleep(0.01)
 
     def _stop(self) -> None:
         """Stop listening and publishing (what is still queued is dropped)."""
@@ -908,10 +935,12 @@ class RedisAdapter(AdapterFactory):
                     message = await pubsub.get_message(timeout=None)
                     if message is None:
                         continue
-                    if self._left is not None and _unsubscribed_all(message):
-                        # Everything Redis delivered before is handled: gone.
-                        self._left.set()
-                        return
+                    if self._left is not None and _unsubscription(message):
+                        self._unconfirmed.discard(message.get("channel") or b"")
+                        if not self._unconfirmed:
+                            # Everything Redis delivered before is handled.
+                            self._left.set()
+                        continue
                     if wanted and self._confirmed(message, wanted):
                         wanted = set()
                         delay = self.reconnect_delay
@@ -994,9 +1023,8 @@ def _tell(on_result: OnReached | None, result: int | None) -> None:
         logger.exception("error handling the answer to a PUBLISH")
 
 
-def _unsubscribed_all(message: dict[str, Any]) -> bool:
-    """An unsubscription confirmation after which nothing is subscribed."""
-    return message.get("type") in ("unsubscribe", "punsubscribe") and message.get("data") == 0
+def _unsubscription(message: dict[str, Any]) -> bool:
+    return message.get("type") in ("unsubscribe", "punsubscribe")
 
 
 async def _wait_for(awaitable: Any) -> None:

@@ -111,13 +111,21 @@ async def test_a_node_leaving_answers_what_reached_it_and_is_not_waited_for(
     theirs = await client_of(leaving.url)
     try:
         await subscribers_become(ours.adapter, request_channel(ours), 2)
+        both = {mine.get_sid(), theirs.get_sid()}
         # Asked while the other node leaves: it either got the request before
         # it unsubscribed, and answers, or it is not counted.
         asking = [asyncio.ensure_future(ours.server.fetch_sockets()) for _ in range(5)]
+        # And it asks too, just before: the answer of ours still reaches it.
+        its_own = asyncio.ensure_future(leaving.server.fetch_sockets())
         await asyncio.sleep(0)
         await leaving.close()
         for fetched in await asyncio.wait_for(asyncio.gather(*asking), STEP_LIMIT):
             assert mine.get_sid() in {s.id for s in fetched}
+        fetched = await asyncio.wait_for(its_own, STEP_LIMIT)
+        assert {s.id for s in fetched} == both
+        assert (leaving.adapter.requests_answered, leaving.adapter.requests_timed_out) == (1, 0)
+        # Once it is leaving, its requests get its own answer at once.
+        assert await leaving.server.fetch_sockets() == []
         assert await ours.adapter.server_count(request_channel(ours)) == 1
         fetched = await asyncio.wait_for(ours.server.fetch_sockets(), STEP_LIMIT)
         assert [s.id for s in fetched] == [mine.get_sid()]
