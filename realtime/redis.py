@@ -105,6 +105,10 @@ DEFAULT_URL: Final = "redis://127.0.0.1:6379/0"
 _UID_ALPHABET: Final = string.ascii_letters + string.digits
 _CONNECTION_ERRORS: Final = (RedisError, OSError)
 
+RECOUNT_EVERY: Final = 0.5
+"""Seconds between two counts (PUBSUB NUMSUB) of the nodes still subscribed
+while a request of ours waits for answers."""
+
 OnReached = Callable[[int | None], None]
 """Told how many subscribers a PUBLISH reached (None: it was not sent)."""
 
@@ -163,7 +167,7 @@ class _Waiting:
     """A request of ours that waits for one reply from every other node it
     reached; how many it reached is known when Redis answers the PUBLISH."""
 
-    __slots__ = ("done", "expected", "kind", "replies", "timer")
+    __slots__ = ("done", "expected", "kind", "recount", "replies", "timer")
 
     def __init__(
         self, kind: RequestKind, done: Callable[[BaseException | None, list[ClusterReply]], None]
@@ -173,6 +177,12 @@ class _Waiting:
         self.done = done
         self.replies: list[ClusterReply] = []
         self.timer: Cancellable | None = None
+        self.recount: Cancellable | None = None
+
+    def cancel_timers(self) -> None:
+        for timer in (self.timer, self.recount):
+            if timer is not None:
+                timer.cancel()
 
 
 class _AckWait:
@@ -389,13 +399,34 @@ class RedisNamespaceAdapter(MemoryAdapter):
         # Our own subscription is one of them; unsent (Redis unreachable), none.
         wait.expected = 0 if subscribers is None else max(0, subscribers - 1)
         self._settle_if_answered(request_id, wait)
+        self._recount_later(request_id)
+
+    def _recount_later(self, request_id: str) -> None:
+        wait = self._waiting.get(request_id)
+        if wait is not None:
+            wait.recount = self.host.schedule(
+                RECOUNT_EVERY, lambda: self.cluster.spawn(self._recount(request_id))
+            )
+
+    async def _recount(self, request_id: str) -> None:
+        """A node killed just as the request reached it was counted, and
+        will never answer: once Redis has dropped its connection, the nodes
+        still subscribed are all that can answer."""
+        if request_id not in self._waiting:
+            return
+        subscribed = await self.server_count()
+        wait = self._waiting.get(request_id)
+        if wait is None or wait.expected is None:
+            return
+        wait.expected = min(wait.expected, subscribed - 1)
+        self._settle_if_answered(request_id, wait)
+        self._recount_later(request_id)
 
     def _settle_if_answered(self, request_id: str, wait: _Waiting) -> None:
         if wait.expected is None or len(wait.replies) < wait.expected:
             return
         del self._waiting[request_id]
-        if wait.timer is not None:
-            wait.timer.cancel()
+        wait.cancel_timers()
         self.cluster.requests_answered += 1
         wait.done(None, wait.replies)
 
@@ -403,6 +434,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
         wait = self._waiting.pop(request_id, None)
         if wait is None:
             return
+        wait.cancel_timers()
         self.cluster.requests_timed_out += 1
         replies = [r.value for r in wait.replies if isinstance(r, ServerSideEmitReply)]
         expected = "?" if wait.expected is None else wait.expected
