@@ -188,12 +188,16 @@ class _Waiting:
 class _AckWait:
     """A broadcast of ours that collects acks from the clients of other nodes."""
 
-    __slots__ = ("on_count", "on_reply", "timer")
+    __slots__ = ("counted", "on_count", "on_reply", "others", "recount", "timer")
 
     def __init__(self, on_count: OnCount, on_reply: OnReply) -> None:
         self.on_count = on_count
         self.on_reply = on_reply
+        self.others: int | None = None
+        """The other nodes the broadcast reached: each sends a client count."""
+        self.counted = 0
         self.timer: Cancellable | None = None
+        self.recount: Cancellable | None = None
 
 
 class RedisNamespaceAdapter(MemoryAdapter):
@@ -287,6 +291,19 @@ class RedisNamespaceAdapter(MemoryAdapter):
             # (our own subscription among them) is the local one.
             if not nodes.done():
                 nodes.set_result(max(1, subscribers or 0))
+            wait.others = max(0, (subscribers or 0) - 1)
+            if wait.counted < wait.others:
+                self._keep_counting(wait, recounted)
+
+        def recounted(subscribed: int) -> bool:
+            if self._acks.get(request_id) is not wait or wait.others is None:
+                return False
+            # Those gone before they counted reached nobody.
+            still = max(wait.counted, min(wait.others, subscribed - 1))
+            for _ in range(wait.others - still):
+                on_count(0)
+            wait.others = still
+            return wait.counted < wait.others
 
         wire, codec = request_to_wire(
             self.cluster.uid, BroadcastWithAck(self.nsp, packet, options, request_id)
@@ -296,7 +313,9 @@ class RedisNamespaceAdapter(MemoryAdapter):
         return nodes
 
     def _forget_acks(self, request_id: str) -> None:
-        self._acks.pop(request_id, None)
+        wait = self._acks.pop(request_id, None)
+        if wait is not None and wait.recount is not None:
+            wait.recount.cancel()
 
     async def fetch_sockets(self, options: BroadcastOptions) -> list[SocketDetails]:
         found = self.fetch_sockets_local(options)
@@ -399,28 +418,28 @@ class RedisNamespaceAdapter(MemoryAdapter):
         # Our own subscription is one of them; unsent (Redis unreachable), none.
         wait.expected = 0 if subscribers is None else max(0, subscribers - 1)
         self._settle_if_answered(request_id, wait)
-        self._recount_later(request_id)
 
-    def _recount_later(self, request_id: str) -> None:
-        wait = self._waiting.get(request_id)
-        if wait is not None:
-            wait.recount = self.host.schedule(
-                RECOUNT_EVERY, lambda: self.cluster.spawn(self._recount(request_id))
-            )
+        def recounted(subscribed: int) -> bool:
+            wait = self._waiting.get(request_id)
+            if wait is None or wait.expected is None:
+                return False
+            wait.expected = min(wait.expected, subscribed - 1)
+            self._settle_if_answered(request_id, wait)
+            return request_id in self._waiting
 
-    async def _recount(self, request_id: str) -> None:
-        """A node killed just as the request reached it was counted, and
-        will never answer: once Redis has dropped its connection, the nodes
-        still subscribed are all that can answer."""
-        if request_id not in self._waiting:
-            return
-        subscribed = await self.server_count()
-        wait = self._waiting.get(request_id)
-        if wait is None or wait.expected is None:
-            return
-        wait.expected = min(wait.expected, subscribed - 1)
-        self._settle_if_answered(request_id, wait)
-        self._recount_later(request_id)
+        if request_id in self._waiting:
+            self._keep_counting(wait, recounted)
+
+    def _keep_counting(self, wait: _Waiting | _AckWait, recounted: Callable[[int], bool]) -> None:
+        """A node killed just as a request reached it was counted, and will
+        never answer: every RECOUNT_EVERY seconds, hand ``recounted`` the
+        nodes subscribed now (this one included), while it returns True."""
+
+        async def recount() -> None:
+            if recounted(await self.server_count()):
+                self._keep_counting(wait, recounted)
+
+        wait.recount = self.host.schedule(RECOUNT_EVERY, lambda: self.cluster.spawn(recount()))
 
     def _settle_if_answered(self, request_id: str, wait: _Waiting) -> None:
         if wait.expected is None or len(wait.replies) < wait.expected:
@@ -499,6 +518,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
         if ack is not None:
             reply = reply_from_wire(value, RequestKind.BROADCAST)
             if isinstance(reply, BroadcastClientCount):
+                ack.counted += 1
                 ack.on_count(reply.client_count)
             elif isinstance(reply, BroadcastAck):
                 ack.on_reply(reply.value)
