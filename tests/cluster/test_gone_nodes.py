@@ -1,7 +1,9 @@
 """Requests that collect an answer from every node (fetch sockets, all
-rooms, server-side emits with replies) are not kept waiting by a node that
-is gone: stopped (it unsubscribes), killed (Redis drops its connection) or
-leaving while the request is on its way (it answers what reached it).
+rooms, server-side emits with replies, the client counts of a broadcast
+with acks) are not kept waiting by a node that is gone: stopped (it
+unsubscribes), killed (Redis drops its connection; a request that reached
+it just before is settled by the next count), leaving while the request is
+on its way (it answers what reached it), or a dynamic child that went.
 
 Each node here has a ``requests_timeout`` of a minute, over the tests' step
 limit: a request settled by the timer fails the step, and the adapter's
