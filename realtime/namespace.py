@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from .bus.acks import AckIds, BroadcastAcks, OnReplies
@@ -19,7 +18,7 @@ from .bus.adapter import DEFAULT_ACK_TIMEOUT, Adapter, Cancellable, OnReply
 from .bus.namespaces import Matcher
 from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
-from .coroutines import is_awaitable, never_suspends, run_now
+from .coroutines import is_awaitable
 from .crossing import call_over, elsewhere, handed_over
 from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
@@ -583,13 +582,17 @@ class BroadcastOperator:
         servers = 0
         waiting: list[Any] = []
         for target in targets:
-            count = target.adapter.server_count()
-            if isinstance(count, CoroutineType) and never_suspends(count):
-                servers += run_now(count)  # the in-memory adapter's: no task
-            else:
-                waiting.append(count)
             packet = Packet(PacketType.EVENT, target.name, [event, *args])
-            target.adapter.broadcast_with_ack(packet, options, acks.on_count, acks.on_reply)
+            count: object = target.adapter.broadcast_with_ack(
+                packet, options, acks.on_count, acks.on_reply
+            )
+            if isinstance(count, int):
+                servers += count
+            elif count is None:
+                # An adapter written before it said (its method returns None): ask it.
+                waiting.append(target.adapter.server_count())
+            else:
+                waiting.append(count)  # a cluster's: known when the broadcast is out
         if not waiting:
             acks.expect_servers(servers)
             return

@@ -32,7 +32,7 @@ import logging
 import secrets
 import string
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
 import msgpack
@@ -105,6 +105,13 @@ DEFAULT_URL: Final = "redis://127.0.0.1:6379/0"
 _UID_ALPHABET: Final = string.ascii_letters + string.digits
 _CONNECTION_ERRORS: Final = (RedisError, OSError)
 
+RECOUNT_EVERY: Final = 0.5
+"""Seconds between two counts (PUBSUB NUMSUB) of the nodes still subscribed
+while a request of ours waits for answers."""
+
+OnReached = Callable[[int | None], None]
+"""Told how many subscribers a PUBLISH reached (None: it was not sent)."""
+
 
 def new_uid() -> str:
     """A node id as Node's adapter makes them (six letters or digits)."""
@@ -157,32 +164,40 @@ def js_values(value: Any) -> Any:
 
 
 class _Waiting:
-    """A request of ours that waits for ``expected`` replies from other nodes."""
+    """A request of ours that waits for one reply from every other node it
+    reached; how many it reached is known when Redis answers the PUBLISH."""
 
-    __slots__ = ("done", "expected", "kind", "replies", "timer")
+    __slots__ = ("done", "expected", "kind", "recount", "replies", "timer")
 
     def __init__(
-        self,
-        kind: RequestKind,
-        expected: int,
-        done: Callable[[BaseException | None, list[ClusterReply]], None],
+        self, kind: RequestKind, done: Callable[[BaseException | None, list[ClusterReply]], None]
     ) -> None:
         self.kind = kind
-        self.expected = expected
+        self.expected: int | None = None
         self.done = done
         self.replies: list[ClusterReply] = []
         self.timer: Cancellable | None = None
+        self.recount: Cancellable | None = None
+
+    def cancel_timers(self) -> None:
+        for timer in (self.timer, self.recount):
+            if timer is not None:
+                timer.cancel()
 
 
 class _AckWait:
     """A broadcast of ours that collects acks from the clients of other nodes."""
 
-    __slots__ = ("on_count", "on_reply", "timer")
+    __slots__ = ("counted", "on_count", "on_reply", "others", "recount", "timer")
 
     def __init__(self, on_count: OnCount, on_reply: OnReply) -> None:
         self.on_count = on_count
         self.on_reply = on_reply
+        self.others: int | None = None
+        """The other nodes the broadcast reached: each sends a client count."""
+        self.counted = 0
         self.timer: Cancellable | None = None
+        self.recount: Cancellable | None = None
 
 
 class RedisNamespaceAdapter(MemoryAdapter):
@@ -256,22 +271,51 @@ class RedisNamespaceAdapter(MemoryAdapter):
 
     def broadcast_with_ack(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
-    ) -> None:
-        if not options.flags.local:
-            request_id = new_uid()
-            self._request(BroadcastWithAck(self.nsp, packet, options, request_id))
-            wait = self._acks[request_id] = _AckWait(on_count, on_reply)
-            # Nobody can tell when every remote client has answered: forget
-            # the request when the broadcast's own timeout is over (as Node).
-            timeout = options.flags.timeout
-            wait.timer = self.host.schedule(
-                DEFAULT_ACK_TIMEOUT if timeout is None else timeout,
-                lambda: self._forget_acks(request_id),
-            )
+    ) -> int | Awaitable[int]:
+        if options.flags.local or self.cluster.leaving:
+            self.broadcast_with_ack_local(packet, options, on_count, on_reply)
+            return 1
+        request_id = new_uid()
+        wait = self._acks[request_id] = _AckWait(on_count, on_reply)
+        # Nobody can tell when every remote client has answered: forget
+        # the request when the broadcast's own timeout is over (as Node).
+        timeout = options.flags.timeout
+        wait.timer = self.host.schedule(
+            DEFAULT_ACK_TIMEOUT if timeout is None else timeout,
+            lambda: self._forget_acks(request_id),
+        )
+        nodes: Promise[int] = self.host.create_promise()
+
+        def reached(subscribers: int | None) -> None:
+            # Every node the broadcast reached sends its client count; ours
+            # (our own subscription among them) is the local one.
+            if not nodes.done():
+                nodes.set_result(max(1, subscribers or 0))
+            wait.others = max(0, (subscribers or 0) - 1)
+            if wait.counted < wait.others:
+                self._keep_counting(wait, recounted)
+
+        def recounted(subscribed: int) -> bool:
+            if self._acks.get(request_id) is not wait or wait.others is None:
+                return False
+            # Those gone before they counted reached nobody.
+            still = max(wait.counted, min(wait.others, subscribed - 1))
+            for _ in range(wait.others - still):
+                on_count(0)
+            wait.others = still
+            return wait.counted < wait.others
+
+        wire, codec = request_to_wire(
+            self.cluster.uid, BroadcastWithAck(self.nsp, packet, options, request_id)
+        )
+        self.cluster.publish(self.channels.request, pack(wire, codec), reached)
         self.broadcast_with_ack_local(packet, options, on_count, on_reply)
+        return nodes
 
     def _forget_acks(self, request_id: str) -> None:
-        self._acks.pop(request_id, None)
+        wait = self._acks.pop(request_id, None)
+        if wait is not None and wait.recount is not None:
+            wait.recount.cancel()
 
     async def fetch_sockets(self, options: BroadcastOptions) -> list[SocketDetails]:
         found = self.fetch_sockets_local(options)
@@ -337,10 +381,15 @@ class RedisNamespaceAdapter(MemoryAdapter):
     async def _ask(
         self, request: ClusterRequest, request_id: str, what: str, timeout: float | None = None
     ) -> list[ClusterReply]:
-        """Publish ``request`` and wait for one reply from every other node."""
-        others = await self.server_count() - 1
-        if others <= 0:
-            return []
+        """Publish ``request`` and wait for one reply from every other node
+        it reached. PUBLISH answers how many subscribers got the message,
+        counted by Redis as it delivers: a node that has unsubscribed (a
+        clean shutdown) or whose connection dropped (a killed process) is
+        not among them, and every node that is answers (it unsubscribes
+        only after it has answered what came before). In a cluster of one
+        that count is all the round trip there is."""
+        if self.cluster.leaving:
+            return []  # nobody would count this node's own part any more
         promise: Promise[list[ClusterReply]] = self.host.create_promise()
 
         def done(error: BaseException | None, replies: list[ClusterReply]) -> None:
@@ -351,22 +400,66 @@ class RedisNamespaceAdapter(MemoryAdapter):
             else:
                 promise.set_exception(error)
 
-        wait = self._waiting[request_id] = _Waiting(request.kind, others, done)
+        wait = self._waiting[request_id] = _Waiting(request.kind, done)
         wait.timer = self.host.schedule(
             self.cluster.requests_timeout if timeout is None else timeout,
             lambda: self._timed_out(request_id, what),
         )
-        self._request(request)
+        wire, codec = request_to_wire(self.cluster.uid, request)
+        self.cluster.publish(
+            self.channels.request, pack(wire, codec), lambda n: self._reached(request_id, n)
+        )
         return await promise
+
+    def _reached(self, request_id: str, subscribers: int | None) -> None:
+        wait = self._waiting.get(request_id)
+        if wait is None:
+            return
+        # Our own subscription is one of them; unsent (Redis unreachable), none.
+        wait.expected = 0 if subscribers is None else max(0, subscribers - 1)
+        self._settle_if_answered(request_id, wait)
+
+        def recounted(subscribed: int) -> bool:
+            wait = self._waiting.get(request_id)
+            if wait is None or wait.expected is None:
+                return False
+            wait.expected = min(wait.expected, subscribed - 1)
+            self._settle_if_answered(request_id, wait)
+            return request_id in self._waiting
+
+        if request_id in self._waiting:
+            self._keep_counting(wait, recounted)
+
+    def _keep_counting(self, wait: _Waiting | _AckWait, recounted: Callable[[int], bool]) -> None:
+        """A node killed just as a request reached it was counted, and will
+        never answer: every RECOUNT_EVERY seconds, hand ``recounted`` the
+        nodes subscribed now (this one included), while it returns True."""
+
+        async def recount() -> None:
+            if recounted(await self.server_count()):
+                self._keep_counting(wait, recounted)
+
+        wait.recount = self.host.schedule(RECOUNT_EVERY, lambda: self.cluster.spawn(recount()))
+
+    def _settle_if_answered(self, request_id: str, wait: _Waiting) -> None:
+        if wait.expected is None or len(wait.replies) < wait.expected:
+            return
+        del self._waiting[request_id]
+        wait.cancel_timers()
+        self.cluster.requests_answered += 1
+        wait.done(None, wait.replies)
 
     def _timed_out(self, request_id: str, what: str) -> None:
         wait = self._waiting.pop(request_id, None)
         if wait is None:
             return
+        wait.cancel_timers()
+        self.cluster.requests_timed_out += 1
         replies = [r.value for r in wait.replies if isinstance(r, ServerSideEmitReply)]
+        expected = "?" if wait.expected is None else wait.expected
         error = BroadcastAckTimeout(
             f"timeout reached while waiting for {what} response: "
-            f"{len(wait.replies)} of {wait.expected} nodes answered",
+            f"{len(wait.replies)} of {expected} nodes answered",
             replies,
         )
         wait.done(error, wait.replies)
@@ -425,6 +518,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
         if ack is not None:
             reply = reply_from_wire(value, RequestKind.BROADCAST)
             if isinstance(reply, BroadcastClientCount):
+                ack.counted += 1
                 ack.on_count(reply.client_count)
             elif isinstance(reply, BroadcastAck):
                 ack.on_reply(reply.value)
@@ -433,11 +527,7 @@ class RedisNamespaceAdapter(MemoryAdapter):
         if wait is None:
             return  # another node's request, or one of ours that timed out
         wait.replies.append(reply_from_wire(value, wait.kind))
-        if len(wait.replies) >= wait.expected:
-            del self._waiting[request_id]
-            if wait.timer is not None:
-                wait.timer.cancel()
-            wait.done(None, wait.replies)
+        self._settle_if_answered(request_id, wait)
 
     def close(self) -> None:
         super().close()
@@ -465,7 +555,9 @@ class RedisAdapter(AdapterFactory):
     doubling from the first to the second, in seconds (0.1 and 5).
     ``presence_expiry``: seconds after which the users of a node that stopped
     beating (killed, cut off) go offline in ``sio.presence`` (15; a node
-    beats every third of it).
+    beats every third of it). ``leave_timeout``: seconds a node that shuts
+    down takes at most to unsubscribe, answer the requests that reached it
+    before, and send what is queued (2).
     """
 
     def __init__(
@@ -479,6 +571,7 @@ class RedisAdapter(AdapterFactory):
         reconnect_delay: float = 0.1,
         reconnect_delay_max: float = 5.0,
         presence_expiry: float = 15.0,
+        leave_timeout: float = 2.0,
         **redis_options: Any,
     ) -> None:
         if max_message_size <= 0 or max_pending_publishes <= 0:
@@ -487,6 +580,8 @@ class RedisAdapter(AdapterFactory):
             raise InvalidArgument("need 0 < reconnect_delay <= reconnect_delay_max")
         if not presence_expiry > 0:
             raise InvalidArgument("presence_expiry must be positive")
+        if not leave_timeout > 0:
+            raise InvalidArgument("leave_timeout must be positive")
         self.url = url
         self.key_prefix = key_prefix
         self.requests_timeout = requests_timeout
@@ -495,6 +590,7 @@ class RedisAdapter(AdapterFactory):
         self.reconnect_delay = reconnect_delay
         self.reconnect_delay_max = reconnect_delay_max
         self.presence_expiry = presence_expiry
+        self.leave_timeout = leave_timeout
         # The adapter owns the backoff: redis-py's own retries would hold a
         # publish (and every broadcast behind it) for seconds during an outage.
         redis_options.setdefault("retry", Retry(NoBackoff(), 0))
@@ -506,7 +602,14 @@ class RedisAdapter(AdapterFactory):
         self.namespaces: dict[str, RedisNamespaceAdapter] = {}
         self._by_pattern: dict[bytes, RedisNamespaceAdapter] = {}
         self._by_channel: dict[bytes, Callable[[str, bytes], None]] = {}
-        self._outbox: deque[tuple[Any, ...]] = deque()
+        self._answering: dict[bytes, Callable[[str, bytes], None]] = {}
+        """Request channels of namespaces that are gone, until Redis confirms
+        their unsubscription."""
+        self._outbox: deque[tuple[tuple[Any, ...], OnReached | None]] = deque()
+        self._idle = asyncio.Event()
+        self._left: asyncio.Event | None = None
+        self._unconfirmed: set[bytes] = set()
+        self._leaving: asyncio.Task[None] | None = None
         self._pub: aioredis.Redis | None = None
         self._pubsub: Any = None
         self._wake: asyncio.Event | None = None
@@ -516,10 +619,16 @@ class RedisAdapter(AdapterFactory):
         self._publishing = True
         self._dropped = 0
         self._presence: RedisPresence | None = None
+        self._runtime: Runtime | None = None
         self.generation = 0
         """How many times the listener has completed its subscriptions."""
         self.connected = False
         """Subscribed to every namespace's channels, on a live connection."""
+        self.requests_answered = 0
+        """Requests of this node (fetch sockets, all rooms, server-side emit
+        with replies) resolved because every node they reached answered."""
+        self.requests_timed_out = 0
+        """Requests of this node that ended at ``requests_timeout`` instead."""
         self.unpublished = 0
         """Messages (broadcasts, requests) that never reached Redis since the
         adapter started: during an outage, or over ``max_pending_publishes``."""
@@ -570,9 +679,14 @@ class RedisAdapter(AdapterFactory):
         channels = adapter.channels
         names = [channels.request, channels.response, channels.specific_response(self.uid)]
         self._by_pattern.pop(channels.pattern.encode(), None)
+        request = self._by_channel.get(channels.request.encode())
         for name in names:
             self._by_channel.pop(name.encode(), None)
         if self._pubsub is not None:
+            if request is not None:
+                # A request Redis delivers before the unsubscription counted
+                # this node: answer it (as a namespace with nobody in it).
+                self._answering[channels.request.encode()] = request
             self._spawn(
                 self._send_subscriptions(self._pubsub, [channels.pattern], names, subscribe=False)
             )
@@ -624,6 +738,7 @@ class RedisAdapter(AdapterFactory):
     def start(self, runtime: Runtime) -> None:
         if self._tasks:
             return
+        self._runtime = runtime
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
         self._pub = aioredis.Redis.from_url(self.url, **self.redis_options)
@@ -667,7 +782,62 @@ class RedisAdapter(AdapterFactory):
             self._tasks.remove(task)
 
     def close(self) -> None:
+        """Leave the cluster: unsubscribe, answer the requests that came
+        before the unsubscription, send what is queued, then close the
+        connections (within ``leave_timeout``; the server's drain waits)."""
+        if self._leaving is not None:
+            return
+        if not (self.connected and self._pubsub is not None):
+            self._stop()  # not subscribed: nobody counts this node
+            return
+        self._leaving = asyncio.ensure_future(self._leave(self._pubsub))
+        if self._runtime is not None:
+            self._runtime.spawn(_wait_for, self._leaving)
+
+    @property
+    def leaving(self) -> bool:
+        """Whether :meth:`close` has begun: this node no longer counts as
+        one that answers, and its own requests get the local answer only."""
+        return self._leaving is not None
+
+    async def _leave(self, pubsub: Any) -> None:
+        # The request channels and broadcast patterns go first; the response
+        # channels stay until the end, for the requests of ours under way.
+        requests = [adapter.channels.request for adapter in self.namespaces.values()]
+        patterns = list(self._by_pattern)
+        self._unconfirmed = {name.encode() for name in requests} | set(patterns)
+        left = self._left = asyncio.Event()
+        if not self._unconfirmed:
+            left.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.leave_timeout
+        try:
+            # What this node published before counted its own subscription:
+            # let Redis have it first.
+            await asyncio.wait_for(self._idle.wait(), self.leave_timeout)
+            if requests:
+                await pubsub.unsubscribe(*requests)
+            if patterns:
+                await pubsub.punsubscribe(*patterns)
+            await asyncio.wait_for(left.wait(), deadline - loop.time())
+            await asyncio.wait_for(self._requests_settled(), max(0.0, deadline - loop.time()))
+            await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - loop.time()))
+        except (asyncio.TimeoutError, *_CONNECTION_ERRORS):
+            logger.warning(
+                "leaving the cluster: not done after %.1f s (leave_timeout), closing",
+                self.leave_timeout,
+            )
+        finally:
+            self._stop()
+
+    async def _requests_settled(self) -> None:
+        while any(adapter._waiting for adapter in self.namespaces.values()):
+            # Shutdown only: a short poll is simpler than a wake-up per request.
+            await asyncio.sleep(0.01)
+
+    def _stop(self) -> None:
         """Stop listening and publishing (what is still queued is dropped)."""
+        self._wake = None
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -681,6 +851,8 @@ class RedisAdapter(AdapterFactory):
         """:meth:`close`, and wait until the connections are closed."""
         tasks = list(self._tasks)
         self.close()
+        if self._leaving is not None:
+            await asyncio.gather(self._leaving, return_exceptions=True)
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._closing is not None:
             await self._closing
@@ -708,14 +880,21 @@ class RedisAdapter(AdapterFactory):
 
     # -- publishing ---------------------------------------------------------------------
 
-    def publish(self, channel: str, data: bytes) -> None:
-        """Queue one message for Redis; never blocks."""
-        self.command("PUBLISH", channel, data)
+    def publish(self, channel: str, data: bytes, reached: OnReached | None = None) -> None:
+        """Queue one message for Redis; never blocks. ``reached`` gets what
+        PUBLISH answers, the number of subscribers that received the message
+        (this node's own subscription included), or None if it was not sent."""
+        self._queue(("PUBLISH", channel, data), reached)
 
     def command(self, *command: Any) -> None:
         """Queue one Redis command, sent in order with the publishes; never blocks."""
+        self._queue(command, None)
+
+    def _queue(self, command: tuple[Any, ...], on_result: OnReached | None) -> None:
         if self._wake is None:
-            return  # not serving yet: nobody else can be reached either
+            # Not serving yet, or closed: nobody else can be reached either.
+            _tell(on_result, None)
+            return
         if not self._publishing or len(self._outbox) >= self.max_pending_publishes:
             self._dropped += 1
             self.unpublished += 1
@@ -726,41 +905,53 @@ class RedisAdapter(AdapterFactory):
                     "(%d), a broadcast reaches this node's clients only",
                     self.max_pending_publishes,
                 )
+            _tell(on_result, None)
             return
-        self._outbox.append(command)
+        self._outbox.append((command, on_result))
+        self._idle.clear()  # until the writer has sent it
         self._wake.set()
 
     async def _write(self) -> None:
         wake = self._wake
         assert wake is not None
+        idle = self._idle
         while True:
-            await wake.wait()
-            wake.clear()
+            while not self._outbox:
+                idle.set()
+                wake.clear()
+                await wake.wait()
+            idle.clear()
             while self._outbox:
                 batch = list(self._outbox)
                 self._outbox.clear()
                 try:
-                    await self._publish_batch(batch)
+                    results = await self._publish_batch([command for command, _ in batch])
                 except _CONNECTION_ERRORS as exc:
                     self._dropped += len(batch)
+                    for _, on_result in batch:
+                        _tell(on_result, None)
                     self.unpublished += len(batch)
                     await self._publisher_down(exc)
+                    continue
+                for (_, on_result), result in zip(batch, results, strict=False):
+                    _tell(on_result, result if isinstance(result, int) else None)
 
-    async def _publish_batch(self, batch: list[tuple[Any, ...]]) -> None:
+    async def _publish_batch(self, batch: list[tuple[Any, ...]]) -> list[Any]:
         pub = self._pub
         assert pub is not None
         if len(batch) == 1:
-            await pub.execute_command(*batch[0])  # type: ignore[no-untyped-call]
-            return
+            return [await pub.execute_command(*batch[0])]  # type: ignore[no-untyped-call]
         pipe = pub.pipeline(transaction=False)
         for command in batch:
             pipe.execute_command(*command)
-        await pipe.execute()
+        return list(await pipe.execute())
 
     async def _publisher_down(self, exc: BaseException) -> None:
         """Drop broadcasts (local delivery goes on) until a PING succeeds."""
         self._publishing = False
         self._dropped += len(self._outbox)
+        for _, on_result in self._outbox:
+            _tell(on_result, None)
         self.unpublished += len(self._outbox)
         self._outbox.clear()
         logger.warning("Redis unreachable for publishing (%s): broadcasts stay local", exc)
@@ -796,6 +987,12 @@ class RedisAdapter(AdapterFactory):
                     message = await pubsub.get_message(timeout=None)
                     if message is None:
                         continue
+                    if self._left is not None and _unsubscription(message):
+                        self._unconfirmed.discard(message.get("channel") or b"")
+                        if not self._unconfirmed:
+                            # Everything Redis delivered before is handled.
+                            self._left.set()
+                        continue
                     if wanted and self._confirmed(message, wanted):
                         wanted = set()
                         delay = self.reconnect_delay
@@ -815,6 +1012,7 @@ class RedisAdapter(AdapterFactory):
     async def _subscribe_all(self, pubsub: Any) -> set[bytes]:
         patterns = list(self._by_pattern)
         channels = list(self._by_channel)
+        self._answering.clear()  # a new connection subscribes none of them
         self._pubsub = pubsub
         if patterns:
             await pubsub.psubscribe(*patterns)
@@ -846,6 +1044,8 @@ class RedisAdapter(AdapterFactory):
         kind = message.get("type")
         channel = message.get("channel")
         data = message.get("data")
+        if kind == "unsubscribe" and isinstance(channel, bytes):
+            self._answering.pop(channel, None)
         if not isinstance(channel, bytes) or not isinstance(data, bytes):
             return  # a confirmation of a later subscription, a pong
         try:
@@ -854,7 +1054,7 @@ class RedisAdapter(AdapterFactory):
                 if adapter is not None:
                     adapter.on_broadcast(channel.decode(), data)
             elif kind == "message":
-                handler = self._by_channel.get(channel)
+                handler = self._by_channel.get(channel) or self._answering.get(channel)
                 if handler is not None:
                     handler(channel.decode(), data)
         except (MalformedClusterMessage, UnicodeDecodeError) as exc:
@@ -863,6 +1063,24 @@ class RedisAdapter(AdapterFactory):
         except Exception:
             # A bug of ours must not kill the listener of every namespace.
             logger.exception("error handling a message on %r", channel)
+
+
+def _tell(on_result: OnReached | None, result: int | None) -> None:
+    if on_result is None:
+        return
+    try:
+        on_result(result)
+    except Exception:
+        # A bug of ours must not kill the writer of every namespace.
+        logger.exception("error handling the answer to a PUBLISH")
+
+
+def _unsubscription(message: dict[str, Any]) -> bool:
+    return message.get("type") in ("unsubscribe", "punsubscribe")
+
+
+async def _wait_for(awaitable: Any) -> None:
+    await awaitable
 
 
 async def _quietly(awaitable: Any) -> None:

@@ -88,7 +88,7 @@ class LinkedAdapter(MemoryAdapter):
 
     def broadcast_with_ack(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
-    ) -> None:
+    ) -> int:
         if not options.flags.local:
             request_id = f"r{next(_ids)}"
 
@@ -101,6 +101,7 @@ class LinkedAdapter(MemoryAdapter):
 
             self._publish(BroadcastWithAck(self.nsp, packet, options, request_id), respond)
         super().broadcast_with_ack(packet, options, on_count, on_reply)
+        return 1 if options.flags.local else 1 + len(self._others())
 
     async def fetch_sockets(self, options: BroadcastOptions) -> list[SocketDetails]:
         found = await super().fetch_sockets(options)

@@ -4,6 +4,7 @@ server and on a cluster of servers linked in process."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -208,6 +209,27 @@ async def test_cluster_call_waits_for_every_server_and_client() -> None:
         ack_id = conn.take()[0][1:].split("[")[0]
         conn.receive(f'3{ack_id}["{answer}"]')
     assert sorted(await pending) == ["a", "b", "c"]
+
+
+async def test_cluster_call_on_an_adapter_that_does_not_count_asks_server_count() -> None:
+    cluster = Cluster()
+    linked = cluster.adapter_class()
+
+    class Silent(linked):  # type: ignore[valid-type, misc]
+        """An adapter of the older shape: broadcast_with_ack returns None."""
+
+        def broadcast_with_ack(self, *args: Any) -> None:
+            super().broadcast_with_ack(*args)
+
+    (one, r1), (two, _) = (make_server(adapter=Silent) for _ in range(2))
+    ((c1, _),) = _join(one, 1)
+    ((c2, _),) = _join(two, 1)
+    pending = one.call("vote", timeout=5)
+    for conn, answer in ((c1, "a"), (c2, "b")):
+        ack_id = conn.take()[0][1:].split("[")[0]
+        conn.receive(f'3{ack_id}["{answer}"]')
+    await r1.settle()
+    assert sorted(await asyncio.wait_for(pending, 10)) == ["a", "b"]  # 10 s: a hang bound
 
 
 async def test_cluster_server_side_emit_reaches_the_other_servers_handlers() -> None:

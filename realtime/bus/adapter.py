@@ -52,14 +52,16 @@ assumes that all recipients live in this process.
 Ack semantics (Node's): ``broadcast_with_ack`` calls ``on_count(n)`` once per
 node with the number of clients it reached, then ``on_reply(value)`` once
 per client reply, ``value`` being the client's first ack argument. The
-caller (the broadcast operator) knows the number of nodes from
-:meth:`Adapter.server_count`, adds up the counts, and owns the timeout.
+caller (the broadcast operator) knows the number of nodes from what
+``broadcast_with_ack`` returns (for a cluster, the nodes the broadcast
+reached, which a node that is gone is not among), adds up the counts, and
+owns the timeout.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from ..errors import InvalidState
@@ -224,9 +226,12 @@ class Adapter(ABC):
     @abstractmethod
     def broadcast_with_ack(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
-    ) -> None:
+    ) -> int | Awaitable[int]:
         """Send ``packet`` (an EVENT, its ``id`` unset) asking each recipient
-        for an ack: ``on_count`` once per node, ``on_reply`` once per reply."""
+        for an ack: ``on_count`` once per node, ``on_reply`` once per reply.
+        Returns how many nodes will call ``on_count``, this one included: a
+        number, or an awaitable of it when the cluster tells later (the
+        nodes the broadcast reached, not those there were before)."""
 
     @abstractmethod
     async def fetch_sockets(self, options: BroadcastOptions) -> list[SocketDetails]:
@@ -426,8 +431,9 @@ class MemoryAdapter(Adapter):
 
     def broadcast_with_ack(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
-    ) -> None:
+    ) -> int | Awaitable[int]:
         self.broadcast_with_ack_local(packet, options, on_count, on_reply)
+        return 1
 
     def broadcast_with_ack_local(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply

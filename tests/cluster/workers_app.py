@@ -1,5 +1,6 @@
 """The app of the --workers test: on the Redis adapter, answers with the
-worker it runs on, and shouts to everyone."""
+worker it runs on, and shouts to everyone; a server-side "where" gets the
+process id."""
 
 from __future__ import annotations
 
@@ -19,3 +20,8 @@ def where(socket: realtime.Socket) -> Any:
 @sio.on("shout")
 def shout(socket: realtime.Socket, text: str) -> None:
     sio.emit("heard", text)
+
+
+@sio.on_server_side_emit("where")
+def where_server(*args: Any) -> Any:
+    return os.getpid()
