@@ -1,0 +1,479 @@
+"""Write docs/api.md, the API reference, from the package's sources.
+
+Every public name of ``realtime`` (its ``__all__``) and the objects its
+methods hand out, with their signatures as the annotations spell them and
+their docstrings. Signatures are read from the source with ``ast``, not from
+the imported package: the mypyc-compiled build and the pure one then give the
+same text, and optional dependencies need not be installed.
+
+    python scripts/api_reference.py           # rewrite docs/api.md
+    python scripts/api_reference.py --check   # exit 1 if docs/api.md is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "realtime"
+TARGET = ROOT / "docs" / "api.md"
+COMMAND = "python scripts/api_reference.py"
+WIDTH = 88  # a signature longer than this is written one parameter a line
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    intro: str
+    # "Name" for a name of realtime.__all__, "module:Name" for one that
+    # realtime hands out without exporting it (its module is its address).
+    names: tuple[str, ...]
+
+
+SECTIONS = (
+    Section(
+        "Server and its operators",
+        "The Socket.IO server, the operator its broadcasting methods return, and the "
+        "Engine.IO endpoint underneath it.",
+        ("Server", "BroadcastOperator", "Engine"),
+    ),
+    Section(
+        "Sockets and namespaces",
+        "What a handler gets (`Socket`), where it lives (`Namespace`), and a socket "
+        "as `fetch_sockets` describes it, possibly on another node (`RemoteSocket`).",
+        ("Socket", "Namespace", "RemoteSocket"),
+    ),
+    Section(
+        "Presence",
+        "Who is online, per user: `sio.presence` (docs/server.md).",
+        ("realtime.presence:Presence",),
+    ),
+    Section(
+        "Adapters and the emitter",
+        "Where broadcasts go: the adapter of each namespace (`Server(adapter=...)`), "
+        "Redis for a cluster (docs/scaling.md), and an emitter for processes that "
+        "serve no clients.",
+        (
+            "realtime.bus.adapter:AdapterFactory",
+            "realtime.bus.adapter:Adapter",
+            "realtime.bus.adapter:MemoryAdapter",
+            "RedisAdapter",
+            "Emitter",
+            "realtime.emitter:EmitterOperator",
+        ),
+    ),
+    Section(
+        "Hosts",
+        "Serving the server: the embedded aiohttp host (`run`, `attach`), ASGI and "
+        "WSGI (docs/hosting.md).",
+        ("run", "attach", "ASGIApp", "WSGIApp", "COMPILED"),
+    ),
+    Section(
+        "Metrics and the Admin UI",
+        "Prometheus metrics on the embedded host (docs/operations.md) and the "
+        "official Socket.IO Admin UI's protocol (`Server.instrument`).",
+        ("realtime.metrics:install", "realtime.admin:AdminUI"),
+    ),
+    Section(
+        "Option objects",
+        "Options that take more than one value.",
+        ("ConnectionStateRecovery",),
+    ),
+    Section(
+        "Errors",
+        "Every exception the package raises at its callers derives from `RealtimeError`; "
+        "misuse is also the builtin it stands for (`InvalidArgument` is a `ValueError`).",
+        (
+            "RealtimeError",
+            "ProtocolError",
+            "UnknownTransport",
+            "UnknownSession",
+            "BadHandshakeMethod",
+            "BadRequest",
+            "DecodeError",
+            "PayloadTooLarge",
+            "Forbidden",
+            "Overloaded",
+            "UnsupportedProtocolVersion",
+            "ConnectionRefused",
+            "EventRefused",
+            "InvalidArgument",
+            "InvalidArgumentType",
+            "Unsendable",
+            "PresenceError",
+            "InvalidState",
+            "MissingDependency",
+            "HandlerSignatureError",
+            "UnknownSocket",
+            "AckTimeout",
+            "BroadcastAckTimeout",
+            "Disconnected",
+        ),
+    ),
+)
+
+
+@dataclass
+class Reference:
+    """The text of the reference, and the public objects it found without a
+    docstring (each a line to fix in the sources)."""
+
+    text: str
+    undocumented: list[str] = field(default_factory=list)
+
+
+Definition = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef | ast.Assign | ast.AnnAssign
+
+
+@dataclass(frozen=True)
+class Found:
+    module: str
+    node: Definition
+    tree: ast.Module
+    lines: tuple[str, ...]  # the module's source, for the comments above a constant
+
+
+def module_path(module: str) -> Path:
+    parts = module.split(".")[1:]
+    base = PACKAGE.joinpath(*parts)
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+
+
+def parse(module: str) -> tuple[ast.Module, tuple[str, ...]]:
+    source = module_path(module).read_text(encoding="utf-8")
+    return ast.parse(source), tuple(source.splitlines())
+
+
+def absolute(module: str, node: ast.ImportFrom) -> str:
+    package = module if module_path(module).name == "__init__.py" else module.rpartition(".")[0]
+    for _ in range(node.level - 1):
+        package = package.rpartition(".")[0]
+    if node.level == 0:
+        return node.module or ""
+    return f"{package}.{node.module}" if node.module else package
+
+
+def assigned_name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    if (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ):
+        return node.targets[0].id
+    return None
+
+
+def find(module: str, name: str) -> Found:
+    """Where ``name``, as ``module`` sees it, is defined: its own definition,
+    else the import that brings it in (a lazy one inside a function too)."""
+    tree, lines = parse(module)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.name == name:
+                return Found(module, node, tree, lines)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and assigned_name(node) == name:
+            return Found(module, node, tree, lines)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    return find(absolute(module, node), alias.name)
+    raise LookupError(f"{name} is not defined in {module}")
+
+
+def exported() -> list[str]:
+    tree, _ = parse("realtime")
+    for node in tree.body:
+        if assigned_name(node) == "__all__" and isinstance(node, ast.Assign | ast.AnnAssign):
+            assert node.value is not None
+            return [str(name) for name in ast.literal_eval(node.value)]
+    raise LookupError("realtime/__init__.py has no __all__")
+
+
+# -- signatures -------------------------------------------------------------------
+
+
+def parameter(arg: ast.arg, default: ast.expr | None, star: str = "") -> str:
+    text = star + arg.arg
+    if arg.annotation is not None:
+        text += f": {ast.unparse(arg.annotation)}"
+        if default is not None:
+            text += f" = {ast.unparse(default)}"
+    elif default is not None:
+        text += f"={ast.unparse(default)}"
+    return text
+
+
+def parameters(args: ast.arguments, drop_first: bool) -> list[str]:
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults += args.defaults
+    out: list[str] = []
+    for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
+        out.append(parameter(arg, default))
+        if args.posonlyargs and index == len(args.posonlyargs) - 1:
+            out.append("/")
+    if drop_first and positional:
+        out.pop(0)
+        if out and out[0] == "/":
+            out.pop(0)
+    if args.vararg is not None:
+        out.append(parameter(args.vararg, None, "*"))
+    elif args.kwonlyargs:
+        out.append("*")
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        out.append(parameter(arg, kw_default))
+    if args.kwarg is not None:
+        out.append(parameter(args.kwarg, None, "**"))
+    return out
+
+
+def signature(
+    head: str, args: ast.arguments, returns: ast.expr | None, drop_first: bool = False
+) -> str:
+    params = parameters(args, drop_first)
+    tail = f" -> {ast.unparse(returns)}" if returns is not None else ""
+    line = f"{head}({', '.join(params)}){tail}"
+    if len(line) <= WIDTH or not params:
+        return line
+    body = "".join(f"    {param},\n" for param in params)
+    return f"{head}(\n{body}){tail}"
+
+
+def decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    names = set()
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        names.add(ast.unparse(target))
+    return names
+
+
+# -- docstrings -------------------------------------------------------------------
+
+ROLE = re.compile(r":(?:class|meth|func|mod|attr|exc|data):`~?([^`]+)`")
+LITERAL = re.compile(r"``([^`]+)``")
+
+
+def markdown(doc: str) -> str:
+    """reST inline markup as Markdown; everything else as written."""
+    return LITERAL.sub(r"`\1`", ROLE.sub(r"`\1`", doc))
+
+
+def comment_above(lines: tuple[str, ...], lineno: int) -> str:
+    """The comment block right above line ``lineno`` (1-based): a constant's
+    documentation where it has no docstring after it."""
+    block: list[str] = []
+    index = lineno - 2
+    while index >= 0 and lines[index].lstrip().startswith("#"):
+        block.insert(0, lines[index].lstrip()[1:].strip())
+        index -= 1
+    return " ".join(block)
+
+
+def attribute_doc(body: list[ast.stmt], node: ast.stmt) -> str | None:
+    """The string right after an assignment: its docstring, by convention."""
+    index = body.index(node)
+    if index + 1 < len(body):
+        after = body[index + 1]
+        if (
+            isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            return ast.get_docstring(ast.Module([after], []))
+    return None
+
+
+# -- the document -----------------------------------------------------------------
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.undocumented: list[str] = []
+
+    def code(self, text: str) -> None:
+        self.out += ["```python", text, "```", ""]
+
+    def doc(self, where: str, doc: str | None) -> None:
+        if doc:
+            self.out += [markdown(doc), ""]
+        else:
+            self.undocumented.append(where)
+
+    def name(self, ref: str) -> None:
+        module, _, name = ref.rpartition(":")
+        found = find(module or "realtime", name)
+        title = f"{module}.{name}" if module else f"realtime.{name}"
+        node = found.node
+        where = f"{found.module}.{name}"
+        if isinstance(node, ast.ClassDef):
+            self.klass(title, found)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self.out += [f"### `{title}`", ""]
+            prefix = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
+            self.code(signature(prefix + title, node.args, node.returns))
+            self.doc(where, ast.get_docstring(node))
+        else:
+            self.out += [f"### `{title}`", ""]
+            assert isinstance(node, ast.Assign | ast.AnnAssign)
+            annotation = (
+                f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
+            )
+            self.code(f"{title}{annotation}")
+            doc = attribute_doc(found.tree.body, node) or comment_above(found.lines, node.lineno)
+            self.doc(where, doc)
+
+    def klass(self, title: str, found: Found) -> None:
+        node = found.node
+        assert isinstance(node, ast.ClassDef)
+        self.out += [f"### `{title}`", ""]
+        init = next(
+            (
+                item
+                for item in node.body
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__"
+            ),
+            None,
+        )
+        bases = [ast.unparse(base) for base in node.bases]
+        fields = [item for item in node.body if isinstance(item, ast.AnnAssign)]
+        is_dataclass = any("dataclass" in ast.unparse(d) for d in node.decorator_list)
+        if init is not None:
+            head = signature(f"class {title}", init.args, None, drop_first=True)
+        elif is_dataclass:
+            params = [
+                parameter(ast.arg(ast.unparse(item.target), item.annotation), item.value)
+                for item in fields
+            ]
+            args = ", ".join(params)
+            head = f"class {title}(*, {args})" if params else f"class {title}()"
+            if len(head) > WIDTH:
+                head = f"class {title}(\n" + "".join(f"    {p},\n" for p in params) + ")"
+        else:
+            head = f"class {title}"
+        self.code(head)
+        if bases:
+            self.out += ["Bases: " + ", ".join(f"`{base}`" for base in bases), ""]
+        self.doc(f"{found.module}.{node.name}", ast.get_docstring(node))
+        self.members(title, found.module, node)
+
+    def members(self, title: str, module: str, node: ast.ClassDef) -> None:
+        overloads: dict[str, list[str]] = {}
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if item.name.startswith("_"):
+                continue
+            marks = decorators(item)
+            qualified = f"{title}.{item.name}"
+            where = f"{module}.{node.name}.{item.name}"
+            static = "staticmethod" in marks
+            prefix = "async def " if isinstance(item, ast.AsyncFunctionDef) else "def "
+            if "overload" in marks or "typing.overload" in marks:
+                overloads.setdefault(item.name, []).append(
+                    signature(prefix + qualified, item.args, item.returns, drop_first=not static)
+                )
+                continue
+            if any(mark.endswith((".setter", ".deleter")) for mark in marks):
+                continue
+            if "property" in marks or "cached_property" in marks:
+                returns = f": {ast.unparse(item.returns)}" if item.returns else ""
+                self.out += [f"#### `{qualified}` (property)", ""]
+                self.code(f"{qualified}{returns}")
+            else:
+                self.out += [f"#### `{qualified}`", ""]
+                heads = overloads.pop(item.name, None) or [
+                    signature(prefix + qualified, item.args, item.returns, drop_first=not static)
+                ]
+                if static:
+                    heads = [f"@staticmethod\n{head}" for head in heads]
+                self.code("\n".join(heads))
+            self.doc(where, ast.get_docstring(item) or inherited_doc(module, node, item.name))
+
+
+def inherited_doc(module: str, node: ast.ClassDef, name: str) -> str | None:
+    """The docstring of the method ``name`` overrides, as ``inspect.getdoc``
+    finds it: from the nearest base of the package that documents it."""
+    for base in node.bases:
+        if not isinstance(base, ast.Name):
+            continue
+        try:
+            found = find(module, base.id)
+        except LookupError:
+            continue  # a base from outside the package
+        if not isinstance(found.node, ast.ClassDef):
+            continue
+        for item in found.node.body:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == name:
+                doc = ast.get_docstring(item)
+                if doc:
+                    return doc
+        doc = inherited_doc(found.module, found.node, name)
+        if doc:
+            return doc
+    return None
+
+
+def generate() -> Reference:
+    public = exported()
+    listed = [ref for section in SECTIONS for ref in section.names if ":" not in ref]
+    missing = sorted(set(public) - set(listed))
+    unknown = sorted(set(listed) - set(public))
+    if missing or unknown or len(listed) != len(set(listed)):
+        raise LookupError(
+            f"SECTIONS in {Path(__file__).name} must list each name of realtime.__all__ "
+            f"once: missing {missing}, not exported {unknown}"
+        )
+    writer = Writer()
+    writer.out += [
+        "# API reference",
+        "",
+        f"<!-- Generated by `{COMMAND}` from the docstrings and annotations of the "
+        "sources; edit those, then run it again. -->",
+        "",
+        "Every public name of `realtime` (`realtime.__all__`), and the objects its methods "
+        "hand out, with their signatures as annotated and their docstrings. The guide to "
+        "using them is docs/server.md.",
+        "",
+    ]
+    for section in SECTIONS:
+        writer.out += [f"- [{section.title}](#{anchor(section.title)})"]
+    writer.out.append("")
+    for section in SECTIONS:
+        writer.out += [f"## {section.title}", "", section.intro, ""]
+        for ref in section.names:
+            writer.name(ref)
+    text = "\n".join(writer.out).rstrip("\n") + "\n"
+    return Reference(text, writer.undocumented)
+
+
+def anchor(title: str) -> str:
+    return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if docs/api.md is stale")
+    options = parser.parse_args(argv)
+    reference = generate()
+    for where in reference.undocumented:
+        print(f"no docstring: {where}", file=sys.stderr)
+    if options.check:
+        if TARGET.read_text(encoding="utf-8") != reference.text:
+            print(f"{TARGET.relative_to(ROOT)} is stale: run `{COMMAND}`", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(reference.text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,87 @@
+"""docs/api.md is generated from the sources (scripts/api_reference.py) and
+must match them: a changed signature or docstring without a regenerated
+reference fails here. The script reads the sources with ``ast``, so the pure
+and the mypyc-compiled build check the same text."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def api_reference() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "api_reference", ROOT / "scripts" / "api_reference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_reference_is_current(api_reference: ModuleType) -> None:
+    generated = api_reference.generate().text
+    committed = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert committed == generated, (
+        "docs/api.md is stale: run `python scripts/api_reference.py` and commit the result"
+    )
+
+
+def test_every_public_name_is_in_the_reference(api_reference: ModuleType) -> None:
+    import realtime
+
+    text = api_reference.generate().text
+    for name in realtime.__all__:
+        assert f"### `realtime.{name}`" in text, name
+
+
+def test_signatures_are_the_annotated_ones(api_reference: ModuleType) -> None:
+    text = api_reference.generate().text
+    assert (
+        "def realtime.attach(target: Any, app: Any, *, body_timeout: float = 75.0) -> None" in text
+    )
+    assert "def realtime.Server.close_room(room: str, namespace: str = '/') -> Done" in text
+    # overloads are each shown; private members are not
+    assert (
+        "def realtime.Server.on(event: str, handler: Handler, *, namespace: str = '/') -> Handler"
+        in text
+    )
+    assert "realtime.Server._connect" not in text and "_Client" not in text
+
+
+def test_a_changed_docstring_makes_the_reference_stale(
+    api_reference: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "realtime"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        '__all__ = ["greet"]\n\n\ndef greet(name: str = "x", /, *, loud: bool = False) -> str:\n'
+        '    """Say hello."""\n    return name\n'
+    )
+    monkeypatch.setattr(api_reference, "PACKAGE", package)
+    monkeypatch.setattr(
+        api_reference, "SECTIONS", (api_reference.Section("Greeting", "Hello.", ("greet",)),)
+    )
+    reference = api_reference.generate()
+    assert "def realtime.greet(name: str = 'x', /, *, loud: bool = False) -> str" in reference.text
+    assert "Say hello." in reference.text and reference.undocumented == []
+    (package / "__init__.py").write_text(
+        '__all__ = ["greet"]\n\n\ndef greet() -> None:\n    pass\n'
+    )
+    assert api_reference.generate().undocumented == ["realtime.greet"]
+
+
+def test_a_name_left_out_of_the_sections_is_refused(
+    api_reference: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api_reference, "SECTIONS", api_reference.SECTIONS[1:])
+    with pytest.raises(LookupError, match="missing"):
+        api_reference.generate()
