@@ -215,9 +215,11 @@ class Engine:
         return self
 
     def bind(self, runtime: Runtime) -> None:
+        """Called by the host integration (or the Server) before serving."""
         self.runtime = runtime
 
     def now(self) -> float:
+        """The runtime's clock, in seconds (0.0 before :meth:`bind`)."""
         return self.runtime.now() if self.runtime is not None else 0.0
 
     def _deadlines_moved(self) -> None:
@@ -225,6 +227,8 @@ class Engine:
             self.runtime.deadlines_changed()
 
     def forget(self, session: Session) -> None:
+        """Drop a closed ``session`` from the session table (and log its close when
+        ``log_connections`` is set)."""
         if self.sessions.get(session.id) is session:
             del self.sessions[session.id]
             self.addresses.closed(session.remote_addr or "")

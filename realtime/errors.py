@@ -62,34 +62,47 @@ class ProtocolError(RealtimeError):
         super().__init__(self.message)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON body of the HTTP answer: Engine.IO's ``{code, message}``."""
         return {"code": self.code, "message": self.message}
 
 
 class UnknownTransport(ProtocolError):
+    """A ``transport`` the server does not serve (Engine.IO code 0)."""
+
     code = 0
     default_message = "Transport unknown"
 
 
 class UnknownSession(ProtocolError):
+    """A ``sid`` no session has, or one closed already (Engine.IO code 1)."""
+
     code = 1
     default_message = "Session ID unknown"
 
 
 class BadHandshakeMethod(ProtocolError):
+    """A handshake by another method than GET (Engine.IO code 2)."""
+
     code = 2
     default_message = "Bad handshake method"
 
 
 class BadRequest(ProtocolError):
+    """A request the server cannot use (Engine.IO code 3)."""
+
     code = 3
     default_message = "Bad request"
 
 
 class DecodeError(BadRequest):
+    """A packet or payload that does not parse."""
+
     default_message = "Invalid packet"
 
 
 class PayloadTooLarge(BadRequest):
+    """A payload over ``max_payload``."""
+
     default_message = "Payload too large"
 
 
@@ -103,6 +116,7 @@ class Forbidden(ProtocolError):
     default_message = "Forbidden"
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON body of the 403: only ``Forbidden``, whatever ``message`` says."""
         return {"code": self.code, "message": self.default_message}
 
 
@@ -123,6 +137,8 @@ class Overloaded(ProtocolError):
 
 
 class UnsupportedProtocolVersion(ProtocolError):
+    """An ``EIO`` version the server does not speak (Engine.IO code 5)."""
+
     code = 5
     default_message = "Unsupported protocol version"
 

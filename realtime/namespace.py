@@ -55,6 +55,10 @@ def skip_rooms(skip: Any) -> frozenset[str]:
 
 
 class Namespace:
+    """One Socket.IO namespace of a server: its handlers, middlewares, sockets and adapter.
+    ``sio.of(name)`` makes or finds it; a dynamic one (a pattern or a predicate) has
+    ``matcher`` set and makes a child namespace per name it accepts."""
+
     def __init__(
         self,
         server: Server,
@@ -99,6 +103,8 @@ class Namespace:
 
     @property
     def dynamic(self) -> bool:
+        """True for a parent of dynamic children (a pattern or a predicate), which no socket
+        joins itself."""
         return self.matcher is not None
 
     # -- registration ---------------------------------------------------------------
@@ -386,9 +392,11 @@ class Namespace:
         BroadcastOperator(self, frozenset((room,))).leave(room)
 
     def send(self, *args: Any, to: Rooms | None = None, skip: Any = None) -> None:
+        """Emit a ``message`` event, as :meth:`emit` does."""
         self.emit("message", *args, to=to, skip=skip)
 
     def to(self, rooms: Rooms) -> BroadcastOperator:
+        """The sockets in ``rooms``: a :class:`BroadcastOperator` to chain on."""
         return BroadcastOperator(self).to(rooms)
 
     def in_(self, rooms: Rooms) -> BroadcastOperator:
@@ -396,20 +404,27 @@ class Namespace:
         return self.to(rooms)
 
     def except_(self, rooms: Any) -> BroadcastOperator:
+        """Every socket but those in ``rooms``: a :class:`BroadcastOperator`."""
         return BroadcastOperator(self).except_(rooms)
 
     def disconnect_sockets(self, close: bool = False) -> None:
+        """Disconnect every socket of the namespace, on every node; with ``close``, end their
+        connections too."""
         BroadcastOperator(self).disconnect_sockets(close)
 
     async def fetch_sockets(self) -> list[RemoteSocket]:
+        """Every socket of the namespace, on every node, as :class:`RemoteSocket`."""
         return await BroadcastOperator(self).fetch_sockets()
 
     @property
     def local(self) -> BroadcastOperator:
+        """A :class:`BroadcastOperator` that reaches this node's sockets only."""
         return BroadcastOperator(self).local
 
     @property
     def volatile(self) -> BroadcastOperator:
+        """A :class:`BroadcastOperator` whose packets are dropped for a socket that cannot
+        take them now."""
         return BroadcastOperator(self).volatile
 
 
@@ -451,6 +466,8 @@ class BroadcastOperator:
         self.flags = flags
 
     def to(self, rooms: Rooms) -> BroadcastOperator:
+        """This selection plus the sockets in ``rooms`` (a new operator; this one is
+        unchanged)."""
         return BroadcastOperator(
             self.namespace, self.rooms | _rooms(rooms), self.except_rooms, self.flags
         )
@@ -489,6 +506,7 @@ class BroadcastOperator:
 
     @property
     def options(self) -> BroadcastOptions:
+        """The selection as the adapter takes it: rooms, rooms left out, flags."""
         return BroadcastOptions(self.rooms, self.except_rooms, self.flags)
 
     def _targets(self) -> list[Namespace]:
@@ -528,6 +546,7 @@ class BroadcastOperator:
             counters.deliveries += reached
 
     def send(self, *args: Any) -> None:
+        """Emit a ``message`` event, as :meth:`emit` does."""
         self.emit("message", *args)
 
     def call(self, event: str, *args: Any, timeout: float | None = None) -> Promise[list[Any]]:
@@ -678,10 +697,14 @@ class RemoteSocket:
         return replies[0] if replies else None
 
     def join(self, rooms: Rooms) -> None:
+        """Put the socket in ``rooms``, on whichever node it is connected to."""
         self._operator().join(rooms)
 
     def leave(self, rooms: Rooms) -> None:
+        """Take the socket out of ``rooms``, on whichever node it is connected to."""
         self._operator().leave(rooms)
 
     def disconnect(self, close: bool = False) -> None:
+        """Disconnect the socket from its namespace; with ``close``, end its whole connection
+        too."""
         self._operator().disconnect_sockets(close)

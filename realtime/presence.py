@@ -204,6 +204,8 @@ class Presence:
         return len(self.online(namespace, room))
 
     def is_online(self, user_id: str, namespace: str = "/") -> bool:
+        """True while ``user_id`` has a tracked socket in ``namespace`` (cluster-wide on the
+        Redis adapter)."""
         return user_id in self.store.users(namespace)
 
     def socket_ids(self, user_id: str, namespace: str = "/") -> list[str]:
@@ -212,6 +214,7 @@ class Presence:
         return list(space.by_user.get(user_id, ())) if space is not None else []
 
     def user_of(self, socket: Socket) -> str | None:
+        """The user ``socket`` is tracked as, or None."""
         space = self._spaces.get(socket.namespace.name)
         return space.by_socket.get(socket.id) if space is not None else None
 

@@ -622,6 +622,8 @@ class RedisAdapter(AdapterFactory):
     # -- life ---------------------------------------------------------------------------
 
     def start(self, runtime: Runtime) -> None:
+        """Connect to Redis and start listening and publishing (``Server.bind`` calls it; a
+        second call does nothing)."""
         if self._tasks:
             return
         self._wake = asyncio.Event()

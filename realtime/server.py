@@ -203,10 +203,13 @@ class Server:
 
     @property
     def engine(self) -> Engine:
+        """The Engine.IO engine this server runs on (made by the server from its engine
+        options)."""
         return self._engine
 
     @property
     def runtime(self) -> Runtime:
+        """The runtime the host bound this server to; InvalidState before :meth:`bind`."""
         if self._runtime is None:
             raise InvalidState("the server is not bound to a runtime yet (see Server.bind)")
         return self._runtime
@@ -268,6 +271,7 @@ class Server:
         return target.on(event) if handler is None else target.on(event, handler)
 
     def use(self, middleware: Handler, *, namespace: str = "/") -> Handler:
+        """Add a connection middleware to ``namespace`` (see :meth:`Namespace.use`)."""
         return self.of(namespace).use(middleware)
 
     @overload
@@ -473,11 +477,13 @@ class Server:
         room: Rooms | None = None,
         skip_sid: Any = None,
     ) -> Done:
+        """Emit a ``message`` event, as :meth:`emit` does (python-socketio's ``send``)."""
         return self.emit(
             "message", *args, to=to, skip=skip, namespace=namespace, room=room, skip_sid=skip_sid
         )
 
     def to(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
+        """Everyone in ``rooms`` of ``namespace``: a :class:`BroadcastOperator` to chain on."""
         return self._operator(namespace).to(rooms)
 
     def in_(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
@@ -485,6 +491,7 @@ class Server:
         return self.to(rooms, namespace=namespace)
 
     def except_(self, rooms: Any, *, namespace: str = "/") -> BroadcastOperator:
+        """Everyone in ``namespace`` but those in ``rooms``: a :class:`BroadcastOperator`."""
         return self._operator(namespace).except_(skip_rooms(rooms))
 
     def _operator(self, namespace: str) -> BroadcastOperator:
@@ -495,26 +502,32 @@ class Server:
     # -- sockets and rooms by id ----------------------------------------------------
 
     def get_socket(self, sid: str, namespace: str = "/") -> Socket | None:
+        """The socket ``sid`` of ``namespace`` on this node, or None."""
         target = self._namespace(namespace)
         return target._sockets.get(sid) if target is not None else None
 
     def rooms(self, sid: str, namespace: str = "/") -> frozenset[str]:
+        """The rooms socket ``sid`` is in (empty if it is not connected here)."""
         socket = self.get_socket(sid, namespace)
         return socket.rooms if socket is not None else frozenset()
 
     def enter_room(self, sid: str, room: str, namespace: str = "/") -> Done:
+        """Put socket ``sid`` in ``room`` (a no-op for a socket not connected here)."""
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.join(room)
         return DONE
 
     def leave_room(self, sid: str, room: str, namespace: str = "/") -> Done:
+        """Take socket ``sid`` out of ``room`` (a no-op for a socket not connected here)."""
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.leave(room)
         return DONE
 
     def disconnect(self, sid: str, namespace: str = "/", close: bool = False) -> Done:
+        """Disconnect socket ``sid`` from ``namespace``; with ``close``, end its whole
+        connection too. A no-op for a socket not connected here."""
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.disconnect(close)

@@ -201,10 +201,12 @@ class Socket:
 
     @property
     def auth(self) -> dict[str, Any]:
+        """The ``auth`` payload the client sent with its CONNECT (empty if none)."""
         return self.handshake.auth
 
     @property
     def connected(self) -> bool:
+        """True from the accepted CONNECT until the socket disconnects."""
         return self.state is SocketState.CONNECTED
 
     @property
@@ -352,11 +354,14 @@ class Socket:
     # -- rooms and broadcast --------------------------------------------------------
 
     def join(self, rooms: str | Iterable[str]) -> None:
+        """Put the socket in ``rooms`` (one name or several); a no-op once it has
+        disconnected."""
         if self.state is not SocketState.DISCONNECTED:
             names = [rooms] if isinstance(rooms, str) else list(rooms)
             self.namespace.adapter.add_all(self.id, names)
 
     def leave(self, room: str) -> None:
+        """Take the socket out of ``room``."""
         self.namespace.adapter.delete(self.id, room)
 
     def to(self, rooms: str | Iterable[str]) -> BroadcastOperator:

@@ -118,6 +118,16 @@ SECTIONS = (
 )
 
 
+# The typing Protocols a class implements without naming them as a base:
+# a method left undocumented there takes the protocol's docstring.
+IMPLEMENTS = {
+    "realtime.server.Server": ("realtime.types:EngineListener",),
+    "realtime.namespace.Namespace": ("realtime.bus.adapter:AdapterHost",),
+    "realtime.presence.Presence": ("realtime.types:ServerWatcher",),
+    "realtime.admin.AdminUI": ("realtime.types:ServerWatcher",),
+}
+
+
 @dataclass
 class Reference:
     """The text of the reference, and the public objects it found without a
@@ -362,6 +372,10 @@ class Writer:
         self.code(head)
         if bases:
             self.out += ["Bases: " + ", ".join(f"`{base}`" for base in bases), ""]
+        protocols = IMPLEMENTS.get(f"{found.module}.{node.name}", ())
+        if protocols:
+            names = ", ".join(f"`{ref.replace(':', '.')}`" for ref in protocols)
+            self.out += [f"Implements {names}.", ""]
         self.doc(f"{found.module}.{node.name}", ast.get_docstring(node))
         self.members(title, found.module, node)
 
@@ -401,12 +415,15 @@ class Writer:
 
 def inherited_doc(module: str, node: ast.ClassDef, name: str) -> str | None:
     """The docstring of the method ``name`` overrides, as ``inspect.getdoc``
-    finds it: from the nearest base of the package that documents it."""
-    for base in node.bases:
-        if not isinstance(base, ast.Name):
-            continue
+    finds it: from the nearest base of the package that documents it, else
+    from a protocol the class implements."""
+    bases = [(module, base.id) for base in node.bases if isinstance(base, ast.Name)]
+    for ref in IMPLEMENTS.get(f"{module}.{node.name}", ()):
+        protocol_module, _, protocol = ref.partition(":")
+        bases.append((protocol_module, protocol))
+    for base_module, base in bases:
         try:
-            found = find(module, base.id)
+            found = find(base_module, base)
         except LookupError:
             continue  # a base from outside the package
         if not isinstance(found.node, ast.ClassDef):
