@@ -59,6 +59,7 @@ class ProtocolError(RealtimeError):
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
+        """Why, for the server's log (``default_message`` when none was given)."""
         super().__init__(self.message)
 
     def to_json(self) -> dict[str, Any]:

@@ -74,23 +74,30 @@ class Namespace:
         # Children share these objects with their parent on purpose.
         self.handlers: dict[str, Callable[..., Any]] = parent.handlers if parent else {}
         self.middlewares: list[Callable[..., Any]] = parent.middlewares if parent else []
+        """The connection middlewares :meth:`use` added (a child shares its parent's)."""
         self.server_handlers: dict[str, Callable[..., Any]] = (
             parent.server_handlers if parent else {}
         )
+        """The handlers of events other servers send (:meth:`on_server_side_emit`)."""
         self.any_handlers: list[Listener] = parent.any_handlers if parent else []
+        """The listeners of every incoming event (:meth:`on_any`)."""
         self.outgoing_handlers: list[Listener] = parent.outgoing_handlers if parent else []
+        """The listeners of every outgoing event (:meth:`on_any_outgoing`)."""
         self.watching = False
         """Whether anything listens to what this namespace's sockets are sent."""
         self._watched_sockets = 0
         self._sent = SentEvents()
         self.children: dict[str, Namespace] = {}
+        """A dynamic namespace's children that exist now, by name."""
         self._sockets: dict[str, Socket] = {}
         self.ack_ids = AckIds()
+        """The ack ids of this namespace's pending acks."""
         self.volatile_dropped = 0
         """Volatile packets dropped because a recipient was not writable."""
         self.adapter: Adapter = server.adapter_factory(
             name, self._deliver, server.make_message, self
         )
+        """The namespace's adapter, made by the server's ``adapter`` option."""
         recovery = server.recovery
         self.recovery: ConnectionStateRecovery | None = None
         """The recovery options in force here (None: off, or the adapter cannot)."""
@@ -656,8 +663,12 @@ class RemoteSocket:
     def __init__(self, namespace: Namespace, details: SocketDetails) -> None:
         self.namespace = namespace
         self.id = details.id
+        """The socket's id."""
         self.rooms = details.rooms
+        """The rooms the socket was in when fetched."""
         self.data = details.data
+        """The socket's ``data``: its own object for a socket of this node, a copy from
+        another node."""
         shake = details.handshake
         auth = shake.get("auth")
         self.handshake = Handshake(
@@ -666,6 +677,7 @@ class RemoteSocket:
             shake.get("address"),
             dict(auth) if isinstance(auth, Mapping) else {},
         )
+        """The socket's handshake: headers, query, address and auth."""
 
     def __repr__(self) -> str:
         return f"<RemoteSocket {self.id} {self.namespace.name}>"

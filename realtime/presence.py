@@ -121,6 +121,7 @@ class Presence:
         if isinstance(cluster, AdapterFactory):
             store = cluster.presence_store(self._tell, max_last_seen)
         self.store: PresenceStore = store or LocalPresence(self._tell, max_last_seen)
+        """Who counts who is online: this process, or the cluster on the Redis adapter."""
         server.watch(self)
 
     # -- registering ---------------------------------------------------------------

@@ -188,14 +188,17 @@ class Server:
         self.event_burst = event_burst
         self.event_rate_policy = event_rate_policy
         self.adapter_factory = adapter
+        """The ``adapter`` option: what makes each namespace's adapter."""
         if connection_state_recovery is True:
             connection_state_recovery = ConnectionStateRecovery()
         self.recovery: ConnectionStateRecovery | None = connection_state_recovery or None
+        """The connection state recovery options, or None when it is off."""
         self._runtime: Runtime | None = None
         self._clients: dict[str, _Client] = {}
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
         self._closing = False
         self.watchers: list[ServerWatcher] = []
+        """Who :meth:`watch` tells of namespaces and sockets (the presence, the Admin UI)."""
         self._presence: Any = None
         self.of("/")
 

@@ -162,11 +162,15 @@ class Socket:
         self.namespace = namespace
         self.conn = conn
         self.id = sid
+        """The socket's id; the socket is in a room of that name, so ``sio.to(socket.id)``
+        reaches it."""
         self.handshake = Handshake(conn.headers, conn.query, conn.remote_addr, auth)
+        """The connection's headers, query, address and the CONNECT's ``auth``."""
         self.data: dict[str, Any] = {}
         """Free for the application: per-socket state."""
         self.revision = revision
         self.state = SocketState.CONNECTING
+        """Connecting, connected or disconnected."""
         self._was_connected = False
         self._held: list[Data | SharedMessage] = []
         # The rooms a closing socket had, readable by its disconnecting handler.

@@ -287,6 +287,14 @@ def comment_above(lines: tuple[str, ...], lineno: int) -> str:
     return " ".join(block)
 
 
+def comment_beside(lines: tuple[str, ...], node: ast.stmt) -> str:
+    """The comment that ends a one-line statement."""
+    if node.end_lineno != node.lineno:
+        return ""
+    code, mark, comment = lines[node.lineno - 1].partition("  # ")
+    return comment.strip() if mark and "#" not in code else ""
+
+
 def attribute_doc(body: list[ast.stmt], node: ast.stmt) -> str | None:
     """The string right after an assignment: its docstring, by convention."""
     index = body.index(node)
@@ -377,7 +385,54 @@ class Writer:
             names = ", ".join(f"`{ref.replace(':', '.')}`" for ref in protocols)
             self.out += [f"Implements {names}.", ""]
         self.doc(f"{found.module}.{node.name}", ast.get_docstring(node))
+        self.attributes(title, found, init, is_dataclass)
         self.members(title, found.module, node)
+
+    def attributes(
+        self, title: str, found: Found, init: ast.FunctionDef | None, is_dataclass: bool
+    ) -> None:
+        """The public attributes: a dataclass's fields, and what ``__init__``
+        sets on ``self``, typed as annotated (or as the parameter assigned),
+        each with the docstring that follows it, if any."""
+        node = found.node
+        assert isinstance(node, ast.ClassDef)
+        rows: list[tuple[str, str, str]] = []
+        if is_dataclass:
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    doc = attribute_doc(node.body, item) or (
+                        f"The ``{item.target.id}`` argument, as passed."
+                    )
+                    rows.append((item.target.id, ast.unparse(item.annotation), doc))
+        if init is not None:
+            annotations = {
+                arg.arg: ast.unparse(arg.annotation)
+                for arg in [*init.args.args, *init.args.kwonlyargs]
+                if arg.annotation is not None
+            }
+            seen = {name for name, _, _ in rows}
+            for item in init.body:
+                target = self_attribute(item)
+                if target is None or target.startswith("_") or target in seen:
+                    continue
+                seen.add(target)
+                doc = (
+                    attribute_doc(init.body, item)
+                    or comment_beside(found.lines, item)
+                    or comment_above(found.lines, item.lineno)
+                    or stored_option(item, annotations)
+                )
+                rows.append((target, attribute_type(item, annotations), doc))
+        if not rows:
+            return
+        self.out += ["| attribute | type | |", "|---|---|---|"]
+        for name, kind, doc in rows:
+            if not doc:
+                self.undocumented.append(f"{found.module}.{node.name}.{name}")
+            text = markdown(" ".join(doc.split())).replace("|", "\\|").replace("<", "&lt;")
+            kind_cell = f"`{kind}`".replace("|", "\\|") if kind else ""
+            self.out.append(f"| `{name}` | {kind_cell} | {text} |")
+        self.out.append("")
 
     def members(self, title: str, module: str, node: ast.ClassDef) -> None:
         overloads: dict[str, list[str]] = {}
@@ -411,6 +466,49 @@ class Writer:
                     heads = [f"@staticmethod\n{head}" for head in heads]
                 self.code("\n".join(heads))
             self.doc(where, ast.get_docstring(item) or inherited_doc(module, node, item.name))
+
+
+def self_attribute(node: ast.stmt) -> str | None:
+    """``name`` when ``node`` assigns ``self.name``."""
+    target: ast.expr | None = None
+    if isinstance(node, ast.AnnAssign):
+        target = node.target
+    elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+    if (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    ):
+        return target.attr
+    return None
+
+
+def stored_option(node: ast.stmt, annotations: dict[str, str]) -> str:
+    """Where ``__init__`` keeps a parameter as it came, under its own name, say so."""
+    value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+    name = self_attribute(node)
+    if isinstance(value, ast.Name) and value.id == name and name in annotations:
+        return f"The ``{name}`` argument, as passed."
+    return ""
+
+
+def attribute_type(node: ast.stmt, annotations: dict[str, str]) -> str:
+    """The annotation, else that of the parameter assigned, else the class
+    constructed; empty when none of those says."""
+    if isinstance(node, ast.AnnAssign):
+        return ast.unparse(node.annotation)
+    assert isinstance(node, ast.Assign)
+    value = node.value
+    if isinstance(value, ast.Name):
+        return annotations.get(value.id, "")
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id[:1].isupper()
+    ):
+        return value.func.id
+    return ""
 
 
 def inherited_doc(module: str, node: ast.ClassDef, name: str) -> str | None:

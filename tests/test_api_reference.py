@@ -90,3 +90,10 @@ def test_a_name_left_out_of_the_sections_is_refused(
 def test_every_public_object_has_a_docstring(api_reference: ModuleType) -> None:
     # each entry names a def or class of the sources to document
     assert api_reference.generate().undocumented == []
+
+
+def test_attributes_are_listed_with_their_types(api_reference: ModuleType) -> None:
+    text = api_reference.generate().text
+    assert "| `data` | `dict[str, Any]` | Free for the application: per-socket state. |" in text
+    assert "| `pid` | `str \\| None` |" in text  # a pipe in a table cell is escaped
+    assert "`_acks`" not in text

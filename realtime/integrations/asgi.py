@@ -42,9 +42,12 @@ class ASGIApp:
     ) -> None:
         self.target = target
         self.engine = target.engine
+        """The engine that answers the Socket.IO path."""
         self.other_asgi_app = other_asgi_app
         self.static_files: StaticFiles = dict(static_files or {})
+        """The ``static_files`` option: URL path to file or folder."""
         self.runtime: HostRuntime | None = None
+        """The runtime, made at lifespan startup or the first request (None before)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -42,9 +42,12 @@ class WSGIApp:
     ) -> None:
         self.target = target
         self.engine = target.engine
+        """The engine that answers the Socket.IO path."""
         self.wsgi_app = wsgi_app
         self.static_files: StaticFiles = dict(static_files or {})
+        """The ``static_files`` option: URL path to file or folder."""
         self.runtime: GreenHostRuntime | None = None
+        """The runtime, made at the first request (None before)."""
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "") or "/"
