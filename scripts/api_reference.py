@@ -156,7 +156,44 @@ def module_path(module: str) -> Path:
 
 def parse(module: str) -> tuple[ast.Module, tuple[str, ...]]:
     source = module_path(module).read_text(encoding="utf-8")
-    return ast.parse(source), tuple(source.splitlines())
+    tree = ast.parse(source)
+    lines = tuple(source.splitlines())
+    encoded = [line.encode() for line in source.splitlines(keepends=True)]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            written = [arg.annotation for arg in every if arg is not None]
+            written += [*args.defaults, *args.kw_defaults, node.returns]
+        elif isinstance(node, ast.AnnAssign):
+            written = [node.annotation, node.value]
+        else:
+            continue
+        for expr in written:
+            if expr is not None:
+                expr.spelled = segment(encoded, expr)  # type: ignore[attr-defined]
+    return tree, lines
+
+
+def segment(encoded: list[bytes], expr: ast.expr) -> str:
+    """``ast.get_source_segment`` over lines encoded once (it splits the
+    whole source at every call); offsets count UTF-8 bytes, as ast's do."""
+    assert expr.end_lineno is not None and expr.end_col_offset is not None
+    first, last = expr.lineno - 1, expr.end_lineno - 1
+    if first == last:
+        return encoded[first][expr.col_offset : expr.end_col_offset].decode()
+    parts = [encoded[first][expr.col_offset :], *encoded[first + 1 : last]]
+    parts.append(encoded[last][: expr.end_col_offset])
+    return b"".join(parts).decode()
+
+
+def spell(expr: ast.expr) -> str:
+    """An annotation or a default as the source writes it (``1_000_000``,
+    its quotes), on one line."""
+    written = getattr(expr, "spelled", None)
+    if written is None:
+        return ast.unparse(expr)
+    return " ".join(line.strip() for line in written.splitlines()).replace("( ", "(")
 
 
 def absolute(module: str, node: ast.ImportFrom) -> str:
@@ -213,11 +250,11 @@ def exported() -> list[str]:
 def parameter(arg: ast.arg, default: ast.expr | None, star: str = "") -> str:
     text = star + arg.arg
     if arg.annotation is not None:
-        text += f": {ast.unparse(arg.annotation)}"
+        text += f": {spell(arg.annotation)}"
         if default is not None:
-            text += f" = {ast.unparse(default)}"
+            text += f" = {spell(default)}"
     elif default is not None:
-        text += f"={ast.unparse(default)}"
+        text += f"={spell(default)}"
     return text
 
 
@@ -249,7 +286,7 @@ def signature(
     head: str, args: ast.arguments, returns: ast.expr | None, drop_first: bool = False
 ) -> str:
     params = parameters(args, drop_first)
-    tail = f" -> {ast.unparse(returns)}" if returns is not None else ""
+    tail = f" -> {spell(returns)}" if returns is not None else ""
     line = f"{head}({', '.join(params)}){tail}"
     if len(line) <= WIDTH or not params:
         return line
@@ -342,9 +379,7 @@ class Writer:
         else:
             self.out += [f"### `{title}`", ""]
             assert isinstance(node, ast.Assign | ast.AnnAssign)
-            annotation = (
-                f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
-            )
+            annotation = f": {spell(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
             self.code(f"{title}{annotation}")
             doc = attribute_doc(found.tree.body, node) or comment_above(found.lines, node.lineno)
             self.doc(where, doc)
@@ -403,10 +438,10 @@ class Writer:
                     doc = attribute_doc(node.body, item) or (
                         f"The ``{item.target.id}`` argument, as passed."
                     )
-                    rows.append((item.target.id, ast.unparse(item.annotation), doc))
+                    rows.append((item.target.id, spell(item.annotation), doc))
         if init is not None:
             annotations = {
-                arg.arg: ast.unparse(arg.annotation)
+                arg.arg: spell(arg.annotation)
                 for arg in [*init.args.args, *init.args.kwonlyargs]
                 if arg.annotation is not None
             }
@@ -454,7 +489,7 @@ class Writer:
             if any(mark.endswith((".setter", ".deleter")) for mark in marks):
                 continue
             if "property" in marks or "cached_property" in marks:
-                returns = f": {ast.unparse(item.returns)}" if item.returns else ""
+                returns = f": {spell(item.returns)}" if item.returns else ""
                 self.out += [f"#### `{qualified}` (property)", ""]
                 self.code(f"{qualified}{returns}")
             else:
@@ -497,7 +532,7 @@ def attribute_type(node: ast.stmt, annotations: dict[str, str]) -> str:
     """The annotation, else that of the parameter assigned, else the class
     constructed; empty when none of those says."""
     if isinstance(node, ast.AnnAssign):
-        return ast.unparse(node.annotation)
+        return spell(node.annotation)
     assert isinstance(node, ast.Assign)
     value = node.value
     if isinstance(value, ast.Name):
