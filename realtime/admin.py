@@ -63,7 +63,8 @@ def _now_iso() -> str:
 
 
 class AdminUI:
-    """The instrumentation of one server; made by :meth:`Server.instrument`."""
+    """The instrumentation of one server; made by :meth:`Server.instrument`,
+    which says what its arguments mean."""
 
     def __init__(
         self,

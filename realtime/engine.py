@@ -102,6 +102,8 @@ class Engine:
     ``allow_request``: a function of the handshake (headers, query, client
     address) that refuses it by returning False: the client gets 403 with
     Engine.IO's ``{"code":4,"message":"Forbidden"}``, as for a refused Origin.
+    ``listener``: what the engine tells of connections (a Server passes
+    itself). Every other option, with its default: docs/server.md#options.
     """
 
     def __init__(

@@ -107,7 +107,9 @@ class _Namespace:
 
 
 class Presence:
-    """The presence of one server's users; ``sio.presence`` makes it."""
+    """The presence of one server's users; ``sio.presence`` makes it.
+    ``max_last_seen``: users whose last-seen time is kept, the least recent
+    forgotten first."""
 
     def __init__(self, server: Server, *, max_last_seen: int = MAX_LAST_SEEN) -> None:
         if max_last_seen < 0:

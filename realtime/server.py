@@ -117,13 +117,14 @@ class Server:
     ``event_rate_policy`` applies: ``"disconnect"`` closes the connection
     ("event rate"), ``"drop"`` drops the event (counted, logged once).
     ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses,
-    or a configured :class:`~realtime.bus.AdapterFactory` such as
+    or a configured :class:`~realtime.bus.adapter.AdapterFactory` such as
     :class:`~realtime.RedisAdapter`.
     ``connection_state_recovery``: ``True`` or a
     :class:`~realtime.ConnectionStateRecovery` to let a client that lost its
     connection get its socket back, with the broadcasts it missed
     (Socket.IO v5 clients; off by default).
-    Further keyword arguments go to :class:`~realtime.Engine`.
+    Further keyword arguments go to :class:`~realtime.Engine`. Every option,
+    with its default: docs/server.md#options.
     """
 
     def __init__(

@@ -104,3 +104,20 @@ def test_attributes_are_listed_with_their_types(reference: Any) -> None:
     assert "| `data` | `dict[str, Any]` | Free for the application: per-socket state. |" in text
     assert "| `pid` | `str \\| None` |" in text  # a pipe in a table cell is escaped
     assert "`_acks`" not in text
+
+
+def test_check_names_the_command_that_fixes_a_stale_file(
+    api_reference: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / "docs" / "api.md"
+    target.parent.mkdir()
+    monkeypatch.setattr(api_reference, "ROOT", tmp_path)
+    monkeypatch.setattr(api_reference, "TARGET", target)
+    assert api_reference.main([]) == 0  # writes it
+    assert api_reference.main(["--check"]) == 0
+    target.write_text(target.read_text() + "a hand-written line\n")
+    assert api_reference.main(["--check"]) == 1
+    assert "run `python scripts/api_reference.py`" in capsys.readouterr().err

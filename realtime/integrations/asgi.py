@@ -32,7 +32,11 @@ _NOT_FOUND = HttpResponse(404, {"Content-Type": "text/plain"}, b"not found")
 
 
 class ASGIApp:
-    """Serve ``target`` (a Server or an Engine) as an ASGI application."""
+    """Serve ``target`` (a Server or an Engine) as an ASGI application.
+
+    ``other_asgi_app`` gets every request off the Socket.IO path (without
+    one: a 404, or a WebSocket closed); ``static_files`` maps URL paths to files
+    served before it (:data:`realtime.assets.StaticFiles`)."""
 
     def __init__(
         self,

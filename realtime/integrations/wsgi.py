@@ -32,7 +32,11 @@ _NOT_FOUND = HttpResponse(404, {"Content-Type": "text/plain"}, b"not found")
 
 
 class WSGIApp:
-    """Serve ``target`` (a Server or an Engine) as a WSGI application."""
+    """Serve ``target`` (a Server or an Engine) as a WSGI application.
+
+    ``wsgi_app`` gets every request off the Socket.IO path (without one,
+    such a request gets 404); ``static_files`` maps URL paths to files
+    served before it (:data:`realtime.assets.StaticFiles`)."""
 
     def __init__(
         self,
