@@ -529,14 +529,22 @@ def stored_option(node: ast.stmt, annotations: dict[str, str]) -> str:
 
 
 def attribute_type(node: ast.stmt, annotations: dict[str, str]) -> str:
-    """The annotation, else that of the parameter assigned, else the class
-    constructed; empty when none of those says."""
+    """The annotation, else that of the parameter assigned, the class
+    constructed, the constant's or the enum's; empty when none of those says."""
     if isinstance(node, ast.AnnAssign):
         return spell(node.annotation)
     assert isinstance(node, ast.Assign)
     value = node.value
     if isinstance(value, ast.Name):
         return annotations.get(value.id, "")
+    if isinstance(value, ast.Constant) and isinstance(value.value, bool | int | float | str):
+        return type(value.value).__name__
+    if (
+        isinstance(value, ast.Attribute)
+        and isinstance(value.value, ast.Name)
+        and value.value.id[:1].isupper()
+    ):
+        return value.value.id  # an enum's member
     if (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Name)

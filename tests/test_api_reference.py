@@ -103,6 +103,8 @@ def test_attributes_are_listed_with_their_types(reference: Any) -> None:
     text = reference.text
     assert "| `data` | `dict[str, Any]` | Free for the application: per-socket state. |" in text
     assert "| `pid` | `str \\| None` |" in text  # a pipe in a table cell is escaped
+    assert "| `state` | `SocketState` |" in text  # typed by the enum member assigned
+    assert "| `recovered` | `bool` |" in text  # by the constant
     assert "`_acks`" not in text
 
 
