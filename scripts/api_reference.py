@@ -175,6 +175,10 @@ def parse(module: str) -> tuple[ast.Module, tuple[str, ...]]:
     return tree, lines
 
 
+def one_line(written: str) -> str:
+    return " ".join(line.strip() for line in written.splitlines()).replace("( ", "(")
+
+
 def segment(encoded: list[bytes], expr: ast.expr) -> str:
     """``ast.get_source_segment`` over lines encoded once (it splits the
     whole source at every call); offsets count UTF-8 bytes, as ast's do."""
@@ -193,7 +197,7 @@ def spell(expr: ast.expr) -> str:
     written = getattr(expr, "spelled", None)
     if written is None:
         return ast.unparse(expr)
-    return " ".join(line.strip() for line in written.splitlines()).replace("( ", "(")
+    return one_line(written)
 
 
 def absolute(module: str, node: ast.ImportFrom) -> str:
@@ -357,6 +361,18 @@ class Writer:
     def code(self, text: str) -> None:
         self.out += ["```python", text, "```", ""]
 
+    def constants(self, module: str, args: ast.arguments) -> None:
+        """The values of the module constants the defaults name, which the
+        signature shows by name only."""
+        values = []
+        for default in [*args.defaults, *args.kw_defaults]:
+            if isinstance(default, ast.Name) and default.id.lstrip("_")[:1].isupper():
+                value = constant_value(module, default.id)
+                if value is not None and f"`{default.id} = {value}`" not in values:
+                    values.append(f"`{default.id} = {value}`")
+        if values:
+            self.out += ["Where " + ", ".join(values) + ".", ""]
+
     def doc(self, where: str, doc: str | None) -> None:
         if doc:
             self.out += [markdown(doc), ""]
@@ -375,6 +391,7 @@ class Writer:
             self.out += [f"### `{title}`", ""]
             prefix = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
             self.code(signature(prefix + title, node.args, node.returns))
+            self.constants(found.module, node.args)
             self.doc(where, ast.get_docstring(node))
         else:
             self.out += [f"### `{title}`", ""]
@@ -413,6 +430,8 @@ class Writer:
         else:
             head = f"class {title}"
         self.code(head)
+        if init is not None:
+            self.constants(found.module, init.args)
         if bases:
             self.out += ["Bases: " + ", ".join(f"`{base}`" for base in bases), ""]
         protocols = IMPLEMENTS.get(f"{found.module}.{node.name}", ())
@@ -500,7 +519,26 @@ class Writer:
                 if static:
                     heads = [f"@staticmethod\n{head}" for head in heads]
                 self.code("\n".join(heads))
+                self.constants(module, item.args)
             self.doc(where, ast.get_docstring(item) or inherited_doc(module, node, item.name))
+
+
+def constant_value(module: str, name: str) -> str | None:
+    """A module constant's value as the source writes it, when it is a
+    literal (a number, a string, a tuple of them)."""
+    try:
+        found = find(module, name)
+    except LookupError:
+        return None
+    node = found.node
+    if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+        return None
+    try:
+        ast.literal_eval(node.value)
+    except ValueError:
+        return None  # computed: its name says more than its expression
+    written = segment([f"{line}\n".encode() for line in found.lines], node.value)
+    return one_line(written)
 
 
 def self_attribute(node: ast.stmt) -> str | None:

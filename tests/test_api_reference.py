@@ -56,6 +56,7 @@ def test_signatures_are_the_annotated_ones(reference: Any) -> None:
     )
     assert 'def realtime.Server.close_room(room: str, namespace: str = "/") -> Done' in text
     assert "max_payload: int = 1_000_000," in text  # defaults as the source spells them
+    assert "Where `DEFAULT_ACK_TIMEOUT = 60.0`." in text  # a constant default's value
     # overloads are each shown; private members are not
     assert (
         'def realtime.Server.on(event: str, handler: Handler, *, namespace: str = "/") -> Handler'
