@@ -145,7 +145,7 @@ class Found:
     module: str
     node: Definition
     tree: ast.Module
-    lines: tuple[str, ...]  # the module's source, for the comments above a constant
+    lines: tuple[str, ...]  # the module's source, for comments and constants' values
 
 
 def module_path(module: str) -> Path:
@@ -176,7 +176,10 @@ def parse(module: str) -> tuple[ast.Module, tuple[str, ...]]:
 
 
 def one_line(written: str) -> str:
-    return " ".join(line.strip() for line in written.splitlines()).replace("( ", "(")
+    """An expression the source spreads over lines, on one: no space inside
+    its brackets, no trailing comma."""
+    joined = " ".join(line.strip() for line in written.splitlines())
+    return re.sub(r",? ([)\]}])", r"\1", re.sub(r"([(\[{]) ", r"\1", joined))
 
 
 def segment(encoded: list[bytes], expr: ast.expr) -> str:
@@ -231,11 +234,11 @@ def find(module: str, name: str) -> Found:
                 return Found(module, node, tree, lines)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and assigned_name(node) == name:
             return Found(module, node, tree, lines)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            for alias in node.names:
+    for anywhere in ast.walk(tree):
+        if isinstance(anywhere, ast.ImportFrom):
+            for alias in anywhere.names:
                 if (alias.asname or alias.name) == name:
-                    return find(absolute(module, node), alias.name)
+                    return find(absolute(module, anywhere), alias.name)
     raise LookupError(f"{name} is not defined in {module}")
 
 
