@@ -145,7 +145,7 @@ class Emitter(EmitterOperator):
         self._request(ServerSideEmit(self.channels.nsp, (event, *args)), EMITTER_UID)
 
     def close(self) -> None:
-        """Close the emitter's Redis connection."""
+        """Close the emitter's Redis client (the one passed as ``client`` too)."""
         self._client.close()
 
     def __enter__(self) -> Emitter:

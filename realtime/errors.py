@@ -54,8 +54,11 @@ class ProtocolError(RealtimeError):
     """A client broke the protocol. ``code`` is the Engine.IO error code."""
 
     code: int = 3
+    """The Engine.IO error code of the answer's JSON body."""
     http_status: int = 400
+    """The HTTP status of the answer."""
     default_message: str = "Bad request"
+    """The message when none is given; each subclass has its own."""
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message

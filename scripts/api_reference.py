@@ -444,6 +444,36 @@ class Writer:
         self.doc(f"{found.module}.{node.name}", ast.get_docstring(node))
         self.attributes(title, found, init, is_dataclass)
         self.members(title, found.module, node)
+        self.inherited(found.module, node)
+
+    def inherited(self, module: str, node: ast.ClassDef, own: frozenset[str] = frozenset()) -> None:
+        """Name the public methods the bases of the package give the class,
+        each documented under its base."""
+        own |= {
+            item.name
+            for item in node.body
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        for base in node.bases:
+            if not isinstance(base, ast.Name):
+                continue
+            try:
+                found = find(module, base.id)
+            except LookupError:
+                continue  # a base from outside the package
+            if not isinstance(found.node, ast.ClassDef):
+                continue
+            names = [
+                item.name
+                for item in found.node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                and not item.name.startswith("_")
+                and item.name not in own
+            ]
+            if names:
+                listed = ", ".join(f"`{name}`" for name in dict.fromkeys(names))
+                self.out += [f"Inherited from `{base.id}`: {listed}.", ""]
+            self.inherited(found.module, found.node, own)
 
     def attributes(
         self, title: str, found: Found, init: ast.FunctionDef | None, is_dataclass: bool
@@ -454,13 +484,20 @@ class Writer:
         node = found.node
         assert isinstance(node, ast.ClassDef)
         rows: list[tuple[str, str, str]] = []
-        if is_dataclass:
-            for item in node.body:
-                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                    doc = attribute_doc(node.body, item) or (
-                        f"The ``{item.target.id}`` argument, as passed."
-                    )
-                    rows.append((item.target.id, spell(item.annotation), doc))
+        for item in node.body:
+            if (
+                isinstance(item, ast.AnnAssign)
+                and isinstance(item.target, ast.Name)
+                and not item.target.id.startswith("_")
+            ):
+                name = item.target.id
+                doc = attribute_doc(node.body, item) or comment_above(found.lines, item.lineno)
+                if not doc and is_dataclass:
+                    doc = f"The ``{name}`` argument, as passed."
+                kind = spell(item.annotation)
+                if not is_dataclass and item.value is not None:
+                    kind += f" = {spell(item.value)}"  # a class attribute's value
+                rows.append((name, kind, doc))
         if init is not None:
             annotations = {
                 arg.arg: spell(arg.annotation)
