@@ -33,6 +33,8 @@ class Section:
     # "Name" for a name of realtime.__all__, "module:Name" for one that
     # realtime hands out without exporting it (its module is its address).
     names: tuple[str, ...]
+    # Modules whose docstring introduces the section's names.
+    about: tuple[str, ...] = ()
 
 
 SECTIONS = (
@@ -52,6 +54,7 @@ SECTIONS = (
         "Presence",
         "Who is online, per user: `sio.presence` (docs/server.md).",
         ("realtime.presence:Presence",),
+        about=("realtime.presence",),
     ),
     Section(
         "Adapters and the emitter",
@@ -78,6 +81,7 @@ SECTIONS = (
         "Prometheus metrics on the embedded host (docs/operations.md) and the "
         "official Socket.IO Admin UI's protocol (`Server.instrument`).",
         ("realtime.metrics:install", "realtime.admin:AdminUI"),
+        about=("realtime.metrics", "realtime.admin"),
     ),
     Section(
         "Option objects",
@@ -114,6 +118,7 @@ SECTIONS = (
             "BroadcastAckTimeout",
             "Disconnected",
         ),
+        about=("realtime.errors",),
     ),
 )
 
@@ -316,8 +321,23 @@ LITERAL = re.compile(r"``([^`]+)``")
 
 
 def markdown(doc: str) -> str:
-    """reST inline markup as Markdown; everything else as written."""
-    return LITERAL.sub(r"`\1`", ROLE.sub(r"`\1`", doc))
+    """reST inline markup as Markdown, and a literal block (after ``::``)
+    as an indented code block, left as written; everything else as written."""
+    out: list[str] = []
+    literal = False
+    for line in doc.splitlines():
+        if literal and line.strip() and not line.startswith(" "):
+            literal = False
+        if literal:
+            out.append(line)
+            continue
+        if line.rstrip().endswith("::"):
+            literal = True
+            line = line.rstrip()[:-1]  # "text::" reads "text:"; a lone "::" goes
+            if line.strip() == ":":
+                continue
+        out.append(LITERAL.sub(r"`\1`", ROLE.sub(r"`\1`", line)))
+    return "\n".join(out)
 
 
 def comment_above(lines: tuple[str, ...], lineno: int) -> str:
@@ -685,6 +705,10 @@ def generate() -> Reference:
     writer.out.append("")
     for section in SECTIONS:
         writer.out += [f"## {section.title}", "", section.intro, ""]
+        for module in section.about:
+            tree, _ = parse(module)
+            writer.out += [f"From `{module}`:", ""]
+            writer.doc(module, ast.get_docstring(tree))
         for ref in section.names:
             writer.name(ref)
     text = "\n".join(writer.out).rstrip("\n") + "\n"

@@ -107,6 +107,8 @@ def test_attributes_are_listed_with_their_types(reference: Any) -> None:
     assert "| `state` | `SocketState` |" in text  # typed by the enum member assigned
     assert "| `recovered` | `bool` |" in text  # by the constant
     assert "`_acks`" not in text
+    # the errors module's tree, a literal block: kept as written, indented as code
+    assert "\n    │   │   └── PayloadTooLarge       over ``max_payload``\n" in text
     # a grandparent's method, under the base that defines it
     section = text.split("### `realtime.DecodeError`")[1].split("### ")[0]
     assert "Inherited from `ProtocolError`: `to_json`." in section
