@@ -44,7 +44,7 @@ test-pure:
 COMPILED_SKIP := --ignore=tests/test_client_build.py --ignore=tests/test_packaging.py \
   --ignore=tests/demos --ignore=tests/browser/test_desk.py --ignore=tests/browser/test_webim.py \
   --ignore=tests/browser/test_chat.py --ignore=tests/cluster/test_desk_workers.py \
-  --ignore=tests/cluster/test_demo_workers.py
+  --ignore=tests/cluster/test_demo_workers.py --ignore=tests/cluster/test_webim_workers.py
 test-compiled: compiled
 	REALTIME_EXPECT_COMPILED=1 PYTHONPATH=$(CURDIR)/$(COMPILED) $(BIN)/pytest -q -p no:cacheprovider $(COMPILED_SKIP)
 

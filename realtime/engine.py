@@ -77,10 +77,12 @@ CORS_ALLOWED_HEADERS: Final = ("Content-Type", "Authorization")
 send (a text or binary body; a token in ``extraHeaders``)."""
 
 
-RequestCheck = Callable[[Handshake], bool]
+RequestCheck = Callable[[Handshake], object]
 """``allow_request``: given the headers, query and client address of a
-handshake, whether to accept it (Node's ``allowRequest``). It answers at once:
-an asynchronous check belongs in a ``connect`` handler or middleware."""
+handshake, whether to accept it (Node's ``allowRequest``), read by truthiness.
+It answers at once: an asynchronous check belongs in a ``connect`` handler or
+middleware. (``object``, not ``bool``: the compiled build checks a declared
+return type at the call, and a hook may answer any truthy value.)"""
 
 # Why a Forbidden was raised, for the log; the client is told only "Forbidden".
 ORIGIN_REFUSED: Final = "origin not allowed"
@@ -642,9 +644,7 @@ class Engine:
         hook = self.allow_request
         assert hook is not None
         try:
-            # object, not bool: a hook may answer any truthy value, and a
-            # compiled build would check a bool annotation at run time.
-            verdict: object = hook(Handshake(req.headers, req.query, address))
+            verdict = hook(Handshake(req.headers, req.query, address))
         except Exception:
             logger.exception("allow_request raised: the handshake from %s is refused", address)
             return False

@@ -20,6 +20,7 @@ from .bus.namespaces import Matcher
 from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable, never_suspends, run_now
+from .crossing import call_over, elsewhere, handed_over
 from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
 from .http import Handshake
@@ -538,6 +539,18 @@ class BroadcastOperator:
         came in time.
         """
         check_event(event)
+        namespace = self.namespace
+        runtime = namespace.server._runtime if namespace is not None else None
+        if not handed_over(runtime, self._emit_here, event, args, callback, timeout):
+            self._emit_here(event, args, callback, timeout)
+
+    def _emit_here(
+        self,
+        event: str,
+        args: Sequence[Any],
+        callback: Callable[[BaseException | None, list[Any]], Any] | None,
+        timeout: float | None,
+    ) -> None:
         if callback is not None:
             namespace = self.namespace
             if namespace is None:
@@ -568,7 +581,13 @@ class BroadcastOperator:
         namespace = self.namespace
         if namespace is None:
             raise InvalidState("an unknown namespace has no sockets to acknowledge")
-        promise: Promise[list[Any]] = namespace.server.runtime.create_promise()
+        runtime = namespace.server.runtime
+        if elsewhere(runtime):
+            return call_over(
+                runtime,
+                lambda promise: self._emit_with_ack(event, args, _settle_promise(promise), timeout),
+            )
+        promise: Promise[list[Any]] = runtime.create_promise()
         self._emit_with_ack(event, args, _settle_promise(promise), timeout)
         return promise
 

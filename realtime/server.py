@@ -21,6 +21,8 @@ in the engine's deadline heap.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -32,6 +34,7 @@ from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, Me
 from .bus.namespaces import Matcher, NamespaceTable, normalize
 from .bus.recovery import ConnectionStateRecovery, RestoredSession
 from .coroutines import DONE, Done, never_suspends, run_now
+from .crossing import handed_over
 from .engine import CorsSetting, Engine
 from .errors import InvalidArgument, InvalidArgumentType, InvalidState
 from .handlers import check_callback
@@ -55,7 +58,7 @@ from .protocol.socketio import (
 )
 from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
-from .socket import Socket, logger
+from .socket import Socket, is_async, logger
 from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
@@ -195,6 +198,8 @@ class Server:
         self.recovery: ConnectionStateRecovery | None = connection_state_recovery or None
         """The connection state recovery options, or None when it is off."""
         self._runtime: Runtime | None = None
+        # start_background_task's calls before there is a runtime to run them
+        self._background: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._clients: dict[str, _Client] = {}
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
         self._closing = False
@@ -224,6 +229,40 @@ class Server:
         self._engine.bind(runtime)
         if isinstance(self.adapter_factory, AdapterFactory):
             self.adapter_factory.start(runtime)
+        waiting, self._background = self._background, []
+        for target, args in waiting:
+            self.start_background_task(target, *args)
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``target(*args, **kwargs)`` alongside the server, on its host:
+        an ``async def`` as a task on the loop (asyncio hosts); a plain
+        function in a thread of its own, where it may block and
+        :meth:`sleep` waits (asyncio hosts), or in a green thread (eventlet).
+        Callable from any thread, and before the server runs (the task then
+        starts when it does). Failures are logged."""
+        if kwargs:
+            target = functools.partial(target, **kwargs)
+        runtime = self._runtime
+        if runtime is None:
+            self._background.append((target, args))
+        elif not is_async(target):
+            runtime.spawn_blocking(target, *args)
+        elif not handed_over(runtime, target, *args):
+            runtime.spawn(target, *args)
+
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Wait ``seconds`` in the host's way: ``await sio.sleep(1)`` in an
+        ``async def`` on an asyncio host; on eventlet, and on any other
+        thread, the call itself waits (and the result may be awaited too)."""
+        runtime = self._runtime
+        if runtime is not None:
+            return runtime.sleep(seconds)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            time.sleep(seconds)
+            return DONE
+        return asyncio.sleep(seconds)
 
     def enable_timings(self) -> Timings:
         """Time event handlers and the acks the server waits for from now on
@@ -238,6 +277,17 @@ class Server:
         from .integrations.aiohttp import attach
 
         attach(self, app, body_timeout=body_timeout)
+
+    def __call__(self, *args: Any) -> Any:
+        """A Server is not a web application; mounting it as one (FastAPI's
+        ``app.mount("/socket.io", sio)``, a WSGI dispatcher) fails with a
+        request for the host that serves it."""
+        raise InvalidArgumentType(
+            "a realtime.Server is not an ASGI or WSGI application: serve it through its host, "
+            "realtime.ASGIApp(sio, other_asgi_app=fastapi_app) for FastAPI or Starlette (run "
+            "that under uvicorn; or mount realtime.ASGIApp(sio) under a prefix, clients then "
+            'use path "/prefix/socket.io"), realtime.WSGIApp(sio, wsgi_app=flask_app) for Flask'
+        )
 
     @staticmethod
     def make_message(data: Data) -> SharedMessage:
@@ -448,6 +498,8 @@ class Server:
 
     def close_room(self, room: str, namespace: str = "/") -> Done:
         """Make every socket in ``room`` leave it, on every server."""
+        if handed_over(self._runtime, self.close_room, room, namespace):
+            return DONE
         target = self._namespace(namespace)
         if target is not None:
             target.close_room(room)

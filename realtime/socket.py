@@ -24,6 +24,7 @@ from ._log import log_once
 from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
+from .crossing import call_over, elsewhere, handed_over
 from .errors import (
     ConnectionRefused,
     Disconnected,
@@ -242,6 +243,16 @@ class Socket:
         then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
+        if not handed_over(self.server._runtime, self._emit_here, event, args, callback, timeout):
+            self._emit_here(event, args, callback, timeout)
+
+    def _emit_here(
+        self,
+        event: str,
+        args: tuple[Any, ...],
+        callback: Callable[..., Any] | None,
+        timeout: float | None,
+    ) -> None:
         ack_id = None
         if callback is not None and len(self._acks) >= self.server.max_pending_acks:
             self._ack_backlog()
@@ -291,12 +302,23 @@ class Socket:
         """
         check_event(event)
         runtime = self.server.runtime
+        if elsewhere(runtime):
+            return call_over(
+                runtime, lambda promise: self._call_here(promise, event, args, timeout)
+            )
         promise = runtime.create_promise()
+        self._call_here(promise, event, args, timeout)
+        return promise
+
+    def _call_here(
+        self, promise: Promise[Any], event: str, args: tuple[Any, ...], timeout: float | None
+    ) -> None:
+        runtime = self.server.runtime
         if len(self._acks) >= self.server.max_pending_acks:
             self._ack_backlog()
         if self.state is SocketState.DISCONNECTED:
             promise.set_exception(Disconnected("the socket is disconnected"))
-            return promise
+            return
 
         def on_ack(ack: list[Any]) -> None:
             if not promise.done():
@@ -311,7 +333,6 @@ class Socket:
         if self.namespace.watching:
             self.namespace._tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
-        return promise
 
     def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
         """A broadcast asks this socket for an ack of ``ack_id``: its reply is
@@ -360,12 +381,16 @@ class Socket:
     def join(self, rooms: str | Iterable[str]) -> None:
         """Put the socket in ``rooms`` (one name or several); a no-op once it has
         disconnected."""
+        if handed_over(self.server._runtime, self.join, rooms):
+            return
         if self.state is not SocketState.DISCONNECTED:
             names = [rooms] if isinstance(rooms, str) else list(rooms)
             self.namespace.adapter.add_all(self.id, names)
 
     def leave(self, room: str) -> None:
         """Take the socket out of ``room``."""
+        if handed_over(self.server._runtime, self.leave, room):
+            return
         self.namespace.adapter.delete(self.id, room)
 
     def to(self, rooms: str | Iterable[str]) -> BroadcastOperator:
@@ -429,6 +454,8 @@ class Socket:
     def disconnect(self, close: bool = False) -> None:
         """Leave the namespace (the client is told). With ``close``, end the
         whole Engine.IO connection too."""
+        if handed_over(self.server._runtime, self.disconnect, close):
+            return
         if self.state is SocketState.CONNECTING:
             # Called from a middleware or the connect handler: the client
             # must see the connection before it can see it end.

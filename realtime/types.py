@@ -140,6 +140,23 @@ class Runtime(Protocol):
     def deadlines_changed(self) -> None:
         """The earliest deadline moved earlier: re-arm the timer loop."""
 
+    def owns_thread(self) -> bool:
+        """Whether the caller is on the thread that runs the core (the loop's,
+        the hub's); every emit asks, so it must cost about a comparison."""
+
+    def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the core's thread soon, waking it if it
+        sleeps; callable from any thread. Failures are logged there."""
+
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn``, which may block its thread, beside the core: an OS
+        thread of its own (asyncio), a green thread (eventlet). Callable from
+        any thread; exceptions are logged."""
+
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Wait ``seconds``: an awaitable on the loop's thread (asyncio);
+        blocking the caller, then already done, anywhere else."""
+
 
 AsyncOrSync = Callable[..., Any | Awaitable[Any]]
 

@@ -189,6 +189,18 @@ class TestRuntime:
     def deadlines_changed(self) -> None:
         self.deadline_moves += 1
 
+    def owns_thread(self) -> bool:
+        return True  # the tests drive the core from one thread
+
+    def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.spawn(fn, *args)
+
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.spawn(fn, *args)
+
+    def sleep(self, seconds: float) -> Any:
+        return asyncio.sleep(0)  # the clock moves only when the test says so
+
     # -- for tests --------------------------------------------------------------------
 
     def advance(self, seconds: float, deadlines: Deadlines) -> int:

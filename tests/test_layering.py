@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("transports", "bus", "http", "assets"),
     ("engine", "link", "handlers"),
     (
+        "crossing",
         "socket",
         "namespace",
         "server",

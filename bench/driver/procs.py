@@ -40,7 +40,7 @@ class ServerSpec:
 
 
 def server_specs() -> list[ServerSpec]:
-    """The five servers, in the order every round visits them."""
+    """The servers, in the order every round visits them: five by default."""
     servers = BENCH / "servers"
     return [
         # Ours twice: the mypyc-compiled build (`make compiled`), which the
@@ -75,7 +75,34 @@ def server_specs() -> list[ServerSpec]:
             pythonpath=str(REPO),
             default=False,
         ),
+        # Each other host against python-socketio on the same host
+        # (report.HOST_PAIRS): run when named, `--servers` in bench/README.md.
+        *(
+            spec
+            for host in HOSTS
+            for spec in (
+                ServerSpec(
+                    f"realtime-{host}",
+                    f"realtime on {host} (pure Python)",
+                    (str(project_python()), str(servers / "realtime_app.py"), f"--host={host}"),
+                    pythonpath=str(REPO),
+                    default=False,
+                ),
+                ServerSpec(
+                    f"python-socketio-{host}",
+                    f"python-socketio on {host}",
+                    (str(peers_python()), str(servers / "psio_app.py"), f"--host={host}"),
+                    default=False,
+                ),
+            )
+        ),
     ]
+
+
+HOSTS = ("uvicorn", "eventlet", "threads")
+"""The hosts besides the embedded one that have a row each: ours and
+python-socketio's, both served by that host (ASGIApp on uvicorn, WSGIApp on
+eventlet's WSGI server and on werkzeug's threaded one)."""
 
 
 def unavailable_reason(spec: ServerSpec) -> str | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from driver.plan import Scenario
-from driver.procs import ServerSpec
+from driver.procs import HOSTS, ServerSpec
 
 OURS = "realtime"  # the pure-Python package
 OURS_COMPILED = "realtime-compiled"  # the same package, mypyc-compiled (setup.py)
@@ -262,6 +262,28 @@ def targets(summary: dict[str, Any], ours: str | None = None) -> list[tuple[str,
     return rows
 
 
+HOST_TARGET: Final = 3.0
+"""On each other host, ours against python-socketio on the same host: at least this many times
+the throughput on WebSocket echo and polling echo."""
+
+
+def host_rows(summary: dict[str, Any], hosts: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(target, verdict, evidence) per host and echo scenario: ``realtime-HOST``
+    against ``python-socketio-HOST``."""
+    rows: list[tuple[str, str, str]] = []
+    for host in hosts:
+        for sc in ("ws-echo", "polling-echo"):
+            per_server = summary.get(sc, {}).get("metrics", {}).get("throughput", {})
+            r = _ratio(True, per_server, f"realtime-{host}", f"python-socketio-{host}")
+            name = f"{sc} on {host}: >= {HOST_TARGET:g}x python-socketio on {host}"
+            if r is None:
+                rows.append((name, "no data", ""))
+            else:
+                verdict = "met" if r >= HOST_TARGET else "NOT met"
+                rows.append((name, verdict, f"{r:.2f}x"))
+    return rows
+
+
 def _cell(st: dict[str, Any] | None, fmt: Callable[[float], str], noisy: bool) -> str:
     if st is None:
         return "—"
@@ -274,7 +296,8 @@ def _cell(st: dict[str, Any] | None, fmt: Callable[[float], str], noisy: bool) -
 def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[ServerSpec]) -> str:
     measured = measured_servers(summary)
     ours = judged_build(measured)
-    peers = [s for s in servers if s.key != ours]
+    # A run of the host pairs alone has no build of ours to take ratios from.
+    peers = [s for s in servers if s.key != ours] if ours in measured else []
     head = [
         "scenario",
         "metric",
@@ -282,7 +305,7 @@ def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[S
         *(f"ours vs {p.label}" for p in peers),
     ]
     label = next((s.label for s in servers if s.key == ours), ours)
-    lines = [f'"Ours" in the ratios: {label}.', ""]
+    lines = [f'"Ours" in the ratios: {label}.', ""] if peers else []
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for sc in scenarios:
         entry = summary.get(sc.key)
@@ -321,6 +344,11 @@ def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[S
                 f" / {ld['other_on_gen_core_pct_max']:.0f}{flag}"
             )
         lines.append("| " + " | ".join(cells) + " |")
+    hosts = [h for h in HOSTS if {f"realtime-{h}", f"python-socketio-{h}"} <= measured]
+    if hosts:
+        lines += ["", "| per host: ours (pure Python) vs python-socketio | verdict | ratio |"]
+        lines += ["|---|---|---|"]
+        lines += [f"| {t} | {v} | {e} |" for t, v, e in host_rows(summary, hosts)]
     for build in (s for s in servers if s.key in OUR_BUILDS and s.key in measured):
         lines += ["", f"| target ({build.label}) | verdict | evidence |", "|---|---|---|"]
         lines += [f"| {t} | {v} | {e} |" for t, v, e in targets(summary, build.key)]

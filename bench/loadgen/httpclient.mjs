@@ -9,28 +9,42 @@ const HEADER_END = Buffer.from("\r\n\r\n");
 export class HttpConn {
   constructor(port) {
     this.port = port;
-    this.sock = net.connect(port, "127.0.0.1");
-    this.sock.setNoDelay(true);
-    this.buf = Buffer.alloc(0);
     this.waiter = null;
     this.closed = false;
-    this.sock.on("data", (chunk) => {
+    this.open();
+  }
+
+  // A server that answers "Connection: close" (werkzeug's threaded server
+  // always does) gets a new socket for the next request, as any client does.
+  open() {
+    const sock = net.connect(this.port, "127.0.0.1");
+    sock.setNoDelay(true);
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+    this.reopen = false;
+    sock.on("data", (chunk) => {
+      if (sock !== this.sock) return;
       this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
       this.parse();
     });
     const fail = (err) => {
+      if (sock !== this.sock || (this.reopen && this.waiter === null)) return;
       this.closed = true;
       const w = this.waiter;
       this.waiter = null;
       if (w !== null) w.reject(err || new Error("connection closed"));
     };
-    this.sock.on("error", fail);
-    this.sock.on("close", () => fail(null));
+    sock.on("error", fail);
+    sock.on("close", () => fail(null));
   }
 
   request(method, path, body = "") {
     if (this.closed) return Promise.reject(new Error("connection closed"));
     if (this.waiter !== null) return Promise.reject(new Error("request already in flight"));
+    if (this.reopen) {
+      this.sock.destroy();
+      this.open();
+    }
     const head =
       `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\n` +
       (method === "POST"
@@ -79,6 +93,7 @@ export class HttpConn {
       consumed = bodyStart;
     }
     this.buf = consumed === buf.length ? Buffer.alloc(0) : buf.subarray(consumed);
+    if (/\r\nconnection:\s*close/i.test(head)) this.reopen = true;
     const w = this.waiter;
     this.waiter = null;
     if (w !== null) w.resolve({ status, body });

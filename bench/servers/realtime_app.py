@@ -1,7 +1,10 @@
 """Our server: the benchmark's tiny app on the public ``realtime`` API.
 
-Usage: python realtime_app.py [--loop=asyncio] PORT  (run with the project's environment;
-the default loop is realtime.run's: uvloop where installed)
+Usage: python realtime_app.py [--loop=asyncio] [--host=uvicorn|eventlet|threads] PORT  (run with
+the project's environment; the default loop is realtime.run's: uvloop where installed; the
+default host is the embedded one, realtime.run; uvicorn serves realtime.ASGIApp on its own
+default loop, uvloop here; eventlet serves realtime.WSGIApp, and so does werkzeug's threaded
+server for threads)
 """
 
 from __future__ import annotations
@@ -58,10 +61,30 @@ def build_server() -> realtime.Server:
 
 
 def main() -> None:
+    flags, port = sys.argv[1:-1], int(sys.argv[-1])
+    if "--host=uvicorn" in flags:  # `--servers realtime-uvicorn`
+        import uvicorn
+
+        app = realtime.ASGIApp(build_server())
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    if "--host=eventlet" in flags:  # `--servers realtime-eventlet`
+        import eventlet
+        import eventlet.wsgi
+
+        listener = eventlet.listen(("127.0.0.1", port), backlog=1024)
+        eventlet.wsgi.server(listener, realtime.WSGIApp(build_server()), log_output=False)
+        return
+    if "--host=threads" in flags:  # `--servers realtime-threads`
+        from werkzeug.serving import make_server
+
+        app = realtime.WSGIApp(build_server(), mode="threads")
+        make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+        return
     options: dict[str, Any] = {}
-    if "--loop=asyncio" in sys.argv[1:-1]:  # `--servers realtime-asyncio`
+    if "--loop=asyncio" in flags:  # `--servers realtime-asyncio`
         options["loop"] = new_event_loop("asyncio")
-    realtime.run(build_server(), host="127.0.0.1", port=int(sys.argv[-1]), **options)
+    realtime.run(build_server(), host="127.0.0.1", port=port, **options)
 
 
 if __name__ == "__main__":

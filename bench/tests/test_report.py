@@ -118,3 +118,21 @@ def test_the_compiled_build_is_judged_when_measured_and_both_builds_get_targets(
     assert '"Ours" in the ratios: realtime compiled (ours).' in table
     assert "| target (realtime compiled (ours)) |" in table
     assert "| target (realtime (ours, pure Python)) |" in table
+
+
+def test_each_host_is_judged_against_python_socketio_on_that_host() -> None:
+    runs = [
+        echo("realtime-uvicorn", 1, 30_000, 2.0),
+        echo("python-socketio-uvicorn", 1, 10_000, 6.0),
+        echo("realtime-eventlet", 1, 20_000, 2.0),
+        echo("python-socketio-eventlet", 1, 10_000, 6.0),
+        echo("python-socketio", 1, 1_000, 9.0),  # another host's peer: not the measure
+    ]
+    summary = report.summarize(runs, PLAN, SERVERS)
+    rows = report.host_rows(summary, ["uvicorn", "eventlet"])
+    assert rows[0] == ("ws-echo on uvicorn: >= 3x python-socketio on uvicorn", "met", "3.00x")
+    assert rows[1][1] == "no data"  # polling-echo was not run
+    assert rows[2] == ("ws-echo on eventlet: >= 3x python-socketio on eventlet", "NOT met", "2.00x")
+    table = report.markdown(summary, PLAN, SERVERS)
+    assert "| ws-echo on eventlet: >= 3x python-socketio on eventlet | NOT met | 2.00x |" in table
+    assert "ours vs" not in table  # no build of ours ran besides the host pairs

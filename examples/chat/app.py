@@ -19,12 +19,12 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
 import realtime
-from examples.pages import add_shared_script
+from examples.pages import SHARED_SCRIPT, add_shared_script
 
 STATIC = Path(__file__).with_name("static")
 NAMESPACE = "/chat"
@@ -68,6 +68,32 @@ def tag(user: str) -> str:
 
 def install(sio: realtime.Server, app: web.Application, *, secret: bytes | None = None) -> None:
     """The chat on ``sio`` (namespace ``/chat``) and its page at ``/chat/`` in ``app``."""
+    install_handlers(sio, secret=secret)
+
+    async def page(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def to_page(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/chat/")
+
+    app.router.add_get("/chat", to_page)
+    app.router.add_get("/chat/", page)
+    add_shared_script(app, "/chat/static/")
+    app.router.add_static("/chat/static/", STATIC)
+
+
+STATIC_FILES: Final = {
+    "/": str(STATIC / "index.html"),
+    "/chat/": str(STATIC / "index.html"),
+    "/chat/static/page.js": str(SHARED_SCRIPT),
+    "/chat/static": str(STATIC),
+}
+"""The chat's page and files for the hosts that take ``static_files``
+(``realtime.ASGIApp``, ``realtime.WSGIApp``: examples/chat/hosts.py)."""
+
+
+def install_handlers(sio: realtime.Server, *, secret: bytes | None = None) -> None:
+    """The chat's namespace ``/chat`` on ``sio``: the same on every host."""
     # A secret of its own unless given one: tokens from before a restart
     # then fail to verify, and those browsers get a new identity. Made once
     # per command line and left in the environment, because the workers of
@@ -145,17 +171,6 @@ def install(sio: realtime.Server, app: web.Application, *, secret: bytes | None 
         # Once in the cluster (on the node that saw the user's last tab go).
         if namespace == NAMESPACE:
             chat.emit("left", {"user": person(user), **await roster()}, to=ROOM)
-
-    async def page(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "index.html")
-
-    async def to_page(request: web.Request) -> web.Response:
-        raise web.HTTPFound("/chat/")
-
-    app.router.add_get("/chat", to_page)
-    app.router.add_get("/chat/", page)
-    add_shared_script(app, "/chat/static/")
-    app.router.add_static("/chat/static/", STATIC)
 
 
 def create_app(**options: Any) -> web.Application:

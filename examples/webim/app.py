@@ -2,11 +2,13 @@
 
 Run it with the other demos (``make demo``) or alone with
 ``python -m examples.webim.app`` (port 8000). Accounts, friends,
-groups, messages and files are kept in SQLite (``store.py``) under the data
-directory; who is online is read from the server's rooms (each signed-in
-socket is in ``"people"`` and in its user's room ``"u:<id>"``), so with the
-Redis adapter and ``--workers 2`` every worker sees the same people and the
-same conversations. Nothing shared lives in one process's memory.
+groups, messages, files and each user's last seen are kept in SQLite
+(``store.py``) under the data directory, so they survive a restart; who is
+online is ``sio.presence`` (each signed-in socket is tracked as its user), so
+with the Redis adapter and ``--workers 2`` every worker sees the same people,
+a user goes online and offline once in the cluster however many tabs they
+have on however many workers, and the same conversations. Nothing shared
+lives in one process's memory.
 
 A session is a token the server signs (user id, expiry, HMAC), kept by the
 page and sent in the CONNECT's ``auth``: a second tab, a reload or a
@@ -98,18 +100,27 @@ def install(
     *,
     max_text: int = MAX_TEXT,
     max_file: int = MAX_FILE,
+    secret: bytes | None = None,
 ) -> Store:
-    """The WebIM on ``sio`` (namespace ``/webim``) and its pages at ``/webim/``."""
+    """The WebIM on ``sio`` (namespace ``/webim``) and its pages at ``/webim/``.
+
+    Session tokens are signed with ``secret``, by default a key made once and
+    kept in the database: every worker reads the same one, and a token stays
+    good across restarts."""
     store = Store(data_dir or default_data_dir())
-    tokens = Tokens(os.environ.get("REALTIME_DEMO_SECRET", "").encode() or store.secret())
+    # Not REALTIME_DEMO_SECRET: the chat makes that one anew at each start
+    # (examples/app.py), and a restart would sign every page out.
+    tokens = Tokens(secret or store.secret())
     im = sio.of(NAMESPACE)
 
     def failure(exc: StoreError | str) -> dict[str, Any]:
         return {"error": str(exc)}
 
-    async def online() -> set[int]:
-        sockets = await im.in_(PEOPLE).fetch_sockets()
-        return {s.data["user"] for s in sockets if isinstance(s.data.get("user"), int)}
+    def online(*me: int) -> set[int]:
+        """The users online in the cluster, and ``me``: a user whose first
+        socket was just tracked may not be counted yet on the Redis adapter
+        (the count comes back from Redis), but is online for themselves."""
+        return {int(user) for user in sio.presence.online(NAMESPACE)} | set(me)
 
     def person(user: dict[str, Any], here: set[int]) -> dict[str, Any]:
         online_now = user["id"] in here
@@ -122,8 +133,8 @@ def install(
             else int(user["last_seen"] * 1000),
         }
 
-    async def state(user: int) -> dict[str, Any]:
-        here = await online()
+    def state(user: int) -> dict[str, Any]:
+        here = online(user)
 
         def people(ids: list[int]) -> list[dict[str, Any]]:
             return [person(u, here) for u in store.users(ids)]
@@ -145,47 +156,55 @@ def install(
             "limits": {"text": max_text, "file": max_file, "chunk": CHUNK},
         }
 
-    async def refresh(*users: int) -> None:
+    def refresh(*users: int) -> None:
         """Each user's tabs get their state anew (after a friend or group change)."""
         for user in users:
-            im.to(_user_room(user)).emit("state", await state(user))
+            im.to(_user_room(user)).emit("state", state(user))
 
-    async def begin(socket: realtime.Socket, user: int) -> dict[str, Any]:
+    def begin(socket: realtime.Socket, user: int) -> dict[str, Any]:
         socket.data["user"] = user
         socket.join(
             [PEOPLE, _user_room(user), *(_group_room(g["id"]) for g in store.groups_of(user))]
         )
-        found = store.user(user)
-        assert found is not None
-        # Every new socket announces its user: a second tab repeats an
-        # "online" the others already know, which is harmless, and no worker
-        # has to know how many tabs a user has elsewhere.
-        im.to(PEOPLE).emit("presence", person(found, {user}))
-        return {"token": tokens.issue(user), **(await state(user))}
+        # The user's first socket in the cluster makes them online (and the
+        # disconnection of their last one offline): the presence handlers
+        # below announce it, once, whichever worker their tabs are on.
+        sio.presence.track(socket, str(user))
+        return {"token": tokens.issue(user), **state(user)}
+
+    def announcer(arrived: bool) -> Callable[[str, str], None]:
+        """A presence handler: everyone hears that a user came (or went)."""
+
+        def announce(user_id: str, namespace: str) -> None:
+            if namespace != NAMESPACE:
+                return
+            user = int(user_id)
+            if not arrived:
+                store.seen(user)  # in SQLite, so that a restart still knows it
+            found = store.user(user)
+            if found is not None:
+                im.to(PEOPLE).emit("presence", person(found, {user} if arrived else set()))
+
+        return announce
+
+    sio.presence.on("online")(announcer(True))
+    sio.presence.on("offline")(announcer(False))
+    # Asked now, the cluster's list is fetched as soon as the adapter is
+    # connected, rather than at the first sign-in: the first user of a new
+    # worker sees who is on the others.
+    sio.presence.count(NAMESPACE)
 
     def signed_in(socket: realtime.Socket) -> int | None:
         user = socket.data.get("user")
         return user if isinstance(user, int) else None
 
     @im.on("connect")
-    async def connect(socket: realtime.Socket, auth: Any) -> None:
+    def connect(socket: realtime.Socket, auth: Any) -> None:
         user = tokens.verify(auth.get("token") if isinstance(auth, dict) else None)
         if user is not None and store.user(user) is not None:
-            socket.emit("session", await begin(socket, user))
+            socket.emit("session", begin(socket, user))
         else:
             socket.emit("session", None)
-
-    @im.on("disconnect")
-    async def disconnect(socket: realtime.Socket, reason: Any = None) -> None:
-        user = signed_in(socket)
-        if user is None:
-            return
-        others = [s for s in await im.in_(_user_room(user)).fetch_sockets() if s.id != socket.id]
-        if not others:
-            store.seen(user)
-            found = store.user(user)
-            if found is not None:
-                im.to(PEOPLE).emit("presence", person(found, set()))
 
     async def enter(socket: realtime.Socket, how: str, name: Any, password: Any) -> dict[str, Any]:
         if signed_in(socket) is not None:
@@ -211,7 +230,7 @@ def install(
             if found is None or not hmac.compare_digest(digest, found[2]):
                 return failure("Wrong name or password.")
             user = found[0]
-        return await begin(socket, user)
+        return begin(socket, user)
 
     @im.on("signup")
     async def signup(
@@ -297,7 +316,7 @@ def install(
                 change(*pair)
             except StoreError as exc:
                 return failure(exc)
-            await refresh(*pair)
+            refresh(*pair)
             return {"ok": True}
 
         im.on(event, handler)
@@ -324,7 +343,7 @@ def install(
             return failure("Give the group a name.")
         group = store.create_group(user, name)
         im.in_(_user_room(user)).join(_group_room(group))
-        await refresh(user)
+        refresh(user)
         return {"group": group}
 
     @im.on("invite")
@@ -342,7 +361,7 @@ def install(
         except StoreError as exc:
             return failure(exc)
         im.in_(_user_room(pair[1])).join(_group_room(mine[1]))
-        await refresh(*store.members(mine[1]))
+        refresh(*store.members(mine[1]))
         return {"ok": True}
 
     @im.on("leave_group")
@@ -352,7 +371,7 @@ def install(
             return mine
         store.leave(*mine)
         im.in_(_user_room(mine[0])).leave(_group_room(mine[1]))
-        await refresh(mine[0], *store.members(mine[1]))
+        refresh(mine[0], *store.members(mine[1]))
         return {"ok": True}
 
     # -- files ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from .._build import COMPILE_SKIPPED
 from ..errors import InvalidArgument, RealtimeError
 from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
 from ..protocol import COMPILED
-from ..runtime.asyncio import Mountable, close_runtime, open_runtime
+from ..runtime.asyncio import Mountable, check_mountable, close_runtime, open_runtime
 from ..runtime.front_door import DoorKeeper
 from ..transports import http1
 from ..transports import websocket as ws_framing
@@ -181,6 +181,7 @@ def attach(
     """
     if body_timeout <= 0:
         raise InvalidArgument("body_timeout must be positive")
+    check_mountable(target, "realtime.run (and realtime.attach)")
     endpoint = _Endpoint(target, body_timeout, drain_timeout)
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)

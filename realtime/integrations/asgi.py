@@ -19,7 +19,7 @@ from typing import Any
 
 from ..assets import StaticFiles, static_response
 from ..http import CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
-from ..runtime.asyncio import Mountable, close_runtime, open_runtime
+from ..runtime.asyncio import Mountable, check_mountable, close_runtime, open_runtime
 from ..transports import http1
 
 Scope = MutableMapping[str, Any]
@@ -44,6 +44,7 @@ class ASGIApp:
         other_asgi_app: ASGI3App | None = None,
         static_files: StaticFiles | None = None,
     ) -> None:
+        check_mountable(target, "realtime.ASGIApp")
         self.target = target
         self.engine = target.engine
         """The engine that answers the Socket.IO path."""

@@ -1,27 +1,32 @@
-"""WSGI host: Flask (or any WSGI app) served by eventlet, WebSocket included.
+"""WSGI host: Flask (or any WSGI app) served by eventlet, or by a server with
+a thread per request (gunicorn's gthread worker, werkzeug), WebSocket included.
 
-Translates a WSGI environ into an :class:`~realtime.http.HttpRequest`, and an
-eventlet WebSocket into whole messages (a :class:`~realtime.http.GreenChannel`);
-the runtime (:mod:`realtime.runtime.eventlet`) waits, the engine decides.
-Paths the engine does not own go to ``wsgi_app`` (404 without one);
-``static_files`` serves the application's pages.
+Translates a WSGI environ into an :class:`~realtime.http.HttpRequest`, and a
+WebSocket (eventlet's, or simple-websocket's on threads) into whole messages
+(a :class:`~realtime.http.GreenChannel`); the runtime
+(:mod:`realtime.runtime.eventlet`, :mod:`realtime.runtime.threads`) waits,
+the engine decides. Paths the engine does not own go to ``wsgi_app`` (404
+without one); ``static_files`` serves the application's pages.
 
-Serve with ``eventlet.wsgi.server(eventlet.listen((host, port)), app)``. The
-runtime starts with the first request, on the server's hub.
+Serve with ``eventlet.wsgi.server(eventlet.listen((host, port)), app)``, or
+``gunicorn --worker-class gthread --threads 100 app:app``, or werkzeug's
+``run_simple(host, port, app, threaded=True)``. The runtime starts with the
+first request, on the server's hub or on a loop thread of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
-from typing import Any
-
-from eventlet import websocket as eventlet_ws
+from typing import Any, Final
 
 from ..assets import StaticFiles, static_response
+from ..errors import InvalidArgument, InvalidState
 from ..http import AcceptWebSocket, CloseWebSocket, GreenHostRuntime, HttpRequest, HttpResponse
-from ..runtime.asyncio import Mountable
-from ..runtime.eventlet import EventletRuntime
+from ..runtime.asyncio import Mountable, check_mountable
 from ..transports import http1
 
 Environ = Mapping[str, Any]
@@ -29,6 +34,7 @@ StartResponse = Callable[..., Any]
 WSGIApplication = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _NOT_FOUND = HttpResponse(404, {"Content-Type": "text/plain"}, b"not found")
+MODES: Final = ("auto", "eventlet", "threads")
 
 
 class WSGIApp:
@@ -36,32 +42,52 @@ class WSGIApp:
 
     ``wsgi_app`` gets every request off the Socket.IO path (without one,
     such a request gets 404); ``static_files`` maps URL paths to files
-    served before it (:data:`realtime.assets.StaticFiles`)."""
+    served before it (:data:`realtime.assets.StaticFiles`).
+    ``mode``: ``"auto"`` (eventlet's hub under eventlet's WSGI server, threads
+    under any other), ``"eventlet"`` or ``"threads"``. ``max_in_flight``
+    (threads): messages of one WebSocket handed to the loop and not yet
+    taken before its reader waits (default 64)."""
 
     def __init__(
         self,
         target: Mountable,
         wsgi_app: WSGIApplication | None = None,
         static_files: StaticFiles | None = None,
+        mode: str = "auto",
+        max_in_flight: int = 64,
     ) -> None:
+        check_mountable(target, "realtime.WSGIApp")
+        if mode not in MODES:
+            raise InvalidArgument(f"mode is one of {', '.join(MODES)}, not {mode!r}")
+        if max_in_flight < 1:
+            raise InvalidArgument("max_in_flight must be at least 1")
+        self.max_in_flight = max_in_flight
         self.target = target
         self.engine = target.engine
         """The engine that answers the Socket.IO path."""
         self.wsgi_app = wsgi_app
         self.static_files: StaticFiles = dict(static_files or {})
         """The ``static_files`` option: URL path to file or folder."""
+        self.mode = mode
         self.runtime: GreenHostRuntime | None = None
         """The runtime, made at the first request (None before)."""
+        self._starting = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "") or "/"
         if self.engine.owns_path(path):
-            runtime = self._start()
+            runtime = self.runtime or self._start(environ)
             request = _request(environ, path, self.engine.max_payload)
             decision = runtime.respond(request)
             if isinstance(decision, HttpResponse):
                 return _respond(start_response, decision)
-            return _websocket(environ, start_response, decision, runtime, self.engine.max_payload)
+            if self.mode == "eventlet":
+                return _eventlet_websocket(
+                    environ, start_response, decision, runtime, self.engine.max_payload
+                )
+            return _thread_websocket(
+                environ, start_response, decision, runtime, self.engine.max_payload
+            )
         if self.static_files:
             answer = static_response(self.static_files, path)
             if answer is not None:
@@ -70,16 +96,44 @@ class WSGIApp:
             return self.wsgi_app(environ, start_response)
         return _respond(start_response, _NOT_FOUND)
 
-    def _start(self) -> GreenHostRuntime:
-        if self.runtime is None:
-            runtime = EventletRuntime(self.engine)
-            self.target.bind(runtime)
+    def _start(self, environ: Environ) -> GreenHostRuntime:
+        """The runtime of the server the first request came from: eventlet's
+        hub under eventlet's WSGI server, a loop thread of its own otherwise."""
+        with self._starting:
+            if self.runtime is not None:
+                return self.runtime
+            if str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
+                # Its request greenlets would block gevent's hub waiting on the loop thread.
+                raise InvalidState(
+                    "realtime.WSGIApp does not run on gevent yet: serve it with eventlet's "
+                    "WSGI server, gunicorn's gthread worker or werkzeug's threaded server"
+                )
+            runtime: GreenHostRuntime
+            if self.mode == "eventlet" or (self.mode == "auto" and "eventlet.input" in environ):
+                from ..runtime.eventlet import EventletRuntime
+
+                self.mode = "eventlet"
+                green = EventletRuntime(self.engine)
+                self.target.bind(green)
+                runtime = green
+            else:
+                from ..runtime.threads import ThreadRuntime
+
+                self.mode = "threads"
+                runtime = ThreadRuntime(self.target, max_in_flight=self.max_in_flight)
             runtime.start()
             self.runtime = runtime
-        return self.runtime
+            return runtime
+
+    def close(self) -> None:
+        """Close every client and stop the runtime (threads: the loop thread ends)."""
+        runtime = self.runtime
+        stop = getattr(runtime, "stop", None)
+        if stop is not None:
+            stop()
 
 
-def _websocket(
+def _eventlet_websocket(
     environ: Environ,
     start_response: StartResponse,
     decision: AcceptWebSocket | CloseWebSocket,
@@ -91,6 +145,8 @@ def _websocket(
     eventlet frames the socket, permessage-deflate included: it agrees to
     any offer it sees, so an offer the engine did not agree to is hidden
     from it, and it inflates to ``max_payload`` at most (its frame limit)."""
+    from eventlet import websocket as eventlet_ws
+
     accepted = False
     if not isinstance(decision, AcceptWebSocket) or decision.deflate is None:
         environ = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
@@ -101,7 +157,8 @@ def _websocket(
         if isinstance(decision, CloseWebSocket):
             ws.close(close_data=(decision.code, ""))
         else:
-            runtime.serve_websocket(decision, _Channel(ws))
+            channel = _Channel(ws.wait, ws.send, lambda code: ws.close(close_data=(code, "")))
+            runtime.serve_websocket(decision, channel)
 
     answer = eventlet_ws.WebSocketWSGI(serve, max_frame_length=max_payload)(environ, start_response)
     if not accepted:  # eventlet refused the handshake (a bad key, an old version)
@@ -109,20 +166,74 @@ def _websocket(
     return answer  # type: ignore[no-any-return]
 
 
+def _thread_websocket(
+    environ: Environ,
+    start_response: StartResponse,
+    decision: AcceptWebSocket | CloseWebSocket,
+    runtime: GreenHostRuntime,
+    max_payload: int,
+) -> Iterable[bytes]:
+    """Complete the handshake with simple-websocket on the server's socket,
+    serve it, then tell the server the connection was the WebSocket's. A
+    message over ``max_payload`` is refused (1009) as it arrives, before
+    simple-websocket has gathered all of it."""
+    import simple_websocket
+
+    try:
+        ws = simple_websocket.Server(environ, max_message_size=max_payload)
+    except Exception:  # no socket in this server's environ, or a bad handshake
+        runtime.refuse_websocket(decision)
+        answer = HttpResponse(400, {"Content-Type": "text/plain"}, b"no WebSocket here")
+        return _respond(start_response, answer)
+    if isinstance(decision, CloseWebSocket):
+        ws.close(decision.code)
+    else:
+
+        def receive() -> Any:
+            try:
+                return ws.receive()
+            except simple_websocket.ConnectionClosed:
+                return None
+
+        def close(code: int) -> None:
+            with contextlib.suppress(simple_websocket.ConnectionClosed):  # the client closed first
+                ws.close(code)
+            # A client may never answer the close frame (socket.io-client 1.x
+            # does not): end the TCP connection, as eventlet's WebSocket does,
+            # so that simple-websocket's reader and the request thread stop.
+            ws.sock.shutdown(socket.SHUT_RDWR)
+
+        runtime.serve_websocket(decision, _Channel(receive, ws.send, close))
+    # The server must not answer on a connection the WebSocket took: each
+    # server has its way of hearing "the client is gone, say nothing".
+    if ws.mode == "gunicorn":
+        raise StopIteration
+    raise ConnectionResetError("the WebSocket has ended")
+
+
 class _Channel:
-    """An eventlet WebSocket as a :class:`~realtime.http.GreenChannel`."""
+    """A server's WebSocket (eventlet's, simple-websocket's) as a
+    :class:`~realtime.http.GreenChannel`: ``receive`` gives a message, or
+    None once the client has gone; sending after that does nothing."""
 
-    __slots__ = ("_closed", "_ws")
+    __slots__ = ("_close", "_closed", "_receive", "_send")
 
-    def __init__(self, ws: Any) -> None:
-        self._ws = ws
+    def __init__(
+        self,
+        receive: Callable[[], Any],
+        send: Callable[[str | bytes], Any],
+        close: Callable[[int], Any],
+    ) -> None:
+        self._receive = receive
+        self._send = send
+        self._close = close
         self._closed = False
 
     def receive(self) -> str | bytes | None:
         if self._closed:
             return None
         try:
-            message = self._ws.wait()
+            message = self._receive()
         except OSError:
             message = None
         if message is None:
@@ -134,14 +245,14 @@ class _Channel:
         for message in messages:
             if self._closed:
                 return
-            self._ws.send(message)
+            self._send(message)
 
     def close(self, code: int) -> None:
         if self._closed:
             return
         self._closed = True
         try:
-            self._ws.close(close_data=(code, ""))
+            self._close(code)
         except OSError:  # the client is gone already
             return
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final, Protocol, cast
 
 from .._log import log_once
-from ..coroutines import is_awaitable, never_suspends, run_now
+from ..coroutines import DONE, is_awaitable, never_suspends, run_now
+from ..errors import InvalidArgumentType
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
@@ -82,6 +85,20 @@ class Mountable(Protocol):
     def bind(self, runtime: Any) -> None: ...
 
     def shutdown(self) -> None: ...
+
+
+def check_mountable(target: object, where: str) -> None:
+    """Refuse, in words, what a host cannot serve: the application a Server
+    should have wrapped (``realtime.run(fastapi_app)``), or any other object."""
+    if hasattr(target, "engine") and hasattr(target, "bind"):
+        return
+    raise InvalidArgumentType(
+        f"{where} serves a realtime.Server (or a realtime.Engine), not "
+        f"{type(target).__module__}.{type(target).__qualname__}. To serve the Server beside "
+        "an app of your own, wrap the app instead: an ASGI app (FastAPI, Starlette) with "
+        "realtime.ASGIApp(sio, other_asgi_app=app) under uvicorn, a WSGI app (Flask) with "
+        "realtime.WSGIApp(sio, wsgi_app=app), an aiohttp Application with sio.attach(app)"
+    )
 
 
 def open_runtime(
@@ -245,6 +262,8 @@ class AsyncioRuntime:
         self._dirty: list[Flushable] = []
         self._corked = 0
         self._flush_handle: asyncio.Handle | None = None
+        # Built on the loop's thread (every host opens it from the loop).
+        self._thread = threading.get_ident()
 
     # -- Runtime protocol -------------------------------------------------------
 
@@ -273,6 +292,25 @@ class AsyncioRuntime:
 
     def deadlines_changed(self) -> None:
         self._alarm.arm()
+
+    def owns_thread(self) -> bool:
+        return threading.get_ident() == self._thread
+
+    def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.spawn, fn, *args)
+        except RuntimeError:  # the loop is closed: the server is gone, and its sockets
+            log_once("closed-loop", "a call from another thread came after the server stopped")
+
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        name = f"realtime-task-{getattr(fn, '__name__', 'fn')}"
+        threading.Thread(target=_call, args=(fn, args), name=name, daemon=True).start()
+
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        if self.owns_thread():
+            return asyncio.sleep(seconds)
+        time.sleep(seconds)
+        return DONE
 
     # -- the one timer ----------------------------------------------------------
 

@@ -20,15 +20,15 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Final
 
 import eventlet
-from eventlet import hubs
+from eventlet import hubs, patcher
 from eventlet.event import Event
 
 from .._log import log_once
-from ..coroutines import is_awaitable
+from ..coroutines import DONE, is_awaitable
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
@@ -45,6 +45,13 @@ from .alarm import Alarm
 from .asyncio import EngineLike
 
 logger: Final = logging.getLogger("realtime")
+
+# The OS thread's id and calls, as they were before any monkey-patching: a
+# green thread shares its OS thread with the hub (so it may touch the core
+# directly); only a real thread of another OS thread must hand its calls over.
+_os_thread: Final = patcher.original("_thread")
+_os: Final = patcher.original("os")
+_os_time: Final = patcher.original("time")
 
 
 def _run(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -140,6 +147,9 @@ class EventletRuntime:
         self._alarm = Alarm(engine, self.now, self._call_at)
         self.closing = False
         self.websockets: set[GreenWebSocket] = set()
+        self._thread = _os_thread.get_ident()
+        self._handed: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._doorbell: tuple[int, int] | None = None  # a pipe: other threads ring it
 
     # -- Runtime ------------------------------------------------------------------
 
@@ -158,10 +168,50 @@ class EventletRuntime:
     def deadlines_changed(self) -> None:
         self._alarm.arm()
 
+    def owns_thread(self) -> bool:
+        return bool(_os_thread.get_ident() == self._thread)
+
+    def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self.owns_thread():
+            eventlet.spawn_n(_run, fn, args)
+            return
+        doorbell = self._doorbell
+        if doorbell is None:
+            log_once("closed-hub", "a call from another thread came after the server stopped")
+            return
+        self._handed.append((fn, args))  # deque appends are atomic
+        _os.write(doorbell[1], b"\0")
+
+    def spawn_blocking(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.call_soon_threadsafe(fn, *args)  # a green thread: it may block the eventlet way
+
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        if self.owns_thread():
+            eventlet.sleep(seconds)
+        else:
+            _os_time.sleep(seconds)
+        return DONE
+
+    def _answer_doorbell(self, read_end: int) -> None:
+        """The hub's side of the pipe: run what other threads handed over."""
+        handed = self._handed
+        while not self.closing:
+            hubs.trampoline(read_end, read=True)
+            _os.read(read_end, 4096)
+            while handed:
+                fn, args = handed.popleft()
+                eventlet.spawn_n(_run, fn, args)
+        _os.close(read_end)
+
     # -- the one timer ------------------------------------------------------------
 
     def start(self) -> None:
         self._alarm.arm()
+        if self._doorbell is None:
+            read_end, write_end = _os.pipe()
+            _os.set_blocking(read_end, False)
+            self._doorbell = (read_end, write_end)
+            eventlet.spawn_n(self._answer_doorbell, read_end)
 
     def _call_at(self, when: float, callback: Callable[[], None]) -> Any:
         # In the hub: nothing the callback runs may block, and nothing does
@@ -173,6 +223,10 @@ class EventletRuntime:
         self._alarm.close()
         for ws in list(self.websockets):
             ws.wake()
+        doorbell, self._doorbell = self._doorbell, None
+        if doorbell is not None:
+            _os.write(doorbell[1], b"\0")  # the doorbell's green thread sees closing and ends
+            _os.close(doorbell[1])
 
     # -- GreenHostRuntime ---------------------------------------------------------
 

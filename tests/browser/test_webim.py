@@ -2,7 +2,8 @@
 and JSONP (a page without WebSocket or XMLHttpRequest) befriending each
 other, talking 1:1 and in a group, sending an image that everyone sees
 inline; unread counts; one person in two tabs; messages waiting for someone
-offline; and the refusals (too long, too big) shown to the sender alone."""
+offline; the refusals (too long, too big) shown to the sender alone; and
+a server restart after which the page signs in again by its token."""
 
 from __future__ import annotations
 
@@ -265,3 +266,39 @@ def test_a_browser_that_cannot_read_files_says_so_and_still_shows_them(
     expect(old.locator("#no-files")).to_be_visible()
     expect(old.locator("#no-files")).to_contain_text("cannot send them")
     expect(old.locator("#no-files")).to_contain_text("still shows the images and files")
+
+
+def test_after_a_restart_the_page_signs_in_again_by_its_token(
+    servers: ServerThread, new_page: Callable[..., Any], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    port = servers.start(webim_module().create_app(data))
+    base = f"http://127.0.0.1:{port}"
+    hal = sign_up(new_page, base, "Hal")
+    ivy = sign_up(new_page, base, "Ivy", "?transports=polling")
+    befriend(hal, ivy, "Ivy", "Hal")
+    hal.locator("#friends li", has_text="Ivy").click()
+    say(hal, "before the restart")
+    expect(last_text(hal)).to_have_text("before the restart")
+    ivy_browser = ivy.context
+    ivy.close()
+    expect(hal.locator("#friends li", has_text="Ivy")).to_contain_text("last seen ")
+    seen = hal.locator("#friends li", has_text="Ivy").inner_text()
+
+    # A new server on the same port and data: the page reconnects by itself
+    # and its token (kept in localStorage) signs it in again.
+    servers.stop(port)
+    expect(hal.locator("#status")).to_have_text("offline, reconnecting\u2026")
+    servers.start(webim_module().create_app(data), port)
+    expect(hal.locator("#status")).to_have_text("online via websocket", timeout=15_000)
+    expect(hal.locator("#main")).to_be_visible()
+    expect(hal.locator("#my-name")).to_have_text("Hal")
+    expect(hal.locator("#friends li", has_text="Ivy")).to_have_text(seen)  # from SQLite
+    # Ivy's browser, on a page opened anew, is signed in too; the line waited.
+    ivy = ivy_browser.new_page()
+    ivy.goto(f"{base}/webim/?transports=polling")
+    expect(ivy.locator("#my-name")).to_have_text("Ivy")
+    talk = ivy.locator("#conversations li", has_text="Hal")
+    expect(talk.locator(".unread")).to_have_text("1")
+    talk.click()
+    expect(last_text(ivy)).to_have_text("before the restart")

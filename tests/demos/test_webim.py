@@ -8,74 +8,21 @@ SQLite file, as ``--workers 2`` does, with the two people on different ones."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import socketio
 from aiohttp import web
+from demos.webim_peers import ROOT, Tab, sign_up, until, webim
 from services import RedisServer
 
 import realtime
 from realtime.integrations.aiohttp import FrontDoorSite
-
-ROOT = Path(__file__).resolve().parents[2]
-NS = "/webim"
-
-
-def webim() -> Any:
-    if str(ROOT) not in sys.path:
-        sys.path.append(str(ROOT))  # last: `realtime` comes from where the run says
-    return importlib.import_module("examples.webim.app")
-
-
-async def until(check: Callable[[], Any], what: str) -> None:
-    """Waits for ``check()``: a liveness bound of 20 s, never a speed check."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
-
-
-class Tab:
-    """One browser tab: a client on the WebIM namespace and what it heard."""
-
-    def __init__(self, base: str, transport: str) -> None:
-        self.base = base
-        self.transport = transport
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.heard: dict[str, list[Any]] = {}
-        for event in ("session", "message", "presence", "state", "read"):
-            self.client.on(event, self._keep(event), namespace=NS)
-
-    def _keep(self, event: str) -> Callable[[Any], None]:
-        return lambda data: self.heard.setdefault(event, []).append(data)
-
-    def got(self, event: str) -> list[Any]:
-        return self.heard.get(event, [])
-
-    async def open(self, token: str | None = None) -> Any:
-        await self.client.connect(
-            self.base, namespaces=[NS], auth={"token": token}, transports=[self.transport]
-        )
-        await until(lambda: self.got("session"), "the session event")
-        return self.got("session")[0]
-
-    async def call(self, event: str, *args: Any) -> Any:
-        return await self.client.call(event, args, namespace=NS, timeout=10)
-
-    async def close(self) -> None:
-        await self.client.disconnect()
 
 
 @pytest.fixture
@@ -94,14 +41,6 @@ async def serve(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     for runner, site in runners:
         await runner.cleanup()
         site.close_all()
-
-
-async def sign_up(base: str, name: str, transport: str = "websocket") -> tuple[Tab, Any]:
-    tab = Tab(base, transport)
-    assert await tab.open() is None  # no token: signed out
-    answer = await tab.call("signup", name, "secret-" + name)
-    assert "error" not in answer, answer
-    return tab, answer
 
 
 async def test_accounts_sessions_messages_presence_and_offline_delivery(
@@ -290,21 +229,29 @@ async def test_two_servers_on_one_redis_and_one_database(
         ]
         ann, a = await sign_up(bases[0], "Ann")
         bob, b = await sign_up(bases[1], "Bob", "polling")
-        assert {u["name"] for u in b["online"]} == {"Ann", "Bob"}  # Ann is on the other one
+        ann_id = a["me"]["id"]
+        # Ann is on the other one: in Bob's list, or in the notice that follows.
+        listed = {u["id"] for u in b["online"]}
+        await until(lambda: ann_id in listed or bob.presence_of(ann_id) == [True], "Ann, to Bob")
+        notices = len(bob.presence_of(ann_id))
         ann2 = Tab(bases[1], "websocket")
         await ann2.open(a["token"])  # her token works on either
-        sent = await bob.call("send", f"u:{a['me']['id']}", "across workers")
+        sent = await bob.call("send", f"u:{ann_id}", "across workers")
         for tab in (ann, ann2):
             await until(lambda tab=tab: tab.got("message"), "the message")  # type: ignore[misc]
             assert tab.got("message")[-1]["id"] == sent["message"]["id"]
-        await ann.close()
-        await asyncio.sleep(0.2)
-        assert not any(p["id"] == a["me"]["id"] and not p["online"] for p in bob.got("presence"))
-        await ann2.close()  # her last tab, on the other server
-        await until(
-            lambda: any(p["id"] == a["me"]["id"] and not p["online"] for p in bob.got("presence")),
-            "Ann offline",
-        )
+        # Her two tabs, one on each server, close at once: she goes offline
+        # once in the cluster (the presence counts her across both), with a
+        # last seen; her second tab had announced nothing.
+        await asyncio.gather(ann.close(), ann2.close())
+        await until(lambda: bob.presence_of(ann_id)[notices:] == [False], "Ann offline")
+        gone = bob.got("presence")[-1]
+        assert gone["last_seen"] > 0
+        back = Tab(bases[0], "polling")
+        await back.open(a["token"])
+        await until(lambda: bob.presence_of(ann_id)[notices + 1 :] == [True], "Ann back")
+        assert bob.presence_of(ann_id)[notices:] == [False, True]  # nothing else, nothing twice
+        await back.close()
         await bob.close()
     finally:
         await redis.stop()

@@ -175,3 +175,44 @@ async def until(condition: Any) -> None:
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(wait(), BOUND)
+
+
+async def test_a_server_mounted_as_an_app_says_what_to_mount() -> None:
+    sio = realtime.Server()
+    api = FastAPI()
+    api.mount("/socket.io", sio)  # type: ignore[arg-type]  # the mistake under test
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/socket.io/",
+        "raw_path": b"/socket.io/",
+        "root_path": "",
+        "query_string": b"EIO=4&transport=polling",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    # Starlette answers 500 and re-raises for the server to log: the log's line
+    with pytest.raises(TypeError, match=r"realtime\.ASGIApp\(sio, other_asgi_app="):
+        await api(scope, receive, send)
+    assert sent[0]["status"] == 500
+
+
+@pytest.mark.parametrize(
+    "host",
+    [realtime.run, realtime.ASGIApp, realtime.WSGIApp, lambda app: realtime.attach(app, None)],
+)
+def test_an_app_where_the_server_belongs_says_what_to_use(host: Any) -> None:
+    with pytest.raises(TypeError, match=r"not fastapi\.applications\.FastAPI.*ASGIApp\(sio"):
+        host(FastAPI())

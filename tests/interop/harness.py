@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,13 +81,14 @@ async def served_asgi(app: Any) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def served_eventlet(builder: str = "interop.app:build_server") -> AsyncIterator[str]:
-    """Serve the interop app (or the server ``builder`` names) on eventlet
-    (eventlet_server.py) in a process of its own; yields its URL."""
+async def served_process(script: str, *args: str) -> AsyncIterator[str]:
+    """Serve the interop app with ``script`` (eventlet_server.py,
+    threads_server.py: a WSGI server; ``args`` are its command line's) in a
+    process of its own; yields its URL."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(HERE / "eventlet_server.py"),
-        builder,
+        str(HERE / script),
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -95,11 +96,16 @@ async def served_eventlet(builder: str = "interop.app:build_server") -> AsyncIte
     line = await asyncio.wait_for(proc.stdout.readline(), RUN_LIMIT)
     try:
         if not line.strip().isdigit():
-            pytest.fail("the eventlet interop server did not start")
+            pytest.fail(f"the interop server of {script} did not start")
         yield f"http://127.0.0.1:{int(line)}"
     finally:
         proc.kill()
         await proc.wait()
+
+
+def served_eventlet(builder: str = "interop.app:build_server") -> AbstractAsyncContextManager[str]:
+    """The interop app (or the server ``builder`` names) on eventlet."""
+    return served_process("eventlet_server.py", builder)
 
 
 def assert_complete(run: ClientRun, checks: Sequence[str]) -> None:

@@ -1,0 +1,179 @@
+"""realtime.WSGIApp: Flask with plain ``def`` handlers on eventlet's WSGI
+server and on werkzeug's threaded one (WebSocket through simple-websocket),
+with python-socketio's client on each transport. The server runs in its own
+process (eventlet and asyncio do not share one); the protocol itself runs
+the whole interop suite on both hosts (tests/interop)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+import socketio
+from werkzeug.serving import make_server
+
+import realtime
+
+APP = Path(__file__).with_name("wsgi_app.py")
+BOUND = 10.0  # a hang guard only: every wait below ends on an event
+HOSTS = ["eventlet", "threads"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=HOSTS)
+async def served(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str]]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(APP),
+        request.param,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), BOUND)
+    if not line.strip().isdigit():
+        proc.kill()
+        _, err = await proc.communicate()
+        pytest.fail(f"the {request.param} app did not start: {err.decode(errors='replace')}")
+    try:
+        yield request.param, f"http://127.0.0.1:{int(line)}"
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        return resp.status, await resp.text()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    ("transports", "expected"),
+    [
+        (["polling"], "polling"),
+        (["websocket"], "websocket"),
+        (["polling", "websocket"], "websocket"),
+    ],
+)
+async def test_def_handlers_on_wsgi(
+    served: tuple[str, str], transports: list[str], expected: str
+) -> None:
+    host, url = served
+    client = socketio.AsyncClient(reconnection=False)
+    news: asyncio.Queue[Any] = asyncio.Queue()
+    slow_done: asyncio.Queue[Any] = asyncio.Queue()
+    thread_done: asyncio.Queue[Any] = asyncio.Queue()
+    client.on("news", news.put_nowait)
+    client.on("slow_done", slow_done.put_nowait)
+    client.on("thread_done", thread_done.put_nowait)
+    client.on("question", lambda n: n * 2)
+    await client.connect(url, transports=transports, wait_timeout=BOUND)
+    try:
+        await asyncio.wait_for(upgraded(client, expected), BOUND)
+        echo = await client.call("echo", {"n": 1}, timeout=BOUND)
+        assert echo == {"echo": {"n": 1}, "transport": expected}
+        if host == "eventlet":
+            # a handler that blocks its green thread, then emits and answers
+            assert await client.call("slow", 3, timeout=BOUND) == 3
+            assert await asyncio.wait_for(slow_done.get(), BOUND) == 3
+        # the server asks the client and waits for its ack in a handler
+        assert await client.call("ask_me", timeout=BOUND) == {"reply": 42}
+        # ... and in a thread of the handler's own
+        await client.emit("in_a_thread", 4)
+        assert await asyncio.wait_for(thread_done.get(), BOUND) == 8
+        # an emit from a Flask view reaches the client; other paths are Flask's
+        assert await get(url + "/broadcast/hi") == (200, "sent")
+        assert await asyncio.wait_for(news.get(), BOUND) == "hi"
+        assert await get(url + "/hello") == (200, "hello from flask")
+        # and so do the emits of a plain OS thread, and its background task
+        assert await get(url + "/from-thread/yo") == (200, "started")
+        assert await asyncio.wait_for(news.get(), BOUND) == "yo"
+        assert await asyncio.wait_for(news.get(), BOUND) == "yo again"
+    finally:
+        await client.disconnect()
+
+
+async def upgraded(client: socketio.AsyncClient, transport: str) -> None:
+    while client.transport() != transport:
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_engine_answers_its_own_errors(served: tuple[str, str]) -> None:
+    _, url = served
+    status, body = await get(url + "/socket.io/?EIO=4&transport=carrier-pigeon")
+    assert status == 400 and "Transport unknown" in body
+    status, body = await get(url + "/socket.io/realtime.min.js")
+    assert status == 200 and "io" in body
+    status, body = await get(url + "/socket.io/socket.io.js")  # as Node serves it
+    assert status == 200 and "root.io = client" in body
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_message_over_max_payload_closes_the_websocket(served: tuple[str, str]) -> None:
+    _, url = served
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url + "/socket.io/?EIO=4&transport=websocket") as ws,
+    ):
+        opened = await asyncio.wait_for(ws.receive(), BOUND)
+        assert opened.data.startswith("0{")
+        await ws.send_str("4" + "x" * 1_000_001)  # max_payload is 1,000,000
+        while True:
+            message = await asyncio.wait_for(ws.receive(), BOUND)
+            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+        assert ws.close_code == 1009
+
+
+def test_mode_and_max_in_flight_are_checked() -> None:
+    with pytest.raises(ValueError, match="auto, eventlet, threads"):
+        realtime.WSGIApp(realtime.Server(), mode="gevent")
+    with pytest.raises(ValueError, match="max_in_flight must be at least 1"):
+        realtime.WSGIApp(realtime.Server(), max_in_flight=0)
+
+
+def test_gevent_is_refused_in_words() -> None:
+    app = realtime.WSGIApp(realtime.Server())
+    environ = {"PATH_INFO": "/socket.io/", "SERVER_SOFTWARE": "gevent/24.2 Python/3.11"}
+    with pytest.raises(RuntimeError, match="does not run on gevent yet"):
+        app(environ, lambda status, headers: None)
+
+
+async def test_a_websocket_at_one_message_in_flight_loses_nothing() -> None:
+    """max_in_flight=1: the reader thread waits for the loop after every
+    message, and a burst still arrives whole and in order."""
+    sio = realtime.Server()
+    seen: list[int] = []
+
+    @sio.on("count")
+    def count(socket: realtime.Socket, n: int) -> None:
+        seen.append(n)
+
+    @sio.on("total")
+    def total(socket: realtime.Socket) -> list[int]:
+        return seen
+
+    app = realtime.WSGIApp(sio, mode="threads", max_in_flight=1)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        port = server.socket.getsockname()[1]
+        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+        for n in range(300):
+            await client.emit("count", n)
+        assert await client.call("total", timeout=BOUND) == list(range(300))
+    finally:
+        await client.disconnect()
+        app.close()
+        server.shutdown()
+        serving.join(BOUND)

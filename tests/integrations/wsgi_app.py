@@ -1,0 +1,92 @@
+"""Flask with realtime.WSGIApp and plain ``def`` handlers, on eventlet's WSGI
+server or on werkzeug's threaded one (``python wsgi_app.py eventlet|threads``);
+serves on a free loopback port and prints it (tests/integrations/test_wsgi.py)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from flask import Flask
+
+import realtime
+
+HOST = sys.argv[1] if len(sys.argv) > 1 else "eventlet"
+sio = realtime.Server(ping_interval=5, ping_timeout=5)
+flask_app = Flask(__name__)
+
+
+@flask_app.route("/hello")
+def hello() -> str:
+    return "hello from flask"
+
+
+@flask_app.route("/broadcast/<text>")
+def broadcast(text: str) -> str:
+    sio.emit("news", text)  # from a Flask view: the hub's green thread, or a request thread
+    return "sent"
+
+
+@flask_app.route("/from-thread/<text>")
+def from_thread(text: str) -> str:
+    # A real OS thread on either host (eventlet is not monkey-patched here),
+    # whose calls the runtime takes over to its hub or loop.
+    def job() -> None:
+        sio.emit("news", text)
+        sio.start_background_task(sio.emit, "news", text + " again")
+
+    threading.Thread(target=job).start()
+    return "started"
+
+
+@sio.on("echo")
+def echo(socket: realtime.Socket, data: Any) -> Any:
+    return {"echo": data, "transport": socket.conn.transport}
+
+
+@sio.on("in_a_thread")
+def in_a_thread(socket: realtime.Socket, n: int) -> None:
+    def job() -> None:  # asks the client from a thread, and waits there for its ack
+        socket.emit("thread_done", socket.call("question", n, timeout=5).result(5))
+
+    threading.Thread(target=job).start()
+
+
+if HOST == "eventlet":
+    import eventlet
+    import eventlet.wsgi
+
+    @sio.on("slow")
+    def slow(socket: realtime.Socket, n: int) -> int:
+        eventlet.sleep(0.05)  # blocks this green thread only
+        socket.emit("slow_done", n)
+        return n
+
+    @sio.on("ask_me")
+    def ask_me(socket: realtime.Socket) -> Any:
+        try:
+            return {"reply": socket.call("question", 21, timeout=5).wait()}
+        except Exception as exc:
+            return {"error": repr(exc)}
+
+else:  # threads: handlers run on the loop's thread, where an async def awaits
+
+    @sio.on("ask_me")
+    async def ask_me_async(socket: realtime.Socket) -> Any:
+        return {"reply": await socket.call("question", 21, timeout=5)}
+
+
+app = realtime.WSGIApp(sio, flask_app)
+
+if __name__ == "__main__":
+    if HOST == "eventlet":
+        listener = eventlet.listen(("127.0.0.1", 0))
+        print(listener.getsockname()[1], flush=True)
+        eventlet.wsgi.server(listener, app, log_output=False, log=sys.stderr)
+    else:
+        from werkzeug.serving import make_server
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        print(server.socket.getsockname()[1], flush=True)
+        server.serve_forever()

@@ -1,0 +1,25 @@
+"""The interop app on werkzeug's threaded WSGI server (realtime.WSGIApp on
+threads, WebSocket through simple-websocket), handlers unchanged. Prints its
+port, then serves until killed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(Path(__file__).parent.parent))
+
+import realtime
+from interop.app import build_server
+
+
+def main() -> None:
+    server = make_server("127.0.0.1", 0, realtime.WSGIApp(build_server()), threaded=True)
+    print(server.socket.getsockname()[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
