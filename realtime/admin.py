@@ -63,7 +63,8 @@ def _now_iso() -> str:
 
 
 class AdminUI:
-    """The instrumentation of one server; made by :meth:`Server.instrument`."""
+    """The instrumentation of one server; made by :meth:`Server.instrument`,
+    which says what its arguments mean."""
 
     def __init__(
         self,
@@ -81,9 +82,13 @@ class AdminUI:
             raise InvalidArgument("auth needs a username and a password (or auth=None)")
         self.server = server
         self.auth = dict(auth) if auth is not None else None
+        """The username and password the UI must give, or None."""
         self.development = mode == "development"
+        """``mode='development'``: every socket, room change and event is reported."""
         self.server_id = server_id or _socket.gethostname()
+        """The name the UI shows for this node (the host name by default)."""
         self.features = [] if read_only else list(_FEATURES_WRITE)
+        """What the UI is told it may do (none of its commands when ``read_only``)."""
         self.features.append("AGGREGATED_EVENTS")
         if self.development:
             self.features.append("ALL_EVENTS")
@@ -94,6 +99,7 @@ class AdminUI:
         self._watched_until = 0.0  # a UI on another node watches until then
         self._last = self._totals()  # counted from now on
         self.namespace = server.of(namespace)
+        """The namespace the UI connects to."""
         self.namespace.use(self._authenticate)
         self.namespace.on("connect", self._admin_connected)
         self.namespace.on("disconnect", self._admin_disconnected)

@@ -64,6 +64,7 @@ class EmitterOperator:
         self.options = options
 
     def to(self, rooms: Rooms) -> EmitterOperator:
+        """This selection plus the sockets in ``rooms`` (a new operator)."""
         chosen = self.options.rooms | frozenset(room_list(rooms))
         return EmitterOperator(
             self._client, self.channels, BroadcastOptions(chosen, self.options.except_rooms)
@@ -74,6 +75,7 @@ class EmitterOperator:
         return self.to(rooms)
 
     def except_(self, rooms: Rooms) -> EmitterOperator:
+        """This selection without the sockets in ``rooms`` (a new operator)."""
         left_out = self.options.except_rooms | frozenset(room_list(rooms))
         return EmitterOperator(
             self._client, self.channels, BroadcastOptions(self.options.rooms, left_out)
@@ -88,6 +90,7 @@ class EmitterOperator:
         self._client.publish(self.channels.for_broadcast(self.options), pack(wire))
 
     def send(self, *args: Any) -> None:
+        """Emit a ``message`` event, as :meth:`emit` does."""
         self.emit("message", *args)
 
     def sockets_join(self, rooms: Rooms) -> None:
@@ -142,6 +145,7 @@ class Emitter(EmitterOperator):
         self._request(ServerSideEmit(self.channels.nsp, (event, *args)), EMITTER_UID)
 
     def close(self) -> None:
+        """Close the emitter's Redis client (the one passed as ``client`` too)."""
         self._client.close()
 
     def __enter__(self) -> Emitter:

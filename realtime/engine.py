@@ -104,6 +104,8 @@ class Engine:
     ``allow_request``: a function of the handshake (headers, query, client
     address) that refuses it by returning False: the client gets 403 with
     Engine.IO's ``{"code":4,"message":"Forbidden"}``, as for a refused Origin.
+    ``listener``: what the engine tells of connections (a Server passes
+    itself). Every other option, with its default: docs/server.md#options.
     """
 
     def __init__(
@@ -139,6 +141,7 @@ class Engine:
         self.transports: tuple[TransportName, ...] = tuple(
             t for t in _TRANSPORTS if t in set(transports)
         )
+        """The transports served, in the order of the ``transports`` option's choices."""
         unknown = set(transports) - set(_TRANSPORTS)
         if unknown or not self.transports:
             raise InvalidArgument(
@@ -171,6 +174,7 @@ class Engine:
         # for another node's session goes to that node (docs/deployment.md).
         self.node_id = node_id
         self.peers: dict[str, tuple[str, int]] = _parse_peers(node_id, peers)
+        """Every node's ``(host, port)`` by name, from the ``peers`` option."""
         # python-engineio's client refuses a polling payload of more than 16
         # packets; longer queues go out over several polls.
         self.max_poll_packets = max_poll_packets
@@ -190,11 +194,14 @@ class Engine:
         self.cors_allowed_origins = cors_allowed_origins
         self.cors_credentials = cors_credentials
         self.allow_request = _checked_request_hook(allow_request)
+        """The ``allow_request`` hook, checked to take a request (None: every request is
+        allowed)."""
         self._cors_allow_headers = ", ".join(cors_allowed_headers)
         # The bundled clients below the path, as Node's serveClient: pages
         # load <path>/socket.io.js from the server they talk to.
         self.serve_client = serve_client
         self.path = "/" + path.strip("/")
+        """The path served, with one leading slash and none trailing."""
         self._path_slash = self.path + "/"
         self.session_config = SessionConfig(
             ping_interval=ping_interval,
@@ -203,11 +210,17 @@ class Engine:
             max_buffer=max_buffer,
             close_grace=min(ping_timeout, 10.0),
         )
+        """The timings and buffer bound every session is made with."""
         self.sessions: dict[str, Session] = {}
+        """The open Engine.IO sessions of this node, by session id."""
         self.deadlines = Deadlines(on_earlier=self._deadlines_moved)
+        """Every timer of the engine and the server above it (pings, timeouts, ack deadlines)."""
         self.counters = Counters()
+        """Plain counters of what the engine did, read by the metrics."""
         self.runtime: Runtime | None = None
+        """The runtime serving the engine (None before :meth:`bind`)."""
         self.listener: EngineListener = listener or _HandlerListener(self)
+        """What the engine calls as connections open, speak and close (the Server)."""
 
     # -- wiring -----------------------------------------------------------------
 
@@ -217,9 +230,11 @@ class Engine:
         return self
 
     def bind(self, runtime: Runtime) -> None:
+        """Called by the host integration (or the Server) before serving."""
         self.runtime = runtime
 
     def now(self) -> float:
+        """The runtime's clock, in seconds (0.0 before :meth:`bind`)."""
         return self.runtime.now() if self.runtime is not None else 0.0
 
     def _deadlines_moved(self) -> None:
@@ -227,6 +242,8 @@ class Engine:
             self.runtime.deadlines_changed()
 
     def forget(self, session: Session) -> None:
+        """Drop a closed ``session`` from the session table (and log its close when
+        ``log_connections`` is set)."""
         if self.sessions.get(session.id) is session:
             del self.sessions[session.id]
             self.addresses.closed(session.remote_addr or "")

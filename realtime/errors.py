@@ -54,42 +54,59 @@ class ProtocolError(RealtimeError):
     """A client broke the protocol. ``code`` is the Engine.IO error code."""
 
     code: int = 3
+    """The Engine.IO error code of the answer's JSON body."""
     http_status: int = 400
+    """The HTTP status of the answer."""
     default_message: str = "Bad request"
+    """The message when none is given; each subclass has its own."""
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
+        """Why, for the server's log (``default_message`` when none was given)."""
         super().__init__(self.message)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON body of the HTTP answer: Engine.IO's ``{code, message}``."""
         return {"code": self.code, "message": self.message}
 
 
 class UnknownTransport(ProtocolError):
+    """A ``transport`` the server does not serve (Engine.IO code 0)."""
+
     code = 0
     default_message = "Transport unknown"
 
 
 class UnknownSession(ProtocolError):
+    """A ``sid`` no session has, or one closed already (Engine.IO code 1)."""
+
     code = 1
     default_message = "Session ID unknown"
 
 
 class BadHandshakeMethod(ProtocolError):
+    """A handshake by another method than GET (Engine.IO code 2)."""
+
     code = 2
     default_message = "Bad handshake method"
 
 
 class BadRequest(ProtocolError):
+    """A request the server cannot use (Engine.IO code 3)."""
+
     code = 3
     default_message = "Bad request"
 
 
 class DecodeError(BadRequest):
+    """A packet or payload that does not parse."""
+
     default_message = "Invalid packet"
 
 
 class PayloadTooLarge(BadRequest):
+    """A payload over ``max_payload``."""
+
     default_message = "Payload too large"
 
 
@@ -103,6 +120,7 @@ class Forbidden(ProtocolError):
     default_message = "Forbidden"
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON body of the 403: only ``Forbidden``, whatever ``message`` says."""
         return {"code": self.code, "message": self.default_message}
 
 
@@ -123,6 +141,8 @@ class Overloaded(ProtocolError):
 
 
 class UnsupportedProtocolVersion(ProtocolError):
+    """An ``EIO`` version the server does not speak (Engine.IO code 5)."""
+
     code = 5
     default_message = "Unsupported protocol version"
 

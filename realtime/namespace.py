@@ -55,6 +55,10 @@ def skip_rooms(skip: Any) -> frozenset[str]:
 
 
 class Namespace:
+    """One Socket.IO namespace of a server: its handlers, middlewares, sockets and adapter.
+    ``sio.of(name)`` makes or finds it; a dynamic one (a pattern or a predicate) has
+    ``matcher`` set and makes a child namespace per name it accepts."""
+
     def __init__(
         self,
         server: Server,
@@ -70,23 +74,30 @@ class Namespace:
         # Children share these objects with their parent on purpose.
         self.handlers: dict[str, Callable[..., Any]] = parent.handlers if parent else {}
         self.middlewares: list[Callable[..., Any]] = parent.middlewares if parent else []
+        """The connection middlewares :meth:`use` added (a child shares its parent's)."""
         self.server_handlers: dict[str, Callable[..., Any]] = (
             parent.server_handlers if parent else {}
         )
+        """The handlers of events other servers send (:meth:`on_server_side_emit`)."""
         self.any_handlers: list[Listener] = parent.any_handlers if parent else []
+        """The listeners of every incoming event (:meth:`on_any`)."""
         self.outgoing_handlers: list[Listener] = parent.outgoing_handlers if parent else []
+        """The listeners of every outgoing event (:meth:`on_any_outgoing`)."""
         self.watching = False
         """Whether anything listens to what this namespace's sockets are sent."""
         self._watched_sockets = 0
         self._sent = SentEvents()
         self.children: dict[str, Namespace] = {}
+        """A dynamic namespace's children that exist now, by name."""
         self._sockets: dict[str, Socket] = {}
         self.ack_ids = AckIds()
+        """The ack ids of this namespace's pending acks."""
         self.volatile_dropped = 0
         """Volatile packets dropped because a recipient was not writable."""
         self.adapter: Adapter = server.adapter_factory(
             name, self._deliver, server.make_message, self
         )
+        """The namespace's adapter, made by the server's ``adapter`` option."""
         recovery = server.recovery
         self.recovery: ConnectionStateRecovery | None = None
         """The recovery options in force here (None: off, or the adapter cannot)."""
@@ -99,6 +110,8 @@ class Namespace:
 
     @property
     def dynamic(self) -> bool:
+        """True for a parent of dynamic children (a pattern or a predicate), which no socket
+        joins itself."""
         return self.matcher is not None
 
     # -- registration ---------------------------------------------------------------
@@ -386,9 +399,11 @@ class Namespace:
         BroadcastOperator(self, frozenset((room,))).leave(room)
 
     def send(self, *args: Any, to: Rooms | None = None, skip: Any = None) -> None:
+        """Emit a ``message`` event, as :meth:`emit` does."""
         self.emit("message", *args, to=to, skip=skip)
 
     def to(self, rooms: Rooms) -> BroadcastOperator:
+        """The sockets in ``rooms``: a :class:`BroadcastOperator` to chain on."""
         return BroadcastOperator(self).to(rooms)
 
     def in_(self, rooms: Rooms) -> BroadcastOperator:
@@ -396,20 +411,27 @@ class Namespace:
         return self.to(rooms)
 
     def except_(self, rooms: Any) -> BroadcastOperator:
+        """Every socket but those in ``rooms``: a :class:`BroadcastOperator`."""
         return BroadcastOperator(self).except_(rooms)
 
     def disconnect_sockets(self, close: bool = False) -> None:
+        """Disconnect every socket of the namespace, on every node; with ``close``, end their
+        connections too."""
         BroadcastOperator(self).disconnect_sockets(close)
 
     async def fetch_sockets(self) -> list[RemoteSocket]:
+        """Every socket of the namespace, on every node, as :class:`RemoteSocket`."""
         return await BroadcastOperator(self).fetch_sockets()
 
     @property
     def local(self) -> BroadcastOperator:
+        """A :class:`BroadcastOperator` that reaches this node's sockets only."""
         return BroadcastOperator(self).local
 
     @property
     def volatile(self) -> BroadcastOperator:
+        """A :class:`BroadcastOperator` whose packets are dropped for a socket that cannot
+        take them now."""
         return BroadcastOperator(self).volatile
 
 
@@ -451,6 +473,8 @@ class BroadcastOperator:
         self.flags = flags
 
     def to(self, rooms: Rooms) -> BroadcastOperator:
+        """This selection plus the sockets in ``rooms`` (a new operator; this one is
+        unchanged)."""
         return BroadcastOperator(
             self.namespace, self.rooms | _rooms(rooms), self.except_rooms, self.flags
         )
@@ -489,6 +513,7 @@ class BroadcastOperator:
 
     @property
     def options(self) -> BroadcastOptions:
+        """The selection as the adapter takes it: rooms, rooms left out, flags."""
         return BroadcastOptions(self.rooms, self.except_rooms, self.flags)
 
     def _targets(self) -> list[Namespace]:
@@ -540,6 +565,7 @@ class BroadcastOperator:
             counters.deliveries += reached
 
     def send(self, *args: Any) -> None:
+        """Emit a ``message`` event, as :meth:`emit` does."""
         self.emit("message", *args)
 
     def call(self, event: str, *args: Any, timeout: float | None = None) -> Promise[list[Any]]:
@@ -659,8 +685,12 @@ class RemoteSocket:
     def __init__(self, namespace: Namespace, details: SocketDetails) -> None:
         self.namespace = namespace
         self.id = details.id
+        """The socket's id."""
         self.rooms = details.rooms
+        """The rooms the socket was in when fetched."""
         self.data = details.data
+        """The socket's ``data``: its own object for a socket of this node, a copy from
+        another node."""
         shake = details.handshake
         auth = shake.get("auth")
         self.handshake = Handshake(
@@ -669,6 +699,7 @@ class RemoteSocket:
             shake.get("address"),
             dict(auth) if isinstance(auth, Mapping) else {},
         )
+        """The socket's handshake: headers, query, address and auth."""
 
     def __repr__(self) -> str:
         return f"<RemoteSocket {self.id} {self.namespace.name}>"
@@ -700,10 +731,14 @@ class RemoteSocket:
         return replies[0] if replies else None
 
     def join(self, rooms: Rooms) -> None:
+        """Put the socket in ``rooms``, on whichever node it is connected to."""
         self._operator().join(rooms)
 
     def leave(self, rooms: Rooms) -> None:
+        """Take the socket out of ``rooms``, on whichever node it is connected to."""
         self._operator().leave(rooms)
 
     def disconnect(self, close: bool = False) -> None:
+        """Disconnect the socket from its namespace; with ``close``, end its whole connection
+        too."""
         self._operator().disconnect_sockets(close)

@@ -107,7 +107,9 @@ class _Namespace:
 
 
 class Presence:
-    """The presence of one server's users; ``sio.presence`` makes it."""
+    """The presence of one server's users; ``sio.presence`` makes it.
+    ``max_last_seen``: users whose last-seen time is kept, the least recent
+    forgotten first."""
 
     def __init__(self, server: Server, *, max_last_seen: int = MAX_LAST_SEEN) -> None:
         if max_last_seen < 0:
@@ -121,6 +123,7 @@ class Presence:
         if isinstance(cluster, AdapterFactory):
             store = cluster.presence_store(self._tell, max_last_seen)
         self.store: PresenceStore = store or LocalPresence(self._tell, max_last_seen)
+        """Who counts who is online: this process, or the cluster on the Redis adapter."""
         server.watch(self)
 
     # -- registering ---------------------------------------------------------------
@@ -204,6 +207,8 @@ class Presence:
         return len(self.online(namespace, room))
 
     def is_online(self, user_id: str, namespace: str = "/") -> bool:
+        """True while ``user_id`` has a tracked socket in ``namespace`` (cluster-wide on the
+        Redis adapter)."""
         return user_id in self.store.users(namespace)
 
     def socket_ids(self, user_id: str, namespace: str = "/") -> list[str]:
@@ -212,6 +217,7 @@ class Presence:
         return list(space.by_user.get(user_id, ())) if space is not None else []
 
     def user_of(self, socket: Socket) -> str | None:
+        """The user ``socket`` is tracked as, or None."""
         space = self._spaces.get(socket.namespace.name)
         return space.by_socket.get(socket.id) if space is not None else None
 

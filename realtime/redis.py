@@ -595,11 +595,14 @@ class RedisAdapter(AdapterFactory):
         # publish (and every broadcast behind it) for seconds during an outage.
         redis_options.setdefault("retry", Retry(NoBackoff(), 0))
         self.redis_options = redis_options
+        """Keyword arguments for redis-py's client (``Redis.from_url``)."""
         self.uid = new_uid()
+        """This node's id on the Redis channels: its own messages are recognised and skipped."""
         # How a msgpack [uid, ...] of ours starts: fixarray(3 or 4: with an
         # offset), fixstr(6), uid.
         self._own_heads = (b"\x93\xa6" + self.uid.encode(), b"\x94\xa6" + self.uid.encode())
         self.namespaces: dict[str, RedisNamespaceAdapter] = {}
+        """The adapter of each namespace, by name."""
         self._by_pattern: dict[bytes, RedisNamespaceAdapter] = {}
         self._by_channel: dict[bytes, Callable[[str, bytes], None]] = {}
         self._answering: dict[bytes, Callable[[str, bytes], None]] = {}
@@ -736,6 +739,8 @@ class RedisAdapter(AdapterFactory):
     # -- life ---------------------------------------------------------------------------
 
     def start(self, runtime: Runtime) -> None:
+        """Connect to Redis and start listening and publishing (``Server.bind`` calls it; a
+        second call does nothing)."""
         if self._tasks:
             return
         self._runtime = runtime

@@ -120,13 +120,14 @@ class Server:
     ``event_rate_policy`` applies: ``"disconnect"`` closes the connection
     ("event rate"), ``"drop"`` drops the event (counted, logged once).
     ``adapter``: the :class:`~realtime.bus.Adapter` class each namespace uses,
-    or a configured :class:`~realtime.bus.AdapterFactory` such as
+    or a configured :class:`~realtime.bus.adapter.AdapterFactory` such as
     :class:`~realtime.RedisAdapter`.
     ``connection_state_recovery``: ``True`` or a
     :class:`~realtime.ConnectionStateRecovery` to let a client that lost its
     connection get its socket back, with the broadcasts it missed
     (Socket.IO v5 clients; off by default).
-    Further keyword arguments go to :class:`~realtime.Engine`.
+    Further keyword arguments go to :class:`~realtime.Engine`. Every option,
+    with its default: docs/server.md#options.
     """
 
     def __init__(
@@ -191,9 +192,11 @@ class Server:
         self.event_burst = event_burst
         self.event_rate_policy = event_rate_policy
         self.adapter_factory = adapter
+        """The ``adapter`` option: what makes each namespace's adapter."""
         if connection_state_recovery is True:
             connection_state_recovery = ConnectionStateRecovery()
         self.recovery: ConnectionStateRecovery | None = connection_state_recovery or None
+        """The connection state recovery options, or None when it is off."""
         self._runtime: Runtime | None = None
         # start_background_task's calls before there is a runtime to run them
         self._background: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
@@ -201,6 +204,7 @@ class Server:
         self._namespaces: NamespaceTable[Namespace] = NamespaceTable()
         self._closing = False
         self.watchers: list[ServerWatcher] = []
+        """Who :meth:`watch` tells of namespaces and sockets (the presence, the Admin UI)."""
         self._presence: Any = None
         self.of("/")
 
@@ -208,10 +212,13 @@ class Server:
 
     @property
     def engine(self) -> Engine:
+        """The Engine.IO engine this server runs on (made by the server from its engine
+        options)."""
         return self._engine
 
     @property
     def runtime(self) -> Runtime:
+        """The runtime the host bound this server to; InvalidState before :meth:`bind`."""
         if self._runtime is None:
             raise InvalidState("the server is not bound to a runtime yet (see Server.bind)")
         return self._runtime
@@ -318,6 +325,7 @@ class Server:
         return target.on(event) if handler is None else target.on(event, handler)
 
     def use(self, middleware: Handler, *, namespace: str = "/") -> Handler:
+        """Add a connection middleware to ``namespace`` (see :meth:`Namespace.use`)."""
         return self.of(namespace).use(middleware)
 
     @overload
@@ -525,11 +533,13 @@ class Server:
         room: Rooms | None = None,
         skip_sid: Any = None,
     ) -> Done:
+        """Emit a ``message`` event, as :meth:`emit` does (python-socketio's ``send``)."""
         return self.emit(
             "message", *args, to=to, skip=skip, namespace=namespace, room=room, skip_sid=skip_sid
         )
 
     def to(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
+        """Everyone in ``rooms`` of ``namespace``: a :class:`BroadcastOperator` to chain on."""
         return self._operator(namespace).to(rooms)
 
     def in_(self, rooms: Rooms, *, namespace: str = "/") -> BroadcastOperator:
@@ -537,6 +547,7 @@ class Server:
         return self.to(rooms, namespace=namespace)
 
     def except_(self, rooms: Any, *, namespace: str = "/") -> BroadcastOperator:
+        """Everyone in ``namespace`` but those in ``rooms``: a :class:`BroadcastOperator`."""
         return self._operator(namespace).except_(skip_rooms(rooms))
 
     def _operator(self, namespace: str) -> BroadcastOperator:
@@ -547,26 +558,32 @@ class Server:
     # -- sockets and rooms by id ----------------------------------------------------
 
     def get_socket(self, sid: str, namespace: str = "/") -> Socket | None:
+        """The socket ``sid`` of ``namespace`` on this node, or None."""
         target = self._namespace(namespace)
         return target._sockets.get(sid) if target is not None else None
 
     def rooms(self, sid: str, namespace: str = "/") -> frozenset[str]:
+        """The rooms socket ``sid`` is in (empty if it is not connected here)."""
         socket = self.get_socket(sid, namespace)
         return socket.rooms if socket is not None else frozenset()
 
     def enter_room(self, sid: str, room: str, namespace: str = "/") -> Done:
+        """Put socket ``sid`` in ``room`` (a no-op for a socket not connected here)."""
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.join(room)
         return DONE
 
     def leave_room(self, sid: str, room: str, namespace: str = "/") -> Done:
+        """Take socket ``sid`` out of ``room`` (a no-op for a socket not connected here)."""
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.leave(room)
         return DONE
 
     def disconnect(self, sid: str, namespace: str = "/", close: bool = False) -> Done:
+        """Disconnect socket ``sid`` from ``namespace``; with ``close``, end its whole
+        connection too. A no-op for a socket not connected here."""
         socket = self.get_socket(sid, namespace)
         if socket is not None:
             socket.disconnect(close)

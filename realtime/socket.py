@@ -163,11 +163,15 @@ class Socket:
         self.namespace = namespace
         self.conn = conn
         self.id = sid
+        """The socket's id; the socket is in a room of that name, so ``sio.to(socket.id)``
+        reaches it."""
         self.handshake = Handshake(conn.headers, conn.query, conn.remote_addr, auth)
+        """The connection's headers, query, address and the CONNECT's ``auth``."""
         self.data: dict[str, Any] = {}
         """Free for the application: per-socket state."""
         self.revision = revision
         self.state = SocketState.CONNECTING
+        """Connecting, connected or disconnected."""
         self._was_connected = False
         self._held: list[Data | SharedMessage] = []
         # The rooms a closing socket had, readable by its disconnecting handler.
@@ -202,10 +206,12 @@ class Socket:
 
     @property
     def auth(self) -> dict[str, Any]:
+        """The ``auth`` payload the client sent with its CONNECT (empty if none)."""
         return self.handshake.auth
 
     @property
     def connected(self) -> bool:
+        """True from the accepted CONNECT until the socket disconnects."""
         return self.state is SocketState.CONNECTED
 
     @property
@@ -373,6 +379,8 @@ class Socket:
     # -- rooms and broadcast --------------------------------------------------------
 
     def join(self, rooms: str | Iterable[str]) -> None:
+        """Put the socket in ``rooms`` (one name or several); a no-op once it has
+        disconnected."""
         if handed_over(self.server._runtime, self.join, rooms):
             return
         if self.state is not SocketState.DISCONNECTED:
@@ -380,6 +388,7 @@ class Socket:
             self.namespace.adapter.add_all(self.id, names)
 
     def leave(self, room: str) -> None:
+        """Take the socket out of ``room``."""
         if handed_over(self.server._runtime, self.leave, room):
             return
         self.namespace.adapter.delete(self.id, room)

@@ -87,11 +87,14 @@ class SharedMessage(Protocol):
 class EngineListener(Protocol):
     """What the engine calls as connections open, speak and close."""
 
-    def on_open(self, conn: Connection) -> None: ...
+    def on_open(self, conn: Connection) -> None:
+        """A connection completed its Engine.IO handshake."""
 
-    def on_message(self, conn: Connection, data: Data) -> None: ...
+    def on_message(self, conn: Connection, data: Data) -> None:
+        """A connection sent a message (text as str, binary as bytes)."""
 
-    def on_close(self, conn: Connection, reason: str) -> None: ...
+    def on_close(self, conn: Connection, reason: str) -> None:
+        """A connection closed; ``reason`` says why (Engine.IO's words)."""
 
 
 class TaskRunner(Protocol):
@@ -163,14 +166,17 @@ class ServerWatcher(Protocol):
     (:meth:`realtime.Server.watch`): what instrumentation such as the Admin UI
     follows. Called synchronously; must not block."""
 
-    def namespace_created(self, namespace: Any) -> None: ...
+    def namespace_created(self, namespace: Any) -> None:
+        """A namespace came to be (one named, or a dynamic child)."""
 
     def namespace_removed(self, namespace: Any) -> None:
         """A dynamic child namespace lost its last socket and is gone."""
 
-    def socket_connected(self, socket: Any) -> None: ...
+    def socket_connected(self, socket: Any) -> None:
+        """A socket joined a namespace (its connect handler accepted it)."""
 
-    def socket_disconnected(self, socket: Any, reason: str) -> None: ...
+    def socket_disconnected(self, socket: Any, reason: str) -> None:
+        """A socket left its namespace; ``reason`` is its disconnect reason."""
 
     def socket_upgraded(self, socket: Any) -> None:
         """The socket's connection moved from polling to WebSocket."""

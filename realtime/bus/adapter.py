@@ -190,6 +190,7 @@ class Adapter(ABC):
 
     @property
     def host(self) -> AdapterHost:
+        """The namespace this adapter acts through; InvalidState before it has one."""
         if self._host is None:
             raise InvalidState(f"the adapter of {self.nsp} has no namespace to act through")
         return self._host
@@ -197,17 +198,20 @@ class Adapter(ABC):
     # -- membership (always local) ---------------------------------------------------
 
     @abstractmethod
-    def add_all(self, sid: str, rooms: Iterable[str]) -> None: ...
+    def add_all(self, sid: str, rooms: Iterable[str]) -> None:
+        """Put socket ``sid`` in every room of ``rooms``."""
 
     @abstractmethod
-    def delete(self, sid: str, room: str) -> None: ...
+    def delete(self, sid: str, room: str) -> None:
+        """Take socket ``sid`` out of ``room``."""
 
     @abstractmethod
     def delete_all(self, sid: str) -> None:
         """The socket left the namespace: out of every room."""
 
     @abstractmethod
-    def socket_rooms(self, sid: str) -> frozenset[str]: ...
+    def socket_rooms(self, sid: str) -> frozenset[str]:
+        """The rooms socket ``sid`` is in (empty if none)."""
 
     @abstractmethod
     def sockets(self, options: BroadcastOptions = EVERYONE) -> list[str]:
@@ -410,6 +414,7 @@ class MemoryAdapter(Adapter):
         return self.broadcast_local(packet, options)
 
     def broadcast_local(self, packet: Packet, options: BroadcastOptions) -> int:
+        """Send ``packet`` to this node's recipients only; returns how many."""
         recipients = self.sockets(options)
         if not recipients:
             return 0  # nobody to send to: skip the encoding too
@@ -438,6 +443,8 @@ class MemoryAdapter(Adapter):
     def broadcast_with_ack_local(
         self, packet: Packet, options: BroadcastOptions, on_count: OnCount, on_reply: OnReply
     ) -> None:
+        """Send ``packet`` to this node's recipients asking each for an ack, under one ack id:
+        ``on_count`` once with their number, ``on_reply`` once per reply."""
         host = self.host
         recipients = self.sockets(options)
         if not recipients:
@@ -474,6 +481,7 @@ class MemoryAdapter(Adapter):
         return self.fetch_sockets_local(options)
 
     def fetch_sockets_local(self, options: BroadcastOptions) -> list[SocketDetails]:
+        """The sockets ``options`` choose on this node."""
         details = self.host.socket_details
         found = [details(sid) for sid in self.sockets(options)]
         return [item for item in found if item is not None]

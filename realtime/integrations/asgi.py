@@ -32,7 +32,11 @@ _NOT_FOUND = HttpResponse(404, {"Content-Type": "text/plain"}, b"not found")
 
 
 class ASGIApp:
-    """Serve ``target`` (a Server or an Engine) as an ASGI application."""
+    """Serve ``target`` (a Server or an Engine) as an ASGI application.
+
+    ``other_asgi_app`` gets every request off the Socket.IO path (without
+    one: a 404, or a WebSocket closed); ``static_files`` maps URL paths to files
+    served before it (:data:`realtime.assets.StaticFiles`)."""
 
     def __init__(
         self,
@@ -43,9 +47,12 @@ class ASGIApp:
         check_mountable(target, "realtime.ASGIApp")
         self.target = target
         self.engine = target.engine
+        """The engine that answers the Socket.IO path."""
         self.other_asgi_app = other_asgi_app
         self.static_files: StaticFiles = dict(static_files or {})
+        """The ``static_files`` option: URL path to file or folder."""
         self.runtime: HostRuntime | None = None
+        """The runtime, made at lifespan startup or the first request (None before)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

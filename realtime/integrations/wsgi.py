@@ -40,6 +40,9 @@ MODES: Final = ("auto", "eventlet", "threads")
 class WSGIApp:
     """Serve ``target`` (a Server or an Engine) as a WSGI application.
 
+    ``wsgi_app`` gets every request off the Socket.IO path (without one,
+    such a request gets 404); ``static_files`` maps URL paths to files
+    served before it (:data:`realtime.assets.StaticFiles`).
     ``mode``: ``"auto"`` (eventlet's hub under eventlet's WSGI server, threads
     under any other), ``"eventlet"`` or ``"threads"``. ``max_in_flight``
     (threads): messages of one WebSocket handed to the loop and not yet
@@ -61,10 +64,13 @@ class WSGIApp:
         self.max_in_flight = max_in_flight
         self.target = target
         self.engine = target.engine
+        """The engine that answers the Socket.IO path."""
         self.wsgi_app = wsgi_app
         self.static_files: StaticFiles = dict(static_files or {})
+        """The ``static_files`` option: URL path to file or folder."""
         self.mode = mode
         self.runtime: GreenHostRuntime | None = None
+        """The runtime, made at the first request (None before)."""
         self._starting = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
