@@ -83,9 +83,10 @@ def server_specs() -> list[ServerSpec]:
             for spec in (
                 ServerSpec(
                     f"realtime-{host}",
-                    f"realtime on {host} (pure Python)",
+                    f"realtime on {host} (compiled)",
                     (str(project_python()), str(servers / "realtime_app.py"), f"--host={host}"),
-                    pythonpath=str(REPO),
+                    # The build `pip install` gives where a compiler exists.
+                    pythonpath=str(COMPILED_BUILD),
                     default=False,
                 ),
                 ServerSpec(

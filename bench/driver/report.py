@@ -346,7 +346,7 @@ def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[S
         lines.append("| " + " | ".join(cells) + " |")
     hosts = [h for h in HOSTS if {f"realtime-{h}", f"python-socketio-{h}"} <= measured]
     if hosts:
-        lines += ["", "| per host: ours (pure Python) vs python-socketio | verdict | ratio |"]
+        lines += ["", "| per host: ours (compiled) vs python-socketio | verdict | ratio |"]
         lines += ["|---|---|---|"]
         lines += [f"| {t} | {v} | {e} |" for t, v, e in host_rows(summary, hosts)]
     for build in (s for s in servers if s.key in OUR_BUILDS and s.key in measured):
