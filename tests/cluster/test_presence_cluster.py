@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ HERE = Path(__file__).parent
 EXPIRY = 1.0
 """presence_expiry of the nodes: short, so that the dead node's users go
 offline within the test (the wait for it is bounded by STEP_LIMIT)."""
+PATIENT = 4 * STEP_LIMIT
+"""presence_expiry of nodes whose users must never be reaped within a test."""
 
 
 class Node:
@@ -34,8 +37,7 @@ class Node:
         self.proc = proc
 
 
-@pytest.fixture
-async def nodes(redis_server: RedisServer) -> AsyncIterator[dict[str, Node]]:
+async def start_nodes(redis_server: RedisServer, expiry: float) -> AsyncIterator[dict[str, Node]]:
     started: dict[str, Node] = {}
     try:
         for name in ("A", "B"):
@@ -43,7 +45,7 @@ async def nodes(redis_server: RedisServer) -> AsyncIterator[dict[str, Node]]:
             env = {
                 **os.environ,
                 "REDIS_URL": redis_server.url,
-                "PRESENCE_EXPIRY": str(EXPIRY),
+                "PRESENCE_EXPIRY": str(expiry),
                 "NODE_NAME": name,
                 "PYTHONPATH": str(HERE),
             }
@@ -58,6 +60,20 @@ async def nodes(redis_server: RedisServer) -> AsyncIterator[dict[str, Node]]:
             await node.proc.wait()
 
 
+@pytest.fixture
+async def nodes(redis_server: RedisServer) -> AsyncIterator[dict[str, Node]]:
+    async for started in start_nodes(redis_server, EXPIRY):
+        yield started
+
+
+@pytest.fixture
+async def patient_nodes(redis_server: RedisServer) -> AsyncIterator[dict[str, Node]]:
+    """Nodes whose ``presence_expiry`` is over STEP_LIMIT: a user that goes
+    offline within a step was taken offline by its node, not reaped."""
+    async for started in start_nodes(redis_server, PATIENT):
+        yield started
+
+
 async def until(test: Callable[[], Any], what: str) -> None:
     async def poll() -> None:
         while not await test():
@@ -69,21 +85,30 @@ async def until(test: Callable[[], Any], what: str) -> None:
         raise AssertionError(f"never: {what}") from None
 
 
-async def connect(url: str, user: str | None = None) -> socketio.AsyncClient:
+async def connect(
+    url: str, user: str | None = None, transport: str = "websocket"
+) -> socketio.AsyncClient:
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(url, auth={"user": user} if user else {}, transports=["websocket"])
+    await client.connect(url, auth={"user": user} if user else {}, transports=[transport])
     return client
+
+
+async def observe(url: str) -> tuple[socketio.AsyncClient, list[list[str]], list[str]]:
+    """A tab with no user, and what it hears: the presence changes that the
+    nodes broadcast, and the nodes that answered its ``flush``."""
+    changes: list[list[str]] = []
+    flushed: list[str] = []
+    observer = await connect(url)
+    observer.on("presence", changes.append)
+    observer.on("flushed", flushed.append)
+    return observer, changes, flushed
 
 
 async def test_one_user_on_two_nodes_counts_once_and_a_killed_node_expires(
     nodes: dict[str, Node], redis_server: RedisServer
 ) -> None:
     a, b = nodes["A"], nodes["B"]
-    changes: list[list[str]] = []
-    flushed: list[str] = []
-    observer = await connect(b.url)
-    observer.on("presence", changes.append)
-    observer.on("flushed", flushed.append)
+    observer, changes, flushed = await observe(b.url)
     on_a = await connect(a.url)
     tabs: list[socketio.AsyncClient] = [observer, on_a]
 
@@ -145,6 +170,57 @@ async def test_one_user_on_two_nodes_counts_once_and_a_killed_node_expires(
             node_sets = await client.keys("socket.io#presence#/#node#*")
             assert nodes_alive == 1 and len(node_sets) <= 1
             assert await client.hgetall("socket.io#presence#/#users") == {}
+        finally:
+            await client.aclose()
+    finally:
+        for tab in tabs:
+            await tab.disconnect()
+
+
+async def test_a_node_stopped_cleanly_takes_its_users_offline_at_once(
+    patient_nodes: dict[str, Node], redis_server: RedisServer
+) -> None:
+    """SIGTERM: the node's users leave the count before it goes, with the
+    time they left as their last seen; a user with a tab on the other node
+    stays online. The expiry is longer than the test may wait."""
+    a, b = patient_nodes["A"], patient_nodes["B"]
+    observer, changes, flushed = await observe(b.url)
+    tabs = [observer]
+
+    async def who() -> dict[str, Any]:
+        reply: dict[str, Any] = await observer.call("who", ["sam", "ana"], timeout=STEP_LIMIT)
+        return reply
+
+    async def sees(users: list[str]) -> bool:
+        return (await who())["online"] == users
+
+    try:
+        # ana on long-polling: her session ends with the drain, not with a close frame.
+        tabs += [await connect(a.url, "sam"), await connect(a.url, "ana", "polling")]
+        tabs.append(await connect(b.url, "sam"))
+        await until(lambda: sees(["ana", "sam"]), "B sees ana and sam")
+        await until(lambda: asyncio.sleep(0, len(changes) == 2), "both online, once each")
+
+        before = time.time()
+        a.proc.send_signal(signal.SIGTERM)  # by pid: the process this test started
+        assert await a.proc.wait() == 0
+        await until(lambda: sees(["sam"]), "ana offline on B, sam still online")
+        await until(lambda: asyncio.sleep(0, len(changes) == 3), "the offline handler ran")
+        flushed.clear()
+        await observer.emit("flush")
+        await until(lambda: asyncio.sleep(0, flushed == ["B"]), "B flushed")
+        # Once in the cluster, from A as it left; nothing for sam.
+        assert changes[2:] == [["offline", "ana", "A"]]
+        reading = await who()
+        assert reading["count"] == 1 and reading["last_seen"]["sam"] is None
+        # Redis counts in whole milliseconds (rounded down).
+        assert int(before * 1000) / 1000 <= reading["last_seen"]["ana"] <= time.time()
+
+        client = aioredis.Redis.from_url(redis_server.url)
+        try:
+            assert await client.hgetall("socket.io#presence#/#users") == {b"sam": b"1"}
+            assert await client.zcard("socket.io#presence#/#nodes") == 1
+            assert len(await client.keys("socket.io#presence#/#node#*")) == 1
         finally:
             await client.aclose()
     finally:
