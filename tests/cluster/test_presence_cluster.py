@@ -93,6 +93,12 @@ async def connect(
     return client
 
 
+async def counted(client: aioredis.Redis, users: dict[str, int]) -> bool:
+    """Whether Redis counts exactly ``users`` (user -> nodes with a socket of theirs) in "/"."""
+    counts = await client.hgetall("socket.io#presence#/#users")
+    return {user.decode(): int(n) for user, n in counts.items()} == users
+
+
 async def observe(url: str) -> tuple[socketio.AsyncClient, list[list[str]], list[str]]:
     """A tab with no user, and what it hears: the presence changes that the
     nodes broadcast, and the nodes that answered its ``flush``."""
@@ -186,6 +192,7 @@ async def test_a_node_stopped_cleanly_takes_its_users_offline_at_once(
     a, b = patient_nodes["A"], patient_nodes["B"]
     observer, changes, flushed = await observe(b.url)
     tabs = [observer]
+    client = aioredis.Redis.from_url(redis_server.url)
 
     async def who() -> dict[str, Any]:
         reply: dict[str, Any] = await observer.call("who", ["sam", "ana"], timeout=STEP_LIMIT)
@@ -198,6 +205,7 @@ async def test_a_node_stopped_cleanly_takes_its_users_offline_at_once(
         # ana on long-polling: her session ends with the drain, not with a close frame.
         tabs += [await connect(a.url, "sam"), await connect(a.url, "ana", "polling")]
         tabs.append(await connect(b.url, "sam"))
+        await until(lambda: counted(client, {"ana": 1, "sam": 2}), "Redis counts every tab's node")
         await until(lambda: sees(["ana", "sam"]), "B sees ana and sam")
         await until(lambda: asyncio.sleep(0, len(changes) == 2), "both online, once each")
 
@@ -216,14 +224,55 @@ async def test_a_node_stopped_cleanly_takes_its_users_offline_at_once(
         # Redis counts in whole milliseconds (rounded down).
         assert int(before * 1000) / 1000 <= reading["last_seen"]["ana"] <= time.time()
 
-        client = aioredis.Redis.from_url(redis_server.url)
-        try:
-            assert await client.hgetall("socket.io#presence#/#users") == {b"sam": b"1"}
-            assert await client.zcard("socket.io#presence#/#nodes") == 1
-            assert len(await client.keys("socket.io#presence#/#node#*")) == 1
-        finally:
-            await client.aclose()
+        assert await counted(client, {"sam": 1})
+        assert await client.zcard("socket.io#presence#/#nodes") == 1
+        assert len(await client.keys("socket.io#presence#/#node#*")) == 1
     finally:
+        await client.aclose()
+        for tab in tabs:
+            await tab.disconnect()
+
+
+async def test_a_leaving_node_takes_its_users_out_before_their_sockets_close(
+    redis_server: RedisServer, py_node: Callable[..., Any]
+) -> None:
+    """The adapter leaves while its sockets are still open (their
+    disconnections come after it, as they may in a drain): its users go out
+    of the count all the same, once, and what comes after is not sent."""
+    leaving = await py_node(redis_server.url, presence_expiry=PATIENT)
+    staying = await py_node(redis_server.url, presence_expiry=PATIENT)
+    offline: dict[str, list[str]] = {"leaving": [], "staying": []}
+    for name, node in (("leaving", leaving), ("staying", staying)):
+        server = node.server
+        server.on(
+            "connect",
+            lambda socket, auth, server=server: server.presence.track(socket, auth["user"]),
+        )
+        server.presence.on("offline")(lambda user, namespace, name=name: offline[name].append(user))
+    tabs = [await connect(leaving.url, user) for user in ("sam", "ana")]
+    tabs.append(await connect(staying.url, "ana"))
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await until(lambda: counted(client, {"ana": 2, "sam": 1}), "ana on both nodes, sam on one")
+        await until(
+            lambda: asyncio.sleep(0, staying.server.presence.online() == ["ana", "sam"]),
+            "the staying node sees ana and sam",
+        )
+        before = int(time.time() * 1000) / 1000  # Redis counts whole milliseconds
+        await leaving.adapter.aclose()
+        assert leaving.server.presence.socket_ids("sam")  # still connected here
+        await until(
+            lambda: asyncio.sleep(0, staying.server.presence.online() == ["ana"]),
+            "sam offline on the staying node",
+        )
+        assert before <= (staying.server.presence.last_seen("sam") or 0) <= time.time()
+        await leaving.close()  # now its sockets go: nothing more is sent
+        await until(lambda: asyncio.sleep(0, not tabs[0].connected), "sam's tab closed")
+        assert offline == {"leaving": ["sam"], "staying": []}
+        assert await counted(client, {"ana": 1})
+        assert await client.zcard("socket.io#presence#/#nodes") == 1
+    finally:
+        await client.aclose()
         for tab in tabs:
             await tab.disconnect()
 
