@@ -99,6 +99,12 @@ async def counted(client: aioredis.Redis, users: dict[str, int]) -> bool:
     return {user.decode(): int(n) for user, n in counts.items()} == users
 
 
+async def close_all(client: aioredis.Redis, tabs: list[socketio.AsyncClient]) -> None:
+    await client.aclose()
+    for tab in tabs:
+        await tab.disconnect()
+
+
 async def observe(url: str) -> tuple[socketio.AsyncClient, list[list[str]], list[str]]:
     """A tab with no user, and what it hears: the presence changes that the
     nodes broadcast, and the nodes that answered its ``flush``."""
@@ -228,9 +234,7 @@ async def test_a_node_stopped_cleanly_takes_its_users_offline_at_once(
         assert await client.zcard("socket.io#presence#/#nodes") == 1
         assert len(await client.keys("socket.io#presence#/#node#*")) == 1
     finally:
-        await client.aclose()
-        for tab in tabs:
-            await tab.disconnect()
+        await close_all(client, tabs)
 
 
 async def test_a_leaving_node_takes_its_users_out_before_their_sockets_close(
@@ -272,9 +276,7 @@ async def test_a_leaving_node_takes_its_users_out_before_their_sockets_close(
         assert await counted(client, {"ana": 1})
         assert await client.zcard("socket.io#presence#/#nodes") == 1
     finally:
-        await client.aclose()
-        for tab in tabs:
-            await tab.disconnect()
+        await close_all(client, tabs)
 
 
 async def test_redis_restarting_empty_gets_every_node_s_users_again(
