@@ -308,15 +308,21 @@ class RedisPresence:
         self._whole.clear()
         self._beats.clear()
         try:
+            # One round trip for every namespace: the whole leave fits in leave_timeout.
+            pipe = self.cluster.connection().pipeline(transaction=False)
             for namespace in sorted(namespaces):
-                result = await self._call(namespace, [], _LEAVING)
+                await self._call(namespace, [], _LEAVING, pipe)
+            for namespace, result in zip(sorted(namespaces), await pipe.execute(), strict=True):
                 self._told(namespace, result, _LEAVING)
         except _CONNECTION_ERRORS as exc:
             logger.warning("presence: Redis unreachable when leaving (%s), left to expiry", exc)
         finally:
             left.set()
 
-    async def _call(self, namespace: str, changes: list[str], mode: str) -> list[Any]:
+    async def _call(
+        self, namespace: str, changes: list[str], mode: str, pipe: Any = None
+    ) -> list[Any]:
+        """One run of the script; queued on ``pipe`` instead, if given."""
         pub = self.cluster.connection()
         if self._script is None:
             self._script = pub.register_script(_CHANGE)
@@ -329,7 +335,8 @@ class RedisPresence:
             mode,
             *changes,
         ]
-        result: list[Any] = await self._script(keys=self._keys(namespace), args=args, client=pub)
+        keys = self._keys(namespace)
+        result: list[Any] = await self._script(keys=keys, args=args, client=pipe or pub)
         return result
 
     def _told(self, namespace: str, result: list[Any], mode: str) -> None:

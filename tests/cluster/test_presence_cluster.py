@@ -242,25 +242,39 @@ async def test_a_leaving_node_takes_its_users_out_before_their_sockets_close(
 ) -> None:
     """The adapter leaves while its sockets are still open (their
     disconnections come after it, as they may in a drain): its users go out
-    of the count all the same, once, and what comes after is not sent."""
+    of the count all the same, once, in every namespace, and what comes
+    after is not sent."""
     leaving = await py_node(redis_server.url, presence_expiry=PATIENT)
     staying = await py_node(redis_server.url, presence_expiry=PATIENT)
-    offline: dict[str, list[str]] = {"leaving": [], "staying": []}
+    offline: dict[str, list[tuple[str, str]]] = {"leaving": [], "staying": []}
     for name, node in (("leaving", leaving), ("staying", staying)):
         server = node.server
-        server.on(
-            "connect",
-            lambda socket, auth, server=server: server.presence.track(socket, auth["user"]),
+        for nsp in ("/", "/chat"):
+            server.on(
+                "connect",
+                lambda socket, auth, server=server: server.presence.track(socket, auth["user"]),
+                namespace=nsp,
+            )
+        server.presence.on("offline")(
+            lambda user, namespace, name=name: offline[name].append((user, namespace))
         )
-        server.presence.on("offline")(lambda user, namespace, name=name: offline[name].append(user))
     tabs = [await connect(leaving.url, user) for user in ("sam", "ana")]
     tabs.append(await connect(staying.url, "ana"))
+    in_chat = socketio.AsyncClient(reconnection=False)
+    tabs.append(in_chat)
+    await in_chat.connect(
+        leaving.url, namespaces=["/chat"], auth={"user": "sam"}, transports=["websocket"]
+    )
     client = aioredis.Redis.from_url(redis_server.url)
     try:
         await until(lambda: counted(client, {"ana": 2, "sam": 1}), "ana on both nodes, sam on one")
         await until(
             lambda: asyncio.sleep(0, staying.server.presence.online() == ["ana", "sam"]),
             "the staying node sees ana and sam",
+        )
+        await until(
+            lambda: asyncio.sleep(0, staying.server.presence.online("/chat") == ["sam"]),
+            "the staying node sees sam in /chat",
         )
         before = int(time.time() * 1000) / 1000  # Redis counts whole milliseconds
         await leaving.adapter.aclose()
@@ -269,10 +283,15 @@ async def test_a_leaving_node_takes_its_users_out_before_their_sockets_close(
             lambda: asyncio.sleep(0, staying.server.presence.online() == ["ana"]),
             "sam offline on the staying node",
         )
+        await until(
+            lambda: asyncio.sleep(0, staying.server.presence.online("/chat") == []),
+            "sam offline in /chat too",
+        )
         assert before <= (staying.server.presence.last_seen("sam") or 0) <= time.time()
         await leaving.close()  # now its sockets go: nothing more is sent
         await until(lambda: asyncio.sleep(0, not tabs[0].connected), "sam's tab closed")
-        assert offline == {"leaving": ["sam"], "staying": []}
+        assert sorted(offline["leaving"]) == [("sam", "/"), ("sam", "/chat")]
+        assert offline["staying"] == []
         assert await counted(client, {"ana": 1})
         assert await client.zcard("socket.io#presence#/#nodes") == 1
     finally:
