@@ -311,7 +311,7 @@ class RedisPresence:
             # One round trip for every namespace: the whole leave fits in leave_timeout.
             pipe = self.cluster.connection().pipeline(transaction=False)
             for namespace in sorted(namespaces):
-                await self._call(namespace, [], _LEAVING, pipe)
+                await self._run(namespace, [], _LEAVING, pipe)
             for namespace, result in zip(sorted(namespaces), await pipe.execute(), strict=True):
                 self._told(namespace, result, _LEAVING)
         except _CONNECTION_ERRORS as exc:
@@ -319,13 +319,15 @@ class RedisPresence:
         finally:
             left.set()
 
-    async def _call(
-        self, namespace: str, changes: list[str], mode: str, pipe: Any = None
-    ) -> list[Any]:
-        """One run of the script; queued on ``pipe`` instead, if given."""
+    async def _call(self, namespace: str, changes: list[str], mode: str) -> list[Any]:
         pub = self.cluster.connection()
+        result: list[Any] = await self._run(namespace, changes, mode, pub)
+        return result
+
+    async def _run(self, namespace: str, changes: list[str], mode: str, client: Any) -> Any:
+        """The script on ``client``: its result, or (on a pipeline) queued."""
         if self._script is None:
-            self._script = pub.register_script(_CHANGE)
+            self._script = self.cluster.connection().register_script(_CHANGE)
         args = [
             self.channel,
             namespace,
@@ -335,9 +337,7 @@ class RedisPresence:
             mode,
             *changes,
         ]
-        keys = self._keys(namespace)
-        result: list[Any] = await self._script(keys=keys, args=args, client=pipe or pub)
-        return result
+        return await self._script(keys=self._keys(namespace), args=args, client=client)
 
     def _told(self, namespace: str, result: list[Any], mode: str) -> None:
         moment = int(result[1])
