@@ -188,6 +188,7 @@ class RedisPresence:
         self._mirrors: dict[str, _Mirror] = {}
         self._wake: asyncio.Event | None = None
         self._leaving: asyncio.Event | None = None  # made when leaving begins, set once done
+        self._backoff: asyncio.Future[None] | None = None  # the wait after an error, if any
         self._script: Any = None
 
     def _keys(self, namespace: str) -> list[str]:
@@ -263,7 +264,7 @@ class RedisPresence:
                     log_once("redis:presence", "Redis unreachable for presence (%s)", exc)
                     if self._leaving is not None:
                         break
-                    await asyncio.sleep(delay)
+                    await self._back_off(delay)
                     delay = min(delay * 2, self.cluster.reconnect_delay_max)
                     continue
                 delay = self.cluster.reconnect_delay
@@ -271,6 +272,16 @@ class RedisPresence:
         left = self._leaving
         assert left is not None
         await self._leave_every_namespace(left)
+
+    async def _back_off(self, delay: float) -> None:
+        """Wait ``delay`` seconds before trying Redis again, or until :meth:`leave`
+        asks: the leave gets its one try within ``leave_timeout``."""
+        backoff = self._backoff = asyncio.ensure_future(asyncio.sleep(delay))
+        try:
+            await asyncio.wait([backoff])  # ends when leave() cancels it, without raising
+        finally:
+            backoff.cancel()
+            self._backoff = None
 
     def _next_call(self) -> tuple[str, list[str], str]:
         """The namespace to send next, its changes, and the script's mode for them."""
@@ -299,6 +310,8 @@ class RedisPresence:
         if self._leaving is None:
             self._leaving = asyncio.Event()
             self._wake.set()
+            if self._backoff is not None:
+                self._backoff.cancel()
         await self._leaving.wait()
 
     async def _leave_every_namespace(self, left: asyncio.Event) -> None:

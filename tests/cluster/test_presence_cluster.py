@@ -298,6 +298,38 @@ async def test_a_leaving_node_takes_its_users_out_before_their_sockets_close(
         await close_all(client, tabs)
 
 
+async def test_a_node_waiting_to_retry_redis_still_leaves_when_stopped(
+    redis_server: RedisServer, py_node: Callable[..., Any]
+) -> None:
+    """Redis refuses a presence change (scripts denied to the node's user for
+    a moment) and the node waits a minute before it tries again; stopped
+    meanwhile, it leaves at once instead of after that minute (which
+    leave_timeout would cut short, leaving its users to the expiry)."""
+    node = await py_node(
+        redis_server.url,
+        presence_expiry=PATIENT,
+        reconnect_delay=PATIENT,
+        reconnect_delay_max=PATIENT,
+    )
+    server = node.server
+    server.on("connect", lambda socket, auth: server.presence.track(socket, auth["user"]))
+    store = server.presence.store
+    client = aioredis.Redis.from_url(redis_server.url)
+    tabs = [await connect(node.url, "sam")]
+    try:
+        await until(lambda: counted(client, {"sam": 1}), "sam counted")
+        await client.execute_command("ACL", "SETUSER", "default", "-evalsha", "-eval")
+        tabs.append(await connect(node.url, "ana"))  # refused: the node backs off
+        # Private, as no public reading says that a retry is pending.
+        await until(lambda: asyncio.sleep(0, store._backoff is not None), "the node backs off")
+        await client.execute_command("ACL", "SETUSER", "default", "+@all")
+        await node.adapter.aclose()
+        assert await counted(client, {})
+        assert await client.zcard("socket.io#presence#/#nodes") == 0
+    finally:
+        await close_all(client, tabs)
+
+
 async def test_redis_restarting_empty_gets_every_node_s_users_again(
     redis_server: RedisServer, py_node: Callable[..., Any]
 ) -> None:
