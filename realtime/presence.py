@@ -144,7 +144,10 @@ class Presence:
     # -- tracking ------------------------------------------------------------------
 
     def track(self, socket: Socket, user_id: str) -> bool:
-        """``socket`` is ``user_id``'s; True when that makes the user online."""
+        """``socket`` is ``user_id``'s; True when it is the user's first
+        socket in this process. Without a cluster that makes them online; on
+        the Redis adapter they may have one on another node already (the
+        cluster decides, and the ``online`` handlers say it, once)."""
         if not isinstance(user_id, str) or not user_id:
             raise PresenceError("a user id is a non-empty string")
         name = socket.namespace.name
@@ -163,7 +166,9 @@ class Presence:
         return False
 
     def untrack(self, socket: Socket) -> bool:
-        """Forget ``socket``; True when that made its user offline."""
+        """Forget ``socket``; True when it was its user's last socket in this
+        process (on the Redis adapter, offline only if none is on another
+        node: the ``offline`` handlers say it)."""
         name = socket.namespace.name
         space = self._spaces.get(name)
         return space is not None and self._drop(space, name, socket.id)

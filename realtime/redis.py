@@ -556,8 +556,9 @@ class RedisAdapter(AdapterFactory):
     ``presence_expiry``: seconds after which the users of a node that stopped
     beating (killed, cut off) go offline in ``sio.presence`` (15; a node
     beats every third of it). ``leave_timeout``: seconds a node that shuts
-    down takes at most to unsubscribe, answer the requests that reached it
-    before, and send what is queued (2).
+    down takes at most to take its users out of the presence count,
+    unsubscribe, answer the requests that reached it before, and send what
+    is queued (2).
     """
 
     def __init__(
@@ -787,9 +788,10 @@ class RedisAdapter(AdapterFactory):
             self._tasks.remove(task)
 
     def close(self) -> None:
-        """Leave the cluster: unsubscribe, answer the requests that came
-        before the unsubscription, send what is queued, then close the
-        connections (within ``leave_timeout``; the server's drain waits)."""
+        """Leave the cluster: take this node's users out of the presence
+        count, unsubscribe, answer the requests that came before the
+        unsubscription, send what is queued, then close the connections
+        (within ``leave_timeout``; the server's drain waits)."""
         if self._leaving is not None:
             return
         if not (self.connected and self._pubsub is not None):
@@ -817,9 +819,13 @@ class RedisAdapter(AdapterFactory):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.leave_timeout
         try:
+            if self._presence is not None:
+                # While this node still answers: its users leave the count now
+                # (their last seen this moment), not at presence_expiry.
+                await asyncio.wait_for(self._presence.leave(), self.leave_timeout)
             # What this node published before counted its own subscription:
             # let Redis have it first.
-            await asyncio.wait_for(self._idle.wait(), self.leave_timeout)
+            await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - loop.time()))
             if requests:
                 await pubsub.unsubscribe(*requests)
             if patterns:

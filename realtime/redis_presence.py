@@ -18,7 +18,9 @@ in the cluster, and the node whose call did it runs the handlers. Each call
 is also that node's heartbeat, and reaps the nodes whose beat is over: the
 users of a node that died (SIGKILL, a lost network) go offline after
 ``presence_expiry``. A node that finds itself reaped (its beats were late,
-or Redis restarted empty) gives Redis its whole set again.
+or Redis restarted empty) gives Redis its whole set again. A node that
+shuts down cleanly leaves before it unsubscribes (:meth:`RedisPresence.leave`):
+its users go at once, their last seen that moment, and its keys go too.
 
 Each node mirrors the users online and the last-seen times from the
 channel, so that reading waits for nothing; a gap in the versions, or a new
@@ -48,10 +50,14 @@ logger = logging.getLogger("realtime.redis")
 
 _CONNECTION_ERRORS: Final = (RedisError, OSError)
 
+_CHANGES: Final = "0"
+_WHOLE: Final = "1"
+_LEAVING: Final = "2"
+
 _CHANGE: Final = """
 local users, nodes, seen, version, mine = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local channel, namespace, uid = ARGV[1], ARGV[2], ARGV[3]
-local expiry, keep, replace = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
+local expiry, keep, mode = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local result = {redis.call('ZADD', nodes, now + expiry, uid), now}
@@ -82,7 +88,7 @@ local function leave(user)
   end
 end
 
-if replace then
+if mode ~= '0' then
   local wanted = {}
   for i = 7, #ARGV do wanted[ARGV[i]] = true end
   for _, user in ipairs(redis.call('SMEMBERS', mine)) do
@@ -120,11 +126,17 @@ for _, dead in ipairs(redis.call('ZRANGEBYSCORE', nodes, '-inf', now)) do
     redis.call('ZREM', nodes, dead)
   end
 end
+if mode == '2' then
+  redis.call('DEL', mine)
+  redis.call('ZREM', nodes, uid)
+end
 return result
 """
 """KEYS: users, nodes, seen, version, this node's set. ARGV: channel,
-namespace, node uid, expiry (ms), last-seen kept, "1" to replace this
-node's set with the users that follow (else "+user" / "-user" changes).
+namespace, node uid, expiry (ms), last-seen kept, the mode: "0" for the
+"+user" / "-user" changes that follow, "1" to replace this node's set with
+the users that follow, "2" for this node leaving (its users go, and so do
+its set and its beat).
 Returns [1 if this node was not alive, Redis's time (ms), then for each
 change its version and "+user" (online) or "-user" (offline)]."""
 
@@ -175,6 +187,8 @@ class RedisPresence:
         self._beats: set[str] = set()  # namespaces that owe Redis a heartbeat
         self._mirrors: dict[str, _Mirror] = {}
         self._wake: asyncio.Event | None = None
+        self._leaving: asyncio.Event | None = None  # made when leaving begins, set once done
+        self._backoff: asyncio.Future[None] | None = None  # the wait after an error, if any
         self._script: Any = None
 
     def _keys(self, namespace: str) -> list[str]:
@@ -200,6 +214,8 @@ class RedisPresence:
         return self._mirror(namespace).seen.get(user_id)
 
     def _send(self, namespace: str, change: str) -> None:
+        if self._leaving is not None:
+            return  # this node has left the count (or is leaving it): it stays out
         if namespace not in self._whole:
             if self._pending_count < self.cluster.max_pending_publishes:
                 self._pending.setdefault(namespace, []).append(change)
@@ -235,56 +251,108 @@ class RedisPresence:
         wake = self._wake
         assert wake is not None
         delay = self.cluster.reconnect_delay
-        while True:
+        while self._leaving is None:
             await wake.wait()
             wake.clear()
-            while self._pending or self._whole or self._beats:
-                namespace, changes, whole = self._next_call()
+            while (self._pending or self._whole or self._beats) and self._leaving is None:
+                namespace, changes, mode = self._next_call()
                 try:
-                    result = await self._call(namespace, changes, whole)
+                    result = await self._call(namespace, changes, mode)
                 except _CONNECTION_ERRORS as exc:
                     self._whole.add(namespace)
                     self._pending_count -= len(self._pending.pop(namespace, ()))
                     log_once("redis:presence", "Redis unreachable for presence (%s)", exc)
-                    await asyncio.sleep(delay)
+                    if self._leaving is not None:
+                        break
+                    await self._back_off(delay)
                     delay = min(delay * 2, self.cluster.reconnect_delay_max)
                     continue
                 delay = self.cluster.reconnect_delay
-                self._told(namespace, result, whole)
+                self._told(namespace, result, mode)
+        left = self._leaving
+        assert left is not None
+        await self._leave_every_namespace(left)
 
-    def _next_call(self) -> tuple[str, list[str], bool]:
-        """The namespace to send next, its changes, and whether it is whole."""
+    async def _back_off(self, delay: float) -> None:
+        """Wait ``delay`` seconds before trying Redis again, or until :meth:`leave`
+        asks: the leave gets its one try within ``leave_timeout``."""
+        backoff = self._backoff = asyncio.ensure_future(asyncio.sleep(delay))
+        try:
+            await asyncio.wait([backoff])  # ends when leave() cancels it, without raising
+        finally:
+            backoff.cancel()
+            self._backoff = None
+
+    def _next_call(self) -> tuple[str, list[str], str]:
+        """The namespace to send next, its changes, and the script's mode for them."""
         if self._whole:
             namespace = self._whole.pop()
             self._pending_count -= len(self._pending.pop(namespace, ()))
-            changes, whole = sorted(self._here.get(namespace, ())), True
+            changes, mode = sorted(self._here.get(namespace, ())), _WHOLE
         elif self._pending:
             namespace, changes = next(iter(self._pending.items()))
             del self._pending[namespace]
             self._pending_count -= len(changes)
-            whole = False
+            mode = _CHANGES
         else:
-            namespace, changes, whole = self._beats.pop(), [], False
+            namespace, changes, mode = self._beats.pop(), [], _CHANGES
         self._beats.discard(namespace)
-        return namespace, changes, whole
+        return namespace, changes, mode
 
-    async def _call(self, namespace: str, changes: list[str], whole: bool) -> list[Any]:
+    async def leave(self) -> None:
+        """A clean shutdown: take this node's users out of the cluster's count
+        now, so that they go offline at once (their last seen this moment)
+        instead of at ``presence_expiry``; nothing is sent after it. Returns
+        once Redis has done it, or could not be reached (then the expiry
+        does it); the caller bounds the wait (``leave_timeout``)."""
+        if self._wake is None:
+            return  # never talked to Redis: nothing of this node is there
+        if self._leaving is None:
+            self._leaving = asyncio.Event()
+            self._wake.set()
+            if self._backoff is not None:
+                self._backoff.cancel()
+        await self._leaving.wait()
+
+    async def _leave_every_namespace(self, left: asyncio.Event) -> None:
+        namespaces = set(self._here) | set(self._pending) | self._whole | set(self._mirrors)
+        self._pending.clear()
+        self._pending_count = 0
+        self._whole.clear()
+        self._beats.clear()
+        try:
+            # One round trip for every namespace: the whole leave fits in leave_timeout.
+            pipe = self.cluster.connection().pipeline(transaction=False)
+            for namespace in sorted(namespaces):
+                await self._run(namespace, [], _LEAVING, pipe)
+            for namespace, result in zip(sorted(namespaces), await pipe.execute(), strict=True):
+                self._told(namespace, result, _LEAVING)
+        except _CONNECTION_ERRORS as exc:
+            logger.warning("presence: Redis unreachable when leaving (%s), left to expiry", exc)
+        finally:
+            left.set()
+
+    async def _call(self, namespace: str, changes: list[str], mode: str) -> list[Any]:
         pub = self.cluster.connection()
+        result: list[Any] = await self._run(namespace, changes, mode, pub)
+        return result
+
+    async def _run(self, namespace: str, changes: list[str], mode: str, client: Any) -> Any:
+        """The script on ``client``: its result, or (on a pipeline) queued."""
         if self._script is None:
-            self._script = pub.register_script(_CHANGE)
+            self._script = self.cluster.connection().register_script(_CHANGE)
         args = [
             self.channel,
             namespace,
             self.cluster.uid,
             int(self.cluster.presence_expiry * 1000),
             self.max_last_seen,
-            "1" if whole else "0",
+            mode,
             *changes,
         ]
-        result: list[Any] = await self._script(keys=self._keys(namespace), args=args, client=pub)
-        return result
+        return await self._script(keys=self._keys(namespace), args=args, client=client)
 
-    def _told(self, namespace: str, result: list[Any], whole: bool) -> None:
+    def _told(self, namespace: str, result: list[Any], mode: str) -> None:
         moment = int(result[1])
         mirror = self._mirror(namespace)
         for version, change in zip(result[2::2], result[3::2], strict=True):
@@ -295,7 +363,7 @@ class RedisPresence:
             # (If another node's change comes first, its message brings both.)
             _apply(mirror, int(version), kind, user, moment, self.max_last_seen)
             self._tell(kind, user, namespace)
-        if result[0] == 1 and not whole and self._here.get(namespace):
+        if result[0] == 1 and mode == _CHANGES and self._here.get(namespace):
             self._whole.add(namespace)  # reaped, or Redis forgot: what else is here?
 
     # -- the mirror ----------------------------------------------------------------

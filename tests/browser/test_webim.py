@@ -2,8 +2,9 @@
 and JSONP (a page without WebSocket or XMLHttpRequest) befriending each
 other, talking 1:1 and in a group, sending an image that everyone sees
 inline; unread counts; one person in two tabs; messages waiting for someone
-offline; the refusals (too long, too big) shown to the sender alone; and
-a server restart after which the page signs in again by its token."""
+offline; the refusals (too long, too big) shown to the sender alone; a
+presence notice that overtakes the first state; and a server restart after
+which the page signs in again by its token."""
 
 from __future__ import annotations
 
@@ -302,3 +303,28 @@ def test_after_a_restart_the_page_signs_in_again_by_its_token(
     expect(talk.locator(".unread")).to_have_text("1")
     talk.click()
     expect(last_text(ivy)).to_have_text("before the restart")
+
+
+def test_a_presence_notice_before_the_first_state_is_not_lost(
+    base: str, new_page: Callable[..., Any]
+) -> None:
+    """The server's first frames to a page signed in by its token are held so
+    that a presence notice comes before the session: the page applies it over
+    the state that follows instead of dropping it."""
+    quinn = sign_up(new_page, base, "Quinn", "?transports=websocket")
+    notice = '42/webim,["presence",{"id":987654,"name":"Zed","online":true,"last_seen":null}]'
+
+    def hold_until_the_session(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            if isinstance(message, str) and message.startswith('42/webim,["session"'):
+                ws.send(notice)  # ahead of the state, as a notice that overtook it
+            ws.send(message)
+
+        server.on_message(to_page)
+
+    quinn.context.route_web_socket("**/socket.io/**", hold_until_the_session)
+    again = new_page(f"{base}/webim/?transports=websocket", tab_of=quinn)
+    expect(again.locator("#my-name")).to_have_text("Quinn")
+    expect(again.locator("#online li", has_text="Zed")).to_have_count(1)

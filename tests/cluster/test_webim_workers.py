@@ -3,8 +3,9 @@ adapter (``REALTIME_DEMO_REDIS_URL``) and one SQLite file: two people on
 different workers see each other online, become friends, talk 1:1 and in a
 group, send a file as binary chunks, go offline once however many tabs they
 close on however many workers, and find what was sent while they were away;
-then the whole server restarts and accounts, messages, last seen and
-session tokens are still there. Last, a node killed by SIGKILL: its users go
+then the whole server restarts (SIGTERM, with one person still signed in:
+not online in the new run, last seen when it stopped) and accounts,
+messages, last seen and session tokens are still there. Last, a node killed by SIGKILL: its users go
 offline after the presence's expiry, with a last seen."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import os
 import shutil
 import signal
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -140,10 +142,15 @@ async def test_accounts_messages_and_tokens_survive_a_restart(
         assert await ann.call("befriend", "Bob") == {"ok": True}
         assert await bob.call("accept", ann_id) == {"ok": True}
         sent = (await ann.call("send", f"u:{bob_id}", "before the restart"))["message"]
+        # Cat, Bob's friend too, is still signed in when the workers stop.
+        cat, c = await sign_up(w0, "Cat")
+        assert await cat.call("befriend", "Bob") == {"ok": True}
+        assert await bob.call("accept", c["me"]["id"]) == {"ok": True}
         await bob.close()
         await until(lambda: ann.presence_of(bob_id)[-1:] == [False], "Bob offline")
         last_seen = ann.got("presence")[-1]["last_seen"]
         await ann.close()
+        before_stop = int(time.time() * 1000)  # the page's last seen is in whole ms
 
     async with demos_on_two_workers(redis_server, tmp_path) as (w0, w1):
         # Ann's page signs in again by its token, on either worker.
@@ -162,7 +169,12 @@ async def test_accounts_messages_and_tokens_survive_a_restart(
         assert again["me"]["id"] == bob_id
         (talk,) = again["conversations"]
         assert talk["unread"] == 1 and talk["last"]["text"] == "before the restart"
-        for tab in (ann, bob):
+        # Cat's worker took her offline as it stopped (well within the 15 s
+        # presence_expiry): not online in the new run, seen when it stopped.
+        assert [u["name"] for u in again["online"]] == ["Ann", "Bob"]
+        (cat_now,) = (u for u in again["friends"] if u["name"] == "Cat")
+        assert cat_now["online"] is False and cat_now["last_seen"] >= before_stop
+        for tab in (ann, bob, cat):
             await tab.close()
 
 

@@ -14,6 +14,7 @@
   var shown = [];         // the open conversation's messages
   var unread = {};        // key -> count
   var last = {};          // key -> last message
+  var early = {};         // person id -> the newest presence notice that came before the state
   var canSendFiles = !!(window.FileReader && window.ArrayBuffer && window.Blob);
 
   var $ = page.$;
@@ -390,12 +391,25 @@
   }
 
   function applyState(data) {
+    var first = !state;
     state = data;
     for (var i = 0; i < data.conversations.length; i++) {
       var entry = data.conversations[i];
       unread[entry.key] = entry.unread;
       if (entry.last) {
         last[entry.key] = entry.last;
+      }
+    }
+    if (first) {
+      // Notices that overtook the first state: it may have been read
+      // before them, and each is the newest about its person (a later
+      // change brings its own notice), so each goes over it.
+      var waiting = early;
+      early = {};
+      for (var id in waiting) {
+        if (waiting.hasOwnProperty(id)) {
+          updatePresence(waiting[id]);
+        }
       }
     }
     render();
@@ -416,6 +430,7 @@
 
   function signedOut() {
     state = null;
+    early = {};
     current = null;
     show("main", false);
     show("whoami", false);
@@ -434,8 +449,14 @@
 
   function presence(person) {
     if (!state) {
+      early[person.id] = person; // one per person: bounded by the people there are
       return;
     }
+    updatePresence(person);
+    render();
+  }
+
+  function updatePresence(person) {
     var lists = [state.friends, state.requests["in"], state.requests.out];
     for (var i = 0; i < state.groups.length; i++) {
       lists.push(state.groups[i].members);
@@ -454,7 +475,6 @@
       });
     }
     state.online = online;
-    render();
   }
 
   // -- files -----------------------------------------------------------------------
