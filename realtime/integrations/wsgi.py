@@ -165,14 +165,12 @@ def _eventlet_websocket(
 ) -> Iterable[bytes]:
     """Complete the handshake with eventlet's WebSocket, then serve it.
 
-    eventlet frames the socket, permessage-deflate included: it agrees to
-    any offer it sees, so an offer the engine did not agree to is hidden
-    from it, and it inflates to ``max_payload`` at most (its frame limit)."""
+    eventlet frames the socket, permessage-deflate included, and inflates
+    to ``max_payload`` at most (its frame limit)."""
     from eventlet import websocket as eventlet_ws
 
     accepted = False
-    if not isinstance(decision, AcceptWebSocket) or decision.deflate is None:
-        environ = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+    environ = _offers_agreed(environ, decision)
 
     def serve(ws: Any) -> None:
         nonlocal accepted
@@ -187,6 +185,16 @@ def _eventlet_websocket(
     if not accepted:  # eventlet refused the handshake (a bad key, an old version)
         runtime.refuse_websocket(decision)
     return answer  # type: ignore[no-any-return]
+
+
+def _offers_agreed(environ: Environ, decision: AcceptWebSocket | CloseWebSocket) -> Environ:
+    """``environ`` as the server's WebSocket should see it. eventlet and
+    simple-websocket agree to any permessage-deflate offer they see, so an
+    offer the engine did not agree to (``per_message_deflate`` off, its
+    default) is hidden from them."""
+    if isinstance(decision, AcceptWebSocket) and decision.deflate is not None:
+        return environ
+    return {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
 
 
 def _simple_websocket(
@@ -210,7 +218,9 @@ def _simple_websocket(
 
         classes = websocket_classes()
     try:
-        ws = simple_websocket.Server(environ, max_message_size=max_payload, **classes)
+        ws = simple_websocket.Server(
+            _offers_agreed(environ, decision), max_message_size=max_payload, **classes
+        )
     except Exception:  # no socket in this server's environ, or a bad handshake
         runtime.refuse_websocket(decision)
         answer = HttpResponse(400, {"Content-Type": "text/plain"}, b"no WebSocket here")
