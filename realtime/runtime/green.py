@@ -35,7 +35,6 @@ from ..crossing import Signal, ThreadPromise
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
-    Forward,
     GreenChannel,
     HttpRequest,
     HttpResponse,
@@ -45,7 +44,7 @@ from ..link import LinkState, WebSocketLink
 from ..protocol.session import State
 from ..transports import websocket as ws_framing
 from .alarm import Alarm, Cancellable
-from .asyncio import EngineLike
+from .asyncio import EngineLike, host_decision
 
 logger: Final = logging.getLogger("realtime")
 
@@ -239,11 +238,7 @@ class GreenRuntime:
     def respond(self, req: HttpRequest) -> HttpResponse | AcceptWebSocket | CloseWebSocket:
         """The engine's decision on ``req``, this green thread blocked while
         its poll is parked."""
-        if self.closing:
-            return HttpResponse(503, {"Content-Type": "text/plain"}, b"shutting down")
-        decision = self.engine.handle_request(req, self.now())
-        if isinstance(decision, Forward):
-            return decision.refused()
+        decision = host_decision(self.engine, req, self.now(), self.closing)
         if not isinstance(decision, LongPoll):
             return decision
         session = decision.session
