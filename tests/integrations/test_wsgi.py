@@ -8,6 +8,7 @@ the whole interop suite on both hosts (tests/interop)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -119,6 +120,26 @@ async def test_engine_answers_its_own_errors(served: tuple[str, str]) -> None:
     assert status == 200 and "io" in body
     status, body = await get(url + "/socket.io/socket.io.js")  # as Node serves it
     assert status == 200 and "root.io = client" in body
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_runtime_timer_ends_an_unanswered_call(served: tuple[str, str]) -> None:
+    """A raw client that never acks: the handler's wait for its answer ends
+    when the runtime's one timer fires at the ack's deadline."""
+    _, url = served
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url + "/socket.io/?EIO=4&transport=websocket") as ws,
+    ):
+        assert (await asyncio.wait_for(ws.receive_str(), BOUND)).startswith("0{")
+        await ws.send_str("40")
+        assert (await asyncio.wait_for(ws.receive_str(), BOUND)).startswith("40{")
+        await ws.send_str('42["ask_unanswered"]')
+        seen: list[str] = []
+        while not seen or not seen[-1].startswith('42["outcome"'):
+            seen.append(await asyncio.wait_for(ws.receive_str(), BOUND))
+        assert re.fullmatch(r'42\d+\["unanswered"\]', seen[0])  # asked, with an ack id
+        assert seen[-1] == '42["outcome","timed out"]'
 
 
 @pytest.mark.asyncio(loop_scope="module")

@@ -109,11 +109,27 @@ if HOST in ("eventlet", "gevent"):
         except Exception as exc:
             return {"error": repr(exc)}
 
+    @sio.on("ask_unanswered")
+    def ask_unanswered(socket: realtime.Socket) -> None:
+        try:  # the client never answers: the hub's timer ends the wait
+            outcome = repr(socket.call("unanswered", timeout=0.2).result())
+        except realtime.AckTimeout:
+            outcome = "timed out"
+        socket.emit("outcome", outcome)
+
 else:  # threads: handlers run on the loop's thread, where an async def awaits
 
     @sio.on("ask_me")
     async def ask_me_async(socket: realtime.Socket) -> Any:
         return {"reply": await socket.call("question", 21, timeout=5)}
+
+    @sio.on("ask_unanswered")
+    async def ask_unanswered_async(socket: realtime.Socket) -> None:
+        try:  # the client never answers: the loop's timer ends the wait
+            outcome = repr(await socket.call("unanswered", timeout=0.2))
+        except realtime.AckTimeout:
+            outcome = "timed out"
+        socket.emit("outcome", outcome)
 
 
 app = realtime.WSGIApp(sio, flask_app)
