@@ -48,6 +48,8 @@ PURE = {
     "realtime/integrations/asgi.py",
     "realtime/integrations/wsgi.py",
     "realtime/runtime/eventlet.py",
+    "realtime/runtime/gevent.py",
+    "realtime/runtime/green.py",
     # the cluster: optional dependencies (the redis extra), and network-bound
     "realtime/redis.py",
     "realtime/redis_presence.py",

@@ -10,14 +10,16 @@ runtime's thread the call is handed over with the runtime's
 one thread-id comparison, so the handlers' own emits stay as cheap as before.
 
 What waits for an answer there (``sio.call``) answers the calling thread with
-a :class:`ThreadPromise`: ``promise.result(timeout)`` blocks that thread.
+a :class:`ThreadPromise`: ``promise.result(timeout)`` blocks that thread. The
+green runtimes give their own green threads the same promise, on a signal of
+their hub's.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import AckTimeout
 from .types import Promise, Runtime
@@ -45,15 +47,29 @@ def call_over(runtime: Runtime, start: Callable[[Promise[Any]], None]) -> Thread
     return promise
 
 
+class Signal(Protocol):
+    """A flag one thread sets and another waits on: :class:`threading.Event`,
+    gevent's ``Event``, or eventlet's through its runtime."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until it is set; False after ``timeout`` seconds."""
+
+
 class ThreadPromise:
-    """A value the runtime's thread sets for another thread: ``result()``
-    blocks until it does (or ``timeout`` seconds pass: ``TimeoutError``).
-    Awaiting it blocks the same way, as a thread has no loop to return to."""
+    """A value the runtime's thread sets for another thread (or for a green
+    thread, on a ``signal`` of its hub's): ``result()`` blocks until it does
+    (or ``timeout`` seconds pass: :class:`~realtime.errors.AckTimeout`), and
+    ``wait()`` too (None after ``timeout``). Awaiting it blocks the same way,
+    as a thread has no loop to return to."""
 
     __slots__ = ("_error", "_event", "_value")
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    def __init__(self, signal: Signal | None = None) -> None:
+        self._event: Signal = threading.Event() if signal is None else signal
         self._value: Any = None
         self._error: BaseException | None = None
 
@@ -76,6 +92,12 @@ class ThreadPromise:
         if self._error is not None:
             raise self._error
         return self._value
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """The value, or None when ``timeout`` seconds pass first."""
+        if not self._event.wait(timeout):
+            return None
+        return self.result()
 
     def __await__(self) -> Generator[Any, None, Any]:
         return self.result()

@@ -1,12 +1,14 @@
 """The chat, unchanged, on each host: ``python -m examples.chat.hosts HOST
 [PORT]`` with HOST one of ``embedded``, ``uvicorn``, ``hypercorn``,
-``eventlet``, ``threads`` (werkzeug's threaded server); then
+``eventlet``, ``gevent`` (gevent.pywsgi, not monkey-patched: the runtime
+needs no patching), ``threads`` (werkzeug's threaded server); then
 http://127.0.0.1:8000/chat/ (PORT defaults to 8000).
 
 ``asgi()`` and ``wsgi()`` build the applications for a server's own command
 line: ``uvicorn --factory examples.chat.hosts:asgi``, ``granian --interface
 asgi --factory examples.chat.hosts:asgi``, ``gunicorn --worker-class gthread
---threads 100 'examples.chat.hosts:wsgi()'``.
+--threads 100 'examples.chat.hosts:wsgi()'``, ``gunicorn --worker-class gevent
+'examples.chat.hosts:wsgi()'``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def asgi(**options: Any) -> realtime.ASGIApp:
 
 
 def wsgi(**options: Any) -> realtime.WSGIApp:
-    """The chat as a WSGI application (eventlet, gunicorn gthread, werkzeug)."""
+    """The chat as a WSGI application (eventlet, gevent, gunicorn, werkzeug)."""
     return realtime.WSGIApp(server(**options), static_files=STATIC_FILES)
 
 
@@ -57,12 +59,18 @@ def main(host: str, port: int) -> None:
         import eventlet.wsgi
 
         eventlet.wsgi.server(eventlet.listen((HOST, port)), wsgi())
+    elif host == "gevent":
+        from gevent.pywsgi import WSGIServer
+
+        WSGIServer((HOST, port), wsgi()).serve_forever()
     elif host == "threads":
         from werkzeug.serving import run_simple
 
         run_simple(HOST, port, wsgi(), threaded=True)
     else:
-        raise SystemExit(f"host is embedded, uvicorn, hypercorn, eventlet or threads, not {host!r}")
+        raise SystemExit(
+            f"host is embedded, uvicorn, hypercorn, eventlet, gevent or threads, not {host!r}"
+        )
 
 
 if __name__ == "__main__":

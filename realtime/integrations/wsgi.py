@@ -1,32 +1,38 @@
-"""WSGI host: Flask (or any WSGI app) served by eventlet, or by a server with
-a thread per request (gunicorn's gthread worker, werkzeug), WebSocket included.
+"""WSGI host: Flask (or any WSGI app) served by eventlet, by gevent, or by a
+server with a thread per request (gunicorn's gthread worker, werkzeug),
+WebSocket included.
 
 Translates a WSGI environ into an :class:`~realtime.http.HttpRequest`, and a
-WebSocket (eventlet's, or simple-websocket's on threads) into whole messages
-(a :class:`~realtime.http.GreenChannel`); the runtime
-(:mod:`realtime.runtime.eventlet`, :mod:`realtime.runtime.threads`) waits,
-the engine decides. Paths the engine does not own go to ``wsgi_app`` (404
-without one); ``static_files`` serves the application's pages.
+WebSocket (eventlet's, or simple-websocket's on gevent and on threads) into
+whole messages (a :class:`~realtime.http.GreenChannel`); the runtime
+(:mod:`realtime.runtime.green` on eventlet's or gevent's hub,
+:mod:`realtime.runtime.threads`) waits, the engine decides. Paths the engine
+does not own go to ``wsgi_app`` (404 without one); ``static_files`` serves
+the application's pages.
 
-Serve with ``eventlet.wsgi.server(eventlet.listen((host, port)), app)``, or
-``gunicorn --worker-class gthread --threads 100 app:app``, or werkzeug's
-``run_simple(host, port, app, threaded=True)``. The runtime starts with the
-first request, on the server's hub or on a loop thread of its own.
+Serve with ``eventlet.wsgi.server(eventlet.listen((host, port)), app)``,
+``gevent.pywsgi.WSGIServer((host, port), app).serve_forever()``,
+``gunicorn -k gevent app:app``, ``gunicorn -k gthread --threads 100 app:app``,
+or werkzeug's ``run_simple(host, port, app, threaded=True)``. The runtime
+starts with the first request, on the server's hub or on a loop thread of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
 from ..assets import StaticFiles, static_response
-from ..errors import InvalidArgument, InvalidState
+from ..errors import InvalidArgument
 from ..http import AcceptWebSocket, CloseWebSocket, GreenHostRuntime, HttpRequest, HttpResponse
 from ..runtime.asyncio import Mountable, check_mountable
+from ..runtime.green import GreenHub, GreenRuntime
 from ..transports import http1
 
 Environ = Mapping[str, Any]
@@ -34,7 +40,7 @@ StartResponse = Callable[..., Any]
 WSGIApplication = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _NOT_FOUND = HttpResponse(404, {"Content-Type": "text/plain"}, b"not found")
-MODES: Final = ("auto", "eventlet", "threads")
+MODES: Final = ("auto", "eventlet", "gevent", "threads")
 
 
 class WSGIApp:
@@ -43,8 +49,10 @@ class WSGIApp:
     ``wsgi_app`` gets every request off the Socket.IO path (without one,
     such a request gets 404); ``static_files`` maps URL paths to files
     served before it (:data:`realtime.assets.StaticFiles`).
-    ``mode``: ``"auto"`` (eventlet's hub under eventlet's WSGI server, threads
-    under any other), ``"eventlet"`` or ``"threads"``. ``max_in_flight``
+    ``mode``: ``"auto"`` (eventlet's hub under eventlet's WSGI server,
+    gevent's under gevent's or in a gevent-patched process, such as
+    gunicorn's gevent worker, threads under any other), ``"eventlet"``,
+    ``"gevent"`` or ``"threads"``. ``max_in_flight``
     (threads): messages of one WebSocket handed to the loop and not yet
     taken before its reader waits (default 64)."""
 
@@ -85,8 +93,8 @@ class WSGIApp:
                 return _eventlet_websocket(
                     environ, start_response, decision, runtime, self.engine.max_payload
                 )
-            return _thread_websocket(
-                environ, start_response, decision, runtime, self.engine.max_payload
+            return _simple_websocket(
+                environ, start_response, decision, runtime, self.engine.max_payload, self.mode
             )
         if self.static_files:
             answer = static_response(self.static_files, path)
@@ -97,29 +105,21 @@ class WSGIApp:
         return _respond(start_response, _NOT_FOUND)
 
     def _start(self, environ: Environ) -> GreenHostRuntime:
-        """The runtime of the server the first request came from: eventlet's
-        hub under eventlet's WSGI server, a loop thread of its own otherwise."""
+        """The runtime of the server the first request came from: the hub of
+        eventlet's or gevent's, a loop thread of its own otherwise."""
         with self._starting:
             if self.runtime is not None:
                 return self.runtime
-            if str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
-                # Its request greenlets would block gevent's hub waiting on the loop thread.
-                raise InvalidState(
-                    "realtime.WSGIApp does not run on gevent yet: serve it with eventlet's "
-                    "WSGI server, gunicorn's gthread worker or werkzeug's threaded server"
-                )
+            if self.mode == "auto":
+                self.mode = _mode_of(environ)
             runtime: GreenHostRuntime
-            if self.mode == "eventlet" or (self.mode == "auto" and "eventlet.input" in environ):
-                from ..runtime.eventlet import EventletRuntime
-
-                self.mode = "eventlet"
-                green = EventletRuntime(self.engine)
+            if self.mode in ("eventlet", "gevent"):
+                green = GreenRuntime(self.engine, _green_hub(self.mode))
                 self.target.bind(green)
                 runtime = green
             else:
                 from ..runtime.threads import ThreadRuntime
 
-                self.mode = "threads"
                 runtime = ThreadRuntime(self.target, max_in_flight=self.max_in_flight)
             runtime.start()
             self.runtime = runtime
@@ -133,6 +133,29 @@ class WSGIApp:
             stop()
 
 
+def _mode_of(environ: Environ) -> str:
+    """The runtime that fits the server of ``environ``: gevent's requests run
+    on its hub, where waiting on a loop thread would block every greenlet."""
+    if "eventlet.input" in environ:
+        return "eventlet"
+    if str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
+        return "gevent"
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        return "gevent"  # gunicorn's gevent worker, or a server on a patched socket
+    return "threads"
+
+
+def _green_hub(mode: str) -> GreenHub:
+    if mode == "eventlet":
+        from ..runtime.eventlet import EventletHub
+
+        return EventletHub()
+    from ..runtime.gevent import GeventHub
+
+    return GeventHub()
+
+
 def _eventlet_websocket(
     environ: Environ,
     start_response: StartResponse,
@@ -142,14 +165,12 @@ def _eventlet_websocket(
 ) -> Iterable[bytes]:
     """Complete the handshake with eventlet's WebSocket, then serve it.
 
-    eventlet frames the socket, permessage-deflate included: it agrees to
-    any offer it sees, so an offer the engine did not agree to is hidden
-    from it, and it inflates to ``max_payload`` at most (its frame limit)."""
+    eventlet frames the socket, permessage-deflate included, and inflates
+    to ``max_payload`` at most (its frame limit)."""
     from eventlet import websocket as eventlet_ws
 
     accepted = False
-    if not isinstance(decision, AcceptWebSocket) or decision.deflate is None:
-        environ = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+    environ = _offers_agreed(environ, decision)
 
     def serve(ws: Any) -> None:
         nonlocal accepted
@@ -166,21 +187,40 @@ def _eventlet_websocket(
     return answer  # type: ignore[no-any-return]
 
 
-def _thread_websocket(
+def _offers_agreed(environ: Environ, decision: AcceptWebSocket | CloseWebSocket) -> Environ:
+    """``environ`` as the server's WebSocket should see it. eventlet and
+    simple-websocket agree to any permessage-deflate offer they see, so an
+    offer the engine did not agree to (``per_message_deflate`` off, its
+    default) is hidden from them."""
+    if isinstance(decision, AcceptWebSocket) and decision.deflate is not None:
+        return environ
+    return {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+
+
+def _simple_websocket(
     environ: Environ,
     start_response: StartResponse,
     decision: AcceptWebSocket | CloseWebSocket,
     runtime: GreenHostRuntime,
     max_payload: int,
+    mode: str,
 ) -> Iterable[bytes]:
     """Complete the handshake with simple-websocket on the server's socket,
     serve it, then tell the server the connection was the WebSocket's. A
     message over ``max_payload`` is refused (1009) as it arrives, before
-    simple-websocket has gathered all of it."""
+    simple-websocket has gathered all of it. On gevent its reader is a
+    greenlet, monkey-patched or not."""
     import simple_websocket
 
+    classes: dict[str, Any] = {}
+    if mode == "gevent":
+        from ..runtime.gevent import websocket_classes
+
+        classes = websocket_classes()
     try:
-        ws = simple_websocket.Server(environ, max_message_size=max_payload)
+        ws = simple_websocket.Server(
+            _offers_agreed(environ, decision), max_message_size=max_payload, **classes
+        )
     except Exception:  # no socket in this server's environ, or a bad handshake
         runtime.refuse_websocket(decision)
         answer = HttpResponse(400, {"Content-Type": "text/plain"}, b"no WebSocket here")
@@ -208,7 +248,7 @@ def _thread_websocket(
     # server has its way of hearing "the client is gone, say nothing".
     if ws.mode == "gunicorn":
         raise StopIteration
-    raise ConnectionResetError("the WebSocket has ended")
+    raise ConnectionResetError(errno.ECONNRESET, "the WebSocket has ended")
 
 
 class _Channel:

@@ -76,6 +76,20 @@ class EngineLike(Protocol):
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket, now: float) -> None: ...
 
 
+def host_decision(
+    engine: EngineLike, req: HttpRequest, now: float, closing: bool
+) -> HttpResponse | AcceptWebSocket | CloseWebSocket | LongPoll:
+    """The engine's decision on ``req`` as every runtime that answers a host
+    starts it: 503 while the runtime stops, a request meant for another
+    node refused; a LongPoll is left for the runtime to wait out its way."""
+    if closing:
+        return HttpResponse(503, {"Content-Type": "text/plain"}, b"shutting down")
+    decision = engine.handle_request(req, now)
+    if isinstance(decision, Forward):
+        return decision.refused()
+    return decision
+
+
 class Mountable(Protocol):
     """What a host serves: a Server, or a bare Engine."""
 
@@ -348,11 +362,7 @@ class AsyncioRuntime:
         answer to send, or a WebSocket to accept (or accept and close).
         A host whose server does not cancel a request when its client goes
         passes ``client_gone``, so that a parked poll is released then."""
-        if self.closing:
-            return HttpResponse(503, {"Content-Type": "text/plain"}, b"shutting down")
-        decision = self.engine.handle_request(req, self.now())
-        if isinstance(decision, Forward):
-            return decision.refused()
+        decision = host_decision(self.engine, req, self.now(), self.closing)
         if not isinstance(decision, LongPoll):
             return decision
         session = decision.session

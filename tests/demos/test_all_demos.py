@@ -116,7 +116,9 @@ async def chat_round_trip(base: str) -> None:
     assert again[1]["id"] != me["id"]
 
 
-@pytest.mark.parametrize("host", ["embedded", "uvicorn", "hypercorn", "eventlet", "threads"])
+@pytest.mark.parametrize(
+    "host", ["embedded", "uvicorn", "hypercorn", "eventlet", "gevent", "threads"]
+)
 async def test_the_chat_unchanged_on_each_host(host: str) -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(

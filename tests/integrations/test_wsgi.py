@@ -1,5 +1,6 @@
 """realtime.WSGIApp: Flask with plain ``def`` handlers on eventlet's WSGI
-server and on werkzeug's threaded one (WebSocket through simple-websocket),
+server, on gevent's and on werkzeug's threaded one (WebSocket through
+simple-websocket on the last two),
 with python-socketio's client on each transport. The server runs in its own
 process (eventlet and asyncio do not share one); the protocol itself runs
 the whole interop suite on both hosts (tests/interop)."""
@@ -7,6 +8,7 @@ the whole interop suite on both hosts (tests/interop)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -23,7 +25,7 @@ import realtime
 
 APP = Path(__file__).with_name("wsgi_app.py")
 BOUND = 10.0  # a hang guard only: every wait below ends on an event
-HOSTS = ["eventlet", "threads"]
+HOSTS = ["eventlet", "gevent", "threads"]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=HOSTS)
@@ -79,10 +81,13 @@ async def test_def_handlers_on_wsgi(
         await asyncio.wait_for(upgraded(client, expected), BOUND)
         echo = await client.call("echo", {"n": 1}, timeout=BOUND)
         assert echo == {"echo": {"n": 1}, "transport": expected}
-        if host == "eventlet":
+        if host != "threads":
             # a handler that blocks its green thread, then emits and answers
             assert await client.call("slow", 3, timeout=BOUND) == 3
             assert await asyncio.wait_for(slow_done.get(), BOUND) == 3
+            # a green thread of the handler's own waits for an ack with result()
+            await client.emit("greenlet", 5)
+            assert await asyncio.wait_for(thread_done.get(), BOUND) == 10
         # the server asks the client and waits for its ack in a handler
         assert await client.call("ask_me", timeout=BOUND) == {"reply": 42}
         # ... and in a thread of the handler's own
@@ -92,6 +97,7 @@ async def test_def_handlers_on_wsgi(
         assert await get(url + "/broadcast/hi") == (200, "sent")
         assert await asyncio.wait_for(news.get(), BOUND) == "hi"
         assert await get(url + "/hello") == (200, "hello from flask")
+        assert await get(url + "/runtime") == (200, host)
         # and so do the emits of a plain OS thread, and its background task
         assert await get(url + "/from-thread/yo") == (200, "started")
         assert await asyncio.wait_for(news.get(), BOUND) == "yo"
@@ -117,6 +123,26 @@ async def test_engine_answers_its_own_errors(served: tuple[str, str]) -> None:
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_the_runtime_timer_ends_an_unanswered_call(served: tuple[str, str]) -> None:
+    """A raw client that never acks: the handler's wait for its answer ends
+    when the runtime's one timer fires at the ack's deadline."""
+    _, url = served
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url + "/socket.io/?EIO=4&transport=websocket") as ws,
+    ):
+        assert (await asyncio.wait_for(ws.receive_str(), BOUND)).startswith("0{")
+        await ws.send_str("40")
+        assert (await asyncio.wait_for(ws.receive_str(), BOUND)).startswith("40{")
+        await ws.send_str('42["ask_unanswered"]')
+        seen: list[str] = []
+        while not seen or not seen[-1].startswith('42["outcome"'):
+            seen.append(await asyncio.wait_for(ws.receive_str(), BOUND))
+        assert re.fullmatch(r'42\d+\["unanswered"\]', seen[0])  # asked, with an ack id
+        assert seen[-1] == '42["outcome","timed out"]'
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_a_message_over_max_payload_closes_the_websocket(served: tuple[str, str]) -> None:
     _, url = served
     async with (
@@ -134,17 +160,10 @@ async def test_a_message_over_max_payload_closes_the_websocket(served: tuple[str
 
 
 def test_mode_and_max_in_flight_are_checked() -> None:
-    with pytest.raises(ValueError, match="auto, eventlet, threads"):
-        realtime.WSGIApp(realtime.Server(), mode="gevent")
+    with pytest.raises(ValueError, match="auto, eventlet, gevent, threads"):
+        realtime.WSGIApp(realtime.Server(), mode="tornado")
     with pytest.raises(ValueError, match="max_in_flight must be at least 1"):
         realtime.WSGIApp(realtime.Server(), max_in_flight=0)
-
-
-def test_gevent_is_refused_in_words() -> None:
-    app = realtime.WSGIApp(realtime.Server())
-    environ = {"PATH_INFO": "/socket.io/", "SERVER_SOFTWARE": "gevent/24.2 Python/3.11"}
-    with pytest.raises(RuntimeError, match="does not run on gevent yet"):
-        app(environ, lambda status, headers: None)
 
 
 async def test_a_websocket_at_one_message_in_flight_loses_nothing() -> None:

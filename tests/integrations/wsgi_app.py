@@ -1,18 +1,26 @@
 """Flask with realtime.WSGIApp and plain ``def`` handlers, on eventlet's WSGI
-server or on werkzeug's threaded one (``python wsgi_app.py eventlet|threads``);
-serves on a free loopback port and prints it (tests/integrations/test_wsgi.py)."""
+server, on gevent's (monkey-patched) or on werkzeug's threaded one
+(``python wsgi_app.py eventlet|gevent|threads``); serves on a free loopback
+port and prints it (tests/integrations/test_wsgi.py)."""
 
 from __future__ import annotations
 
 import sys
-import threading
-from typing import Any
-
-from flask import Flask
-
-import realtime
 
 HOST = sys.argv[1] if len(sys.argv) > 1 else "eventlet"
+if HOST == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import threading  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+from flask import Flask  # noqa: E402
+
+import realtime  # noqa: E402
+
 sio = realtime.Server(ping_interval=5, ping_timeout=5)
 flask_app = Flask(__name__)
 
@@ -20,6 +28,11 @@ flask_app = Flask(__name__)
 @flask_app.route("/hello")
 def hello() -> str:
     return "hello from flask"
+
+
+@flask_app.route("/runtime")
+def runtime() -> str:
+    return app.mode  # the runtime mode="auto" chose for this server
 
 
 @flask_app.route("/broadcast/<text>")
@@ -30,13 +43,13 @@ def broadcast(text: str) -> str:
 
 @flask_app.route("/from-thread/<text>")
 def from_thread(text: str) -> str:
-    # A real OS thread on either host (eventlet is not monkey-patched here),
-    # whose calls the runtime takes over to its hub or loop.
+    # A real OS thread on every host, whose calls the runtime takes over to
+    # its hub or loop.
     def job() -> None:
         sio.emit("news", text)
         sio.start_background_task(sio.emit, "news", text + " again")
 
-    threading.Thread(target=job).start()
+    in_os_thread(job)
     return "started"
 
 
@@ -50,18 +63,44 @@ def in_a_thread(socket: realtime.Socket, n: int) -> None:
     def job() -> None:  # asks the client from a thread, and waits there for its ack
         socket.emit("thread_done", socket.call("question", n, timeout=5).result(5))
 
-    threading.Thread(target=job).start()
+    in_os_thread(job)
 
 
-if HOST == "eventlet":
-    import eventlet
-    import eventlet.wsgi
+def in_os_thread(job: Callable[[], None]) -> None:
+    """``job()`` in a real OS thread: eventlet is not monkey-patched here;
+    gevent is, so its threads are greenlets, and its thread pool's are real."""
+    if HOST == "gevent":
+        import gevent
+
+        gevent.get_hub().threadpool.spawn(job)
+    else:
+        threading.Thread(target=job).start()
+
+
+if HOST in ("eventlet", "gevent"):
+    green_sleep: Callable[[float], Any]
+    if HOST == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        green_sleep = eventlet.sleep
+    else:
+        import gevent
+
+        green_sleep = gevent.sleep
 
     @sio.on("slow")
     def slow(socket: realtime.Socket, n: int) -> int:
-        eventlet.sleep(0.05)  # blocks this green thread only
+        green_sleep(0.05)  # blocks this green thread only
         socket.emit("slow_done", n)
         return n
+
+    @sio.on("greenlet")
+    def in_a_greenlet(socket: realtime.Socket, n: int) -> None:
+        def job() -> None:  # a green thread of its own asks the client, and waits
+            socket.emit("thread_done", socket.call("question", n, timeout=5).result(5))
+
+        sio.start_background_task(job)
 
     @sio.on("ask_me")
     def ask_me(socket: realtime.Socket) -> Any:
@@ -70,11 +109,27 @@ if HOST == "eventlet":
         except Exception as exc:
             return {"error": repr(exc)}
 
+    @sio.on("ask_unanswered")
+    def ask_unanswered(socket: realtime.Socket) -> None:
+        try:  # the client never answers: the hub's timer ends the wait
+            outcome = repr(socket.call("unanswered", timeout=0.2).result())
+        except realtime.AckTimeout:
+            outcome = "timed out"
+        socket.emit("outcome", outcome)
+
 else:  # threads: handlers run on the loop's thread, where an async def awaits
 
     @sio.on("ask_me")
     async def ask_me_async(socket: realtime.Socket) -> Any:
         return {"reply": await socket.call("question", 21, timeout=5)}
+
+    @sio.on("ask_unanswered")
+    async def ask_unanswered_async(socket: realtime.Socket) -> None:
+        try:  # the client never answers: the loop's timer ends the wait
+            outcome = repr(await socket.call("unanswered", timeout=0.2))
+        except realtime.AckTimeout:
+            outcome = "timed out"
+        socket.emit("outcome", outcome)
 
 
 app = realtime.WSGIApp(sio, flask_app)
@@ -84,6 +139,13 @@ if __name__ == "__main__":
         listener = eventlet.listen(("127.0.0.1", 0))
         print(listener.getsockname()[1], flush=True)
         eventlet.wsgi.server(listener, app, log_output=False, log=sys.stderr)
+    elif HOST == "gevent":
+        from gevent.pywsgi import WSGIServer
+
+        server = WSGIServer(("127.0.0.1", 0), app, log=None)
+        server.start()
+        print(server.address[1], flush=True)
+        server.serve_forever()
     else:
         from werkzeug.serving import make_server
 

@@ -1,5 +1,5 @@
 """The interop app as an ASGI application, for ASGI servers started from the
-command line (hypercorn, granian: tests/interop/test_asgi_servers.py)."""
+command line (hypercorn, granian: tests/interop/test_servers.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ The app is served on each host: as ``realtime.run`` serves it (behind the
 front door, the runtime's own HTTP/1.1) and as ``realtime.ASGIApp`` under
 uvicorn, both on uvloop (the aiohttp-mounted path and asyncio's own loop
 have the loopback suites), and as ``realtime.WSGIApp`` on eventlet's WSGI
-server and on werkzeug's threaded one, each in a process of its own.
+server, on gevent's (monkey-patched) and on werkzeug's threaded one, each in a
+process of its own.
 
 A (client, mode) run is cached so that every check becomes a test of its own
 without running the client again.
@@ -31,18 +32,17 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> d
     return {"uvloop": uvloop.new_event_loop}
 
 
-@pytest_asyncio.fixture(
-    scope="module", loop_scope="module", params=["front-door", "uvicorn", "eventlet", "threads"]
-)
+HOSTS = ["front-door", "uvicorn", "eventlet", "gevent", "threads"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=HOSTS)
 async def interop_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     if request.param == "front-door":
         serving = served(build_app())
     elif request.param == "uvicorn":
         serving = served_asgi(realtime.ASGIApp(build_server()))
-    elif request.param == "eventlet":
-        serving = served_process("eventlet_server.py")
     else:
-        serving = served_process("threads_server.py")
+        serving = served_process(f"{request.param}_server.py")
     async with serving as url:
         assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
         yield url

@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,8 +83,9 @@ async def served_asgi(app: Any) -> AsyncIterator[str]:
 @asynccontextmanager
 async def served_process(script: str, *args: str) -> AsyncIterator[str]:
     """Serve the interop app with ``script`` (eventlet_server.py,
-    threads_server.py: a WSGI server; ``args`` are its command line's) in a
-    process of its own; yields its URL."""
+    gevent_server.py, threads_server.py: a WSGI server; ``args`` are its
+    command line's, the server's builder) in a process of
+    its own; yields its URL."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(HERE / script),
@@ -101,11 +102,6 @@ async def served_process(script: str, *args: str) -> AsyncIterator[str]:
     finally:
         proc.kill()
         await proc.wait()
-
-
-def served_eventlet(builder: str = "interop.app:build_server") -> AbstractAsyncContextManager[str]:
-    """The interop app (or the server ``builder`` names) on eventlet."""
-    return served_process("eventlet_server.py", builder)
 
 
 def assert_complete(run: ClientRun, checks: Sequence[str]) -> None:

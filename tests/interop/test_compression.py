@@ -3,9 +3,10 @@ with Node's ``ws``, and gzip of polling answers with the client's Fetch
 transport (``compression_client.js``; the server is ``compression_app.py``).
 
 Each host is run with ``per_message_deflate=True`` and with the default
-(off): behind the front door (our own framing) and on eventlet the option
-decides; uvicorn frames WebSockets itself and agrees to ``ws``'s offer
-whatever the option says, which the last test pins."""
+(off): behind the front door (our own framing), on eventlet, on gevent and
+on werkzeug's threads (simple-websocket's framing) the option decides; uvicorn frames WebSockets
+itself and agrees to ``ws``'s offer whatever the option says, which the last
+test pins."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from .harness import (
     node_runs,
     served,
     served_asgi,
-    served_eventlet,
+    served_process,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -39,6 +40,10 @@ SERVERS = (
     "door-default",
     "eventlet-deflate",
     "eventlet-default",
+    "gevent-deflate",
+    "gevent-default",
+    "threads-deflate",
+    "threads-default",
     "uvicorn-default",
 )
 Runs = Callable[[str, str], Awaitable[ClientRun]]
@@ -48,9 +53,9 @@ def _serving(name: str) -> AbstractAsyncContextManager[str]:
     host, _, setting = name.partition("-")
     deflate = setting == "deflate"
     options: dict[str, Any] = {"per_message_deflate": deflate}
-    if host == "eventlet":
+    if host in ("eventlet", "gevent", "threads"):
         builder = "build_deflate_server" if deflate else "build_compression_server"
-        return served_eventlet(f"interop.compression_app:{builder}")
+        return served_process(f"{host}_server.py", f"interop.compression_app:{builder}")
     if host == "uvicorn":
         return served_asgi(realtime.ASGIApp(build_compression_server(**options)))
     app = web.Application()
@@ -95,6 +100,10 @@ async def test_every_message_arrives(
         ("door-default", ""),
         ("eventlet-deflate", "permessage-deflate"),
         ("eventlet-default", ""),
+        ("gevent-deflate", "permessage-deflate"),
+        ("gevent-default", ""),
+        ("threads-deflate", "permessage-deflate"),
+        ("threads-default", ""),
         ("uvicorn-default", "permessage-deflate"),  # uvicorn's own choice
     ],
 )

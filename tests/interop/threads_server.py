@@ -1,9 +1,13 @@
 """The interop app on werkzeug's threaded WSGI server (realtime.WSGIApp on
 threads, WebSocket through simple-websocket), handlers unchanged. Prints its
-port, then serves until killed."""
+port, then serves until killed.
+
+    python threads_server.py [MODULE:BUILDER]    default interop.app:build_server
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -12,10 +16,12 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 import realtime
-from interop.app import build_server
 
 
 def main() -> None:
+    spec = sys.argv[1] if len(sys.argv) > 1 else "interop.app:build_server"
+    module, _, builder = spec.partition(":")
+    build_server = getattr(importlib.import_module(module), builder)
     server = make_server("127.0.0.1", 0, realtime.WSGIApp(build_server()), threaded=True)
     print(server.socket.getsockname()[1], flush=True)
     server.serve_forever()

@@ -1,0 +1,38 @@
+"""The interop app on gevent's WSGI server (realtime.WSGIApp on gevent's hub,
+WebSocket through simple-websocket), handlers unchanged (its ``async def``
+ones await only acks, which block their greenlet there). The process is
+monkey-patched, as gevent applications are. Prints its port, then serves
+until killed.
+
+    python gevent_server.py [MODULE:BUILDER]    default interop.app:build_server
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import importlib  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent.parent))
+
+import realtime  # noqa: E402
+
+
+def main() -> None:
+    spec = sys.argv[1] if len(sys.argv) > 1 else "interop.app:build_server"
+    module, _, builder = spec.partition(":")
+    build_server = getattr(importlib.import_module(module), builder)
+    server = WSGIServer(("127.0.0.1", 0), realtime.WSGIApp(build_server()), log=None)
+    server.start()
+    print(server.address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
