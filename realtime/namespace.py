@@ -201,33 +201,36 @@ class Namespace:
             merged.update(child._sockets)
         return merged
 
-    def _child(self, name: str) -> Namespace:
+    def make_child(self, name: str) -> Namespace:
+        """A new child of this dynamic namespace, called ``name``."""
         child = Namespace(self.server, name, parent=self)
         self.children[name] = child
-        self.server._namespace_created(child)
+        self.server.namespace_created(child)
         return child
 
-    def _add(self, socket: Socket) -> None:
+    def add_socket(self, socket: Socket) -> None:
+        """A socket joins this namespace (in the room named by its id)."""
         self._sockets[socket.id] = socket
         self.adapter.add_all(socket.id, (socket.id,))
 
-    def _remove(self, socket: Socket) -> None:
+    def remove_socket(self, socket: Socket) -> None:
+        """A socket leaves this namespace and all its rooms."""
         if self._sockets.get(socket.id) is socket:
             del self._sockets[socket.id]
             if socket._hooks is not None and socket._hooks.outgoing:
-                self._watch_socket(-1)
+                self.watch_socket(-1)
         self.adapter.delete_all(socket.id)
         if self.parent is not None and not self._sockets:
-            self.server._child_emptied(self)
+            self.server.child_emptied(self)
 
     def _deliver(self, sid: str, messages: Iterable[SharedMessage]) -> None:
         socket = self._sockets.get(sid)
         if socket is not None:
-            socket._deliver(messages)
+            socket.deliver(messages)
 
     # -- outgoing listeners ---------------------------------------------------------
 
-    def _watch_socket(self, change: int) -> None:
+    def watch_socket(self, change: int) -> None:
         """A socket of this namespace gained (+1) or lost (-1) its outgoing listeners."""
         self._watched_sockets += change
         self._update_delivery()
@@ -241,10 +244,10 @@ class Namespace:
     def _deliver_watched(self, sid: str, messages: Sequence[SharedMessage]) -> None:
         socket = self._sockets.get(sid)
         if socket is not None:
-            self._tell_outgoing(socket, self._sent.of(messages))
-            socket._deliver(messages)
+            self.tell_outgoing(socket, self._sent.of(messages))
+            socket.deliver(messages)
 
-    def _tell_outgoing(self, socket: Socket, data: Sequence[Any]) -> None:
+    def tell_outgoing(self, socket: Socket, data: Sequence[Any]) -> None:
         """Call the outgoing listeners of ``socket`` with ``[event, *args]``."""
         if socket.state is _DISCONNECTED or not data:
             return
@@ -285,8 +288,8 @@ class Namespace:
             self.volatile_dropped += 1
             return False
         if self.watching:
-            self._tell_outgoing(socket, self._sent.of(messages))
-        socket._deliver(messages)
+            self.tell_outgoing(socket, self._sent.of(messages))
+        socket.deliver(messages)
         return True
 
     def next_ack_id(self) -> int:
@@ -296,7 +299,7 @@ class Namespace:
         socket = self._sockets.get(sid)
         if socket is None or not socket.connected:
             return False
-        return socket._expect_ack(ack_id, on_reply)
+        return socket.expect_ack(ack_id, on_reply)
 
     def forget_ack(self, sid: str, ack_id: int) -> None:
         socket = self._sockets.get(sid)

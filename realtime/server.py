@@ -306,7 +306,7 @@ class Server:
             if namespace is None:
                 namespace = Namespace(self, name)
                 self._namespaces.add(name, namespace)
-                self._namespace_created(namespace)
+                self.namespace_created(namespace)
             return namespace
         label = getattr(name, "pattern", None) or getattr(name, "__name__", repr(name))
         parent = Namespace(self, str(label), matcher=name)
@@ -657,7 +657,7 @@ class Server:
             return
         socket = client.sockets.get(packet.nsp)
         if socket is not None and ptype in _FOR_SOCKET:
-            socket._receive(packet)
+            socket.receive(packet)
         elif ptype is PacketType.CONNECT:
             self._connect(client, packet.nsp, packet.data if packet.data is not None else {})
         elif ptype is PacketType.CONNECT_ERROR:
@@ -666,7 +666,7 @@ class Server:
         elif socket is None:
             logger.debug("%s: packet for %s, which it has not joined", conn.id, packet.nsp)
         elif ptype is PacketType.DISCONNECT:
-            socket._close("client namespace disconnect", notify_client=False)
+            socket.end("client namespace disconnect", notify_client=False)
 
     def _over_event_rate(self, client: _Client) -> None:
         conn = client.conn
@@ -686,7 +686,7 @@ class Server:
             client.connect_timer = None
         reason = node_reason(reason)  # the handlers hear Node's words
         for socket in list(client.sockets.values()):
-            socket._close(reason, notify_client=False)
+            socket.end(reason, notify_client=False)
 
     # -- connecting -----------------------------------------------------------------
 
@@ -767,8 +767,8 @@ class Server:
             sid = conn.id if name == "/" else f"{name}#{conn.id}"
         socket = Socket(self, namespace, conn, sid, client.revision, auth, session)
         client.sockets[namespace.name] = socket
-        namespace._add(socket)
-        socket._start()
+        namespace.add_socket(socket)
+        socket.start()
 
     def _refuse(self, client: _Client, name: str, message: str) -> None:
         client.conn.send(encode(connect_error(name, message, None, client.revision))[0])
@@ -792,7 +792,7 @@ class Server:
         return self._children < self.max_dynamic_namespaces
 
     def _add_child(self, parent: Namespace, name: str) -> Namespace:
-        child = parent._child(name)
+        child = parent.make_child(name)
         self._register_child(child)
         return child
 
@@ -802,7 +802,7 @@ class Server:
         child.parent.children[child.name] = child
         self._children += 1
 
-    def _child_emptied(self, child: Namespace) -> None:
+    def child_emptied(self, child: Namespace) -> None:
         """A dynamic child lost its last socket: it goes, unless sessions
         wait in it for their clients (then it goes when room is needed and
         they have expired)."""
@@ -855,15 +855,19 @@ class Server:
             for watcher in self.watchers:
                 watcher.socket_upgraded(socket)
 
-    def _namespace_created(self, namespace: Namespace) -> None:
+    def namespace_created(self, namespace: Namespace) -> None:
+        """A namespace was created (a dynamic child too): the watchers hear it."""
         for watcher in self.watchers:
             watcher.namespace_created(namespace)
 
-    def _socket_disconnected(self, socket: Socket, reason: str) -> None:
+    def socket_disconnected(self, socket: Socket, reason: str) -> None:
+        """A connected socket is closing: the watchers hear it before its handlers run."""
         for watcher in self.watchers:
             watcher.socket_disconnected(socket, reason)
 
-    def _socket_connected(self, socket: Socket) -> None:
+    def socket_connected(self, socket: Socket) -> None:
+        """A socket's CONNECT was accepted: the watchers hear it, and its
+        connection no longer waits for a namespace."""
         for watcher in self.watchers:
             watcher.socket_connected(socket)
         self.engine.counters.socket_connects += 1
@@ -872,7 +876,8 @@ class Server:
             client.connect_timer.cancel()
             client.connect_timer = None
 
-    def _socket_gone(self, socket: Socket) -> None:
+    def socket_gone(self, socket: Socket) -> None:
+        """A socket left its namespace: its connection no longer holds it."""
         client = self._clients.get(socket.conn.id)
         name = socket.namespace.name
         if client is not None and client.sockets.get(name) is socket:

@@ -280,7 +280,7 @@ class Socket:
                 deadline = runtime.now() + timeout
             ack_id = self._acks.add(on_ack, on_fail, deadline)
         if self.namespace.watching:
-            self.namespace._tell_outgoing(self, [event, *args])
+            self.namespace.tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
     @property
@@ -331,10 +331,10 @@ class Socket:
         deadline = None if timeout is None else runtime.now() + timeout
         ack_id = self._acks.add(on_ack, on_fail, deadline)
         if self.namespace.watching:
-            self.namespace._tell_outgoing(self, [event, *args])
+            self.namespace.tell_outgoing(self, [event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
-    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
+    def expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
         """A broadcast asks this socket for an ack of ``ack_id``: its reply is
         the first ack argument, as in Node. False when this socket is closed
         instead, for leaving too many acks unanswered: it is no recipient."""
@@ -368,7 +368,7 @@ class Socket:
         for part in parts:
             self.conn.send(part)
 
-    def _deliver(self, messages: Iterable[SharedMessage]) -> None:
+    def deliver(self, messages: Iterable[SharedMessage]) -> None:
         """A broadcast reached this socket (called by its namespace's adapter)."""
         if self.state is _CONNECTED:
             for message in messages:
@@ -431,7 +431,7 @@ class Socket:
         hooks = self._hooks_()
         hooks.outgoing.append(listener)
         if len(hooks.outgoing) == 1 and self.state is not SocketState.DISCONNECTED:
-            self.namespace._watch_socket(+1)
+            self.namespace.watch_socket(+1)
         return listener
 
     def use(self, middleware: Listener) -> Listener:
@@ -460,13 +460,15 @@ class Socket:
             # Called from a middleware or the connect handler: the client
             # must see the connection before it can see it end.
             self._confirm()
-        self._close("server namespace disconnect", notify_client=True)
+        self.end("server namespace disconnect", notify_client=True)
         if close:
             self.conn.close("forced server close")
 
     # -- driven by the server -------------------------------------------------------
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Run the connection middlewares and the ``connect`` handler: the
+        socket is then accepted or refused."""
         fns = [*self._middlewares(), self.namespace.handlers.get("connect")]
         if any(f and is_async(f) for f in fns):
             self._runner.submit(self._handshake)
@@ -507,7 +509,7 @@ class Socket:
         if logger.isEnabledFor(logging.DEBUG):
             how = "recovered" if self.recovered else "connected"
             logger.debug("%s: socket %s %s to %s", self.conn.id, self.id, how, self.namespace.name)
-        self.server._socket_connected(self)
+        self.server.socket_connected(self)
         answer = connect_answer(self.namespace.name, self.id, self.revision, self.pid)
         # What a recovered socket missed goes just before its answer, as in
         # Node: the client holds it until the CONNECT, then replays it
@@ -539,12 +541,14 @@ class Socket:
             refusal = encode(connect_error(self.namespace.name, message, None, self.revision))
         self.conn.send(refusal[0])
 
-    def _close(self, reason: str, *, notify_client: bool) -> None:
+    def end(self, reason: str, *, notify_client: bool) -> None:
+        """Leave the namespace for ``reason``; the client is sent a DISCONNECT
+        if ``notify_client``. The disconnect handlers run after."""
         if self.state is SocketState.DISCONNECTED:
             return
         was_connected = self.state is SocketState.CONNECTED
         if was_connected and self.server.watchers:
-            self.server._socket_disconnected(self, reason)
+            self.server.socket_disconnected(self, reason)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s: socket %s left %s: %s", self.conn.id, self.id, self.namespace.name, reason
@@ -579,11 +583,11 @@ class Socket:
         self._closing_rooms = None
 
     def _detach(self) -> None:
-        self.namespace._remove(self)
-        self.server._socket_gone(self)
+        self.namespace.remove_socket(self)
+        self.server.socket_gone(self)
         self._acks.fail_all()
 
-    def _receive(self, packet: Packet) -> None:
+    def receive(self, packet: Packet) -> None:
         """A packet for this socket, already decoded and validated."""
         if packet.type in ACK_TYPES:
             assert packet.id is not None
