@@ -27,7 +27,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import CoroutineType
-from typing import Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from ._log import log_once
 from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, MemoryAdapter
@@ -60,6 +60,9 @@ from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
 from .socket import Socket, is_async, logger
 from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
+
+if TYPE_CHECKING:
+    from .roles import MemberSocket
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
 
@@ -221,6 +224,11 @@ class Server:
         """The runtime the host bound this server to; InvalidState before :meth:`bind`."""
         if self._runtime is None:
             raise InvalidState("the server is not bound to a runtime yet (see Server.bind)")
+        return self._runtime
+
+    @property
+    def bound_runtime(self) -> Runtime | None:
+        """The runtime the host bound this server to, or None before :meth:`bind`."""
         return self._runtime
 
     def bind(self, runtime: Runtime) -> None:
@@ -560,7 +568,7 @@ class Server:
     def get_socket(self, sid: str, namespace: str = "/") -> Socket | None:
         """The socket ``sid`` of ``namespace`` on this node, or None."""
         target = self._namespace(namespace)
-        return target._sockets.get(sid) if target is not None else None
+        return target.find_socket(sid) if target is not None else None
 
     def rooms(self, sid: str, namespace: str = "/") -> frozenset[str]:
         """The rooms socket ``sid`` is in (empty if it is not connected here)."""
@@ -756,7 +764,7 @@ class Server:
         session: RestoredSession | None,
     ) -> None:
         conn = client.conn
-        if session is not None and session.sid not in namespace._sockets:
+        if session is not None and namespace.find_socket(session.sid) is None:
             sid = session.sid
         elif client.revision >= 5:
             session = None
@@ -787,7 +795,7 @@ class Server:
         if self._children < self.max_dynamic_namespaces:
             return True
         for child in list(self._kept_children.values()):
-            if not child._sockets and not child.adapter.holds_sessions():
+            if not child.socket_count and not child.adapter.holds_sessions():
                 self._remove_child(child)
         return self._children < self.max_dynamic_namespaces
 
@@ -860,12 +868,12 @@ class Server:
         for watcher in self.watchers:
             watcher.namespace_created(namespace)
 
-    def socket_disconnected(self, socket: Socket, reason: str) -> None:
+    def socket_disconnected(self, socket: MemberSocket, reason: str) -> None:
         """A connected socket is closing: the watchers hear it before its handlers run."""
         for watcher in self.watchers:
             watcher.socket_disconnected(socket, reason)
 
-    def socket_connected(self, socket: Socket) -> None:
+    def socket_connected(self, socket: MemberSocket) -> None:
         """A socket's CONNECT was accepted: the watchers hear it, and its
         connection no longer waits for a namespace."""
         for watcher in self.watchers:
@@ -876,7 +884,7 @@ class Server:
             client.connect_timer.cancel()
             client.connect_timer = None
 
-    def socket_gone(self, socket: Socket) -> None:
+    def socket_gone(self, socket: MemberSocket) -> None:
         """A socket left its namespace: its connection no longer holds it."""
         client = self._clients.get(socket.conn.id)
         name = socket.namespace.name

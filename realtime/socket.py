@@ -17,7 +17,7 @@ import enum
 import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
@@ -25,13 +25,7 @@ from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
 from .coroutines import is_awaitable, never_suspends, run_now
 from .crossing import call_over, elsewhere, handed_over
-from .errors import (
-    ConnectionRefused,
-    Disconnected,
-    EventRefused,
-    InvalidArgument,
-    InvalidArgumentType,
-)
+from .errors import ConnectionRefused, Disconnected, EventRefused
 from .handlers import Listener, SocketHooks, check_handler
 from .http import Handshake
 from .protocol.socketio import (
@@ -41,6 +35,7 @@ from .protocol.socketio import (
     RESERVED_EVENTS,
     Packet,
     PacketType,
+    check_event,
     connect_answer,
     connect_error,
     encode,
@@ -51,7 +46,7 @@ from .reasons import RECOVERABLE
 if TYPE_CHECKING:
     from .namespace import BroadcastOperator, Namespace
     from .server import Server
-    from .types import Connection, Data, Promise, SharedMessage, TaskRunner
+    from .types import Connection, Data, Promise, Runtime, SharedMessage, TaskRunner
 
 logger: Final = logging.getLogger("realtime.socketio")
 
@@ -68,14 +63,6 @@ class SocketState(enum.Enum):
 _CONNECTING: Final = SocketState.CONNECTING
 _CONNECTED: Final = SocketState.CONNECTED
 _DISCONNECTED: Final = SocketState.DISCONNECTED
-
-
-def check_event(event: object) -> str:
-    if not isinstance(event, str):
-        raise InvalidArgumentType(f"event names are strings, not {type(event).__name__}")
-    if event in RESERVED_EVENTS:
-        raise InvalidArgument(f"{event!r} is a reserved event name")
-    return event
 
 
 def ack_args(result: Any) -> list[Any]:
@@ -177,7 +164,9 @@ class Socket:
         # The rooms a closing socket had, readable by its disconnecting handler.
         self._closing_rooms: frozenset[str] | None = None
         self._acks = AckTable(server.engine.deadlines, namespace.ack_ids, server.timings)
-        self._runner: TaskRunner = server.runtime.serial_runner()
+        # A socket exists only on a server bound to its runtime.
+        self._runtime: Runtime = server.runtime
+        self._runner: TaskRunner = self._runtime.serial_runner()
         self._hooks: SocketHooks | None = None
         self.recovered = False
         """Whether this socket is a session restored after its client lost
@@ -243,7 +232,7 @@ class Socket:
         then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
-        if not handed_over(self.server._runtime, self._emit_here, event, args, callback, timeout):
+        if not handed_over(self._runtime, self._emit_here, event, args, callback, timeout):
             self._emit_here(event, args, callback, timeout)
 
     def _emit_here(
@@ -258,10 +247,10 @@ class Socket:
             self._ack_backlog()
         if callback is not None and timeout is not None and self.state is _DISCONNECTED:
             # Nothing is sent, so no answer can come: say so now, not never.
-            self.server.runtime.spawn(callback, Disconnected("the socket is disconnected"))
+            self._runtime.spawn(callback, Disconnected("the socket is disconnected"))
             return
         if callback is not None and self.state is not SocketState.DISCONNECTED:
-            runtime = self.server.runtime
+            runtime = self._runtime
             on_fail: Callable[[BaseException], None] | None = None
             if timeout is None:
 
@@ -280,7 +269,7 @@ class Socket:
                 deadline = runtime.now() + timeout
             ack_id = self._acks.add(on_ack, on_fail, deadline)
         if self.namespace.watching:
-            self.namespace.tell_outgoing(self, [event, *args])
+            self.tell_outgoing([event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
     @property
@@ -301,7 +290,7 @@ class Socket:
         and :class:`~realtime.Disconnected` if the socket goes first.
         """
         check_event(event)
-        runtime = self.server.runtime
+        runtime = self._runtime
         if elsewhere(runtime):
             return call_over(
                 runtime, lambda promise: self._call_here(promise, event, args, timeout)
@@ -313,7 +302,7 @@ class Socket:
     def _call_here(
         self, promise: Promise[Any], event: str, args: tuple[Any, ...], timeout: float | None
     ) -> None:
-        runtime = self.server.runtime
+        runtime = self._runtime
         if len(self._acks) >= self.server.max_pending_acks:
             self._ack_backlog()
         if self.state is SocketState.DISCONNECTED:
@@ -331,7 +320,7 @@ class Socket:
         deadline = None if timeout is None else runtime.now() + timeout
         ack_id = self._acks.add(on_ack, on_fail, deadline)
         if self.namespace.watching:
-            self.namespace.tell_outgoing(self, [event, *args])
+            self.tell_outgoing([event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
     def expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
@@ -368,6 +357,26 @@ class Socket:
         for part in parts:
             self.conn.send(part)
 
+    def forget_ack(self, ack_id: int) -> None:
+        """A broadcast stopped waiting for this socket's ack of ``ack_id``."""
+        self._acks.forget(ack_id)
+
+    def tell_outgoing(self, data: Sequence[Any]) -> None:
+        """Call the outgoing listeners of this socket, its namespace's and its
+        own, with ``[event, *args]`` of what it is being sent."""
+        if self.state is _DISCONNECTED or not data:
+            return
+        hooks = self._hooks
+        listeners = [*self.namespace.outgoing_handlers, *(hooks.outgoing if hooks else ())]
+        spawn = self._runtime.spawn
+        for listener in listeners:
+            spawn(listener, self, *data)
+
+    @property
+    def watches_outgoing(self) -> bool:
+        """Whether this socket has outgoing listeners of its own."""
+        return self._hooks is not None and bool(self._hooks.outgoing)
+
     def deliver(self, messages: Iterable[SharedMessage]) -> None:
         """A broadcast reached this socket (called by its namespace's adapter)."""
         if self.state is _CONNECTED:
@@ -381,7 +390,7 @@ class Socket:
     def join(self, rooms: str | Iterable[str]) -> None:
         """Put the socket in ``rooms`` (one name or several); a no-op once it has
         disconnected."""
-        if handed_over(self.server._runtime, self.join, rooms):
+        if handed_over(self._runtime, self.join, rooms):
             return
         if self.state is not SocketState.DISCONNECTED:
             names = [rooms] if isinstance(rooms, str) else list(rooms)
@@ -389,7 +398,7 @@ class Socket:
 
     def leave(self, room: str) -> None:
         """Take the socket out of ``room``."""
-        if handed_over(self.server._runtime, self.leave, room):
+        if handed_over(self._runtime, self.leave, room):
             return
         self.namespace.adapter.delete(self.id, room)
 
@@ -404,9 +413,7 @@ class Socket:
     @property
     def broadcast(self) -> BroadcastOperator:
         """Everyone in the namespace except this socket."""
-        from .namespace import BroadcastOperator
-
-        return BroadcastOperator(self.namespace, except_rooms=frozenset((self.id,)))
+        return self.namespace.except_(self.id)
 
     # -- hooks ----------------------------------------------------------------------
 
@@ -454,7 +461,7 @@ class Socket:
     def disconnect(self, close: bool = False) -> None:
         """Leave the namespace (the client is told). With ``close``, end the
         whole Engine.IO connection too."""
-        if handed_over(self.server._runtime, self.disconnect, close):
+        if handed_over(self._runtime, self.disconnect, close):
             return
         if self.state is SocketState.CONNECTING:
             # Called from a middleware or the connect handler: the client
