@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .bus.adapter import Adapter, AdapterSetting
     from .bus.recovery import ConnectionStateRecovery
     from .engine import Engine
-    from .handlers import Listener
+    from .handlers import HandlerRunner, Listener
     from .http import Handshake
     from .namespace import BroadcastOperator, Namespace
     from .protocol.counters import Timings
@@ -66,6 +66,10 @@ class HostServer(Protocol):
     @property
     def timings(self) -> Timings | None:
         """Handler and ack timings, when metrics turned them on."""
+
+    @property
+    def handler_runner(self) -> HandlerRunner:
+        """How a socket runs the application's handlers."""
 
     @property
     def max_pending_acks(self) -> int: ...

@@ -37,7 +37,7 @@ from .coroutines import DONE, Done, never_suspends, run_now
 from .crossing import handed_over
 from .engine import CorsSetting, Engine
 from .errors import InvalidArgument, InvalidArgumentType, InvalidState
-from .handlers import check_callback
+from .handlers import HandlerRunner, check_callback, is_async
 from .http import Handshake
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.counters import Timings
@@ -58,7 +58,7 @@ from .protocol.socketio import (
 )
 from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
-from .socket import Socket, is_async, logger
+from .socket import Socket, logger
 from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
 
 if TYPE_CHECKING:
@@ -182,9 +182,8 @@ class Server:
         if max_pending_acks < 1:
             raise InvalidArgument("max_pending_acks must be at least 1")
         self.max_pending_acks = max_pending_acks
-        # Handler durations and ack latency: only once metrics are turned on
-        # (enable_timings), so that a server without them reads no clock.
-        self.timings: Timings | None = None
+        self.handler_runner = HandlerRunner(self._engine.counters)
+        """How the application's handlers run (:class:`~realtime.handlers.HandlerRunner`)."""
         if event_rate_policy not in ("disconnect", "drop"):
             raise InvalidArgument(
                 f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
@@ -272,13 +271,20 @@ class Server:
             return DONE
         return asyncio.sleep(seconds)
 
+    @property
+    def timings(self) -> Timings | None:
+        """Handler durations and ack latency: only once metrics are turned on
+        (:meth:`enable_timings`), so that a server without them reads no clock."""
+        return self.handler_runner.timings
+
     def enable_timings(self) -> Timings:
         """Time event handlers and the acks the server waits for from now on
         (``realtime.metrics`` does this; sockets connected before are timed
         in their handlers, not their acks)."""
-        if self.timings is None:
-            self.timings = Timings(time.perf_counter)
-        return self.timings
+        runner = self.handler_runner
+        if runner.timings is None:
+            runner.timings = Timings(time.perf_counter)
+        return runner.timings
 
     def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""

@@ -14,19 +14,17 @@ resolve at once), which is what lets a handler ``await socket.call(...)``.
 from __future__ import annotations
 
 import enum
-import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
 from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
-from .coroutines import is_awaitable, never_suspends, run_now
 from .crossing import call_over, elsewhere, handed_over
 from .errors import ConnectionRefused, Disconnected, EventRefused
-from .handlers import Listener, SocketHooks, check_handler
+from .handlers import HandlerRunner, Listener, SocketHooks, check_handler, settle
 from .http import Handshake
 from .protocol.socketio import (
     ACK,
@@ -81,34 +79,6 @@ def ack_value(args: list[Any]) -> Any:
     if len(args) == 1:
         return args[0]
     return tuple(args)
-
-
-def is_async(fn: Callable[..., Any]) -> bool:
-    if inspect.iscoroutinefunction(fn):
-        return True
-    # An instance whose class defines ``async def __call__``.
-    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
-
-
-async def settle(value: Any) -> Any:
-    return await value if is_awaitable(value) else value
-
-
-def run_to_end(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-    """Run a coroutine function that never really suspends, synchronously.
-
-    The handler plumbing is written once, as coroutines that await a
-    handler's result only when it is awaitable. With plain ``def`` handlers
-    nothing is ever awaited, so the coroutine completes on its first step and
-    the runner keeps running it inline, like any plain function.
-    """
-    coro = fn(*args)
-    try:
-        coro.send(None)
-    except StopIteration:
-        return
-    coro.close()
-    logger.error("a plain def handler returned an awaitable; declare it with async def")
 
 
 class VolatileSocket:
@@ -167,6 +137,7 @@ class Socket:
         # A socket exists only on a server bound to its runtime.
         self._runtime: Runtime = server.runtime
         self._runner: TaskRunner = self._runtime.serial_runner()
+        self._calls: HandlerRunner = server.handler_runner
         self._hooks: SocketHooks | None = None
         self.recovered = False
         """Whether this socket is a session restored after its client lost
@@ -477,10 +448,7 @@ class Socket:
         """Run the connection middlewares and the ``connect`` handler: the
         socket is then accepted or refused."""
         fns = [*self._middlewares(), self.namespace.handlers.get("connect")]
-        if any(f and is_async(f) for f in fns):
-            self._runner.submit(self._handshake)
-        else:
-            self._runner.submit(run_to_end, self._handshake)
+        self._calls.queue(self._runner, fns, self._handshake)
 
     async def _handshake(self) -> None:
         if self.state is not SocketState.CONNECTING:
@@ -497,8 +465,7 @@ class Socket:
             self._refuse(exc.message, exc.data)
             return
         except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in a connect handler of %s", self.namespace.name)
+            self._calls.failed("error in a connect handler of %s", self.namespace.name)
             self._refuse("Internal server error", None)
             return
         if self.state is SocketState.CONNECTING:
@@ -652,11 +619,8 @@ class Socket:
         fallback = event not in namespace.handlers
         args = data[1:] if fallback else data
         fns = [*listeners, *uses, handler, namespace.handlers.get("error")]
-        work = (self._hooked, event, handler, fallback, args, listeners, uses, ack_id)
-        if any(fn is not None and is_async(fn) for fn in fns):
-            self._runner.submit(*work)
-        else:
-            self._runner.submit(run_to_end, *work)
+        work = (event, handler, fallback, args, listeners, uses, ack_id)
+        self._calls.queue(self._runner, fns, self._hooked, *work)
 
     async def _hooked(
         self,
@@ -674,15 +638,13 @@ class Socket:
             try:
                 await settle(listener(self, event, *args))
             except Exception:
-                self.server.engine.counters.handler_errors += 1
-                logger.exception("error in an any-event listener on %s", self.namespace.name)
+                self._calls.failed("error in an any-event listener on %s", self.namespace.name)
         for use in uses:
             try:
                 await settle(use(self, event, args))
             except Exception as exc:
                 if not isinstance(exc, EventRefused):
-                    self.server.engine.counters.handler_errors += 1
-                    logger.exception("error in a packet middleware on %s", self.namespace.name)
+                    self._calls.failed("error in a packet middleware on %s", self.namespace.name)
                 await self._refused(exc)
                 return
         if handler is None:
@@ -701,52 +663,19 @@ class Socket:
         try:
             await settle(handler(self, exc))
         except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in the error handler of %s", self.namespace.name)
+            self._calls.failed("error in the error handler of %s", self.namespace.name)
 
     def _dispatch(
         self, event: str, handler: Callable[..., Any], args: list[Any], ack_id: int | None
     ) -> Coroutine[Any, Any, None] | None:
-        """Call a handler. A plain function is answered at once; an awaitable
-        result comes back as a coroutine for the runner to await."""
+        """Call a handler (:meth:`HandlerRunner.call`), unless the socket
+        never connected: the event arrived while connecting, and the
+        connection was refused."""
         if not self._was_connected:
-            return None  # arrived while connecting, and the connection was refused
-        timings = self.server.timings  # None without metrics: no clock read at all
-        started = timings.clock() if timings is not None else 0.0
-        try:
-            result = handler(self, *args)
-            # An async def that never awaits is run now, like a def: no task.
-            if result is not None and never_suspends(result):
-                result = run_now(result)
-        except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            result = None
-            ack_id = None  # a handler that raised is not answered
-        else:
-            if result is not None and is_awaitable(result):
-                return self._settle(event, result, ack_id, started)
-        if timings is not None:
-            timings.handler_done(started)
-        if ack_id is not None:
-            self._answer(result, ack_id)
-        return None
-
-    async def _settle(
-        self, event: str, pending: Awaitable[Any], ack_id: int | None, started: float
-    ) -> None:
-        try:
-            result = await pending
-        except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            ack_id = None
-            result = None
-        timings = self.server.timings
-        if timings is not None:
-            timings.handler_done(started)
-        if ack_id is not None:
-            self._answer(result, ack_id)
+            return None
+        return self._calls.call(
+            handler, self, args, ack_id, self._answer, event, self.namespace.name
+        )
 
     def _answer(self, result: Any, ack_id: int) -> None:
         try:
