@@ -248,16 +248,19 @@ class HandlerRunner:
     def call(
         self,
         handler: Callable[..., Any],
-        socket: object,
+        socket: Any,
         args: list[Any],
         ack_id: int | None,
-        answer: Callable[[Any, int], None],
         event: str,
-        where: str,
     ) -> Coroutine[Any, Any, None] | None:
-        """Call ``handler(socket, *args)``; with ``ack_id``, ``answer`` gets
-        its result (not when it raised). A plain function is answered at once;
-        an awaitable result comes back as a coroutine for the runner to await."""
+        """Call ``handler(socket, *args)`` for ``event``; with ``ack_id``,
+        ``socket.answer`` sends its result (not when it raised). A plain
+        function is answered at once; an awaitable result comes back as a
+        coroutine for the socket's runner to await. Nothing runs for a socket
+        that never connected (the event came while it was connecting, and it
+        was refused)."""
+        if not socket.was_connected:
+            return None
         timings = self.timings
         started = timings.clock() if timings is not None else 0.0
         try:
@@ -266,35 +269,34 @@ class HandlerRunner:
             if result is not None and never_suspends(result):
                 result = run_now(result)
         except Exception:
-            self.failed("error in the handler of %r on %s", event, where)
+            self.failed("error in the handler of %r on %s", event, socket.namespace.name)
             result = None
             ack_id = None  # a handler that raised is not answered
         else:
             if result is not None and is_awaitable(result):
-                return self._finish(result, ack_id, answer, started, event, where)
+                return self._finish(result, socket, ack_id, started, event)
         if timings is not None:
             timings.handler_done(started)
         if ack_id is not None:
-            answer(result, ack_id)
+            socket.answer(result, ack_id)
         return None
 
     async def _finish(
         self,
         pending: Awaitable[Any],
+        socket: Any,
         ack_id: int | None,
-        answer: Callable[[Any, int], None],
         started: float,
         event: str,
-        where: str,
     ) -> None:
         try:
             result = await pending
         except Exception:
-            self.failed("error in the handler of %r on %s", event, where)
+            self.failed("error in the handler of %r on %s", event, socket.namespace.name)
             ack_id = None
             result = None
         timings = self.timings
         if timings is not None:
             timings.handler_done(started)
         if ack_id is not None:
-            answer(result, ack_id)
+            socket.answer(result, ack_id)

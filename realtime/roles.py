@@ -20,7 +20,8 @@ The server makes the namespaces and the sockets and drives them through their
 public methods: ``Namespace.make_child``, ``add_socket``, ``find_socket``;
 ``Socket.start``, ``receive`` (a packet for it), ``end`` (its connection went).
 How the application's handlers are called is decided in one place,
-:mod:`realtime.handlers`.
+:mod:`realtime.handlers` (``HandlerRunner``, which reads a socket's
+``was_connected`` and sends a handler's ack through ``Socket.answer``).
 
 The attributes that hold a collaborator on a hot path (``Socket.server``,
 ``Socket.namespace``, a namespace's sockets) keep their concrete class as

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
@@ -129,7 +129,9 @@ class Socket:
         self.revision = revision
         self.state = SocketState.CONNECTING
         """Connecting, connected or disconnected."""
-        self._was_connected = False
+        self.was_connected = False
+        """Whether the socket was ever connected: the events that arrived
+        while it was connecting are dropped if it was refused."""
         self._held: list[Data | SharedMessage] = []
         # The rooms a closing socket had, readable by its disconnecting handler.
         self._closing_rooms: frozenset[str] | None = None
@@ -479,7 +481,7 @@ class Socket:
 
     def _confirm(self) -> None:
         self.state = SocketState.CONNECTED
-        self._was_connected = True
+        self.was_connected = True
         if logger.isEnabledFor(logging.DEBUG):
             how = "recovered" if self.recovered else "connected"
             logger.debug("%s: socket %s %s to %s", self.conn.id, self.id, how, self.namespace.name)
@@ -547,11 +549,13 @@ class Socket:
         self._missed = ()
         self._detach()
         if disconnecting is not None:
-            self._runner.submit(self._dispatch, "disconnecting", disconnecting, [reason], None)
+            self._runner.submit(
+                self._calls.call, disconnecting, self, [reason], None, "disconnecting"
+            )
             self._runner.submit(self._forget_closing_rooms)
         handler = handlers.get("disconnect")
         if was_connected and handler is not None:
-            self._runner.submit(self._dispatch, "disconnect", handler, [reason], None)
+            self._runner.submit(self._calls.call, handler, self, [reason], None, "disconnect")
 
     def _forget_closing_rooms(self) -> None:
         self._closing_rooms = None
@@ -601,7 +605,7 @@ class Socket:
         if hooked:
             self._submit_hooked(event, handler, data, packet.id)
             return
-        self._runner.submit(self._dispatch, event, handler, data, packet.id)
+        self._runner.submit(self._calls.call, handler, self, data, packet.id, event)
 
     def _submit_hooked(
         self,
@@ -632,7 +636,7 @@ class Socket:
         uses: list[Listener],
         ack_id: int | None,
     ) -> None:
-        if not self._was_connected:
+        if not self.was_connected:
             return
         for listener in listeners:
             try:
@@ -650,7 +654,9 @@ class Socket:
         if handler is None:
             return
         # The catch-all handler gets the event's name first, and what middlewares made of args.
-        pending = self._dispatch(event, handler, [event, *args] if fallback else args, ack_id)
+        pending = self._calls.call(
+            handler, self, [event, *args] if fallback else args, ack_id, event
+        )
         if pending is not None:
             await pending
 
@@ -665,19 +671,8 @@ class Socket:
         except Exception:
             self._calls.failed("error in the error handler of %s", self.namespace.name)
 
-    def _dispatch(
-        self, event: str, handler: Callable[..., Any], args: list[Any], ack_id: int | None
-    ) -> Coroutine[Any, Any, None] | None:
-        """Call a handler (:meth:`HandlerRunner.call`), unless the socket
-        never connected: the event arrived while connecting, and the
-        connection was refused."""
-        if not self._was_connected:
-            return None
-        return self._calls.call(
-            handler, self, args, ack_id, self._answer, event, self.namespace.name
-        )
-
-    def _answer(self, result: Any, ack_id: int) -> None:
+    def answer(self, result: Any, ack_id: int) -> None:
+        """Send the client the ack ``ack_id`` asked for: a handler's return value."""
         try:
             self._send(ACK, ack_args(result), ack_id)
         except (TypeError, ValueError):
