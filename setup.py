@@ -42,6 +42,7 @@ PURE = {
     "realtime/assets.py",
     "realtime/errors.py",
     "realtime/types.py",
+    "realtime/roles.py",
     "realtime/bus/adapter.py",
     "realtime/bus/requests.py",
     "realtime/integrations/aiohttp.py",

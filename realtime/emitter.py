@@ -38,9 +38,8 @@ from .bus.requests import (
     SocketsJoin,
     SocketsLeave,
 )
-from .protocol.socketio import Packet, PacketType, encode
+from .protocol.socketio import Packet, PacketType, check_event, encode
 from .redis import DEFAULT_URL, pack
-from .socket import check_event
 
 __all__ = ["Emitter", "EmitterOperator"]
 

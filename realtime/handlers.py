@@ -24,18 +24,28 @@ registered with                     called as
 :func:`check_handler` refuses, when it is registered, a function that cannot
 be called that way, and names the difference when the function has the
 shape of a python-socketio handler (a ``sid`` first, ``environ``).
+
+:class:`HandlerRunner` is how every one of them runs, once registered: on
+the socket's serial runner, inline when nothing involved is ``async def``,
+timed when metrics ask for it, and an exception counted
+(``handler_errors``) and logged, never let out to the connection.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, Final
 
 from ._log import log_once
+from .coroutines import is_awaitable, never_suspends, run_now
 from .errors import HandlerSignatureError
+from .protocol.counters import Counters, Timings
 from .protocol.socketio import MAX_DEPTH_CEILING, MalformedPacket, decode
-from .types import SharedMessage
+from .types import SharedMessage, TaskRunner
+
+logger: Final = logging.getLogger("realtime.socketio")
 
 Listener = Callable[..., Any]
 
@@ -167,3 +177,126 @@ class SentEvents:
             self._args = list(data) if isinstance(data, list) else []
             self._messages = messages  # held, so the identity stays this list's
         return self._args
+
+
+def is_async(fn: Callable[..., Any]) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    # An instance whose class defines ``async def __call__``.
+    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
+
+
+async def settle(value: Any) -> Any:
+    return await value if is_awaitable(value) else value
+
+
+def run_to_end(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+    """Run a coroutine function that never really suspends, synchronously.
+
+    The handler plumbing is written once, as coroutines that await a
+    handler's result only when it is awaitable. With plain ``def`` handlers
+    nothing is ever awaited, so the coroutine completes on its first step and
+    the runner keeps running it inline, like any plain function.
+    """
+    coro = fn(*args)
+    try:
+        coro.send(None)
+    except StopIteration:
+        return
+    coro.close()
+    logger.error("a plain def handler returned an awaitable; declare it with async def")
+
+
+class HandlerRunner:
+    """How the application's functions run, for every socket of one server.
+
+    A socket queues its work (the handshake, each event, its disconnect
+    handlers) on its own serial runner through :meth:`queue`, and calls each
+    handler through :meth:`call` (a handler whose return value acks) or, for
+    listeners and middlewares whose return value is not an answer,
+    :func:`settle`, with :meth:`failed` in the ``except``.
+    """
+
+    __slots__ = ("counters", "timings")
+
+    def __init__(self, counters: Counters) -> None:
+        self.counters = counters
+        self.timings: Timings | None = None
+        """Handler durations, once metrics turn them on (None: no clock read)."""
+
+    def queue(
+        self,
+        runner: TaskRunner,
+        fns: Iterable[Callable[..., Any] | None],
+        work: Callable[..., Coroutine[Any, Any, None]],
+        *args: Any,
+    ) -> None:
+        """Queue ``work(*args)``, which calls ``fns``, on a socket's runner:
+        as a coroutine if one of them is ``async def``, else run to its end
+        inline when its turn comes."""
+        if any(fn is not None and is_async(fn) for fn in fns):
+            runner.submit(work, *args)
+        else:
+            runner.submit(run_to_end, work, *args)
+
+    def failed(self, message: str, *args: Any) -> None:
+        """An application function raised: counted, and logged with its
+        traceback (called in the ``except`` block)."""
+        self.counters.handler_errors += 1
+        logger.exception(message, *args)
+
+    def call(
+        self,
+        handler: Callable[..., Any],
+        socket: Any,
+        args: list[Any],
+        ack_id: int | None,
+        event: str,
+    ) -> Coroutine[Any, Any, None] | None:
+        """Call ``handler(socket, *args)`` for ``event``; with ``ack_id``,
+        ``socket.answer`` sends its result (not when it raised). A plain
+        function is answered at once; an awaitable result comes back as a
+        coroutine for the socket's runner to await. Nothing runs for a socket
+        that never connected (the event came while it was connecting, and it
+        was refused)."""
+        if not socket.was_connected:
+            return None
+        timings = self.timings
+        started = timings.clock() if timings is not None else 0.0
+        try:
+            result = handler(socket, *args)
+            # An async def that never awaits is run now, like a def: no task.
+            if result is not None and never_suspends(result):
+                result = run_now(result)
+        except Exception:
+            self.failed("error in the handler of %r on %s", event, socket.namespace.name)
+            result = None
+            ack_id = None  # a handler that raised is not answered
+        else:
+            if result is not None and is_awaitable(result):
+                return self._finish(result, socket, ack_id, started, event)
+        if timings is not None:
+            timings.handler_done(started)
+        if ack_id is not None:
+            socket.answer(result, ack_id)
+        return None
+
+    async def _finish(
+        self,
+        pending: Awaitable[Any],
+        socket: Any,
+        ack_id: int | None,
+        started: float,
+        event: str,
+    ) -> None:
+        try:
+            result = await pending
+        except Exception:
+            self.failed("error in the handler of %r on %s", event, socket.namespace.name)
+            ack_id = None
+            result = None
+        timings = self.timings
+        if timings is not None:
+            timings.handler_done(started)
+        if ack_id is not None:
+            socket.answer(result, ack_id)

@@ -23,13 +23,13 @@ from .crossing import call_over, elsewhere, handed_over
 from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
 from .http import Handshake
-from .protocol.socketio import Packet, PacketType
-from .socket import _DISCONNECTED, check_event
+from .protocol.socketio import Packet, PacketType, check_event
 
 if TYPE_CHECKING:
+    from .roles import MemberSocket
     from .server import Server
     from .socket import Socket
-    from .types import Promise, SharedMessage
+    from .types import Promise, Runtime, SharedMessage
 
 logger: Final = logging.getLogger("realtime.socketio")
 
@@ -103,7 +103,7 @@ class Namespace:
         """The recovery options in force here (None: off, or the adapter cannot)."""
         if recovery is not None and self.adapter.enable_recovery(recovery):
             self.recovery = recovery
-        self._update_delivery()
+        self.update_delivery()
 
     def __repr__(self) -> str:
         return f"<Namespace {self.name}>"
@@ -162,7 +162,7 @@ class Namespace:
         check_handler("*", listener)
         self.outgoing_handlers.append(listener)
         for target in [self, *self.children.values()]:
-            target._update_delivery()
+            target.update_delivery()
         return listener
 
     @overload
@@ -198,41 +198,55 @@ class Namespace:
             return dict(self._sockets)
         merged: dict[str, Socket] = {}
         for child in self.children.values():
-            merged.update(child._sockets)
+            merged.update(child.sockets)
         return merged
 
-    def _child(self, name: str) -> Namespace:
+    def make_child(self, name: str) -> Namespace:
+        """A new child of this dynamic namespace, called ``name``."""
         child = Namespace(self.server, name, parent=self)
         self.children[name] = child
-        self.server._namespace_created(child)
+        self.server.namespace_created(child)
         return child
 
-    def _add(self, socket: Socket) -> None:
+    def find_socket(self, sid: str) -> Socket | None:
+        """The socket ``sid`` of this namespace on this node, or None."""
+        return self._sockets.get(sid)
+
+    @property
+    def socket_count(self) -> int:
+        """How many sockets this namespace has on this node (none, if dynamic)."""
+        return len(self._sockets)
+
+    def add_socket(self, socket: Socket) -> None:
+        """A socket joins this namespace (in the room named by its id)."""
         self._sockets[socket.id] = socket
         self.adapter.add_all(socket.id, (socket.id,))
 
-    def _remove(self, socket: Socket) -> None:
+    def remove_socket(self, socket: MemberSocket) -> None:
+        """A socket leaves this namespace and all its rooms."""
         if self._sockets.get(socket.id) is socket:
             del self._sockets[socket.id]
-            if socket._hooks is not None and socket._hooks.outgoing:
-                self._watch_socket(-1)
+            if socket.watches_outgoing:
+                self.watch_socket(-1)
         self.adapter.delete_all(socket.id)
         if self.parent is not None and not self._sockets:
-            self.server._child_emptied(self)
+            self.server.child_emptied(self)
 
     def _deliver(self, sid: str, messages: Iterable[SharedMessage]) -> None:
         socket = self._sockets.get(sid)
         if socket is not None:
-            socket._deliver(messages)
+            socket.deliver(messages)
 
     # -- outgoing listeners ---------------------------------------------------------
 
-    def _watch_socket(self, change: int) -> None:
+    def watch_socket(self, change: int) -> None:
         """A socket of this namespace gained (+1) or lost (-1) its outgoing listeners."""
         self._watched_sockets += change
-        self._update_delivery()
+        self.update_delivery()
 
-    def _update_delivery(self) -> None:
+    def update_delivery(self) -> None:
+        """Choose how the adapter delivers to this namespace's sockets: with
+        or without telling outgoing listeners."""
         # The adapter calls ``deliver`` once per recipient of every broadcast:
         # without listeners it is the plain method, with no test of its own.
         self.watching = bool(self.outgoing_handlers) or self._watched_sockets > 0
@@ -241,20 +255,12 @@ class Namespace:
     def _deliver_watched(self, sid: str, messages: Sequence[SharedMessage]) -> None:
         socket = self._sockets.get(sid)
         if socket is not None:
-            self._tell_outgoing(socket, self._sent.of(messages))
-            socket._deliver(messages)
+            socket.tell_outgoing(self._sent.of(messages))
+            socket.deliver(messages)
 
-    def _tell_outgoing(self, socket: Socket, data: Sequence[Any]) -> None:
-        """Call the outgoing listeners of ``socket`` with ``[event, *args]``."""
-        if socket.state is _DISCONNECTED or not data:
-            return
-        hooks = socket._hooks
-        listeners = [*self.outgoing_handlers, *(hooks.outgoing if hooks is not None else ())]
-        spawn = self.server.runtime.spawn
-        for listener in listeners:
-            spawn(listener, socket, *data)
-
-    def _targets(self) -> list[Namespace]:
+    def broadcast_targets(self) -> list[Namespace]:
+        """The namespaces a broadcast on this one reaches: itself, or a
+        dynamic parent's children."""
         return list(self.children.values()) if self.dynamic else [self]
 
     # -- AdapterHost: what the adapter asks of this namespace -----------------------
@@ -285,8 +291,8 @@ class Namespace:
             self.volatile_dropped += 1
             return False
         if self.watching:
-            self._tell_outgoing(socket, self._sent.of(messages))
-        socket._deliver(messages)
+            socket.tell_outgoing(self._sent.of(messages))
+        socket.deliver(messages)
         return True
 
     def next_ack_id(self) -> int:
@@ -296,12 +302,12 @@ class Namespace:
         socket = self._sockets.get(sid)
         if socket is None or not socket.connected:
             return False
-        return socket._expect_ack(ack_id, on_reply)
+        return socket.expect_ack(ack_id, on_reply)
 
     def forget_ack(self, sid: str, ack_id: int) -> None:
         socket = self._sockets.get(sid)
         if socket is not None:
-            socket._acks.forget(ack_id)
+            socket.forget_ack(ack_id)
 
     def server_side_event(self, args: Sequence[Any], reply: OnReply | None) -> None:
         if not args or not isinstance(args[0], str):
@@ -374,8 +380,8 @@ class Namespace:
         none. With ``callback``, it gets ``(err, replies)``: one reply per
         other server, or a timeout error after ``timeout`` seconds."""
         check_event(event)
-        done = None if callback is None else self._reporter(callback)
-        for target in self._targets():
+        done = None if callback is None else _reporter(self.server.runtime, callback)
+        for target in self.broadcast_targets():
             target.adapter.server_side_emit([event, *args], done, timeout)
 
     def server_side_call(
@@ -385,14 +391,6 @@ class Namespace:
         promise = self.server.runtime.create_promise()
         self.server_side_emit(event, *args, callback=_settle_promise(promise), timeout=timeout)
         return promise
-
-    def _reporter(self, callback: Callable[[BaseException | None, list[Any]], Any]) -> OnReplies:
-        runtime = self.server.runtime
-
-        def report(err: BaseException | None, replies: list[Any]) -> None:
-            runtime.spawn(callback, err, replies)
-
-        return report
 
     def close_room(self, room: str) -> None:
         """Make every socket in ``room`` leave it (Node: ``in(room).socketsLeave(room)``)."""
@@ -433,6 +431,17 @@ class Namespace:
         """A :class:`BroadcastOperator` whose packets are dropped for a socket that cannot
         take them now."""
         return BroadcastOperator(self).volatile
+
+
+def _reporter(
+    runtime: Runtime, callback: Callable[[BaseException | None, list[Any]], Any]
+) -> OnReplies:
+    """``callback(err, replies)``, run by ``runtime`` (it may be async)."""
+
+    def report(err: BaseException | None, replies: list[Any]) -> None:
+        runtime.spawn(callback, err, replies)
+
+    return report
 
 
 def _settle_promise(
@@ -517,7 +526,7 @@ class BroadcastOperator:
         return BroadcastOptions(self.rooms, self.except_rooms, self.flags)
 
     def _targets(self) -> list[Namespace]:
-        return self.namespace._targets() if self.namespace is not None else []
+        return self.namespace.broadcast_targets() if self.namespace is not None else []
 
     # -- emitting -------------------------------------------------------------------
 
@@ -539,7 +548,7 @@ class BroadcastOperator:
         """
         check_event(event)
         namespace = self.namespace
-        runtime = namespace.server._runtime if namespace is not None else None
+        runtime = namespace.server.bound_runtime if namespace is not None else None
         if not handed_over(runtime, self._emit_here, event, args, callback, timeout):
             self._emit_here(event, args, callback, timeout)
 
@@ -554,7 +563,7 @@ class BroadcastOperator:
             namespace = self.namespace
             if namespace is None:
                 raise InvalidState("an unknown namespace has no sockets to acknowledge")
-            self._emit_with_ack(event, args, namespace._reporter(callback), timeout)
+            self._emit_with_ack(event, args, _reporter(namespace.server.runtime, callback), timeout)
             return
         options = self.options
         for target in self._targets():
@@ -638,7 +647,7 @@ class BroadcastOperator:
         found: list[Socket] = []
         for target in self._targets():
             for sid in target.adapter.sockets(self.options):
-                socket = target._sockets.get(sid)
+                socket = target.find_socket(sid)
                 if socket is not None:
                     found.append(socket)
         return found

@@ -27,7 +27,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import CoroutineType
-from typing import Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from ._log import log_once
 from .bus.adapter import DEFAULT_ACK_TIMEOUT, AdapterFactory, AdapterSetting, MemoryAdapter
@@ -37,7 +37,7 @@ from .coroutines import DONE, Done, never_suspends, run_now
 from .crossing import handed_over
 from .engine import CorsSetting, Engine
 from .errors import InvalidArgument, InvalidArgumentType, InvalidState
-from .handlers import check_callback
+from .handlers import HandlerRunner, check_callback, is_async
 from .http import Handshake
 from .namespace import BroadcastOperator, Namespace, RemoteSocket, Rooms, skip_rooms
 from .protocol.counters import Timings
@@ -58,8 +58,11 @@ from .protocol.socketio import (
 )
 from .reasons import node_reason
 from .sessions import SessionScope, save, session_of
-from .socket import Socket, is_async, logger
+from .socket import Socket, logger
 from .types import Connection, Data, Promise, Runtime, ServerWatcher, SharedMessage
+
+if TYPE_CHECKING:
+    from .roles import MemberSocket
 
 __all__ = ["BroadcastOperator", "Handshake", "Namespace", "RemoteSocket", "Server", "Socket"]
 
@@ -179,9 +182,8 @@ class Server:
         if max_pending_acks < 1:
             raise InvalidArgument("max_pending_acks must be at least 1")
         self.max_pending_acks = max_pending_acks
-        # Handler durations and ack latency: only once metrics are turned on
-        # (enable_timings), so that a server without them reads no clock.
-        self.timings: Timings | None = None
+        self.handler_runner = HandlerRunner(self._engine.counters)
+        """How the application's handlers run (:class:`~realtime.handlers.HandlerRunner`)."""
         if event_rate_policy not in ("disconnect", "drop"):
             raise InvalidArgument(
                 f"event_rate_policy is 'disconnect' or 'drop', not {event_rate_policy!r}"
@@ -221,6 +223,11 @@ class Server:
         """The runtime the host bound this server to; InvalidState before :meth:`bind`."""
         if self._runtime is None:
             raise InvalidState("the server is not bound to a runtime yet (see Server.bind)")
+        return self._runtime
+
+    @property
+    def bound_runtime(self) -> Runtime | None:
+        """The runtime the host bound this server to, or None before :meth:`bind`."""
         return self._runtime
 
     def bind(self, runtime: Runtime) -> None:
@@ -264,13 +271,20 @@ class Server:
             return DONE
         return asyncio.sleep(seconds)
 
+    @property
+    def timings(self) -> Timings | None:
+        """Handler durations and ack latency: only once metrics are turned on
+        (:meth:`enable_timings`), so that a server without them reads no clock."""
+        return self.handler_runner.timings
+
     def enable_timings(self) -> Timings:
         """Time event handlers and the acks the server waits for from now on
         (``realtime.metrics`` does this; sockets connected before are timed
         in their handlers, not their acks)."""
-        if self.timings is None:
-            self.timings = Timings(time.perf_counter)
-        return self.timings
+        runner = self.handler_runner
+        if runner.timings is None:
+            runner.timings = Timings(time.perf_counter)
+        return runner.timings
 
     def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
         """Serve this server on its path within an aiohttp ``web.Application``."""
@@ -306,7 +320,7 @@ class Server:
             if namespace is None:
                 namespace = Namespace(self, name)
                 self._namespaces.add(name, namespace)
-                self._namespace_created(namespace)
+                self.namespace_created(namespace)
             return namespace
         label = getattr(name, "pattern", None) or getattr(name, "__name__", repr(name))
         parent = Namespace(self, str(label), matcher=name)
@@ -560,7 +574,7 @@ class Server:
     def get_socket(self, sid: str, namespace: str = "/") -> Socket | None:
         """The socket ``sid`` of ``namespace`` on this node, or None."""
         target = self._namespace(namespace)
-        return target._sockets.get(sid) if target is not None else None
+        return target.find_socket(sid) if target is not None else None
 
     def rooms(self, sid: str, namespace: str = "/") -> frozenset[str]:
         """The rooms socket ``sid`` is in (empty if it is not connected here)."""
@@ -657,7 +671,7 @@ class Server:
             return
         socket = client.sockets.get(packet.nsp)
         if socket is not None and ptype in _FOR_SOCKET:
-            socket._receive(packet)
+            socket.receive(packet)
         elif ptype is PacketType.CONNECT:
             self._connect(client, packet.nsp, packet.data if packet.data is not None else {})
         elif ptype is PacketType.CONNECT_ERROR:
@@ -666,7 +680,7 @@ class Server:
         elif socket is None:
             logger.debug("%s: packet for %s, which it has not joined", conn.id, packet.nsp)
         elif ptype is PacketType.DISCONNECT:
-            socket._close("client namespace disconnect", notify_client=False)
+            socket.end("client namespace disconnect", notify_client=False)
 
     def _over_event_rate(self, client: _Client) -> None:
         conn = client.conn
@@ -686,7 +700,7 @@ class Server:
             client.connect_timer = None
         reason = node_reason(reason)  # the handlers hear Node's words
         for socket in list(client.sockets.values()):
-            socket._close(reason, notify_client=False)
+            socket.end(reason, notify_client=False)
 
     # -- connecting -----------------------------------------------------------------
 
@@ -756,7 +770,7 @@ class Server:
         session: RestoredSession | None,
     ) -> None:
         conn = client.conn
-        if session is not None and session.sid not in namespace._sockets:
+        if session is not None and namespace.find_socket(session.sid) is None:
             sid = session.sid
         elif client.revision >= 5:
             session = None
@@ -767,8 +781,8 @@ class Server:
             sid = conn.id if name == "/" else f"{name}#{conn.id}"
         socket = Socket(self, namespace, conn, sid, client.revision, auth, session)
         client.sockets[namespace.name] = socket
-        namespace._add(socket)
-        socket._start()
+        namespace.add_socket(socket)
+        socket.start()
 
     def _refuse(self, client: _Client, name: str, message: str) -> None:
         client.conn.send(encode(connect_error(name, message, None, client.revision))[0])
@@ -787,12 +801,12 @@ class Server:
         if self._children < self.max_dynamic_namespaces:
             return True
         for child in list(self._kept_children.values()):
-            if not child._sockets and not child.adapter.holds_sessions():
+            if not child.socket_count and not child.adapter.holds_sessions():
                 self._remove_child(child)
         return self._children < self.max_dynamic_namespaces
 
     def _add_child(self, parent: Namespace, name: str) -> Namespace:
-        child = parent._child(name)
+        child = parent.make_child(name)
         self._register_child(child)
         return child
 
@@ -802,7 +816,7 @@ class Server:
         child.parent.children[child.name] = child
         self._children += 1
 
-    def _child_emptied(self, child: Namespace) -> None:
+    def child_emptied(self, child: Namespace) -> None:
         """A dynamic child lost its last socket: it goes, unless sessions
         wait in it for their clients (then it goes when room is needed and
         they have expired)."""
@@ -855,15 +869,19 @@ class Server:
             for watcher in self.watchers:
                 watcher.socket_upgraded(socket)
 
-    def _namespace_created(self, namespace: Namespace) -> None:
+    def namespace_created(self, namespace: Namespace) -> None:
+        """A namespace was created (a dynamic child too): the watchers hear it."""
         for watcher in self.watchers:
             watcher.namespace_created(namespace)
 
-    def _socket_disconnected(self, socket: Socket, reason: str) -> None:
+    def socket_disconnected(self, socket: MemberSocket, reason: str) -> None:
+        """A connected socket is closing: the watchers hear it before its handlers run."""
         for watcher in self.watchers:
             watcher.socket_disconnected(socket, reason)
 
-    def _socket_connected(self, socket: Socket) -> None:
+    def socket_connected(self, socket: MemberSocket) -> None:
+        """A socket's CONNECT was accepted: the watchers hear it, and its
+        connection no longer waits for a namespace."""
         for watcher in self.watchers:
             watcher.socket_connected(socket)
         self.engine.counters.socket_connects += 1
@@ -872,7 +890,8 @@ class Server:
             client.connect_timer.cancel()
             client.connect_timer = None
 
-    def _socket_gone(self, socket: Socket) -> None:
+    def socket_gone(self, socket: MemberSocket) -> None:
+        """A socket left its namespace: its connection no longer holds it."""
         client = self._clients.get(socket.conn.id)
         name = socket.namespace.name
         if client is not None and client.sockets.get(name) is socket:

@@ -14,25 +14,17 @@ resolve at once), which is what lets a handler ``await socket.call(...)``.
 from __future__ import annotations
 
 import enum
-import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._log import log_once
 from .bus.acks import AckTable
 from .bus.recovery import RestoredSession, SessionState
-from .coroutines import is_awaitable, never_suspends, run_now
 from .crossing import call_over, elsewhere, handed_over
-from .errors import (
-    ConnectionRefused,
-    Disconnected,
-    EventRefused,
-    InvalidArgument,
-    InvalidArgumentType,
-)
-from .handlers import Listener, SocketHooks, check_handler
+from .errors import ConnectionRefused, Disconnected, EventRefused
+from .handlers import HandlerRunner, Listener, SocketHooks, check_handler, settle
 from .http import Handshake
 from .protocol.socketio import (
     ACK,
@@ -41,6 +33,7 @@ from .protocol.socketio import (
     RESERVED_EVENTS,
     Packet,
     PacketType,
+    check_event,
     connect_answer,
     connect_error,
     encode,
@@ -51,7 +44,7 @@ from .reasons import RECOVERABLE
 if TYPE_CHECKING:
     from .namespace import BroadcastOperator, Namespace
     from .server import Server
-    from .types import Connection, Data, Promise, SharedMessage, TaskRunner
+    from .types import Connection, Data, Promise, Runtime, SharedMessage, TaskRunner
 
 logger: Final = logging.getLogger("realtime.socketio")
 
@@ -70,14 +63,6 @@ _CONNECTED: Final = SocketState.CONNECTED
 _DISCONNECTED: Final = SocketState.DISCONNECTED
 
 
-def check_event(event: object) -> str:
-    if not isinstance(event, str):
-        raise InvalidArgumentType(f"event names are strings, not {type(event).__name__}")
-    if event in RESERVED_EVENTS:
-        raise InvalidArgument(f"{event!r} is a reserved event name")
-    return event
-
-
 def ack_args(result: Any) -> list[Any]:
     """A handler's return value as ack arguments: a tuple spreads, None is none."""
     if result is None:
@@ -94,34 +79,6 @@ def ack_value(args: list[Any]) -> Any:
     if len(args) == 1:
         return args[0]
     return tuple(args)
-
-
-def is_async(fn: Callable[..., Any]) -> bool:
-    if inspect.iscoroutinefunction(fn):
-        return True
-    # An instance whose class defines ``async def __call__``.
-    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
-
-
-async def settle(value: Any) -> Any:
-    return await value if is_awaitable(value) else value
-
-
-def run_to_end(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-    """Run a coroutine function that never really suspends, synchronously.
-
-    The handler plumbing is written once, as coroutines that await a
-    handler's result only when it is awaitable. With plain ``def`` handlers
-    nothing is ever awaited, so the coroutine completes on its first step and
-    the runner keeps running it inline, like any plain function.
-    """
-    coro = fn(*args)
-    try:
-        coro.send(None)
-    except StopIteration:
-        return
-    coro.close()
-    logger.error("a plain def handler returned an awaitable; declare it with async def")
 
 
 class VolatileSocket:
@@ -172,12 +129,17 @@ class Socket:
         self.revision = revision
         self.state = SocketState.CONNECTING
         """Connecting, connected or disconnected."""
-        self._was_connected = False
+        self.was_connected = False
+        """Whether the socket was ever connected: the events that arrived
+        while it was connecting are dropped if it was refused."""
         self._held: list[Data | SharedMessage] = []
         # The rooms a closing socket had, readable by its disconnecting handler.
         self._closing_rooms: frozenset[str] | None = None
         self._acks = AckTable(server.engine.deadlines, namespace.ack_ids, server.timings)
-        self._runner: TaskRunner = server.runtime.serial_runner()
+        # A socket exists only on a server bound to its runtime.
+        self._runtime: Runtime = server.runtime
+        self._runner: TaskRunner = self._runtime.serial_runner()
+        self._calls: HandlerRunner = server.handler_runner
         self._hooks: SocketHooks | None = None
         self.recovered = False
         """Whether this socket is a session restored after its client lost
@@ -243,7 +205,7 @@ class Socket:
         then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
-        if not handed_over(self.server._runtime, self._emit_here, event, args, callback, timeout):
+        if not handed_over(self._runtime, self._emit_here, event, args, callback, timeout):
             self._emit_here(event, args, callback, timeout)
 
     def _emit_here(
@@ -258,10 +220,10 @@ class Socket:
             self._ack_backlog()
         if callback is not None and timeout is not None and self.state is _DISCONNECTED:
             # Nothing is sent, so no answer can come: say so now, not never.
-            self.server.runtime.spawn(callback, Disconnected("the socket is disconnected"))
+            self._runtime.spawn(callback, Disconnected("the socket is disconnected"))
             return
         if callback is not None and self.state is not SocketState.DISCONNECTED:
-            runtime = self.server.runtime
+            runtime = self._runtime
             on_fail: Callable[[BaseException], None] | None = None
             if timeout is None:
 
@@ -280,7 +242,7 @@ class Socket:
                 deadline = runtime.now() + timeout
             ack_id = self._acks.add(on_ack, on_fail, deadline)
         if self.namespace.watching:
-            self.namespace._tell_outgoing(self, [event, *args])
+            self.tell_outgoing([event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
     @property
@@ -301,7 +263,7 @@ class Socket:
         and :class:`~realtime.Disconnected` if the socket goes first.
         """
         check_event(event)
-        runtime = self.server.runtime
+        runtime = self._runtime
         if elsewhere(runtime):
             return call_over(
                 runtime, lambda promise: self._call_here(promise, event, args, timeout)
@@ -313,7 +275,7 @@ class Socket:
     def _call_here(
         self, promise: Promise[Any], event: str, args: tuple[Any, ...], timeout: float | None
     ) -> None:
-        runtime = self.server.runtime
+        runtime = self._runtime
         if len(self._acks) >= self.server.max_pending_acks:
             self._ack_backlog()
         if self.state is SocketState.DISCONNECTED:
@@ -331,10 +293,10 @@ class Socket:
         deadline = None if timeout is None else runtime.now() + timeout
         ack_id = self._acks.add(on_ack, on_fail, deadline)
         if self.namespace.watching:
-            self.namespace._tell_outgoing(self, [event, *args])
+            self.tell_outgoing([event, *args])
         self._send(EVENT, [event, *args], ack_id)
 
-    def _expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
+    def expect_ack(self, ack_id: int, on_reply: Callable[[Any], None]) -> bool:
         """A broadcast asks this socket for an ack of ``ack_id``: its reply is
         the first ack argument, as in Node. False when this socket is closed
         instead, for leaving too many acks unanswered: it is no recipient."""
@@ -368,7 +330,27 @@ class Socket:
         for part in parts:
             self.conn.send(part)
 
-    def _deliver(self, messages: Iterable[SharedMessage]) -> None:
+    def forget_ack(self, ack_id: int) -> None:
+        """A broadcast stopped waiting for this socket's ack of ``ack_id``."""
+        self._acks.forget(ack_id)
+
+    def tell_outgoing(self, data: Sequence[Any]) -> None:
+        """Call the outgoing listeners of this socket, its namespace's and its
+        own, with ``[event, *args]`` of what it is being sent."""
+        if self.state is _DISCONNECTED or not data:
+            return
+        hooks = self._hooks
+        listeners = [*self.namespace.outgoing_handlers, *(hooks.outgoing if hooks else ())]
+        spawn = self._runtime.spawn
+        for listener in listeners:
+            spawn(listener, self, *data)
+
+    @property
+    def watches_outgoing(self) -> bool:
+        """Whether this socket has outgoing listeners of its own."""
+        return self._hooks is not None and bool(self._hooks.outgoing)
+
+    def deliver(self, messages: Iterable[SharedMessage]) -> None:
         """A broadcast reached this socket (called by its namespace's adapter)."""
         if self.state is _CONNECTED:
             for message in messages:
@@ -381,7 +363,7 @@ class Socket:
     def join(self, rooms: str | Iterable[str]) -> None:
         """Put the socket in ``rooms`` (one name or several); a no-op once it has
         disconnected."""
-        if handed_over(self.server._runtime, self.join, rooms):
+        if handed_over(self._runtime, self.join, rooms):
             return
         if self.state is not SocketState.DISCONNECTED:
             names = [rooms] if isinstance(rooms, str) else list(rooms)
@@ -389,7 +371,7 @@ class Socket:
 
     def leave(self, room: str) -> None:
         """Take the socket out of ``room``."""
-        if handed_over(self.server._runtime, self.leave, room):
+        if handed_over(self._runtime, self.leave, room):
             return
         self.namespace.adapter.delete(self.id, room)
 
@@ -404,9 +386,7 @@ class Socket:
     @property
     def broadcast(self) -> BroadcastOperator:
         """Everyone in the namespace except this socket."""
-        from .namespace import BroadcastOperator
-
-        return BroadcastOperator(self.namespace, except_rooms=frozenset((self.id,)))
+        return self.namespace.except_(self.id)
 
     # -- hooks ----------------------------------------------------------------------
 
@@ -431,7 +411,7 @@ class Socket:
         hooks = self._hooks_()
         hooks.outgoing.append(listener)
         if len(hooks.outgoing) == 1 and self.state is not SocketState.DISCONNECTED:
-            self.namespace._watch_socket(+1)
+            self.namespace.watch_socket(+1)
         return listener
 
     def use(self, middleware: Listener) -> Listener:
@@ -454,24 +434,23 @@ class Socket:
     def disconnect(self, close: bool = False) -> None:
         """Leave the namespace (the client is told). With ``close``, end the
         whole Engine.IO connection too."""
-        if handed_over(self.server._runtime, self.disconnect, close):
+        if handed_over(self._runtime, self.disconnect, close):
             return
         if self.state is SocketState.CONNECTING:
             # Called from a middleware or the connect handler: the client
             # must see the connection before it can see it end.
             self._confirm()
-        self._close("server namespace disconnect", notify_client=True)
+        self.end("server namespace disconnect", notify_client=True)
         if close:
             self.conn.close("forced server close")
 
     # -- driven by the server -------------------------------------------------------
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Run the connection middlewares and the ``connect`` handler: the
+        socket is then accepted or refused."""
         fns = [*self._middlewares(), self.namespace.handlers.get("connect")]
-        if any(f and is_async(f) for f in fns):
-            self._runner.submit(self._handshake)
-        else:
-            self._runner.submit(run_to_end, self._handshake)
+        self._calls.queue(self._runner, fns, self._handshake)
 
     async def _handshake(self) -> None:
         if self.state is not SocketState.CONNECTING:
@@ -488,8 +467,7 @@ class Socket:
             self._refuse(exc.message, exc.data)
             return
         except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in a connect handler of %s", self.namespace.name)
+            self._calls.failed("error in a connect handler of %s", self.namespace.name)
             self._refuse("Internal server error", None)
             return
         if self.state is SocketState.CONNECTING:
@@ -503,11 +481,11 @@ class Socket:
 
     def _confirm(self) -> None:
         self.state = SocketState.CONNECTED
-        self._was_connected = True
+        self.was_connected = True
         if logger.isEnabledFor(logging.DEBUG):
             how = "recovered" if self.recovered else "connected"
             logger.debug("%s: socket %s %s to %s", self.conn.id, self.id, how, self.namespace.name)
-        self.server._socket_connected(self)
+        self.server.socket_connected(self)
         answer = connect_answer(self.namespace.name, self.id, self.revision, self.pid)
         # What a recovered socket missed goes just before its answer, as in
         # Node: the client holds it until the CONNECT, then replays it
@@ -539,12 +517,14 @@ class Socket:
             refusal = encode(connect_error(self.namespace.name, message, None, self.revision))
         self.conn.send(refusal[0])
 
-    def _close(self, reason: str, *, notify_client: bool) -> None:
+    def end(self, reason: str, *, notify_client: bool) -> None:
+        """Leave the namespace for ``reason``; the client is sent a DISCONNECT
+        if ``notify_client``. The disconnect handlers run after."""
         if self.state is SocketState.DISCONNECTED:
             return
         was_connected = self.state is SocketState.CONNECTED
         if was_connected and self.server.watchers:
-            self.server._socket_disconnected(self, reason)
+            self.server.socket_disconnected(self, reason)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s: socket %s left %s: %s", self.conn.id, self.id, self.namespace.name, reason
@@ -569,21 +549,23 @@ class Socket:
         self._missed = ()
         self._detach()
         if disconnecting is not None:
-            self._runner.submit(self._dispatch, "disconnecting", disconnecting, [reason], None)
+            self._runner.submit(
+                self._calls.call, disconnecting, self, [reason], None, "disconnecting"
+            )
             self._runner.submit(self._forget_closing_rooms)
         handler = handlers.get("disconnect")
         if was_connected and handler is not None:
-            self._runner.submit(self._dispatch, "disconnect", handler, [reason], None)
+            self._runner.submit(self._calls.call, handler, self, [reason], None, "disconnect")
 
     def _forget_closing_rooms(self) -> None:
         self._closing_rooms = None
 
     def _detach(self) -> None:
-        self.namespace._remove(self)
-        self.server._socket_gone(self)
+        self.namespace.remove_socket(self)
+        self.server.socket_gone(self)
         self._acks.fail_all()
 
-    def _receive(self, packet: Packet) -> None:
+    def receive(self, packet: Packet) -> None:
         """A packet for this socket, already decoded and validated."""
         if packet.type in ACK_TYPES:
             assert packet.id is not None
@@ -623,7 +605,7 @@ class Socket:
         if hooked:
             self._submit_hooked(event, handler, data, packet.id)
             return
-        self._runner.submit(self._dispatch, event, handler, data, packet.id)
+        self._runner.submit(self._calls.call, handler, self, data, packet.id, event)
 
     def _submit_hooked(
         self,
@@ -641,11 +623,8 @@ class Socket:
         fallback = event not in namespace.handlers
         args = data[1:] if fallback else data
         fns = [*listeners, *uses, handler, namespace.handlers.get("error")]
-        work = (self._hooked, event, handler, fallback, args, listeners, uses, ack_id)
-        if any(fn is not None and is_async(fn) for fn in fns):
-            self._runner.submit(*work)
-        else:
-            self._runner.submit(run_to_end, *work)
+        work = (event, handler, fallback, args, listeners, uses, ack_id)
+        self._calls.queue(self._runner, fns, self._hooked, *work)
 
     async def _hooked(
         self,
@@ -657,27 +636,27 @@ class Socket:
         uses: list[Listener],
         ack_id: int | None,
     ) -> None:
-        if not self._was_connected:
+        if not self.was_connected:
             return
         for listener in listeners:
             try:
                 await settle(listener(self, event, *args))
             except Exception:
-                self.server.engine.counters.handler_errors += 1
-                logger.exception("error in an any-event listener on %s", self.namespace.name)
+                self._calls.failed("error in an any-event listener on %s", self.namespace.name)
         for use in uses:
             try:
                 await settle(use(self, event, args))
             except Exception as exc:
                 if not isinstance(exc, EventRefused):
-                    self.server.engine.counters.handler_errors += 1
-                    logger.exception("error in a packet middleware on %s", self.namespace.name)
+                    self._calls.failed("error in a packet middleware on %s", self.namespace.name)
                 await self._refused(exc)
                 return
         if handler is None:
             return
         # The catch-all handler gets the event's name first, and what middlewares made of args.
-        pending = self._dispatch(event, handler, [event, *args] if fallback else args, ack_id)
+        pending = self._calls.call(
+            handler, self, [event, *args] if fallback else args, ack_id, event
+        )
         if pending is not None:
             await pending
 
@@ -690,54 +669,10 @@ class Socket:
         try:
             await settle(handler(self, exc))
         except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in the error handler of %s", self.namespace.name)
+            self._calls.failed("error in the error handler of %s", self.namespace.name)
 
-    def _dispatch(
-        self, event: str, handler: Callable[..., Any], args: list[Any], ack_id: int | None
-    ) -> Coroutine[Any, Any, None] | None:
-        """Call a handler. A plain function is answered at once; an awaitable
-        result comes back as a coroutine for the runner to await."""
-        if not self._was_connected:
-            return None  # arrived while connecting, and the connection was refused
-        timings = self.server.timings  # None without metrics: no clock read at all
-        started = timings.clock() if timings is not None else 0.0
-        try:
-            result = handler(self, *args)
-            # An async def that never awaits is run now, like a def: no task.
-            if result is not None and never_suspends(result):
-                result = run_now(result)
-        except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            result = None
-            ack_id = None  # a handler that raised is not answered
-        else:
-            if result is not None and is_awaitable(result):
-                return self._settle(event, result, ack_id, started)
-        if timings is not None:
-            timings.handler_done(started)
-        if ack_id is not None:
-            self._answer(result, ack_id)
-        return None
-
-    async def _settle(
-        self, event: str, pending: Awaitable[Any], ack_id: int | None, started: float
-    ) -> None:
-        try:
-            result = await pending
-        except Exception:
-            self.server.engine.counters.handler_errors += 1
-            logger.exception("error in the handler of %r on %s", event, self.namespace.name)
-            ack_id = None
-            result = None
-        timings = self.server.timings
-        if timings is not None:
-            timings.handler_done(started)
-        if ack_id is not None:
-            self._answer(result, ack_id)
-
-    def _answer(self, result: Any, ack_id: int) -> None:
+    def answer(self, result: Any, ack_id: int) -> None:
+        """Send the client the ack ``ack_id`` asked for: a handler's return value."""
         try:
             self._send(ACK, ack_args(result), ack_id)
         except (TypeError, ValueError):

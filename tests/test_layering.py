@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine", "link", "handlers"),
     (
         "crossing",
+        "roles",
         "socket",
         "namespace",
         "server",
@@ -163,3 +164,88 @@ def test_protocol_imports_nothing_above_it(path: Path) -> None:
         if m.startswith("realtime.") and not m.startswith("realtime.protocol")
     } - {"realtime.errors", "realtime.types", "realtime._log"}
     assert not above, f"{path.name} imports {above}"
+
+
+# Server, namespaces and sockets hold each other; each uses of the others only
+# the role realtime/roles.py names, never what is private to another object.
+COLLABORATORS = ("server", "namespace", "socket", "handlers", "roles")
+
+
+def private_reads(source: str) -> list[str]:
+    """Every ``x._name`` in ``source`` whose ``x`` is not ``self`` or ``cls``
+    (dunders such as ``type(fn).__call__`` are not private)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.endswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("name", COLLABORATORS)
+def test_no_private_attribute_of_another_object(name: str) -> None:
+    source = (ROOT / f"{name}.py").read_text("utf-8")
+    assert not private_reads(source), f"realtime/{name}.py reads private attributes of others"
+
+
+def test_the_check_sees_private_reads() -> None:
+    source = "self._a\ncls._b\nself.namespace._c\nsocket._d.e\ntype(f).__call__\nx.public\n"
+    assert private_reads(source) == ["line 3: self.namespace._c", "line 4: socket._d"]
+
+
+def runtime_imports(path: Path, source: str | None = None) -> set[str]:
+    """The modules ``path`` imports when it runs: those under ``if
+    TYPE_CHECKING:`` left out, those inside functions kept (they run too)."""
+    text = path.read_text("utf-8") if source is None else source
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
+            node.body = [ast.Pass()]
+    return imported_modules(path, ast.unparse(tree))
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The cycles of ``graph`` (module -> modules it imports), each once."""
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def walk(start: str, at: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(at, ())):
+            if nxt == start:
+                if frozenset(path) not in seen:
+                    seen.add(frozenset(path))
+                    cycles.append([*path, start])
+            elif nxt not in path and nxt > start:
+                walk(start, nxt, [*path, nxt])
+
+    for module in sorted(graph):
+        walk(module, module, [module])
+    return cycles
+
+
+def test_no_runtime_import_cycle_between_the_collaborators() -> None:
+    """Only the server imports the namespace and the socket modules when it
+    runs; they name the server (and each other) for the type checker only."""
+    names = {f"realtime.{name}" for name in COLLABORATORS}
+    graph = {
+        module: runtime_imports(ROOT / f"{module.split('.')[1]}.py") & names for module in names
+    }
+    cycles = import_cycles(graph)
+    assert not cycles, f"modules that import each other when they run: {cycles}"
+
+
+def test_the_check_sees_import_cycles() -> None:
+    where = ROOT / "socket.py"
+    hidden = "if TYPE_CHECKING:\n    from .server import Server\n"
+    assert "realtime.server" not in runtime_imports(where, hidden)
+    late = "def f():\n    from .namespace import BroadcastOperator\n"
+    assert "realtime.namespace" in runtime_imports(where, late)
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(graph) == [["a", "b", "c", "a"]]

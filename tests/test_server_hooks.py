@@ -412,3 +412,65 @@ async def test_the_catch_all_handler_gets_what_middlewares_made_of_the_arguments
     conn = _guarded(sio, middleware)
     conn.receive('21["any",1,2]')
     assert conn.take() == ['31["any",10,20]']
+
+
+# -- every application function runs through the server's HandlerRunner -------
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+async def test_every_kind_of_handler_that_raises_is_counted_once_and_logged(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Connect, event, catch-all, any-event listener, packet middleware, error
+    handler, disconnecting and disconnect: each failure goes through
+    ``HandlerRunner.failed`` (one ``handler_errors``, one log line), and the
+    runner decides inline or task whichever way the function is written."""
+    sio, runtime = make_server()
+    calls: list[str] = []
+
+    def failing(name: str) -> Any:
+        def fn(*args: Any) -> None:
+            calls.append(name)
+            raise RuntimeError(name)
+
+        async def afn(*args: Any) -> None:
+            calls.append(name)
+            raise RuntimeError(name)
+
+        return fn if kind == "def" else afn
+
+    admin = sio.of("/admin")
+    admin.on("connect", failing("connect"))
+    sio.on("chat", failing("event"))
+    sio.on("*", failing("catch-all"))
+    sio.on("error", failing("error"))
+    sio.on("disconnecting", failing("disconnecting"))
+    sio.on("disconnect", failing("disconnect"))
+    counters = sio.engine.counters
+    assert sio.handler_runner.counters is counters
+
+    conn = connect(sio, protocol=5)
+    conn.receive("0")
+    refused = connect(sio, protocol=5, nsp="/admin")
+    await runtime.settle()
+    assert refused.take()[-1] == '4/admin,{"message":"Internal server error"}'
+    socket = socket_of(sio, conn)
+    conn.receive('2["chat",1]', '2["other",2]')
+    await runtime.settle()
+    assert calls == ["connect", "event", "catch-all"]
+    assert counters.handler_errors == 3
+
+    socket.on_any(failing("any"))
+    socket.use(failing("middleware"))  # refuses every event: the error handler hears it
+    conn.receive('2["chat",3]')
+    await runtime.settle()
+    assert calls[3:] == ["any", "middleware", "error"]
+    assert counters.handler_errors == 6
+
+    conn.close("transport close")
+    await runtime.settle()
+    assert calls[6:] == ["disconnecting", "disconnect"]
+    assert counters.handler_errors == 8
+    assert runtime.failures == 0  # nothing escaped the runner to the socket's task runner
+    logged = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
+    assert len(logged) == 8

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from ..errors import DecodeError, InvalidArgument, Unsendable
+from ..errors import DecodeError, InvalidArgument, InvalidArgumentType, Unsendable
 
 Data = str | bytes
 
@@ -489,6 +489,15 @@ def _check(ptype: PacketType, data: Any, ack_id: int | None) -> None:
             raise MalformedPacket("invalid payload", "DISCONNECT takes no payload")
     elif ptype == PacketType.CONNECT_ERROR and not isinstance(data, (str, dict)):
         raise MalformedPacket("invalid payload", "CONNECT_ERROR takes a string or an object")
+
+
+def check_event(event: object) -> str:
+    """An event name the application emits: a string, and not a reserved one."""
+    if not isinstance(event, str):
+        raise InvalidArgumentType(f"event names are strings, not {type(event).__name__}")
+    if event in RESERVED_EVENTS:
+        raise InvalidArgument(f"{event!r} is a reserved event name")
+    return event
 
 
 def _check_event(data: Any) -> None:
