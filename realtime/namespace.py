@@ -19,7 +19,7 @@ from .bus.namespaces import Matcher
 from .bus.recovery import ConnectionStateRecovery
 from .bus.requests import NO_FLAGS, BroadcastFlags, BroadcastOptions, SocketDetails
 from .coroutines import is_awaitable
-from .crossing import call_over, elsewhere, handed_over
+from .crossing import call_over, elsewhere
 from .errors import InvalidState
 from .handlers import Listener, SentEvents, check_handler, handler_name
 from .http import Handshake
@@ -549,7 +549,10 @@ class BroadcastOperator:
         check_event(event)
         namespace = self.namespace
         runtime = namespace.server.bound_runtime if namespace is not None else None
-        if not handed_over(runtime, self._emit_here, event, args, callback, timeout):
+        # Inline, as Socket.emit: the hot path builds no varargs call for the check.
+        if runtime is not None and not runtime.owns_thread():
+            runtime.call_soon_threadsafe(self._emit_here, event, args, callback, timeout)
+        else:
             self._emit_here(event, args, callback, timeout)
 
     def _emit_here(
