@@ -615,8 +615,8 @@ def create_app(**options: Any) -> web.Application:
 
 
 def redis_options() -> dict[str, Any]:
-    """``REALTIME_DEMO_REDIS=redis://...``: the Redis adapter, for ``--workers``."""
-    url = os.environ.get("REALTIME_DEMO_REDIS")
+    """``REALTIME_DEMO_REDIS_URL=redis://...``: the Redis adapter, for ``--workers``."""
+    url = os.environ.get("REALTIME_DEMO_REDIS_URL")
     return {"adapter": realtime.RedisAdapter(url)} if url else {}
 
 

@@ -24,7 +24,7 @@ async def test_the_desk_on_two_workers_shares_agents_queue_and_conversations(
     env = {
         **os.environ,
         "PYTHONPATH": path,
-        "REALTIME_DEMO_REDIS": redis_server.url,
+        "REALTIME_DEMO_REDIS_URL": redis_server.url,
         "REALTIME_DEMO_DATA": str(tmp_path / "data"),
     }
     proc, ports = await start_workers("examples.desk.app:app", port, 2, cwd=tmp_path, env=env)
