@@ -12,6 +12,7 @@ const { ARGS, V2, STEP_MS, io, bounded, ask, check, run } = require('./suite');
 const RUN = ARGS.client + ARGS.transport;
 const MAX_DEPTH = 64; // the server's default
 const opened = new Set();
+const outcomes = new Map();
 
 function open(nsp, { token = 'good', origin } = {}) {
   const opts = {
@@ -24,17 +25,20 @@ function open(nsp, { token = 'good', origin } = {}) {
   if (origin) opts.extraHeaders = { origin };
   const socket = io(ARGS.url + nsp, opts);
   opened.add(socket);
+  // Listened for at once: a socket opened beside another may connect while
+  // the scenario still awaits the first one's outcome.
+  outcomes.set(socket, new Promise((resolve) => {
+    socket.once('connect', () => resolve({ connected: true }));
+    socket.once('connect_error', (err) => resolve(refusal(err)));
+    if (V2) socket.once('error', (err) => resolve(refusal(err)));
+  }));
   return socket;
 }
 
 // The socket once connected, or what refused it: {status} for an HTTP
 // refusal, {message} for a CONNECT_ERROR (an ERROR packet in 2.x).
 function outcome(socket) {
-  return bounded(new Promise((resolve) => {
-    socket.once('connect', () => resolve({ connected: true }));
-    socket.once('connect_error', (err) => resolve(refusal(err)));
-    if (V2) socket.once('error', (err) => resolve(refusal(err)));
-  }), 'connect or refusal');
+  return bounded(outcomes.get(socket), 'connect or refusal');
 }
 
 function refusal(err) {
