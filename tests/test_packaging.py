@@ -120,3 +120,36 @@ def test_python_dash_m_realtime_version() -> None:
         [sys.executable, "-m", "realtime", "--version"], capture_output=True, text=True, check=True
     ).stdout
     assert out.startswith("realtime ")
+
+
+def test_the_build_environment_types_every_import_of_the_package() -> None:
+    # mypyc type-checks the whole package in pip's isolated build environment:
+    # a third-party module imported anywhere in realtime/ must be installed
+    # there (pyproject's build requirements) or declared untyped-and-optional
+    # (mypy's ignore_missing_imports), or every `pip install .` silently falls
+    # back to the pure build.
+    import ast
+    import re
+
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from 3.11")
+
+    imported = set()
+    for path in (ROOT / "realtime").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {name for name in imported if name not in sys.stdlib_module_names} - {"realtime"}
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    requires = {
+        re.split(r"[<>=;\[ ]", spec, maxsplit=1)[0].replace("-", "_")
+        for spec in config["build-system"]["requires"]
+    }
+    untyped = {
+        module.split(".")[0]
+        for override in config["tool"]["mypy"]["overrides"]
+        if override.get("ignore_missing_imports")
+        for module in override["module"]
+    }
+    assert third_party - requires - untyped == set()
