@@ -165,3 +165,15 @@ def build_app() -> web.Application:
 
 if __name__ == "__main__":
     realtime.run(build_server(), host="127.0.0.1", port=8000)
+
+
+def server_from_argv(argv: list[str]) -> realtime.Server:
+    """The server that ``MODULE:BUILDER`` in ``argv[1]`` builds (default
+    ``interop.app:build_server``): the command line of the scripts that serve
+    the interop app on other WSGI servers."""
+    import importlib
+
+    spec = argv[1] if len(argv) > 1 else "interop.app:build_server"
+    module, _, builder = spec.partition(":")
+    built: realtime.Server = getattr(importlib.import_module(module), builder)()
+    return built

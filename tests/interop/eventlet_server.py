@@ -7,7 +7,6 @@ thread there). Prints its port, then serves until killed.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -17,16 +16,14 @@ import eventlet.wsgi
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 import realtime
+from interop.app import server_from_argv
 
 
 def main() -> None:
-    spec = sys.argv[1] if len(sys.argv) > 1 else "interop.app:build_server"
-    module, _, builder = spec.partition(":")
-    build_server = getattr(importlib.import_module(module), builder)
     listener = eventlet.listen(("127.0.0.1", 0))
     print(listener.getsockname()[1], flush=True)
     eventlet.wsgi.server(
-        listener, realtime.WSGIApp(build_server()), log_output=False, log=sys.stderr
+        listener, realtime.WSGIApp(server_from_argv(sys.argv)), log_output=False, log=sys.stderr
     )
 
 

@@ -13,7 +13,6 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import importlib  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -22,13 +21,11 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 import realtime  # noqa: E402
+from interop.app import server_from_argv  # noqa: E402
 
 
 def main() -> None:
-    spec = sys.argv[1] if len(sys.argv) > 1 else "interop.app:build_server"
-    module, _, builder = spec.partition(":")
-    build_server = getattr(importlib.import_module(module), builder)
-    server = WSGIServer(("127.0.0.1", 0), realtime.WSGIApp(build_server()), log=None)
+    server = WSGIServer(("127.0.0.1", 0), realtime.WSGIApp(server_from_argv(sys.argv)), log=None)
     server.start()
     print(server.address[1], flush=True)
     server.serve_forever()

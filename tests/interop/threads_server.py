@@ -7,7 +7,6 @@ port, then serves until killed.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -16,13 +15,12 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 import realtime
+from interop.app import server_from_argv
 
 
 def main() -> None:
-    spec = sys.argv[1] if len(sys.argv) > 1 else "interop.app:build_server"
-    module, _, builder = spec.partition(":")
-    build_server = getattr(importlib.import_module(module), builder)
-    server = make_server("127.0.0.1", 0, realtime.WSGIApp(build_server()), threaded=True)
+    app = realtime.WSGIApp(server_from_argv(sys.argv))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     print(server.socket.getsockname()[1], flush=True)
     server.serve_forever()
 
