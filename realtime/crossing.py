@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from .errors import AckTimeout
 from .types import Promise, Runtime
 
 
-def elsewhere(runtime: Runtime | None) -> bool:
+def elsewhere(runtime: Runtime | None) -> TypeGuard[Runtime]:
     """True when the caller is not on ``runtime``'s thread (False before the
-    server is bound: nothing runs yet that a call could race with)."""
+    server is bound: nothing runs yet that a call could race with). A plain
+    call of fixed arity: the emits ask it on their hot path."""
     return runtime is not None and not runtime.owns_thread()
 
 

@@ -549,8 +549,8 @@ class BroadcastOperator:
         check_event(event)
         namespace = self.namespace
         runtime = namespace.server.bound_runtime if namespace is not None else None
-        # Inline, as Socket.emit: the hot path builds no varargs call for the check.
-        if runtime is not None and not runtime.owns_thread():
+        # elsewhere(), not handed_over(): see Socket.emit.
+        if elsewhere(runtime):
             runtime.call_soon_threadsafe(self._emit_here, event, args, callback, timeout)
         else:
             self._emit_here(event, args, callback, timeout)

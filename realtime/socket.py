@@ -205,10 +205,10 @@ class Socket:
         then dropped, never silently: the callback has had its error."""
         if type(event) is not str or event in RESERVED_EVENTS:
             check_event(event)  # raises
-        # Inline, not handed_over(): an emit is the hot path, and the varargs
-        # call and bound method it would build cost more than the check.
+        # elsewhere(), not handed_over(): an emit is the hot path, and the
+        # varargs call and bound method that would build cost more than the check.
         runtime = self._runtime
-        if runtime is not None and not runtime.owns_thread():
+        if elsewhere(runtime):
             runtime.call_soon_threadsafe(self._emit_here, event, args, callback, timeout)
         else:
             self._emit_here(event, args, callback, timeout)
