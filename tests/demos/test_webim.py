@@ -43,6 +43,12 @@ async def serve(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         site.close_all()
 
 
+
+async def round_trip(peer: Any) -> None:
+    """An answered call on ``peer``'s own connection: whatever the server
+    sent it before (an event it must not get, say) has arrived by then."""
+    assert await peer.call("history", "u:") == {"error": "No such conversation."}
+
 async def test_accounts_sessions_messages_presence_and_offline_delivery(
     serve: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -88,7 +94,7 @@ async def test_accounts_sessions_messages_presence_and_offline_delivery(
     too_long = await ann.call("send", f"u:{bob_id}", "x" * 2001)
     assert too_long == {"error": "That message has 2001 characters; the limit is 2000."}
     assert (await ann.call("send", f"u:{bob_id}", "   ")) == {"error": "Type a message first."}
-    await asyncio.sleep(0.1)
+    await round_trip(bob)
     assert len(bob.got("message")) == heard
 
     # Bob goes: offline, with a last seen time, for everyone.
@@ -158,7 +164,7 @@ async def test_friends_groups_files_and_nobody_reads_what_is_not_theirs(
     assert (await eve.call("history", f"u:{ann_id}"))["messages"] == []
     for key in ("g:x", "u:", 7, None, "u:99999"):
         assert await eve.call("history", key) == {"error": "No such conversation."}
-    await asyncio.sleep(0.1)
+    await round_trip(eve)
     assert eve.got("message") == []
 
     # A file in binary chunks; the image is served to the group, not to Eve.
@@ -204,7 +210,7 @@ async def test_friends_groups_files_and_nobody_reads_what_is_not_theirs(
     assert await bob.call("history", f"g:{group}") == {"error": "No such conversation."}
     heard = len(bob.got("message"))
     await ann.call("send", f"g:{group}", "after Bob left")
-    await asyncio.sleep(0.1)
+    await round_trip(bob)
     assert len(bob.got("message")) == heard
     assert await bob.call("unfriend", ann_id) == {"ok": True}
     await until(lambda: ann.got("state")[-1]["friends"] == [], "Ann without Bob")
