@@ -341,7 +341,10 @@ def install(
         name = _line(name, MAX_GROUP_NAME)
         if not name:
             return failure("Give the group a name.")
-        group = store.create_group(user, name)
+        try:
+            group = store.create_group(user, name)
+        except StoreError as exc:
+            return failure(exc)
         im.in_(_user_room(user)).join(_group_room(group))
         refresh(user)
         return {"group": group}

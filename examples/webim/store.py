@@ -54,6 +54,12 @@ MAX_UNFINISHED: Final = 3
 """Uploads one user may have under way; starting another drops their oldest."""
 PAGE: Final = 200
 """Messages a history read returns at most (the latest)."""
+MAX_FRIENDS: Final = 1000
+"""Friends one user may have."""
+MAX_REQUESTS: Final = 200
+"""Friend requests one user may have waiting for an answer."""
+MAX_GROUPS: Final = 200
+"""Groups one user may be in."""
 
 
 class StoreError(Exception):
@@ -92,6 +98,11 @@ class Store:
     """One connection per server process to ``data_dir/webim.sqlite``."""
 
     def __init__(self, data_dir: Path) -> None:
+        # What one user can make the server keep, each bounded (attributes, so
+        # that a test or an application can set its own).
+        self.max_friends = MAX_FRIENDS
+        self.max_requests = MAX_REQUESTS
+        self.max_groups = MAX_GROUPS
         data_dir.mkdir(parents=True, exist_ok=True)
         self.files = data_dir / "webim-files"
         self.files.mkdir(exist_ok=True)
@@ -121,6 +132,20 @@ class Store:
     def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute(sql, args).fetchone()
         return row
+
+    def _count(self, sql: str, *args: Any) -> int:
+        row = self._one(sql, *args)
+        assert row is not None
+        return int(row[0])
+
+    def _room_for_friend(self, *users: int) -> None:
+        for user in users:
+            if self._count("SELECT COUNT(*) FROM friends WHERE user = ?", user) >= self.max_friends:
+                raise StoreError(f"One may have at most {self.max_friends} friends.")
+
+    def _room_in_groups(self, user: int, who: str) -> None:
+        if self._count("SELECT COUNT(*) FROM members WHERE user = ?", user) >= self.max_groups:
+            raise StoreError(f"{who} in {self.max_groups} groups, the most one may be in.")
 
     def _all(self, sql: str, *args: Any) -> list[sqlite3.Row]:
         return list(self.db.execute(sql, args).fetchall())
@@ -198,10 +223,15 @@ class Store:
         if self._one("SELECT 1 FROM requests WHERE sender = ? AND recipient = ?", other, user):
             self.accept_friend(user, other)
             return True
+        self._room_for_friend(user)
+        waiting = self._count("SELECT COUNT(*) FROM requests WHERE sender = ?", user)
+        if waiting >= self.max_requests:
+            raise StoreError(f"{waiting} of your friend requests are still unanswered.")
         self.db.execute("INSERT OR IGNORE INTO requests VALUES (?, ?)", (user, other))
         return False
 
     def accept_friend(self, user: int, other: int) -> None:
+        self._room_for_friend(user, other)
         with self.transaction():
             gone = self.db.execute(
                 "DELETE FROM requests WHERE sender = ? AND recipient = ?", (other, user)
@@ -230,6 +260,7 @@ class Store:
     # -- groups --------------------------------------------------------------------
 
     def create_group(self, user: int, name: str) -> int:
+        self._room_in_groups(user, "You are")
         with self.transaction():
             cursor = self.db.execute("INSERT INTO groups (name, owner) VALUES (?, ?)", (name, user))
             assert cursor.lastrowid is not None
@@ -263,6 +294,7 @@ class Store:
             raise StoreError("You can invite only your friends.")
         if self.is_member(group, other):
             raise StoreError("They are in the group already.")
+        self._room_in_groups(other, "They are")
         self.db.execute("INSERT INTO members VALUES (?, ?)", (group, other))
 
     def leave(self, user: int, group: int) -> None:

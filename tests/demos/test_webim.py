@@ -303,3 +303,36 @@ def test_the_pages_are_ecmascript_3() -> None:
     for page in pages:
         assert report[page]["syntax"] is None, report[page]["syntax"]
         assert report[page]["builtins"] == [] and report[page]["trailing"] == [], report[page]
+
+
+def test_what_one_user_can_make_the_store_keep_is_bounded(tmp_path: Path) -> None:
+    from examples.webim.store import Store, StoreError
+
+    store = Store(tmp_path)
+    store.max_friends, store.max_requests, store.max_groups = 2, 1, 2
+    ann, bob, cy, dan = (store.sign_up(name, b"s", b"d") for name in ("ann", "bob", "cy", "dan"))
+    try:
+        assert store.request_friend(ann, bob) is False
+        with pytest.raises(StoreError, match="unanswered"):
+            store.request_friend(ann, cy)  # one request waiting is the most
+        store.accept_friend(bob, ann)
+        assert store.request_friend(ann, cy) is False
+        store.accept_friend(cy, ann)
+        assert sorted(store.friends(ann)) == sorted([bob, cy])
+        with pytest.raises(StoreError, match="at most 2 friends"):
+            store.request_friend(ann, dan)  # ann has two friends already
+        assert store.request_friend(dan, ann) is False
+        with pytest.raises(StoreError, match="at most 2 friends"):
+            store.accept_friend(ann, dan)
+        first = store.create_group(ann, "one")
+        second = store.create_group(ann, "two")
+        with pytest.raises(StoreError, match="You are in 2 groups"):
+            store.create_group(ann, "three")
+        for name in ("bob's", "bob's too"):
+            store.create_group(bob, name)
+        with pytest.raises(StoreError, match="They are in 2 groups"):
+            store.invite(ann, first, bob)
+        store.invite(ann, second, cy)
+        assert store.members(second) == sorted([ann, cy])
+    finally:
+        store.close()
