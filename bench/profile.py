@@ -2,6 +2,7 @@
 
     python bench/profile.py                       ws-echo, broadcast-1000, polling-echo
     python bench/profile.py --scenarios ws-echo --seconds 10
+    python bench/profile.py --server realtime-eventlet --scenarios polling-echo
 
 For each scenario: start our server on core 0, drive it from core 1, and after
 the warm-up let ``py-spy record`` (also on core 1, non-blocking) sample it.
@@ -104,7 +105,7 @@ def analyse(raw: Path, top: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def profile(name: str, seconds: float, rate: int, top: int, log: Any) -> str:
+def profile(name: str, seconds: float, rate: int, top: int, log: Any, server: str) -> str:
     loadgen, args, delay = LOADS[name]
     args = dict(args)
     if loadgen == "broadcast":
@@ -112,7 +113,7 @@ def profile(name: str, seconds: float, rate: int, top: int, log: Any) -> str:
         args["bursts"] = str(int((seconds + delay) / 0.6) + 4)
     else:
         args["duration"] = str(seconds + delay + 1)
-    spec = next(s for s in procs.server_specs() if s.key == "realtime")
+    spec = next(s for s in procs.server_specs() if s.key == server)
     raw = RESULTS / f"profile-{name}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
     result: dict[str, Any] = {}
     with procs.running_server(spec, log) as (pid, port):
@@ -145,7 +146,15 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=8.0, help="sampling window per scenario")
     p.add_argument("--rate", type=int, default=250, help="samples per second")
     p.add_argument("--top", type=int, default=25, help="lines per listing")
+    p.add_argument(
+        "--server",
+        default="realtime",
+        help="the server to sample, a key of bench/run.py --servers (realtime-eventlet, "
+        "python-socketio-uvicorn, ...)",
+    )
     args = p.parse_args()
+    if args.server not in {spec.key for spec in procs.server_specs()}:
+        raise SystemExit(f"unknown server: {args.server}")
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = [n for n in names if n not in LOADS]
     if unknown:
@@ -154,7 +163,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     with procs.log_file(RESULTS / "profile.log") as log:
         for name in names:
-            print(profile(name, args.seconds, args.rate, args.top, log), flush=True)
+            print(profile(name, args.seconds, args.rate, args.top, log, args.server), flush=True)
     return 0
 
 

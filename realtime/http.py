@@ -232,7 +232,12 @@ class GreenHostRuntime(Protocol):
     def respond(self, req: HttpRequest) -> HttpResponse | AcceptWebSocket | CloseWebSocket:
         """The engine's decision on ``req``, blocking while a poll is parked."""
 
-    def serve_websocket(self, decision: AcceptWebSocket, channel: GreenChannel) -> None:
-        """Serve an accepted WebSocket until it closes."""
+    def serve_socket(
+        self, sock: Any, decision: AcceptWebSocket | CloseWebSocket, accept: str
+    ) -> None:
+        """Answer the handshake on ``sock``, the server's socket object (a
+        ``socket.socket``, or gevent's own class) (``accept``: its
+        Sec-WebSocket-Accept) and serve the WebSocket until it closes; the
+        host has let go of the socket and writes nothing more on it."""
 
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None: ...

@@ -2,11 +2,12 @@
 server with a thread per request (gunicorn's gthread worker, werkzeug),
 WebSocket included.
 
-Translates a WSGI environ into an :class:`~realtime.http.HttpRequest`, and a
-WebSocket (eventlet's, or simple-websocket's on gevent and on threads) into
-whole messages (a :class:`~realtime.http.GreenChannel`); the runtime
-(:mod:`realtime.runtime.green` on eventlet's or gevent's hub,
-:mod:`realtime.runtime.threads`) waits, the engine decides. Paths the engine
+Translates a WSGI environ into an :class:`~realtime.http.HttpRequest`, and
+hands an accepted WebSocket's socket to the runtime
+(:mod:`realtime.runtime.green` on eventlet's or gevent's hub, which frames it
+in the request's green thread; :mod:`realtime.runtime.threads`, whose event
+loop takes the socket as the front door's would); the runtime waits, the
+engine decides. Paths the engine
 does not own go to ``wsgi_app`` (404 without one); ``static_files`` serves
 the application's pages.
 
@@ -19,9 +20,7 @@ starts with the first request, on the server's hub or on a loop thread of its ow
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -34,6 +33,7 @@ from ..http import AcceptWebSocket, CloseWebSocket, GreenHostRuntime, HttpReques
 from ..runtime.asyncio import Mountable, check_mountable
 from ..runtime.green import GreenHub, GreenRuntime
 from ..transports import http1
+from ..transports import websocket as ws_framing
 
 Environ = Mapping[str, Any]
 StartResponse = Callable[..., Any]
@@ -52,9 +52,7 @@ class WSGIApp:
     ``mode``: ``"auto"`` (eventlet's hub under eventlet's WSGI server,
     gevent's under gevent's or in a gevent-patched process, such as
     gunicorn's gevent worker, threads under any other), ``"eventlet"``,
-    ``"gevent"`` or ``"threads"``. ``max_in_flight``
-    (threads): messages of one WebSocket handed to the loop and not yet
-    taken before its reader waits (default 64)."""
+    ``"gevent"`` or ``"threads"``."""
 
     def __init__(
         self,
@@ -62,14 +60,10 @@ class WSGIApp:
         wsgi_app: WSGIApplication | None = None,
         static_files: StaticFiles | None = None,
         mode: str = "auto",
-        max_in_flight: int = 64,
     ) -> None:
         check_mountable(target, "realtime.WSGIApp")
         if mode not in MODES:
             raise InvalidArgument(f"mode is one of {', '.join(MODES)}, not {mode!r}")
-        if max_in_flight < 1:
-            raise InvalidArgument("max_in_flight must be at least 1")
-        self.max_in_flight = max_in_flight
         self.target = target
         self.engine = target.engine
         """The engine that answers the Socket.IO path."""
@@ -89,13 +83,7 @@ class WSGIApp:
             decision = runtime.respond(request)
             if isinstance(decision, HttpResponse):
                 return _respond(start_response, decision)
-            if self.mode == "eventlet":
-                return _eventlet_websocket(
-                    environ, start_response, decision, runtime, self.engine.max_payload
-                )
-            return _simple_websocket(
-                environ, start_response, decision, runtime, self.engine.max_payload, self.mode
-            )
+            return _websocket(environ, start_response, request, decision, runtime)
         if self.static_files:
             answer = static_response(self.static_files, path)
             if answer is not None:
@@ -120,7 +108,7 @@ class WSGIApp:
             else:
                 from ..runtime.threads import ThreadRuntime
 
-                runtime = ThreadRuntime(self.target, max_in_flight=self.max_in_flight)
+                runtime = ThreadRuntime(self.target)
             runtime.start()
             self.runtime = runtime
             return runtime
@@ -156,145 +144,60 @@ def _green_hub(mode: str) -> GreenHub:
     return GeventHub()
 
 
-def _eventlet_websocket(
+def _websocket(
     environ: Environ,
     start_response: StartResponse,
+    request: HttpRequest,
     decision: AcceptWebSocket | CloseWebSocket,
     runtime: GreenHostRuntime,
-    max_payload: int,
 ) -> Iterable[bytes]:
-    """Complete the handshake with eventlet's WebSocket, then serve it.
-
-    eventlet frames the socket, permessage-deflate included, and inflates
-    to ``max_payload`` at most (its frame limit)."""
-    from eventlet import websocket as eventlet_ws
-
-    accepted = False
-    environ = _offers_agreed(environ, decision)
-
-    def serve(ws: Any) -> None:
-        nonlocal accepted
-        accepted = True
-        if isinstance(decision, CloseWebSocket):
-            ws.close(close_data=(decision.code, ""))
-        else:
-            channel = _Channel(ws.wait, ws.send, lambda code: ws.close(close_data=(code, "")))
-            runtime.serve_websocket(decision, channel)
-
-    answer = eventlet_ws.WebSocketWSGI(serve, max_frame_length=max_payload)(environ, start_response)
-    if not accepted:  # eventlet refused the handshake (a bad key, an old version)
-        runtime.refuse_websocket(decision)
-    return answer  # type: ignore[no-any-return]
-
-
-def _offers_agreed(environ: Environ, decision: AcceptWebSocket | CloseWebSocket) -> Environ:
-    """``environ`` as the server's WebSocket should see it. eventlet and
-    simple-websocket agree to any permessage-deflate offer they see, so an
-    offer the engine did not agree to (``per_message_deflate`` off, its
-    default) is hidden from them."""
-    if isinstance(decision, AcceptWebSocket) and decision.deflate is not None:
-        return environ
-    return {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
-
-
-def _simple_websocket(
-    environ: Environ,
-    start_response: StartResponse,
-    decision: AcceptWebSocket | CloseWebSocket,
-    runtime: GreenHostRuntime,
-    max_payload: int,
-    mode: str,
-) -> Iterable[bytes]:
-    """Complete the handshake with simple-websocket on the server's socket,
-    serve it, then tell the server the connection was the WebSocket's. A
-    message over ``max_payload`` is refused (1009) as it arrives, before
-    simple-websocket has gathered all of it. On gevent its reader is a
-    greenlet, monkey-patched or not."""
-    import simple_websocket
-
-    classes: dict[str, Any] = {}
-    if mode == "gevent":
-        from ..runtime.gevent import websocket_classes
-
-        classes = websocket_classes()
+    """Hand the connection's socket to the runtime, which answers the
+    handshake and serves the WebSocket on it (framed by the core's
+    RFC 6455, as behind the front door), then tell the server the
+    connection was the WebSocket's."""
+    found = _socket_of(environ)
     try:
-        ws = simple_websocket.Server(
-            _offers_agreed(environ, decision), max_message_size=max_payload, **classes
-        )
-    except Exception:  # no socket in this server's environ, or a bad handshake
-        runtime.refuse_websocket(decision)
-        answer = HttpResponse(400, {"Content-Type": "text/plain"}, b"no WebSocket here")
-        return _respond(start_response, answer)
-    if isinstance(decision, CloseWebSocket):
-        ws.close(decision.code)
+        accept = ws_framing.accept_key(request.headers)
+    except ws_framing.HandshakeError as exc:
+        found, refusal = None, str(exc)
     else:
-
-        def receive() -> Any:
-            try:
-                return ws.receive()
-            except simple_websocket.ConnectionClosed:
-                return None
-
-        def close(code: int) -> None:
-            with contextlib.suppress(simple_websocket.ConnectionClosed):  # the client closed first
-                ws.close(code)
-            # A client may never answer the close frame (socket.io-client 1.x
-            # does not): end the TCP connection, as eventlet's WebSocket does,
-            # so that simple-websocket's reader and the request thread stop.
-            ws.sock.shutdown(socket.SHUT_RDWR)
-
-        runtime.serve_websocket(decision, _Channel(receive, ws.send, close))
+        refusal = "this WSGI server does not give the application its socket"
+    if found is None:
+        runtime.refuse_websocket(decision)
+        answer = HttpResponse(400, {"Content-Type": "text/plain"}, refusal.encode())
+        return _respond(start_response, answer)
+    sock, server = found
+    runtime.serve_socket(sock, decision, accept)
     # The server must not answer on a connection the WebSocket took: each
     # server has its way of hearing "the client is gone, say nothing".
-    if ws.mode == "gunicorn":
+    if server == "eventlet":
+        import eventlet.wsgi
+
+        return eventlet.wsgi.ALREADY_HANDLED  # type: ignore[no-any-return]
+    if server == "gunicorn":
         raise StopIteration
     raise ConnectionResetError(errno.ECONNRESET, "the WebSocket has ended")
 
 
-class _Channel:
-    """A server's WebSocket (eventlet's, simple-websocket's) as a
-    :class:`~realtime.http.GreenChannel`: ``receive`` gives a message, or
-    None once the client has gone; sending after that does nothing."""
-
-    __slots__ = ("_close", "_closed", "_receive", "_send")
-
-    def __init__(
-        self,
-        receive: Callable[[], Any],
-        send: Callable[[str | bytes], Any],
-        close: Callable[[int], Any],
-    ) -> None:
-        self._receive = receive
-        self._send = send
-        self._close = close
-        self._closed = False
-
-    def receive(self) -> str | bytes | None:
-        if self._closed:
-            return None
-        try:
-            message = self._receive()
-        except OSError:
-            message = None
-        if message is None:
-            self._closed = True
-            return None
-        return message if isinstance(message, (str, bytes)) else bytes(message)
-
-    def send(self, messages: list[str | bytes]) -> None:
-        for message in messages:
-            if self._closed:
-                return
-            self._send(message)
-
-    def close(self, code: int) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._close(code)
-        except OSError:  # the client is gone already
-            return
+def _socket_of(environ: Environ) -> tuple[Any, str] | None:
+    """The connection's socket, and which server's it is; None where the
+    server does not give it to the application."""
+    if "eventlet.input" in environ:
+        return environ["eventlet.input"].get_socket(), "eventlet"
+    if "gunicorn.socket" in environ:
+        return environ["gunicorn.socket"], "gunicorn"
+    if "werkzeug.socket" in environ:
+        return environ["werkzeug.socket"], "werkzeug"
+    if str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
+        stream = environ["wsgi.input"]
+        stream = getattr(stream, "rfile", stream)  # gevent.pywsgi.Input around its file
+        raw = getattr(stream, "raw", None)
+        sock = getattr(raw, "_sock", None)
+        # gevent's own socket class, which subclasses socket.socket only
+        # once monkey-patching has replaced it
+        if sock is not None and hasattr(sock, "sendall"):
+            return sock, "gevent"
+    return None
 
 
 def _request(environ: Environ, path: str, limit: int) -> HttpRequest:

@@ -386,13 +386,26 @@ class AsyncioRuntime:
                 future.set_result(present)
 
         watcher: asyncio.Task[None] | None = None
+        timer: asyncio.TimerHandle | None = None
         if client_gone is not None:
-            watcher = self.loop.create_task(_await_then(client_gone, wake))
+            # Most polls are answered within moments: a timer, not a task,
+            # until one has waited CLIENT_GONE_AFTER (a task per poll was a
+            # tenth of an ASGI polling round trip). A client that leaves is
+            # then heard within that time, well inside any ping timeout.
+            gone = client_gone
+
+            def watch() -> None:
+                nonlocal watcher
+                watcher = self.loop.create_task(_await_then(gone, wake))
+
+            timer = self.loop.call_later(CLIENT_GONE_AFTER, watch)
         session.park_poll(wake)
         try:
             return await future
         finally:
             session.release_poll(wake)
+            if timer is not None:
+                timer.cancel()
             if watcher is not None:
                 watcher.cancel()
 
@@ -504,6 +517,7 @@ class WebSocketConnection(asyncio.Protocol):
         "_queued",
         "deflate",
         "link",
+        "on_lost",
         "reader",
         "runtime",
         "session",
@@ -525,6 +539,8 @@ class WebSocketConnection(asyncio.Protocol):
         self._pending_reply: bytes | None = None
         self._queued = False
         self.link = WebSocketLink(runtime.engine, decision.session, decision.upgrade, self.wake)
+        self.on_lost: Callable[[], object] | None = None
+        """Called once the connection is gone (a thread waiting for its end)."""
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
@@ -594,6 +610,8 @@ class WebSocketConnection(asyncio.Protocol):
         self.transport = None
         self.runtime.websockets.discard(self)
         self.link.lost(self.runtime.now())
+        if self.on_lost is not None:
+            self.on_lost()
 
     # -- output -------------------------------------------------------------------
 
@@ -638,6 +656,11 @@ class WebSocketConnection(asyncio.Protocol):
     def close(self) -> None:
         """Server shutdown: say goodbye and close."""
         self._close_socket(1001, "server shutting down", abort=self.link.paused)
+
+
+CLIENT_GONE_AFTER: Final = 1.0
+"""Seconds a parked poll waits before the host is asked whether its client
+has gone (ASGI: one task per such poll awaits ``http.disconnect``)."""
 
 
 async def _await_then(client_gone: ClientGone, wake: Callable[[bool], None]) -> None:

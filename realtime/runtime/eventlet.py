@@ -15,6 +15,7 @@ from typing import Any, Final
 import eventlet
 from eventlet import hubs, patcher
 from eventlet.event import Event
+from eventlet.semaphore import Semaphore
 
 from .alarm import Cancellable
 
@@ -68,6 +69,9 @@ class EventletHub:
 
     def signal(self) -> EventletSignal:
         return EventletSignal()
+
+    def lock(self) -> Semaphore:
+        return Semaphore(1)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         return self._hub.schedule_call_global(delay, callback)  # type: ignore[no-any-return]

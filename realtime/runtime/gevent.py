@@ -16,8 +16,8 @@ from typing import Any, Final
 
 import gevent
 import gevent.event
+import gevent.lock
 import gevent.monkey
-import gevent.selectors
 import gevent.socket
 
 from ..crossing import Signal
@@ -67,6 +67,9 @@ class GeventHub:
     def signal(self) -> Signal:
         return gevent.event.Event()  # type: ignore[no-any-return]
 
+    def lock(self) -> gevent.lock.Semaphore:
+        return gevent.lock.Semaphore(1)
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         return GeventTimer(delay, callback)
 
@@ -76,17 +79,3 @@ class GeventHub:
     def sleep(self, seconds: float) -> None:
         gevent.sleep(seconds)
 
-
-def _greenlet(target: Callable[[], None]) -> gevent.Greenlet:
-    """What simple-websocket calls as ``thread_class(target=...)``."""
-    return gevent.Greenlet(target)
-
-
-def websocket_classes() -> dict[str, Any]:
-    """simple-websocket's concurrency classes on gevent, so that its reader
-    is a greenlet even where ``threading`` is not monkey-patched."""
-    return {
-        "thread_class": _greenlet,
-        "event_class": gevent.event.Event,
-        "selector_class": gevent.selectors.DefaultSelector,
-    }

@@ -21,8 +21,10 @@ that awaits asyncio's own (``asyncio.sleep``) is stopped, and the log says so.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -43,8 +45,10 @@ from ..http import (
 from ..link import LinkState, WebSocketLink
 from ..protocol.session import State
 from ..transports import websocket as ws_framing
+from ..transports.deflate import MessageDeflate
 from .alarm import Alarm, Cancellable
 from .asyncio import EngineLike, host_decision
+from .framed_socket import FramedSocket, Lock
 
 logger: Final = logging.getLogger("realtime")
 
@@ -71,6 +75,9 @@ class GreenHub(Protocol):
         """Run ``fn()`` in a green thread; returns what waits for its end."""
 
     def signal(self) -> Signal: ...
+
+    def lock(self) -> Lock:
+        """A lock that blocks one green thread only."""
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         """``callback()`` in the hub itself after ``delay`` seconds."""
@@ -253,6 +260,37 @@ class GreenRuntime:
         else:
             session.release_poll()
         return self.engine.poll_response(session, req)
+
+    def serve_socket(
+        self, sock: Any, decision: AcceptWebSocket | CloseWebSocket, accept: str
+    ) -> None:
+        """Answer the handshake on ``sock`` and serve the WebSocket, framed by
+        a :class:`~realtime.runtime.framed_socket.FramedSocket`, until it
+        closes, blocking this green thread."""
+        if isinstance(decision, CloseWebSocket):
+            with contextlib.suppress(OSError):
+                sock.sendall(
+                    ws_framing.switching_protocols(accept) + ws_framing.close_frame(decision.code)
+                )
+                sock.shutdown(socket.SHUT_RDWR)
+            return
+        agreed = decision.deflate
+        try:
+            sock.sendall(
+                ws_framing.switching_protocols(accept, None if agreed is None else agreed.response)
+            )
+        except OSError:  # the client left during its handshake
+            self.refuse_websocket(decision)
+            return
+        engine = self.engine
+        channel = FramedSocket(
+            sock,
+            self.hub.lock(),
+            engine.max_payload,
+            engine.max_fragments,
+            None if agreed is None else MessageDeflate(agreed),
+        )
+        self.serve_websocket(decision, channel)
 
     def serve_websocket(self, decision: AcceptWebSocket, channel: GreenChannel) -> None:
         """Serve an accepted WebSocket until it closes, blocking this green thread."""

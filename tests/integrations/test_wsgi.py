@@ -1,6 +1,6 @@
 """realtime.WSGIApp: Flask with plain ``def`` handlers on eventlet's WSGI
-server, on gevent's and on werkzeug's threaded one (WebSocket through
-simple-websocket on the last two),
+server, on gevent's and on werkzeug's threaded one (the WebSocket framed by
+the core on the server's socket, on the loop's thread on the last),
 with python-socketio's client on each transport. The server runs in its own
 process (eventlet and asyncio do not share one); the protocol itself runs
 the whole interop suite on both hosts (tests/interop)."""
@@ -159,16 +159,14 @@ async def test_a_message_over_max_payload_closes_the_websocket(served: tuple[str
         assert ws.close_code == 1009
 
 
-def test_mode_and_max_in_flight_are_checked() -> None:
+def test_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="auto, eventlet, gevent, threads"):
         realtime.WSGIApp(realtime.Server(), mode="tornado")
-    with pytest.raises(ValueError, match="max_in_flight must be at least 1"):
-        realtime.WSGIApp(realtime.Server(), max_in_flight=0)
 
 
-async def test_a_websocket_at_one_message_in_flight_loses_nothing() -> None:
-    """max_in_flight=1: the reader thread waits for the loop after every
-    message, and a burst still arrives whole and in order."""
+async def test_a_burst_on_a_threads_websocket_arrives_whole_and_in_order() -> None:
+    """The loop reads the handed-over socket: a burst sent without waiting
+    arrives whole and in order, and the request thread ends with it."""
     sio = realtime.Server()
     seen: list[int] = []
 
@@ -180,7 +178,7 @@ async def test_a_websocket_at_one_message_in_flight_loses_nothing() -> None:
     def total(socket: realtime.Socket) -> list[int]:
         return seen
 
-    app = realtime.WSGIApp(sio, mode="threads", max_in_flight=1)
+    app = realtime.WSGIApp(sio, mode="threads")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()

@@ -1,5 +1,5 @@
 """The interop app on gevent's WSGI server (realtime.WSGIApp on gevent's hub,
-WebSocket through simple-websocket), handlers unchanged (its ``async def``
+WebSocket framed by realtime), handlers unchanged (its ``async def``
 ones await only acks, which block their greenlet there). The process is
 monkey-patched, as gevent applications are. Prints its port, then serves
 until killed.

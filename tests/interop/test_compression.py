@@ -4,7 +4,7 @@ transport (``compression_client.js``; the server is ``compression_app.py``).
 
 Each host is run with ``per_message_deflate=True`` and with the default
 (off): behind the front door (our own framing), on eventlet, on gevent and
-on werkzeug's threads (simple-websocket's framing) the option decides; uvicorn frames WebSockets
+on werkzeug's threads (realtime's framing) the option decides; uvicorn frames WebSockets
 itself and agrees to ``ws``'s offer whatever the option says, which the last
 test pins."""
 

@@ -1,5 +1,5 @@
 """The interop app on werkzeug's threaded WSGI server (realtime.WSGIApp on
-threads, WebSocket through simple-websocket), handlers unchanged. Prints its
+threads, WebSocket framed by realtime on the loop thread), handlers unchanged. Prints its
 port, then serves until killed.
 
     python threads_server.py [MODULE:BUILDER]    default interop.app:build_server
