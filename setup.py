@@ -46,11 +46,9 @@ PURE = {
     "realtime/bus/adapter.py",
     "realtime/bus/requests.py",
     "realtime/integrations/aiohttp.py",
-    "realtime/integrations/asgi.py",
     "realtime/integrations/wsgi.py",
     "realtime/runtime/eventlet.py",
     "realtime/runtime/gevent.py",
-    "realtime/runtime/green.py",
     # the cluster: optional dependencies (the redis extra), and network-bound
     "realtime/redis.py",
     "realtime/redis_presence.py",

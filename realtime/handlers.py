@@ -26,9 +26,11 @@ be called that way, and names the difference when the function has the
 shape of a python-socketio handler (a ``sid`` first, ``environ``).
 
 :class:`HandlerRunner` is how every one of them runs, once registered: on
-the socket's serial runner, inline when nothing involved is ``async def``,
-timed when metrics ask for it, and an exception counted
-(``handler_errors``) and logged, never let out to the connection.
+the socket's serial runner, inline when nothing involved is ``async def``
+(or, where the runtime offloads plain functions, a ``def`` on a worker
+thread while the socket's next work waits), timed when metrics ask for it,
+and an exception counted (``handler_errors``) and logged, never let out to
+the connection.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from .coroutines import is_awaitable, never_suspends, run_now
 from .errors import HandlerSignatureError
 from .protocol.counters import Counters, Timings
 from .protocol.socketio import MAX_DEPTH_CEILING, MalformedPacket, decode
-from .types import SharedMessage, TaskRunner
+from .types import Offload, SharedMessage, TaskRunner
 
 logger: Final = logging.getLogger("realtime.socketio")
 
@@ -217,12 +219,15 @@ class HandlerRunner:
     :func:`settle`, with :meth:`failed` in the ``except``.
     """
 
-    __slots__ = ("counters", "timings")
+    __slots__ = ("counters", "offload", "timings")
 
     def __init__(self, counters: Counters) -> None:
         self.counters = counters
         self.timings: Timings | None = None
         """Handler durations, once metrics turn them on (None: no clock read)."""
+        self.offload: Offload | None = None
+        """The runtime's worker threads for plain functions (see
+        :attr:`realtime.types.Runtime.offload`), or None: they run inline."""
 
     def queue(
         self,
@@ -232,12 +237,21 @@ class HandlerRunner:
         *args: Any,
     ) -> None:
         """Queue ``work(*args)``, which calls ``fns``, on a socket's runner:
-        as a coroutine if one of them is ``async def``, else run to its end
-        inline when its turn comes."""
-        if any(fn is not None and is_async(fn) for fn in fns):
+        as a coroutine if one of them is ``async def`` (or goes to a worker
+        thread), else run to its end inline when its turn comes."""
+        offloaded = self.offload is not None
+        if any(fn is not None and (offloaded or is_async(fn)) for fn in fns):
             runner.submit(work, *args)
         else:
             runner.submit(run_to_end, work, *args)
+
+    def invoke(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``; for a plain function where the runtime offloads
+        them, an awaitable of that, computed on a worker thread."""
+        offload = self.offload
+        if offload is not None and not is_async(fn):
+            return offload(fn, args)
+        return fn(*args)
 
     def failed(self, message: str, *args: Any) -> None:
         """An application function raised: counted, and logged with its
@@ -264,7 +278,7 @@ class HandlerRunner:
         timings = self.timings
         started = timings.clock() if timings is not None else 0.0
         try:
-            result = handler(socket, *args)
+            result = self.invoke(handler, socket, *args)
             # An async def that never awaits is run now, like a def: no task.
             if result is not None and never_suspends(result):
                 result = run_now(result)

@@ -234,6 +234,7 @@ class Server:
         """Called by the host integration before serving."""
         self._runtime = runtime
         self._engine.bind(runtime)
+        self.handler_runner.offload = runtime.offload
         if isinstance(self.adapter_factory, AdapterFactory):
             self.adapter_factory.start(runtime)
         waiting, self._background = self._background, []

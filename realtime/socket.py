@@ -462,12 +462,14 @@ class Socket:
             return  # the client left while earlier work ran
         try:
             for middleware in self._middlewares():
-                await settle(middleware(self, self.auth))
+                await settle(self._calls.invoke(middleware, self, self.auth))
                 if self.state is not SocketState.CONNECTING:
                     return
             handler = self.namespace.handlers.get("connect")
-            if handler is not None and await settle(handler(self, self.auth)) is False:
-                raise ConnectionRefused()
+            if handler is not None:
+                verdict = await settle(self._calls.invoke(handler, self, self.auth))
+                if verdict is False:
+                    raise ConnectionRefused()
         except ConnectionRefused as exc:
             self._refuse(exc.message, exc.data)
             return
@@ -645,12 +647,12 @@ class Socket:
             return
         for listener in listeners:
             try:
-                await settle(listener(self, event, *args))
+                await settle(self._calls.invoke(listener, self, event, *args))
             except Exception:
                 self._calls.failed("error in an any-event listener on %s", self.namespace.name)
         for use in uses:
             try:
-                await settle(use(self, event, args))
+                await settle(self._calls.invoke(use, self, event, args))
             except Exception as exc:
                 if not isinstance(exc, EventRefused):
                     self._calls.failed("error in a packet middleware on %s", self.namespace.name)
@@ -672,7 +674,7 @@ class Socket:
             logger.info("event refused on %s: %s", self.namespace.name, exc)
             return
         try:
-            await settle(handler(self, exc))
+            await settle(self._calls.invoke(handler, self, exc))
         except Exception:
             self._calls.failed("error in the error handler of %s", self.namespace.name)
 

@@ -123,8 +123,18 @@ class Promise(Protocol[T_co]):
     def __await__(self) -> Generator[Any, None, T_co]: ...
 
 
+Offload = Callable[[Callable[..., Any], tuple[Any, ...]], Awaitable[Any]]
+"""Calls a plain ``def`` handler on a worker thread: an awaitable of its result."""
+
+
 class Runtime(Protocol):
     """The only code that waits. One per event loop (or hub)."""
+
+    offload: Offload | None
+    """Where plain ``def`` handlers run. None: inline, on the core's thread
+    (asyncio hosts, where a handler must not block; green hosts, where its
+    blocking switches green threads). The thread host, whose ``def``
+    handlers may block as a Flask app's do, runs them on worker threads."""
 
     def now(self) -> float:
         """Monotonic seconds; the ``now`` handed to the core."""

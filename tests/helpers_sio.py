@@ -189,6 +189,8 @@ class TestRuntime:
     def deadlines_changed(self) -> None:
         self.deadline_moves += 1
 
+    offload = None  # plain handlers inline, as on the asyncio hosts
+
     def owns_thread(self) -> bool:
         return True  # the tests drive the core from one thread
 

@@ -52,7 +52,9 @@ class WSGIApp:
     ``mode``: ``"auto"`` (eventlet's hub under eventlet's WSGI server,
     gevent's under gevent's or in a gevent-patched process, such as
     gunicorn's gevent worker, threads under any other), ``"eventlet"``,
-    ``"gevent"`` or ``"threads"``."""
+    ``"gevent"`` or ``"threads"``. ``handler_threads``: on threads, how
+    many worker threads run the plain ``def`` handlers, which may block
+    there (a socket's handlers still run one after another)."""
 
     def __init__(
         self,
@@ -60,10 +62,16 @@ class WSGIApp:
         wsgi_app: WSGIApplication | None = None,
         static_files: StaticFiles | None = None,
         mode: str = "auto",
+        handler_threads: int = 16,
     ) -> None:
         check_mountable(target, "realtime.WSGIApp")
         if mode not in MODES:
             raise InvalidArgument(f"mode is one of {', '.join(MODES)}, not {mode!r}")
+        if not isinstance(handler_threads, int) or handler_threads < 1:
+            raise InvalidArgument(
+                f"handler_threads is a count of 1 or more, not {handler_threads!r}"
+            )
+        self.handler_threads = handler_threads
         self.target = target
         self.engine = target.engine
         """The engine that answers the Socket.IO path."""
@@ -108,7 +116,7 @@ class WSGIApp:
             else:
                 from ..runtime.threads import ThreadRuntime
 
-                runtime = ThreadRuntime(self.target)
+                runtime = ThreadRuntime(self.target, handler_threads=self.handler_threads)
             runtime.start()
             self.runtime = runtime
             return runtime

@@ -38,6 +38,7 @@ from ..protocol.deadlines import Deadlines
 from ..protocol.session import Session, State
 from ..transports import websocket as ws_framing
 from ..transports.deflate import MessageDeflate
+from ..types import Offload
 from .alarm import Alarm
 
 logger: Final = logging.getLogger("realtime")
@@ -116,11 +117,13 @@ def check_mountable(target: object, where: str) -> None:
 
 
 def open_runtime(
-    target: Mountable, loop: asyncio.AbstractEventLoop | None = None
+    target: Mountable,
+    loop: asyncio.AbstractEventLoop | None = None,
+    offload: Offload | None = None,
 ) -> AsyncioRuntime:
     """A runtime on ``loop`` (the running one by default), bound to
     ``target`` and running: what every asyncio host starts with."""
-    runtime = AsyncioRuntime(target.engine, loop)
+    runtime = AsyncioRuntime(target.engine, loop, offload)
     target.bind(runtime)
     runtime.start()
     return runtime
@@ -265,8 +268,15 @@ class AsyncioRuntime:
     """Implements :class:`realtime.types.Runtime` (what the core calls) and
     :class:`realtime.http.HostRuntime` (what a host calls) on one asyncio loop."""
 
-    def __init__(self, engine: EngineLike, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        engine: EngineLike,
+        loop: asyncio.AbstractEventLoop | None = None,
+        offload: Offload | None = None,
+    ) -> None:
         self.engine = engine
+        self.offload = offload
+        """Where plain ``def`` handlers run: inline (None) but on the thread host."""
         self.loop = loop or asyncio.get_running_loop()
         self._alarm = Alarm(engine, self.loop.time, self.loop.call_at)
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -46,6 +46,7 @@ from ..link import LinkState, WebSocketLink
 from ..protocol.session import State
 from ..transports import websocket as ws_framing
 from ..transports.deflate import MessageDeflate
+from ..types import Offload
 from .alarm import Alarm, Cancellable
 from .asyncio import EngineLike, host_decision
 from .framed_socket import FramedSocket, Lock
@@ -154,6 +155,8 @@ class GreenRuntime:
     def __init__(self, engine: EngineLike, hub: GreenHub) -> None:
         self.engine = engine
         self.hub = hub
+        # Plain handlers run in their green thread, where blocking switches.
+        self.offload: Offload | None = None
         self._alarm = Alarm(engine, self.now, self._call_at)
         self.closing = False
         self.websockets: set[GreenWebSocket] = set()

@@ -9,17 +9,23 @@ WebSocket's socket is handed to the loop, which reads, frames and writes it
 as the front door does (backpressure included), while its request thread
 waits for the end: no thread crossing per message.
 
-Handlers run on the loop's thread, as on every asyncio host: ``def`` and
-``async def`` alike, so a handler must not block (hand blocking work to a
-thread of your own: its emits are handed back to the loop).
+An ``async def`` handler runs on the loop's thread, as on every asyncio
+host, and must not block. A plain ``def`` handler may block, as a Flask
+app's do (a database, an HTTP call, ``socket.call(...).wait()``): it runs on
+one of ``handler_threads`` worker threads while its socket's next events
+wait their turn (one socket's handlers still run one after another, in
+order); its emits and joins are handed back to the loop, and its return
+value acks from there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from ..errors import InvalidState
@@ -33,9 +39,12 @@ class ThreadRuntime:
     """Implements :class:`realtime.http.GreenHostRuntime` for OS threads:
     one event loop thread runs the core, request threads wait for it."""
 
-    def __init__(self, target: Mountable, drain_timeout: float = 10.0) -> None:
+    def __init__(
+        self, target: Mountable, drain_timeout: float = 10.0, handler_threads: int = 16
+    ) -> None:
         self.target = target
         self.drain_timeout = drain_timeout
+        self._workers = ThreadPoolExecutor(handler_threads, thread_name_prefix="realtime-handler")
         self.loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self.loop.run_forever, name="realtime-loop", daemon=True
@@ -63,7 +72,7 @@ class ThreadRuntime:
         self._loop_thread.start()
 
         async def open_here() -> AsyncioRuntime:
-            return open_runtime(self.target, self.loop)
+            return open_runtime(self.target, self.loop, self._offload)
 
         self._inner = self._on_loop(open_here())
 
@@ -75,6 +84,13 @@ class ThreadRuntime:
         self._on_loop(close_runtime(self.target, inner, self.drain_timeout))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._loop_thread.join(self.drain_timeout)
+        self._workers.shutdown(wait=False, cancel_futures=True)
+
+    def _offload(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """``fn(*args)`` on a worker thread, in a copy of this context (as
+        ``asyncio.to_thread`` runs it): a future of the loop's for its result."""
+        context = contextvars.copy_context()
+        return asyncio.wrap_future(self._workers.submit(context.run, fn, *args), loop=self.loop)
 
     # -- GreenHostRuntime ---------------------------------------------------------
 

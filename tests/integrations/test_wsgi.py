@@ -81,15 +81,16 @@ async def test_def_handlers_on_wsgi(
         await asyncio.wait_for(upgraded(client, expected), BOUND)
         echo = await client.call("echo", {"n": 1}, timeout=BOUND)
         assert echo == {"echo": {"n": 1}, "transport": expected}
-        if host != "threads":
-            # a handler that blocks its green thread, then emits and answers
-            assert await client.call("slow", 3, timeout=BOUND) == 3
-            assert await asyncio.wait_for(slow_done.get(), BOUND) == 3
-            # a green thread of the handler's own waits for an ack with result()
-            await client.emit("greenlet", 5)
-            assert await asyncio.wait_for(thread_done.get(), BOUND) == 10
+        # a handler that blocks its thread (green, or a worker), then emits and answers
+        assert await client.call("slow", 3, timeout=BOUND) == 3
+        assert await asyncio.wait_for(slow_done.get(), BOUND) == 3
+        # a background task of the handler's own waits for an ack with result()
+        await client.emit("greenlet", 5)
+        assert await asyncio.wait_for(thread_done.get(), BOUND) == 10
         # the server asks the client and waits for its ack in a handler
         assert await client.call("ask_me", timeout=BOUND) == {"reply": 42}
+        # ... and awaits it in an async def
+        assert await client.call("ask_me_async", timeout=BOUND) == {"reply": 42}
         # ... and in a thread of the handler's own
         await client.emit("in_a_thread", 4)
         assert await asyncio.wait_for(thread_done.get(), BOUND) == 8
@@ -162,6 +163,89 @@ async def test_a_message_over_max_payload_closes_the_websocket(served: tuple[str
 def test_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="auto, eventlet, gevent, threads"):
         realtime.WSGIApp(realtime.Server(), mode="tornado")
+
+
+async def test_a_blocking_def_handler_on_threads_holds_only_its_socket() -> None:
+    """On threads a plain def handler runs on a worker thread: while one
+    blocks, another socket's handlers run (and release it), and the blocked
+    socket's next event waits its turn."""
+    sio = realtime.Server()
+    gate = threading.Event()
+    order: list[str] = []
+
+    @sio.on("block")
+    def block(socket: realtime.Socket) -> str:
+        order.append("block started")
+        released = gate.wait(BOUND)
+        order.append("block ended")
+        return "released" if released else "never released"
+
+    def thread_name() -> str:
+        return threading.current_thread().name
+
+    @sio.use
+    def middleware(socket: realtime.Socket, auth: Any) -> None:
+        socket.data["threads"] = [thread_name()]
+
+    @sio.on("connect")
+    def connect(socket: realtime.Socket, auth: Any) -> None:
+        socket.data["threads"].append(thread_name())
+
+    @sio.on_any(namespace="/watched")
+    def listener(socket: realtime.Socket, event: str, *args: Any) -> None:
+        socket.data["threads"] = [thread_name()]
+
+    @sio.on("watched", namespace="/watched")
+    def watched(socket: realtime.Socket) -> list[str]:
+        return [*socket.data["threads"], thread_name()]
+
+    @sio.on("after")
+    def after(socket: realtime.Socket) -> list[str]:
+        order.append("after")
+        return [*socket.data["threads"], thread_name()]
+
+    @sio.on("release")
+    def release(socket: realtime.Socket) -> list[str]:
+        seen = list(order)
+        gate.set()
+        return seen
+
+    app = realtime.WSGIApp(sio, mode="threads", handler_threads=2)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    blocked = socketio.AsyncClient(reconnection=False)
+    other = socketio.AsyncClient(reconnection=False)
+    try:
+        port = server.socket.getsockname()[1]
+        await blocked.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+        await other.connect(
+            f"http://127.0.0.1:{port}", transports=["polling"], namespaces=["/", "/watched"]
+        )
+        blocked_answer = asyncio.ensure_future(blocked.call("block", timeout=BOUND))
+        after_answer = asyncio.ensure_future(blocked.call("after", timeout=BOUND))
+        while "block started" not in order:
+            await asyncio.sleep(0.01)
+        # the other socket's handler runs while "block" holds its worker thread
+        assert await other.call("release", timeout=BOUND) == ["block started"]
+        assert await blocked_answer == "released"
+        # the middleware, the connect handler and the handler: each on a
+        # worker thread, never the loop's; and so does an any-event listener
+        threads = await after_answer + await other.call("watched", namespace="/watched")
+        assert len(threads) == 5
+        assert all(name.startswith("realtime-handler") for name in threads), threads
+        assert order == ["block started", "block ended", "after"]
+    finally:
+        await blocked.disconnect()
+        await other.disconnect()
+        app.close()
+        server.shutdown()
+        serving.join(BOUND)
+
+
+def test_handler_threads_is_checked() -> None:
+    with pytest.raises(ValueError, match="handler_threads is a count of 1 or more"):
+        realtime.WSGIApp(realtime.Server(), handler_threads=0)
 
 
 async def test_a_burst_on_a_threads_websocket_arrives_whole_and_in_order() -> None:

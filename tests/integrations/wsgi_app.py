@@ -77,59 +77,60 @@ def in_os_thread(job: Callable[[], None]) -> None:
         threading.Thread(target=job).start()
 
 
-if HOST in ("eventlet", "gevent"):
-    green_sleep: Callable[[float], Any]
-    if HOST == "eventlet":
-        import eventlet
-        import eventlet.wsgi
+# What blocks a handler's own thread: a green thread's on eventlet and
+# gevent, a worker thread's on threads (where a def handler runs on one).
+blocking_sleep: Callable[[float], Any]
+if HOST == "eventlet":
+    import eventlet
+    import eventlet.wsgi
 
-        green_sleep = eventlet.sleep
-    else:
-        import gevent
+    blocking_sleep = eventlet.sleep
+elif HOST == "gevent":
+    import gevent
 
-        green_sleep = gevent.sleep
+    blocking_sleep = gevent.sleep
+else:
+    import time
 
-    @sio.on("slow")
-    def slow(socket: realtime.Socket, n: int) -> int:
-        green_sleep(0.05)  # blocks this green thread only
-        socket.emit("slow_done", n)
-        return n
+    blocking_sleep = time.sleep
 
-    @sio.on("greenlet")
-    def in_a_greenlet(socket: realtime.Socket, n: int) -> None:
-        def job() -> None:  # a green thread of its own asks the client, and waits
-            socket.emit("thread_done", socket.call("question", n, timeout=5).result(5))
 
-        sio.start_background_task(job)
+@sio.on("slow")
+def slow(socket: realtime.Socket, n: int) -> int:
+    blocking_sleep(0.05)  # blocks this handler's thread only
+    socket.emit("slow_done", n)
+    return n
 
-    @sio.on("ask_me")
-    def ask_me(socket: realtime.Socket) -> Any:
-        try:
-            return {"reply": socket.call("question", 21, timeout=5).wait()}
-        except Exception as exc:
-            return {"error": repr(exc)}
 
-    @sio.on("ask_unanswered")
-    def ask_unanswered(socket: realtime.Socket) -> None:
-        try:  # the client never answers: the hub's timer ends the wait
-            outcome = repr(socket.call("unanswered", timeout=0.2).result())
-        except realtime.AckTimeout:
-            outcome = "timed out"
-        socket.emit("outcome", outcome)
+@sio.on("greenlet")
+def in_a_greenlet(socket: realtime.Socket, n: int) -> None:
+    def job() -> None:  # a background task of its own asks the client, and waits
+        socket.emit("thread_done", socket.call("question", n, timeout=5).result(5))
 
-else:  # threads: handlers run on the loop's thread, where an async def awaits
+    sio.start_background_task(job)
 
-    @sio.on("ask_me")
-    async def ask_me_async(socket: realtime.Socket) -> Any:
-        return {"reply": await socket.call("question", 21, timeout=5)}
 
-    @sio.on("ask_unanswered")
-    async def ask_unanswered_async(socket: realtime.Socket) -> None:
-        try:  # the client never answers: the loop's timer ends the wait
-            outcome = repr(await socket.call("unanswered", timeout=0.2))
-        except realtime.AckTimeout:
-            outcome = "timed out"
-        socket.emit("outcome", outcome)
+@sio.on("ask_me")
+def ask_me(socket: realtime.Socket) -> Any:
+    try:
+        return {"reply": socket.call("question", 21, timeout=5).wait()}
+    except Exception as exc:
+        return {"error": repr(exc)}
+
+
+@sio.on("ask_unanswered")
+def ask_unanswered(socket: realtime.Socket) -> None:
+    try:  # the client never answers: the runtime's timer ends the wait
+        outcome = repr(socket.call("unanswered", timeout=0.2).result())
+    except realtime.AckTimeout:
+        outcome = "timed out"
+    socket.emit("outcome", outcome)
+
+
+@sio.on("ask_me_async")
+async def ask_me_async(socket: realtime.Socket) -> Any:
+    # An async def runs on the loop (threads) or in a green thread: it awaits the ack.
+    return {"reply": await socket.call("question", 21, timeout=5)}
 
 
 app = realtime.WSGIApp(sio, flask_app)
