@@ -97,6 +97,20 @@ def server_specs() -> list[ServerSpec]:
                 ),
             )
         ),
+        # Ours on threads with the echo an async def, which runs on the loop's
+        # thread instead of a worker's: what a handler that never blocks saves.
+        ServerSpec(
+            "realtime-threads-async",
+            "realtime on threads, async def echo (compiled)",
+            (
+                str(project_python()),
+                str(servers / "realtime_app.py"),
+                "--host=threads",
+                "--echo=async",
+            ),
+            pythonpath=str(COMPILED_BUILD),
+            default=False,
+        ),
     ]
 
 

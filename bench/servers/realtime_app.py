@@ -1,10 +1,10 @@
 """Our server: the benchmark's tiny app on the public ``realtime`` API.
 
-Usage: python realtime_app.py [--loop=asyncio] [--host=uvicorn|eventlet|threads] PORT  (run with
-the project's environment; the default loop is realtime.run's: uvloop where installed; the
-default host is the embedded one, realtime.run; uvicorn serves realtime.ASGIApp on its own
-default loop, uvloop here; eventlet serves realtime.WSGIApp, and so does werkzeug's threaded
-server for threads)
+Usage: python realtime_app.py [--loop=asyncio] [--host=uvicorn|eventlet|threads]
+[--echo=async] PORT  (run with the project's environment; the default loop is realtime.run's:
+uvloop where installed; the default host is the embedded one, realtime.run; uvicorn serves
+realtime.ASGIApp on its own default loop, uvloop here; eventlet serves realtime.WSGIApp, and so
+does werkzeug's threaded server for threads, its echo a plain def unless --echo=async)
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ import realtime
 from realtime.integrations.aiohttp import new_event_loop
 
 
-def build_server() -> realtime.Server:
+def build_server(plain: bool = False) -> realtime.Server:
+    """The app; ``plain``: its echo a plain ``def``, as a WSGI app's handlers
+    are (and python-socketio's peer app on those hosts), rather than an
+    ``async def`` that never awaits. On threads a plain handler runs on a
+    worker thread; elsewhere both run the same way."""
     # BENCH_REDIS_URL: a node of a Redis cluster (bench/cluster.py), else alone.
     redis_url = os.environ.get("BENCH_REDIS_URL")
     cluster: dict[str, Any] = {"adapter": realtime.RedisAdapter(redis_url)} if redis_url else {}
@@ -38,9 +42,17 @@ def build_server() -> realtime.Server:
         events_per_second=None,
     )
 
-    @sio.on("echo")
-    async def echo(socket: realtime.Socket, *args: Any) -> None:
-        socket.emit("echo", *args)
+    if plain:
+
+        @sio.on("echo")
+        def echo(socket: realtime.Socket, *args: Any) -> None:
+            socket.emit("echo", *args)
+
+    else:
+
+        @sio.on("echo")
+        async def echo_async(socket: realtime.Socket, *args: Any) -> None:
+            socket.emit("echo", *args)
 
     @sio.on("echo_ack")
     def echo_ack(socket: realtime.Socket, data: Any) -> Any:
@@ -73,12 +85,15 @@ def main() -> None:
         import eventlet.wsgi
 
         listener = eventlet.listen(("127.0.0.1", port), backlog=1024)
-        eventlet.wsgi.server(listener, realtime.WSGIApp(build_server()), log_output=False)
+        app = realtime.WSGIApp(build_server(plain=True))
+        eventlet.wsgi.server(listener, app, log_output=False)
         return
     if "--host=threads" in flags:  # `--servers realtime-threads`
         from werkzeug.serving import make_server
 
-        app = realtime.WSGIApp(build_server(), mode="threads")
+        # `--echo=async`: the echo an async def, run on the loop's thread
+        plain = "--echo=async" not in flags
+        app = realtime.WSGIApp(build_server(plain=plain), mode="threads")
         make_server("127.0.0.1", port, app, threaded=True).serve_forever()
         return
     options: dict[str, Any] = {}
