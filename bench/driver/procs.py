@@ -114,10 +114,11 @@ def server_specs() -> list[ServerSpec]:
     ]
 
 
-HOSTS = ("uvicorn", "eventlet", "threads")
+HOSTS = ("uvicorn", "eventlet", "gevent", "gunicorn", "threads")
 """The hosts besides the embedded one that have a row each: ours and
 python-socketio's, both served by that host (ASGIApp on uvicorn, WSGIApp on
-eventlet's WSGI server and on werkzeug's threaded one)."""
+eventlet's WSGI server, on gevent's, on gunicorn's gthread worker and on werkzeug's threaded
+one)."""
 
 
 def unavailable_reason(spec: ServerSpec) -> str | None:

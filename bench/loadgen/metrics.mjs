@@ -1,6 +1,6 @@
 // Numbers the scenarios report: latency percentiles, and CPU/RSS windows for
 // the generator itself and for the server it loads (read from /proc).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 /** Wall-clock milliseconds with sub-millisecond resolution (servers stamp broadcasts with it). */
@@ -22,7 +22,39 @@ export function latencySummary(samples) {
   };
 }
 
-/** CPU seconds and RSS of another process, from /proc. */
+/** The fields of /proc/PID/stat after the command name (which may hold spaces), or null. */
+function statFields(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+/** ``pid`` and its descendants: a server whose workers are child processes
+ * (gunicorn's master and its worker) is measured whole. */
+export function processTree(pid) {
+  const children = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const fields = statFields(name);
+    if (fields === null) continue;
+    const ppid = Number(fields[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(name));
+  }
+  const tree = [];
+  const pending = [pid];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    tree.push(next);
+    pending.push(...(children.get(next) ?? []));
+  }
+  return tree;
+}
+
+/** CPU seconds and RSS of another process and its children, from /proc. */
 export class ProcStat {
   constructor(pid, clkTck = 100, core = null, genCore = null) {
     this.pid = pid;
@@ -33,17 +65,27 @@ export class ProcStat {
 
   cpuSeconds() {
     if (!this.pid) return 0;
-    const stat = readFileSync(`/proc/${this.pid}/stat`, "latin1");
-    // The command name may hold spaces; the fields after its ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / this.clkTck;
+    let ticks = 0;
+    for (const pid of processTree(this.pid)) {
+      const fields = statFields(pid);
+      if (fields !== null) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / this.clkTck;
   }
 
   rssKiB() {
     if (!this.pid) return 0;
-    const status = readFileSync(`/proc/${this.pid}/status`, "latin1");
-    const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return m ? Number(m[1]) : 0;
+    let total = 0;
+    for (const pid of processTree(this.pid)) {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, "latin1");
+        const m = /VmRSS:\s+(\d+) kB/.exec(status);
+        if (m) total += Number(m[1]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return total;
   }
 }
 

@@ -1,14 +1,21 @@
 """The python-socketio 5.18 peer on aiohttp: the benchmark's tiny app.
 
-Usage: python psio_app.py [--host=uvicorn|eventlet|threads] PORT  (run from the peers'
-virtualenv; uvicorn serves its socketio.ASGIApp, eventlet its socketio.WSGIApp with a
-socketio.Server in eventlet mode, threads the same in threading mode on werkzeug's threaded
-server: each host's peer for our server on the same host)
+Usage: python psio_app.py [--host=uvicorn|eventlet|gevent|gunicorn|threads] PORT  (run from
+the peers' virtualenv; uvicorn serves its socketio.ASGIApp, eventlet its socketio.WSGIApp with
+a socketio.Server in eventlet mode, gevent the same in gevent mode on gevent's WSGIServer
+(monkey-patched), gunicorn and threads the same in threading mode on gunicorn's gthread
+worker and on werkzeug's threaded server: each host's peer for our server on the same host)
 """
 
 from __future__ import annotations
 
 import sys
+
+if "--host=gevent" in sys.argv:  # before anything imports socket or threading
+    from gevent import monkey
+
+    monkey.patch_all()
+
 import time
 from typing import Any
 
@@ -59,7 +66,7 @@ def build_app() -> web.Application:
 
 def build_wsgi_app(async_mode: str) -> Any:
     """The same app on python-socketio's ``def`` handlers, for ``async_mode``
-    "eventlet" or "threading"."""
+    "eventlet", "gevent" or "threading"."""
     sio = socketio.Server(async_mode=async_mode, **_OPTIONS)
 
     @sio.on("echo")  # type: ignore[untyped-decorator]
@@ -97,6 +104,17 @@ def main() -> None:
 
         listener = eventlet.listen(("127.0.0.1", port), backlog=1024)
         eventlet.wsgi.server(listener, build_wsgi_app("eventlet"), log_output=False)
+        return
+    if "--host=gevent" in flags:
+        from gevent.pywsgi import WSGIServer
+
+        app = build_wsgi_app("gevent")
+        WSGIServer(("127.0.0.1", port), app, log=None, backlog=1024).serve_forever()
+        return
+    if "--host=gunicorn" in flags:
+        import gunicorn_host
+
+        gunicorn_host.serve(build_wsgi_app("threading"), port)
         return
     if "--host=threads" in flags:
         from werkzeug.serving import make_server

@@ -1,16 +1,23 @@
 """Our server: the benchmark's tiny app on the public ``realtime`` API.
 
-Usage: python realtime_app.py [--loop=asyncio] [--host=uvicorn|eventlet|threads]
+Usage: python realtime_app.py [--loop=asyncio] [--host=uvicorn|eventlet|gevent|gunicorn|threads]
 [--echo=async] PORT  (run with the project's environment; the default loop is realtime.run's:
 uvloop where installed; the default host is the embedded one, realtime.run; uvicorn serves
 realtime.ASGIApp on its own default loop, uvloop here; eventlet serves realtime.WSGIApp, and so
-does werkzeug's threaded server for threads, its echo a plain def unless --echo=async)
+do gevent's WSGIServer (monkey-patched), gunicorn's gthread worker and werkzeug's threaded
+server for threads, its echo a plain def unless --echo=async)
 """
 
 from __future__ import annotations
 
-import os
 import sys
+
+if "--host=gevent" in sys.argv:  # before anything imports socket or threading
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import os
 import time
 from typing import Any
 
@@ -87,6 +94,17 @@ def main() -> None:
         listener = eventlet.listen(("127.0.0.1", port), backlog=1024)
         app = realtime.WSGIApp(build_server(plain=True))
         eventlet.wsgi.server(listener, app, log_output=False)
+        return
+    if "--host=gevent" in flags:  # `--servers realtime-gevent`
+        from gevent.pywsgi import WSGIServer
+
+        app = realtime.WSGIApp(build_server(plain=True), mode="gevent")
+        WSGIServer(("127.0.0.1", port), app, log=None, backlog=1024).serve_forever()
+        return
+    if "--host=gunicorn" in flags:  # `--servers realtime-gunicorn`
+        import gunicorn_host
+
+        gunicorn_host.serve(realtime.WSGIApp(build_server(plain=True), mode="threads"), port)
         return
     if "--host=threads" in flags:  # `--servers realtime-threads`
         from werkzeug.serving import make_server

@@ -6,6 +6,8 @@ Small and short on purpose: this checks the harness, not anybody's speed.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -66,3 +68,46 @@ def test_storm_connects_measures_and_probes(floor: tuple[int, int], client: str)
     assert result["still_open"] == 200
     assert result["answered"] == result["probed"] == 100
     assert result["rss_loaded_kib"] > 0
+
+
+
+def test_the_server_cpu_counts_its_child_processes() -> None:
+    """A server whose work runs in a child process (gunicorn's worker) is
+    measured whole: the CPU a busy child burned shows in its parent's count."""
+    spin = (
+        "import sys, time\n"
+        "end = time.process_time() + 0.5\n"
+        "while time.process_time() < end: pass\n"
+        "print('spun', flush=True)\n"
+        "sys.stdin.read()"  # holds until the test closes its stdin
+    )
+    launch = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", launch],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdin is not None and parent.stdout is not None
+    try:
+        assert parent.stdout.readline().strip() == "spun"  # the child burned its 0.5 s
+        probe = (
+            "import('./metrics.mjs').then((m) => { const pid = Number(process.argv[1]);"
+            " console.log(JSON.stringify({tree: m.processTree(pid).length,"
+            " cpu: new m.ProcStat(pid).cpuSeconds()})) })"
+        )
+        out = subprocess.run(
+            ["node", "-e", probe, str(parent.pid)],
+            cwd=env.BENCH / "loadgen",
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        seen = json.loads(out.stdout)
+    finally:
+        parent.stdin.close()
+        parent.wait(30)
+    assert seen["tree"] == 2  # the parent and its child
+    # the parent only waits: most of this is the child's spinning
+    assert seen["cpu"] >= 0.45, seen
