@@ -207,17 +207,6 @@ class HostRuntime(Protocol):
     def uncork(self) -> None: ...
 
 
-class GreenChannel(Protocol):
-    """:class:`MessageChannel` for green or OS threads: each call blocks
-    the calling thread instead of returning an awaitable."""
-
-    def receive(self) -> Data | None: ...
-
-    def send(self, messages: list[Data]) -> None: ...
-
-    def close(self, code: int) -> None: ...
-
-
 class GreenHostRuntime(Protocol):
     """What a WSGI host calls: :class:`HostRuntime`'s requests for a host
     whose every request has a thread (green or not) that may block."""

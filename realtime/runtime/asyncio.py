@@ -507,6 +507,38 @@ class AsyncioRuntime:
             self._write_dirty()
 
 
+class StreamTransport(Protocol):
+    """What a :class:`WebSocketConnection` uses of its transport: asyncio's
+    (uvloop's too), or a green hub's
+    (:class:`~realtime.runtime.hub_transport.HubTransport`)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
+
+
+class ConnectionRuntime(Protocol):
+    """What a :class:`WebSocketConnection` asks of its runtime: the asyncio
+    one's, or the green one's (which serves WebSockets with it too)."""
+
+    engine: EngineLike
+    websockets: set[WebSocketConnection]
+
+    def now(self) -> float: ...
+
+    def cork(self) -> None: ...
+
+    def uncork(self) -> None: ...
+
+    def want_flush(self, conn: Flushable) -> None: ...
+
+
 class WebSocketConnection(asyncio.Protocol):
     """An accepted WebSocket on a raw transport: RFC 6455 frames in and out,
     as the asyncio protocol of the connection's transport; what they mean is
@@ -534,7 +566,7 @@ class WebSocketConnection(asyncio.Protocol):
         "transport",
     )
 
-    def __init__(self, runtime: AsyncioRuntime, decision: AcceptWebSocket) -> None:
+    def __init__(self, runtime: ConnectionRuntime, decision: AcceptWebSocket) -> None:
         self.runtime = runtime
         self.session = decision.session
         agreed = decision.deflate
@@ -542,7 +574,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.reader = ws_framing.FrameReader(
             runtime.engine.max_payload, runtime.engine.max_fragments, self.deflate
         )
-        self.transport: asyncio.Transport | None = None
+        self.transport: StreamTransport | None = None
         # While paused, the one answer kept for the client's pings (and for
         # its upgrade probes): the latest, as RFC 6455 allows, never a queue.
         self._pending_pong: bytes | None = None
@@ -554,8 +586,9 @@ class WebSocketConnection(asyncio.Protocol):
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's: no subclass
+    def connection_made(self, transport: Any) -> None:
+        # asyncio's, uvloop's (no subclass of asyncio's) or a green hub's
+        self.transport = transport = cast(StreamTransport, transport)
         transport.set_write_buffer_limits(high=self.HIGH_WATER)
         self.runtime.websockets.add(self)
         if self.link.wants_output_now:

@@ -15,7 +15,6 @@ from typing import Any, Final
 import eventlet
 from eventlet import hubs, patcher
 from eventlet.event import Event
-from eventlet.semaphore import Semaphore
 
 from .alarm import Cancellable
 
@@ -70,14 +69,30 @@ class EventletHub:
     def signal(self) -> EventletSignal:
         return EventletSignal()
 
-    def lock(self) -> Semaphore:
-        return Semaphore(1)
-
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         return self._hub.schedule_call_global(delay, callback)  # type: ignore[no-any-return]
 
     def wait_readable(self, fd: int) -> None:
         hubs.trampoline(fd, read=True)
 
+    def watch(self, fd: int, readable: bool, callback: Callable[[], None]) -> Callable[[], None]:
+        hub = self._hub
+        listener = hub.add(
+            hub.READ if readable else hub.WRITE,
+            fd,
+            lambda _fd: callback(),
+            _ignore,  # what eventlet throws into a green thread waiting on fd: none does
+            _nothing,
+        )
+        return lambda: hub.remove(listener)
+
     def sleep(self, seconds: float) -> None:
         eventlet.sleep(seconds)
+
+
+def _ignore(exc: BaseException) -> None:
+    return None
+
+
+def _nothing() -> None:
+    return None

@@ -16,7 +16,6 @@ from typing import Any, Final
 
 import gevent
 import gevent.event
-import gevent.lock
 import gevent.monkey
 import gevent.socket
 
@@ -67,14 +66,16 @@ class GeventHub:
     def signal(self) -> Signal:
         return gevent.event.Event()  # type: ignore[no-any-return]
 
-    def lock(self) -> gevent.lock.Semaphore:
-        return gevent.lock.Semaphore(1)
-
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         return GeventTimer(delay, callback)
 
     def wait_readable(self, fd: int) -> None:
         gevent.socket.wait_read(fd)
+
+    def watch(self, fd: int, readable: bool, callback: Callable[[], None]) -> Callable[[], None]:
+        watcher = gevent.get_hub().loop.io(fd, 1 if readable else 2)
+        watcher.start(callback)
+        return watcher.close  # type: ignore[no-any-return]
 
     def sleep(self, seconds: float) -> None:
         gevent.sleep(seconds)

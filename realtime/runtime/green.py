@@ -6,7 +6,7 @@ calls) once, for any hub that lets green threads block: one hub timer armed
 at the engine's next deadline, handlers run by one green thread per burst of
 events of a socket, a request's green thread blocked in
 :meth:`GreenRuntime.respond` while its poll is parked, and in
-:meth:`GreenRuntime.serve_websocket` for a WebSocket's life.
+:meth:`GreenRuntime.serve_socket` for a WebSocket's life (served from the hub's callbacks).
 
 What differs between eventlet and gevent is small and lives behind
 :class:`GreenHub`: spawning, a one-shot signal, a hub timer, waiting for a
@@ -21,6 +21,7 @@ that awaits asyncio's own (``asyncio.sleep``) is stopped, and the log says so.
 
 from __future__ import annotations
 
+import _socket
 import contextlib
 import inspect
 import logging
@@ -37,19 +38,17 @@ from ..crossing import Signal, ThreadPromise
 from ..http import (
     AcceptWebSocket,
     CloseWebSocket,
-    GreenChannel,
+    Flushable,
     HttpRequest,
     HttpResponse,
     LongPoll,
 )
-from ..link import LinkState, WebSocketLink
 from ..protocol.session import State
 from ..transports import websocket as ws_framing
-from ..transports.deflate import MessageDeflate
 from ..types import Offload
 from .alarm import Alarm, Cancellable
-from .asyncio import EngineLike, host_decision
-from .framed_socket import FramedSocket, Lock
+from .asyncio import EngineLike, WebSocketConnection, host_decision
+from .hub_transport import HubTransport
 
 logger: Final = logging.getLogger("realtime")
 
@@ -77,14 +76,15 @@ class GreenHub(Protocol):
 
     def signal(self) -> Signal: ...
 
-    def lock(self) -> Lock:
-        """A lock that blocks one green thread only."""
-
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         """``callback()`` in the hub itself after ``delay`` seconds."""
 
     def wait_readable(self, fd: int) -> None:
         """Block this green thread until ``fd`` can be read."""
+
+    def watch(self, fd: int, readable: bool, callback: Callable[[], None]) -> Callable[[], None]:
+        """``callback()`` in the hub itself each time ``fd`` is readable (or
+        writable) until the returned function is called."""
 
     def sleep(self, seconds: float) -> None:
         """Block this green thread only."""
@@ -159,7 +159,10 @@ class GreenRuntime:
         self.offload: Offload | None = None
         self._alarm = Alarm(engine, self.now, self._call_at)
         self.closing = False
-        self.websockets: set[GreenWebSocket] = set()
+        self.websockets: set[WebSocketConnection] = set()
+        self._dirty: list[Flushable] = []
+        self._corked = 0
+        self._flush_timer: object | None = None
         self._loop_thread_id = hub.os_thread_id()
         self._handed: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._doorbell: tuple[int, int] | None = None  # a pipe: other threads ring it
@@ -236,8 +239,9 @@ class GreenRuntime:
     def stop(self) -> None:
         self.closing = True
         self._alarm.close()
-        for ws in list(self.websockets):
-            ws.wake()
+        self._flush()
+        for conn in list(self.websockets):
+            conn.close()
         doorbell, self._doorbell = self._doorbell, None
         if doorbell is not None:
             self.hub.os.write(doorbell[1], b"\0")  # the doorbell's green thread sees closing
@@ -267,9 +271,10 @@ class GreenRuntime:
     def serve_socket(
         self, sock: Any, decision: AcceptWebSocket | CloseWebSocket, accept: str
     ) -> None:
-        """Answer the handshake on ``sock`` and serve the WebSocket, framed by
-        a :class:`~realtime.runtime.framed_socket.FramedSocket`, until it
-        closes, blocking this green thread."""
+        """Answer the handshake on ``sock``, then serve the WebSocket from the
+        hub's callbacks (a :class:`~realtime.runtime.hub_transport.HubTransport`
+        under the embedded server's :class:`WebSocketConnection`) while this
+        green thread waits for its end."""
         if isinstance(decision, CloseWebSocket):
             with contextlib.suppress(OSError):
                 sock.sendall(
@@ -282,93 +287,47 @@ class GreenRuntime:
             sock.sendall(
                 ws_framing.switching_protocols(accept, None if agreed is None else agreed.response)
             )
+            # The hub's own socket object on a descriptor of our own: the
+            # server closes its socket once this green thread returns.
+            raw = _socket.socket(fileno=self.hub.os.dup(sock.fileno()))
+            raw.setblocking(False)
         except OSError:  # the client left during its handshake
             self.refuse_websocket(decision)
             return
-        engine = self.engine
-        channel = FramedSocket(
-            sock,
-            self.hub.lock(),
-            engine.max_payload,
-            engine.max_fragments,
-            None if agreed is None else MessageDeflate(agreed),
-        )
-        self.serve_websocket(decision, channel)
+        ended = self.hub.signal()
+        conn = WebSocketConnection(self, decision)
+        conn.on_lost = ended.set
+        conn.connection_made(HubTransport(raw, self.hub, conn))
+        ended.wait()
 
-    def serve_websocket(self, decision: AcceptWebSocket, channel: GreenChannel) -> None:
-        """Serve an accepted WebSocket until it closes, blocking this green thread."""
-        GreenWebSocket(self, decision, channel).run()
+    # -- writing: what WebSocketConnection asks of its runtime ------------------------
+
+    def want_flush(self, conn: Flushable) -> None:
+        """Write ``conn``'s output on the hub's next turn, with whatever
+        else the handlers running before it queue: one write per socket."""
+        self._dirty.append(conn)
+        if self._corked or self._flush_timer is not None:
+            return
+        self._flush_timer = self.hub.call_later(0.0, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_timer = None
+        dirty = self._dirty
+        while dirty:
+            self._dirty = []
+            for conn in dirty:
+                conn.flush()
+            dirty = self._dirty
+
+    def cork(self) -> None:
+        """Hold flushes while one read's messages are handled."""
+        self._corked += 1
+
+    def uncork(self) -> None:
+        self._corked -= 1
+        if not self._corked and self._dirty and self._flush_timer is None:
+            self._flush_timer = self.hub.call_later(0.0, self._flush)
 
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         self.engine.refuse_websocket(decision, self.now())
 
-
-class GreenWebSocket:
-    """An accepted WebSocket on green threads: the request's green thread
-    reads, one writer green thread sends what the link gives it when woken."""
-
-    __slots__ = ("_replies", "_wakeup", "channel", "link", "runtime", "session")
-
-    def __init__(
-        self, runtime: GreenRuntime, decision: AcceptWebSocket, channel: GreenChannel
-    ) -> None:
-        self.runtime = runtime
-        self.session = decision.session
-        self.channel = channel
-        self._wakeup: Signal = runtime.hub.signal()
-        self._replies: list[str | bytes] = []
-        self.link = WebSocketLink(runtime.engine, decision.session, decision.upgrade, self.wake)
-
-    def wake(self) -> None:
-        self._wakeup.set()
-
-    def run(self) -> None:
-        runtime = self.runtime
-        link = self.link
-        runtime.websockets.add(self)
-        join_writer = runtime.hub.spawn_joinable(self._write)
-        if link.wants_output_now:
-            self.wake()
-        try:
-            while not link.closing and not runtime.closing:
-                message = self.channel.receive()
-                if message is None:
-                    break
-                if len(message) > runtime.engine.max_payload:
-                    log_once("ws-frame-1009", "closing a WebSocket: message too big")
-                    self.channel.close(1009)
-                    break
-                reply = link.receive(message, runtime.now())
-                if reply is not None:
-                    self._replies.append(reply)
-                if reply is not None or link.closing:
-                    self.wake()
-        except Exception:
-            logger.exception("error in WebSocket reader")
-        finally:
-            runtime.websockets.discard(self)
-            link.lost(runtime.now())
-            self.wake()
-            join_writer()
-            self.channel.close(1000)
-
-    def _write(self) -> None:
-        link = self.link
-        channel = self.channel
-        hub = self.runtime.hub
-        try:
-            while True:
-                self._wakeup.wait()
-                self._wakeup = hub.signal()
-                replies, self._replies = self._replies, []
-                items = link.output()
-                out = replies + ws_framing.wire_payloads(items, self.session.protocol)
-                if out:
-                    channel.send(out)
-                if link.closing or self.runtime.closing:
-                    channel.close(1001 if self.runtime.closing else 1000)
-                    return
-                if link.state is LinkState.CLOSED:
-                    return
-        except Exception:  # the client went away mid-write: the reader hears it
-            return
