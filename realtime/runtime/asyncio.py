@@ -264,7 +264,31 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     return result if result is not None and is_awaitable(result) else None
 
 
-class AsyncioRuntime:
+class ConnectionRuntime:
+    """What a :class:`WebSocketConnection` asks of its runtime: the asyncio
+    one's, or the green one's (which serves WebSockets with it too). A base
+    class rather than a Protocol: the compiled build then calls these
+    natively, on the embedded server's path of every read."""
+
+    engine: EngineLike
+    websockets: set[WebSocketConnection]
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    def cork(self) -> None:
+        """Hold flushes while one read's messages are handled."""
+        raise NotImplementedError
+
+    def uncork(self) -> None:
+        raise NotImplementedError
+
+    def want_flush(self, conn: Flushable) -> None:
+        """Write ``conn``'s output soon, with what else is queued meanwhile."""
+        raise NotImplementedError
+
+
+class AsyncioRuntime(ConnectionRuntime):
     """Implements :class:`realtime.types.Runtime` (what the core calls) and
     :class:`realtime.http.HostRuntime` (what a host calls) on one asyncio loop."""
 
@@ -521,22 +545,6 @@ class StreamTransport(Protocol):
     def abort(self) -> None: ...
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
-
-
-class ConnectionRuntime(Protocol):
-    """What a :class:`WebSocketConnection` asks of its runtime: the asyncio
-    one's, or the green one's (which serves WebSockets with it too)."""
-
-    engine: EngineLike
-    websockets: set[WebSocketConnection]
-
-    def now(self) -> float: ...
-
-    def cork(self) -> None: ...
-
-    def uncork(self) -> None: ...
-
-    def want_flush(self, conn: Flushable) -> None: ...
 
 
 class WebSocketConnection(asyncio.Protocol):

@@ -47,7 +47,7 @@ from ..protocol.session import State
 from ..transports import websocket as ws_framing
 from ..types import Offload
 from .alarm import Alarm, Cancellable
-from .asyncio import EngineLike, WebSocketConnection, host_decision
+from .asyncio import ConnectionRuntime, EngineLike, WebSocketConnection, host_decision
 from .hub_transport import HubTransport
 
 logger: Final = logging.getLogger("realtime")
@@ -148,7 +148,7 @@ class GreenRunner:
         return max(0, len(self._queue) - (1 if self._running else 0))
 
 
-class GreenRuntime:
+class GreenRuntime(ConnectionRuntime):
     """Implements :class:`realtime.types.Runtime` and
     :class:`realtime.http.GreenHostRuntime` on ``hub``."""
 
