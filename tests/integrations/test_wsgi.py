@@ -8,7 +8,9 @@ the whole interop suite on both hosts (tests/interop)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import socket
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -278,3 +280,37 @@ async def test_a_burst_on_a_threads_websocket_arrives_whole_and_in_order() -> No
         app.close()
         server.shutdown()
         serving.join(BOUND)
+
+
+def test_the_engine_s_requests_go_out_without_waiting_for_acks() -> None:
+    """WSGIApp sets TCP_NODELAY on the connection of each engine request
+    (gevent's WSGIServer does not, and its long-polls waited 40 ms for the
+    client's delayed ACK each); other paths' connections are the server's."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname())
+    served, _ = listener.accept()
+    other_client = socket.create_connection(listener.getsockname())
+    other, _ = listener.accept()
+    app = realtime.WSGIApp(realtime.Server(), mode="threads")
+    try:
+        for sock, path in ((served, "/socket.io/"), (other, "/elsewhere")):
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+            environ = {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": path,
+                "QUERY_STRING": "EIO=4&transport=polling",
+                "wsgi.input": io.BytesIO(b""),
+                "werkzeug.socket": sock,
+            }
+            statuses: list[str] = []
+            answer = app(environ, lambda status, headers, seen=statuses: seen.append(status))
+            body = b"".join(answer)
+            assert statuses, path
+            if path == "/socket.io/":
+                assert statuses == ["200 OK"] and body.startswith(b"0{"), body
+        assert served.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        assert other.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+    finally:
+        app.close()
+        for sock in (listener, client, served, other_client, other):
+            sock.close()
