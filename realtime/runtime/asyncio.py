@@ -301,27 +301,41 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
 
 
 class ConnectionRuntime:
-    """What a :class:`WebSocketConnection` asks of its runtime: the asyncio
-    one's, or the green one's (which serves WebSockets with it too). A base
-    class rather than a Protocol: the compiled build then calls these
-    natively, on the embedded server's path of every read."""
+    """What a :class:`WebSocketConnection` asks of its runtime, and the
+    flush bookkeeping both runtimes share: the asyncio one's, and the green
+    one's (which serves WebSockets with it too). A base class rather than a
+    Protocol: the compiled build then calls these natively, on the embedded
+    server's path of every read."""
 
     engine: EngineLike
     websockets: set[WebSocketConnection]
+    _dirty: list[Flushable]
+    _corked: int
 
     def now(self) -> float:
         raise NotImplementedError
 
-    def cork(self) -> None:
-        """Hold flushes while one read's messages are handled."""
+    def want_flush(self, conn: Flushable) -> None:
+        """Write ``conn``'s output soon (each runtime's "soon"), with what
+        else is queued meanwhile: one write per socket."""
         raise NotImplementedError
+
+    def cork(self) -> None:
+        """Hold flushes while a burst of input is handled (see uncork)."""
+        self._corked += 1
 
     def uncork(self) -> None:
-        raise NotImplementedError
+        self._corked -= 1
+        if not self._corked and self._dirty:
+            self._write_dirty()
 
-    def want_flush(self, conn: Flushable) -> None:
-        """Write ``conn``'s output soon, with what else is queued meanwhile."""
-        raise NotImplementedError
+    def _write_dirty(self) -> None:
+        dirty = self._dirty
+        while dirty:
+            self._dirty = []
+            for conn in dirty:
+                conn.flush()
+            dirty = self._dirty
 
 
 class AsyncioRuntime(ConnectionRuntime):
@@ -548,24 +562,6 @@ class AsyncioRuntime(ConnectionRuntime):
     def _flush(self) -> None:
         self._flush_handle = None
         self._write_dirty()
-
-    def _write_dirty(self) -> None:
-        dirty = self._dirty
-        while dirty:
-            self._dirty = []
-            for conn in dirty:
-                conn.flush()
-            dirty = self._dirty
-
-    def cork(self) -> None:
-        """Hold flushes while a burst of input is handled (see uncork)."""
-        self._corked += 1
-
-    def uncork(self) -> None:
-        self._corked -= 1
-        if not self._corked and self._dirty:
-            self._write_dirty()
-
 
 class StreamTransport(Protocol):
     """What a :class:`WebSocketConnection` uses of its transport: asyncio's

@@ -312,21 +312,7 @@ class GreenRuntime(ConnectionRuntime):
 
     def _flush(self) -> None:
         self._flush_timer = None
-        dirty = self._dirty
-        while dirty:
-            self._dirty = []
-            for conn in dirty:
-                conn.flush()
-            dirty = self._dirty
-
-    def cork(self) -> None:
-        """Hold flushes while one read's messages are handled."""
-        self._corked += 1
-
-    def uncork(self) -> None:
-        self._corked -= 1
-        if not self._corked and self._dirty and self._flush_timer is None:
-            self._flush_timer = self.hub.call_later(0.0, self._flush)
+        self._write_dirty()
 
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         self.engine.refuse_websocket(decision, self.now())
