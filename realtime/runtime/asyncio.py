@@ -10,7 +10,6 @@ comes from the engine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 import threading
@@ -278,9 +277,17 @@ async def _go_on(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
         if waiting_on is None:
             await asyncio.sleep(0)
         else:
-            # What it raises, coro reads from the future itself when resumed.
-            with contextlib.suppress(BaseException):
+            # A future a coroutine yields is marked as awaited until a task
+            # takes it; this one was yielded outside any task, so it is
+            # taken here (as Task does) before it is awaited again.
+            waiting_on._asyncio_future_blocking = False
+            try:
                 await waiting_on
+            except BaseException:
+                if not waiting_on.done():  # this task itself was cancelled
+                    coro.close()
+                    raise
+                # else what the future raised, coro reads from it when resumed
         try:
             waiting_on = coro.send(None)
         except StopIteration:

@@ -6,6 +6,10 @@ parked poll). The protocol itself runs the whole interop suite on this host
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
+import socket
+import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -216,3 +220,71 @@ async def test_a_server_mounted_as_an_app_says_what_to_mount() -> None:
 def test_an_app_where_the_server_belongs_says_what_to_use(host: Any) -> None:
     with pytest.raises(TypeError, match=r"not fastapi\.applications\.FastAPI.*ASGIApp\(sio"):
         host(FastAPI())
+
+
+async def test_a_websocket_write_that_waits_for_room_goes_on_when_the_client_reads() -> None:
+    """A client that stops reading pauses uvicorn's transport, and the
+    server's write then waits in uvicorn's send: once the client reads
+    again, that write and every one after it arrive, whole and in order."""
+    sio = realtime.Server()
+    big = "x" * 60_000
+    count = 200  # 12 MB: more than the kernel's buffers (4 MB at most) and uvicorn's hold
+
+    @sio.on("flood")
+    def flood(socket: realtime.Socket) -> None:
+        for i in range(count):
+            socket.emit("big", i, big)
+
+    async with served_asgi(realtime.ASGIApp(sio)) as url:
+        port = int(url.rsplit(":", 1)[1])
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        try:
+            key = base64.b64encode(os.urandom(16)).decode()
+            writer.write(
+                (
+                    "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                    f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                ).encode()
+            )
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), BOUND)
+            assert head.startswith(b"HTTP/1.1 101"), head
+            assert (await read_text(reader)).startswith("0{")
+            writer.write(masked_text("40"))
+            assert (await read_text(reader)).startswith("40")
+            (session,) = sio.engine.sessions.values()
+            writing = session.ws_waker.__self__  # type: ignore[union-attr]
+            writer.write(masked_text('42["flood"]'))
+            # the client reads nothing now: the batch's write waits for room
+            await until(lambda: writing._writer is not None)
+            for i in range(count):
+                assert await read_text(reader) == f'42["big",{i},"{big}"]'
+        finally:
+            writer.close()
+
+
+def masked_text(text: str) -> bytes:
+    payload = text.encode()
+    assert len(payload) < 126
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x81, 0x80 | len(payload)]) + mask + body
+
+
+async def read_text(reader: asyncio.StreamReader) -> str:
+    """One whole text frame from the server (never masked, never fragmented here)."""
+
+    async def read() -> str:
+        b0, b1 = await reader.readexactly(2)
+        assert b0 == 0x81, hex(b0)
+        size = b1 & 0x7F
+        if size == 126:
+            (size,) = struct.unpack("!H", await reader.readexactly(2))
+        elif size == 127:
+            (size,) = struct.unpack("!Q", await reader.readexactly(8))
+        return (await reader.readexactly(size)).decode()
+
+    return await asyncio.wait_for(read(), BOUND)
