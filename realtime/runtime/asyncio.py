@@ -251,49 +251,6 @@ def _start_task(
 _EAGER: Final = sys.version_info >= (3, 12)
 
 
-def _start_stepped(
-    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]
-) -> asyncio.Task[None] | None:
-    """Run ``coro``'s first step now, and a task for the rest only if it
-    suspends (None: it finished). What an eager task does from 3.12; before
-    that, for a coroutine of ours whose first step needs no task (a WebSocket
-    write that an ASGI server takes at once), it saves a task and a loop
-    turn per write. Inside that first step ``asyncio.current_task()`` is
-    None: only for code that does not ask."""
-    if _EAGER or loop.get_task_factory() is not None:
-        task = _start_task(loop, coro)
-        return None if task.done() else task
-    try:
-        waiting_on = coro.send(None)
-    except StopIteration:
-        return None
-    return loop.create_task(_go_on(coro, waiting_on))
-
-
-async def _go_on(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
-    """Drive ``coro`` from where :func:`_start_stepped` left it, suspended on
-    ``waiting_on`` (a future, or None for a bare yield), as a task would."""
-    while True:
-        if waiting_on is None:
-            await asyncio.sleep(0)
-        else:
-            # A future a coroutine yields is marked as awaited until a task
-            # takes it; this one was yielded outside any task, so it is
-            # taken here (as Task does) before it is awaited again.
-            waiting_on._asyncio_future_blocking = False
-            try:
-                await waiting_on
-            except BaseException:
-                if not waiting_on.done():  # this task itself was cancelled
-                    coro.close()
-                    raise
-                # else what the future raised, coro reads from it when resumed
-        try:
-            waiting_on = coro.send(None)
-        except StopIteration:
-            return
-
-
 def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     """``fn(*args)``; its result if awaitable, else None. Failures are logged."""
     try:
@@ -838,8 +795,8 @@ class ChannelWebSocket:
             self._send(ws_framing.wire_payloads(items, self.session.protocol), link.closing)
 
     def _send(self, messages: list[Data], close: bool) -> None:
-        # the first step now: an ASGI server's send usually takes it at once
-        self._writer = _start_stepped(self.runtime.loop, self._write(messages, close))
+        task = _start_task(self.runtime.loop, self._write(messages, close))
+        self._writer = None if task.done() else task  # an eager start may have finished it
 
     async def _write(self, messages: list[Data], close: bool) -> None:
         try:
