@@ -251,6 +251,17 @@ def _start_task(
 _EAGER: Final = sys.version_info >= (3, 12)
 
 
+def handshake_answer(decision: AcceptWebSocket | CloseWebSocket, accept: str) -> bytes:
+    """What answers a WebSocket handshake the engine decided on, for a host
+    that hands over the raw socket: the 101 with the agreed extension, and
+    for a refusal after the 101 (a :class:`~realtime.http.CloseWebSocket`)
+    its close frame too."""
+    if isinstance(decision, CloseWebSocket):
+        return ws_framing.switching_protocols(accept) + ws_framing.close_frame(decision.code)
+    agreed = decision.deflate
+    return ws_framing.switching_protocols(accept, None if agreed is None else agreed.response)
+
+
 def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     """``fn(*args)``; its result if awaitable, else None. Failures are logged."""
     try:
@@ -475,15 +486,10 @@ class AsyncioRuntime(ConnectionRuntime):
         handshake (its first frames). The host must have let go of the
         transport first."""
         transport = cast(asyncio.Transport, transport)
+        transport.write(handshake_answer(decision, accept))
         if isinstance(decision, CloseWebSocket):
-            transport.write(ws_framing.switching_protocols(accept))
-            transport.write(ws_framing.close_frame(decision.code, ""))
             transport.close()
             return None
-        agreed = decision.deflate
-        transport.write(
-            ws_framing.switching_protocols(accept, None if agreed is None else agreed.response)
-        )
         conn = self.websocket(decision)
         transport.set_protocol(conn)
         conn.connection_made(transport)

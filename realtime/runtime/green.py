@@ -44,10 +44,15 @@ from ..http import (
     LongPoll,
 )
 from ..protocol.session import State
-from ..transports import websocket as ws_framing
 from ..types import Offload
 from .alarm import Alarm, Cancellable
-from .asyncio import ConnectionRuntime, EngineLike, WebSocketConnection, host_decision
+from .asyncio import (
+    ConnectionRuntime,
+    EngineLike,
+    WebSocketConnection,
+    handshake_answer,
+    host_decision,
+)
 from .hub_transport import HubTransport
 
 logger: Final = logging.getLogger("realtime")
@@ -277,16 +282,11 @@ class GreenRuntime(ConnectionRuntime):
         green thread waits for its end."""
         if isinstance(decision, CloseWebSocket):
             with contextlib.suppress(OSError):
-                sock.sendall(
-                    ws_framing.switching_protocols(accept) + ws_framing.close_frame(decision.code)
-                )
+                sock.sendall(handshake_answer(decision, accept))
                 sock.shutdown(socket.SHUT_RDWR)
             return
-        agreed = decision.deflate
         try:
-            sock.sendall(
-                ws_framing.switching_protocols(accept, None if agreed is None else agreed.response)
-            )
+            sock.sendall(handshake_answer(decision, accept))
             # The hub's own socket object on a descriptor of our own: the
             # server closes its socket once this green thread returns.
             raw = _socket.socket(fileno=self.hub.os.dup(sock.fileno()))
