@@ -247,7 +247,8 @@ class HandlerRunner:
 
     def invoke(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``; for a plain function where the runtime offloads
-        them, an awaitable of that, computed on a worker thread."""
+        them, an awaitable of that, computed on a worker thread (what
+        :meth:`call` does inline for event handlers)."""
         offload = self.offload
         if offload is not None and not is_async(fn):
             return offload(fn, args)
@@ -278,7 +279,12 @@ class HandlerRunner:
         timings = self.timings
         started = timings.clock() if timings is not None else 0.0
         try:
-            result = self.invoke(handler, socket, *args)
+            offload = self.offload
+            result: Any
+            if offload is not None and not is_async(handler):
+                result = offload(handler, (socket, *args))
+            else:
+                result = handler(socket, *args)  # every event's path: no extra call
             # An async def that never awaits is run now, like a def: no task.
             if result is not None and never_suspends(result):
                 result = run_now(result)
