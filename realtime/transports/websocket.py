@@ -82,18 +82,8 @@ def deflated_wire_bytes(items: list[Outgoing], protocol: int, deflate: MessageDe
     messages of at least the threshold compressed, with RSV1 set. The
     compression is this socket's (its context carries over between
     messages), so only the payloads are shared, not the frames."""
-    return payload_frames(wire_payloads(items, protocol), deflate)
-
-
-def payload_frames(payloads: list[eio.Data], deflate: MessageDeflate | None) -> bytes:
-    """Whole frames of ``payloads``, joined for one write; with ``deflate``,
-    those of at least its threshold compressed, with RSV1 set."""
-    if deflate is None:
-        if len(payloads) == 1:
-            return build_frame(payloads[0])
-        return b"".join([build_frame(payload) for payload in payloads])
     frames = []
-    for payload in payloads:
+    for payload in wire_payloads(items, protocol):
         if isinstance(payload, str):
             head, data = 0x80 | _TEXT, payload.encode("utf-8")
         else:
