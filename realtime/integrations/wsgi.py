@@ -4,10 +4,10 @@ WebSocket included.
 
 Translates a WSGI environ into an :class:`~realtime.http.HttpRequest`, and
 hands an accepted WebSocket's socket to the runtime
-(:mod:`realtime.runtime.green` on eventlet's or gevent's hub, which frames it
-in the request's green thread; :mod:`realtime.runtime.threads`, whose event
-loop takes the socket as the front door's would); the runtime waits, the
-engine decides. Paths the engine
+(:mod:`realtime.runtime.green` on eventlet's or gevent's hub, which serves it
+from the hub's callbacks; :mod:`realtime.runtime.threads`, whose event loop
+takes the socket as the front door's would); the runtime waits, the engine
+decides. Paths the engine
 does not own go to ``wsgi_app`` (404 without one); ``static_files`` serves
 the application's pages.
 
@@ -89,12 +89,14 @@ class WSGIApp:
         path: str = environ.get("PATH_INFO", "") or "/"
         if self.engine.owns_path(path):
             runtime = self.runtime or self._start(environ)
-            _no_delay(environ)
+            found = _socket_of(environ)
+            if found is not None:
+                _no_delay(found[0])
             request = _request(environ, path, self.engine.max_payload)
             decision = runtime.respond(request)
             if isinstance(decision, HttpResponse):
                 return _respond(start_response, decision)
-            return _websocket(environ, start_response, request, decision, runtime)
+            return _websocket(found, start_response, request, decision, runtime)
         if self.static_files:
             answer = static_response(self.static_files, path)
             if answer is not None:
@@ -156,7 +158,7 @@ def _green_hub(mode: str) -> GreenHub:
 
 
 def _websocket(
-    environ: Environ,
+    found: tuple[Any, str] | None,
     start_response: StartResponse,
     request: HttpRequest,
     decision: AcceptWebSocket | CloseWebSocket,
@@ -165,8 +167,8 @@ def _websocket(
     """Hand the connection's socket to the runtime, which answers the
     handshake and serves the WebSocket on it (framed by the core's
     RFC 6455, as behind the front door), then tell the server the
-    connection was the WebSocket's."""
-    found = _socket_of(environ)
+    connection was the WebSocket's. ``found``: the connection's socket
+    and its server's name (:func:`_socket_of`)."""
     try:
         accept = ws_framing.accept_key(request.headers)
     except ws_framing.HandshakeError as exc:
@@ -190,16 +192,13 @@ def _websocket(
     raise ConnectionResetError(errno.ECONNRESET, "the WebSocket has ended")
 
 
-def _no_delay(environ: Environ) -> None:
+def _no_delay(sock: Any) -> None:
     """Send small answers at once on the request's connection (TCP_NODELAY),
     as aiohttp, uvicorn and Node set it: a server that writes an answer's
     head and body apart (gevent's WSGIServer) would otherwise wait for the
     client's delayed ACK, 40 ms per long-poll round trip."""
-    found = _socket_of(environ)
-    if found is None:
-        return
     with contextlib.suppress(OSError, AttributeError):  # not TCP, or no such call
-        found[0].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _socket_of(environ: Environ) -> tuple[Any, str] | None:
