@@ -173,11 +173,13 @@ async def test_a_blocking_def_handler_on_threads_holds_only_its_socket() -> None
     socket's next event waits its turn."""
     sio = realtime.Server()
     gate = threading.Event()
+    started = threading.Event()
     order: list[str] = []
 
     @sio.on("block")
     def block(socket: realtime.Socket) -> str:
         order.append("block started")
+        started.set()
         released = gate.wait(BOUND)
         order.append("block ended")
         return "released" if released else "never released"
@@ -226,8 +228,7 @@ async def test_a_blocking_def_handler_on_threads_holds_only_its_socket() -> None
         )
         blocked_answer = asyncio.ensure_future(blocked.call("block", timeout=BOUND))
         after_answer = asyncio.ensure_future(blocked.call("after", timeout=BOUND))
-        while "block started" not in order:
-            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(started.wait, BOUND)
         # the other socket's handler runs while "block" holds its worker thread
         assert await other.call("release", timeout=BOUND) == ["block started"]
         assert await blocked_answer == "released"

@@ -114,7 +114,9 @@ def read_all(client: socket.socket, hub: SelectorHub, size: int) -> bytes:
     """Read ``size`` bytes, turning the hub between reads so that it writes."""
     data = b""
     client.setblocking(False)
-    while len(data) < size:
+    for _ in range(2000):  # a hang guard only: each read ends on the data or its EOF
+        if len(data) >= size:
+            break
         hub.turn()
         try:
             chunk = client.recv(65536)
@@ -123,6 +125,8 @@ def read_all(client: socket.socket, hub: SelectorHub, size: int) -> bytes:
         if not chunk:
             break
         data += chunk
+    else:
+        raise AssertionError(f"only {len(data)} of {size} bytes arrived")
     client.setblocking(True)
     return data
 
