@@ -61,6 +61,9 @@ class SocketState(enum.Enum):
 _CONNECTING: Final = SocketState.CONNECTING
 _CONNECTED: Final = SocketState.CONNECTED
 _DISCONNECTED: Final = SocketState.DISCONNECTED
+ROOMS_READ_BOUND: Final = 10.0
+"""Seconds another thread's read of :attr:`Socket.rooms` waits for the
+runtime's thread before it reads the rooms as they are."""
 
 
 def ack_args(result: Any) -> list[Any]:
@@ -179,7 +182,26 @@ class Socket:
     @property
     def rooms(self) -> frozenset[str]:
         """The rooms this socket is in, its own id included (still the rooms
-        it had, inside its ``disconnecting`` handler)."""
+        it had, inside its ``disconnecting`` handler).
+
+        Read from another thread (a ``def`` handler on a worker, a Flask
+        view), the answer comes from the runtime's thread: that is where a
+        ``join`` this thread made a moment ago is carried out, in order, and
+        where the room sets change."""
+        runtime = self._runtime
+        if elsewhere(runtime):
+            answer: frozenset[str] | None = call_over(runtime, self._rooms_into).wait(
+                ROOMS_READ_BOUND
+            )
+            if answer is not None:
+                return answer
+            # the runtime did not answer (stopped, or stuck): the rooms as they are
+        return self._rooms_here()
+
+    def _rooms_into(self, promise: Promise[frozenset[str]]) -> None:
+        promise.set_result(self._rooms_here())
+
+    def _rooms_here(self) -> frozenset[str]:
         if self._closing_rooms is not None:
             return self._closing_rooms
         return self.namespace.adapter.socket_rooms(self.id)

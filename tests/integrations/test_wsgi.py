@@ -283,6 +283,41 @@ async def test_a_burst_on_a_threads_websocket_arrives_whole_and_in_order() -> No
         serving.join(BOUND)
 
 
+async def test_a_def_handler_reads_the_rooms_it_just_joined() -> None:
+    """A def handler runs on a worker thread, and its joins are carried out
+    on the loop's: reading the rooms right after the joins, by the socket
+    or by the server, still shows every one of them."""
+    sio = realtime.Server()
+    names = [f"room-{n}" for n in range(50)]
+
+    @sio.on("join_all")
+    def join_all(socket: realtime.Socket) -> list[list[str]]:
+        for name in names:  # one hand-over each: the loop has 50 to carry out
+            socket.join(name)
+        by_socket = sorted(socket.rooms)
+        socket.leave(names[0])
+        by_server = sorted(sio.rooms(socket.id))
+        return [by_socket, by_server]
+
+    app = realtime.WSGIApp(sio, mode="threads")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        port = server.socket.getsockname()[1]
+        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+        by_socket, by_server = await client.call("join_all", timeout=BOUND)
+        own = client.get_sid()
+        assert by_socket == sorted([own, *names])
+        assert by_server == sorted([own, *names[1:]])
+    finally:
+        await client.disconnect()
+        app.close()
+        server.shutdown()
+        serving.join(BOUND)
+
+
 def test_the_engine_s_requests_go_out_without_waiting_for_acks() -> None:
     """WSGIApp sets TCP_NODELAY on the connection of each engine request
     (gevent's WSGIServer does not, and its long-polls waited 40 ms for the
