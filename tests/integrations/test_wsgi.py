@@ -8,12 +8,13 @@ the whole interop suite on both hosts (tests/interop)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import re
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,20 @@ async def test_def_handlers_on_wsgi(
         assert await asyncio.wait_for(news.get(), BOUND) == "yo again"
     finally:
         await client.disconnect()
+
+
+@contextlib.contextmanager
+def on_werkzeug(app: realtime.WSGIApp) -> Iterator[str]:
+    """``app`` served by werkzeug's threaded server; yields its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
+    finally:
+        app.close()
+        server.shutdown()
+        serving.join(BOUND)
 
 
 async def upgraded(client: socketio.AsyncClient, transport: str) -> None:
@@ -214,36 +229,27 @@ async def test_a_blocking_def_handler_on_threads_holds_only_its_socket() -> None
         gate.set()
         return seen
 
-    app = realtime.WSGIApp(sio, mode="threads", handler_threads=2)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     blocked = socketio.AsyncClient(reconnection=False)
     other = socketio.AsyncClient(reconnection=False)
-    try:
-        port = server.socket.getsockname()[1]
-        await blocked.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
-        await other.connect(
-            f"http://127.0.0.1:{port}", transports=["polling"], namespaces=["/", "/watched"]
-        )
-        blocked_answer = asyncio.ensure_future(blocked.call("block", timeout=BOUND))
-        after_answer = asyncio.ensure_future(blocked.call("after", timeout=BOUND))
-        assert await asyncio.to_thread(started.wait, BOUND)
-        # the other socket's handler runs while "block" holds its worker thread
-        assert await other.call("release", timeout=BOUND) == ["block started"]
-        assert await blocked_answer == "released"
-        # the middleware, the connect handler and the handler: each on a
-        # worker thread, never the loop's; and so does an any-event listener
-        threads = await after_answer + await other.call("watched", namespace="/watched")
-        assert len(threads) == 5
-        assert all(name.startswith("realtime-handler") for name in threads), threads
-        assert order == ["block started", "block ended", "after"]
-    finally:
-        await blocked.disconnect()
-        await other.disconnect()
-        app.close()
-        server.shutdown()
-        serving.join(BOUND)
+    with on_werkzeug(realtime.WSGIApp(sio, mode="threads", handler_threads=2)) as url:
+        try:
+            await blocked.connect(url, transports=["websocket"])
+            await other.connect(url, transports=["polling"], namespaces=["/", "/watched"])
+            blocked_answer = asyncio.ensure_future(blocked.call("block", timeout=BOUND))
+            after_answer = asyncio.ensure_future(blocked.call("after", timeout=BOUND))
+            assert await asyncio.to_thread(started.wait, BOUND)
+            # the other socket's handler runs while "block" holds its worker thread
+            assert await other.call("release", timeout=BOUND) == ["block started"]
+            assert await blocked_answer == "released"
+            # the middleware, the connect handler and the handler: each on a
+            # worker thread, never the loop's; and so does an any-event listener
+            threads = await after_answer + await other.call("watched", namespace="/watched")
+            assert len(threads) == 5
+            assert all(name.startswith("realtime-handler") for name in threads), threads
+            assert order == ["block started", "block ended", "after"]
+        finally:
+            await blocked.disconnect()
+            await other.disconnect()
 
 
 def test_handler_threads_is_checked() -> None:
@@ -265,22 +271,15 @@ async def test_a_burst_on_a_threads_websocket_arrives_whole_and_in_order() -> No
     def total(socket: realtime.Socket) -> list[int]:
         return seen
 
-    app = realtime.WSGIApp(sio, mode="threads")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     client = socketio.AsyncClient(reconnection=False)
-    try:
-        port = server.socket.getsockname()[1]
-        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
-        for n in range(300):
-            await client.emit("count", n)
-        assert await client.call("total", timeout=BOUND) == list(range(300))
-    finally:
-        await client.disconnect()
-        app.close()
-        server.shutdown()
-        serving.join(BOUND)
+    with on_werkzeug(realtime.WSGIApp(sio, mode="threads")) as url:
+        try:
+            await client.connect(url, transports=["websocket"])
+            for n in range(300):
+                await client.emit("count", n)
+            assert await client.call("total", timeout=BOUND) == list(range(300))
+        finally:
+            await client.disconnect()
 
 
 async def test_a_def_handler_reads_the_rooms_it_just_joined() -> None:
@@ -299,23 +298,16 @@ async def test_a_def_handler_reads_the_rooms_it_just_joined() -> None:
         by_server = sorted(sio.rooms(socket.id))
         return [by_socket, by_server]
 
-    app = realtime.WSGIApp(sio, mode="threads")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     client = socketio.AsyncClient(reconnection=False)
-    try:
-        port = server.socket.getsockname()[1]
-        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
-        by_socket, by_server = await client.call("join_all", timeout=BOUND)
-        own = client.get_sid()
-        assert by_socket == sorted([own, *names])
-        assert by_server == sorted([own, *names[1:]])
-    finally:
-        await client.disconnect()
-        app.close()
-        server.shutdown()
-        serving.join(BOUND)
+    with on_werkzeug(realtime.WSGIApp(sio, mode="threads")) as url:
+        try:
+            await client.connect(url, transports=["websocket"])
+            by_socket, by_server = await client.call("join_all", timeout=BOUND)
+            own = client.get_sid()
+            assert by_socket == sorted([own, *names])
+            assert by_server == sorted([own, *names[1:]])
+        finally:
+            await client.disconnect()
 
 
 def test_the_engine_s_requests_go_out_without_waiting_for_acks() -> None:
