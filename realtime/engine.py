@@ -103,7 +103,9 @@ class Engine:
 
     ``allow_request``: a function of the handshake (headers, query, client
     address) that refuses it by returning False: the client gets 403 with
-    Engine.IO's ``{"code":4,"message":"Forbidden"}``, as for a refused Origin.
+    Engine.IO's ``{"code":4,"message":"Forbidden"}``, as for a refused Origin;
+    or by raising ``realtime.Forbidden(reason)``, which tells the client
+    ``reason`` instead.
     ``listener``: what the engine tells of connections (a Server passes
     itself). Every other option, with its default: docs/server.md#options.
     """
@@ -337,7 +339,7 @@ class Engine:
             return f"max_payload={self.max_payload}"
         if isinstance(exc, UnknownTransport):
             return f"transports={self.transports}"
-        if exc.message == REFUSED_BY_HOOK:
+        if exc.message == REFUSED_BY_HOOK or (isinstance(exc, Forbidden) and exc.told):
             return f"allow_request={self.allow_request!r}"
         return None
 
@@ -645,6 +647,8 @@ class Engine:
         assert hook is not None
         try:
             verdict = hook(Handshake(req.headers, req.query, address))
+        except Forbidden as exc:  # the hook's own refusal, with a reason for the client
+            raise Forbidden(exc.message, told=True) from None
         except Exception:
             logger.exception("allow_request raised: the handshake from %s is refused", address)
             return False

@@ -113,15 +113,23 @@ class PayloadTooLarge(BadRequest):
 class Forbidden(ProtocolError):
     """A refused Origin, or a handshake ``allow_request`` refused: 403.
     ``message`` says why, for the server's log; the client is told only
-    ``Forbidden``, as engine.io tells it."""
+    ``Forbidden``, as engine.io tells it, unless the reason is the
+    client's to know: an ``allow_request`` hook that raises
+    ``Forbidden("tenant suspended")`` refuses with that message in the body,
+    as Node's ``allowRequest`` callback ``cb("tenant suspended", false)``."""
 
     code = 4
     http_status = 403
     default_message = "Forbidden"
 
+    def __init__(self, message: str | None = None, *, told: bool = False) -> None:
+        super().__init__(message)
+        self.told = told
+        """Whether the client is told ``message`` (else only ``Forbidden``)."""
+
     def to_json(self) -> dict[str, Any]:
-        """The JSON body of the 403: only ``Forbidden``, whatever ``message`` says."""
-        return {"code": self.code, "message": self.default_message}
+        """The JSON body of the 403: ``message`` when told, ``Forbidden`` otherwise."""
+        return {"code": self.code, "message": self.message if self.told else self.default_message}
 
 
 class Overloaded(ProtocolError):

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from realtime.engine import Engine
-from realtime.errors import InvalidArgumentType
+from realtime.errors import Forbidden, InvalidArgumentType
 from realtime.http import AcceptWebSocket, Handshake, HttpRequest, HttpResponse, LongPoll
 from realtime.protocol.session import ITEM_OVERHEAD
 from realtime.types import Connection, Data
@@ -537,6 +537,29 @@ def test_allow_request_that_raises_or_answers_later_refuses(
     sneaky = Engine(listener=Recorder(), allow_request=lambda shake: later(shake))  # type: ignore[arg-type]
     assert refusal(sneaky.handle_request(request(EIO="4", transport="polling"), 0))[0] == 403
     assert sneaky.sessions == {}
+
+
+def test_allow_request_raising_forbidden_tells_the_client_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Node's allowRequest answers cb("tenant suspended", false): the 403's
+    # body carries the hook's reason; any other exception stays unexplained.
+    def suspended(handshake: Handshake) -> bool:
+        if handshake.query.get("tenant") == "acme":
+            raise Forbidden("tenant acme is suspended")
+        return True
+
+    engine = Engine(listener=Recorder(), allow_request=suspended)
+    refused = engine.handle_request(request(EIO="4", transport="polling", tenant="acme"), 0)
+    assert refusal(refused) == (403, {"code": 4, "message": "tenant acme is suspended"})
+    assert engine.sessions == {} and engine.counters.refusals == {403: 1}
+    assert "tenant acme is suspended (allow_request=" in caplog.text
+    admitted = engine.handle_request(request(EIO="4", transport="polling", tenant="other"), 0)
+    assert answer(admitted).status == 200
+    # a refused Origin still says only Forbidden
+    assert Forbidden("origin not allowed").to_json() == FORBIDDEN
+
+
 @pytest.mark.parametrize("serve_client", [True, False])
 def test_bundled_clients_below_the_path_unless_serve_client_is_off(serve_client: bool) -> None:
     # Node's serveClient: pages load <path>/socket.io.js from the server itself.
