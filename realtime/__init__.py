@@ -115,6 +115,10 @@ def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) 
     """Serve a Server, an Engine or an aiohttp Application on the embedded
     aiohttp server until Ctrl-C or SIGTERM.
 
+    ``handler_threads=N`` runs plain ``def`` handlers on up to N worker
+    threads, where they may block (a socket's handlers still run one after
+    another); by default they run on the loop, and must not block.
+
     A port in use or a host that does not resolve ends the program with one
     line saying so (``SystemExit``), not a traceback."""
     if _loading_app is not None:
@@ -131,9 +135,11 @@ def run(target: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) 
     run_aiohttp(target, host=host, port=port, **options)
 
 
-def attach(target: Any, app: Any, *, body_timeout: float = 75.0) -> None:
+def attach(target: Any, app: Any, *, body_timeout: float = 75.0, handler_threads: int = 0) -> None:
     """Mount a Server or an Engine on an aiohttp Application; a POST body
-    slower than ``body_timeout`` seconds is answered with 408."""
+    slower than ``body_timeout`` seconds is answered with 408.
+    ``handler_threads``: N runs plain ``def`` handlers on up to N worker
+    threads, where they may block; 0, on the loop."""
     from .integrations.aiohttp import attach as attach_aiohttp
 
-    attach_aiohttp(target, app, body_timeout=body_timeout)
+    attach_aiohttp(target, app, body_timeout=body_timeout, handler_threads=handler_threads)

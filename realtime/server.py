@@ -287,11 +287,12 @@ class Server:
             runner.timings = Timings(time.perf_counter)
         return runner.timings
 
-    def attach(self, app: Any, *, body_timeout: float = 75.0) -> None:
-        """Serve this server on its path within an aiohttp ``web.Application``."""
+    def attach(self, app: Any, *, body_timeout: float = 75.0, handler_threads: int = 0) -> None:
+        """Serve this server on its path within an aiohttp ``web.Application``
+        (``realtime.attach``: the options are its own)."""
         from .integrations.aiohttp import attach
 
-        attach(self, app, body_timeout=body_timeout)
+        attach(self, app, body_timeout=body_timeout, handler_threads=handler_threads)
 
     def __call__(self, *args: Any) -> Any:
         """A Server is not a web application; mounting it as one (FastAPI's

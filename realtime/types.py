@@ -132,9 +132,10 @@ class Runtime(Protocol):
 
     offload: Offload | None
     """Where plain ``def`` handlers run. None: inline, on the core's thread
-    (asyncio hosts, where a handler must not block; green hosts, where its
-    blocking switches green threads). The thread host, whose ``def``
-    handlers may block as a Flask app's do, runs them on worker threads."""
+    (asyncio hosts by default, where a handler must not block; green hosts,
+    where its blocking switches green threads). The thread host, whose
+    ``def`` handlers may block as a Flask app's do, runs them on worker
+    threads, and so do the asyncio hosts given ``handler_threads``."""
 
     def now(self) -> float:
         """Monotonic seconds; the ``now`` handed to the core."""

@@ -1,7 +1,7 @@
-"""The worker threads the thread host runs plain ``def`` handlers on
-(realtime/runtime/threads.py HandlerThreads): results and exceptions reach
-the loop's future, the caller's context goes along, and no more than
-``size`` threads ever exist."""
+"""The worker threads plain ``def`` handlers run on, the thread host's and
+the asyncio hosts' given ``handler_threads`` (realtime/runtime/handler_threads.py
+HandlerThreads): results and exceptions reach the loop's future, the
+caller's context goes along, and no more than ``size`` threads ever exist."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from realtime.runtime.threads import HandlerThreads
+from realtime.runtime.handler_threads import HandlerThreads
 
 BOUND = 10.0  # a hang guard only
 

@@ -19,6 +19,7 @@ from ..http import AcceptWebSocket, CloseWebSocket, HostRuntime, HttpRequest, Ht
 from ..protocol import COMPILED
 from ..runtime.asyncio import Mountable, check_mountable, close_runtime, open_runtime
 from ..runtime.front_door import DoorKeeper
+from ..runtime.handler_threads import check_handler_threads
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
@@ -80,11 +81,14 @@ def _to_response(resp: HttpResponse) -> web.Response:
 
 
 class _Endpoint:
-    def __init__(self, target: Mountable, body_timeout: float, drain_timeout: float) -> None:
+    def __init__(
+        self, target: Mountable, body_timeout: float, drain_timeout: float, handler_threads: int
+    ) -> None:
         self.target = target
         self.engine = target.engine
         self.body_timeout = body_timeout
         self.drain_timeout = drain_timeout
+        self.handler_threads = handler_threads
         self._runtime: HostRuntime | None = None
 
     @property
@@ -92,7 +96,7 @@ class _Endpoint:
         return self._runtime
 
     async def startup(self, app: web.Application) -> None:
-        self._runtime = open_runtime(self.target)
+        self._runtime = open_runtime(self.target, handler_threads=self.handler_threads)
 
     async def shutdown(self, app: web.Application) -> None:
         if self._runtime is not None:
@@ -170,6 +174,7 @@ def attach(
     *,
     body_timeout: float = 75.0,
     drain_timeout: float = 10.0,
+    handler_threads: int = 0,
 ) -> None:
     """Serve ``target`` (a Server or an Engine) on its path within ``app``.
 
@@ -178,11 +183,15 @@ def attach(
     past it the request is answered with 408 and the connection closed.
     ``drain_timeout``: at shutdown, after every client is told to go, how
     long running handlers may take to finish before they are cancelled.
+    ``handler_threads``: 0 runs plain ``def`` handlers on the loop, where one
+    that blocks stalls every client; N runs them on up to N worker threads,
+    where they may block (a socket's handlers still run one after another).
     """
     if body_timeout <= 0:
         raise InvalidArgument("body_timeout must be positive")
+    check_handler_threads(handler_threads, 0)
     check_mountable(target, "realtime.run (and realtime.attach)")
-    endpoint = _Endpoint(target, body_timeout, drain_timeout)
+    endpoint = _Endpoint(target, body_timeout, drain_timeout, handler_threads)
     path = endpoint.engine.path
     app.router.add_route("*", path, endpoint.handle)
     app.router.add_route("*", path + "/", endpoint.handle)
@@ -202,10 +211,20 @@ def attached_targets(app: web.Application) -> list[Mountable]:
 
 
 def make_app(
-    target: Mountable, *, body_timeout: float = 75.0, drain_timeout: float = 10.0
+    target: Mountable,
+    *,
+    body_timeout: float = 75.0,
+    drain_timeout: float = 10.0,
+    handler_threads: int = 0,
 ) -> web.Application:
     app = web.Application()
-    attach(target, app, body_timeout=body_timeout, drain_timeout=drain_timeout)
+    attach(
+        target,
+        app,
+        body_timeout=body_timeout,
+        drain_timeout=drain_timeout,
+        handler_threads=handler_threads,
+    )
     return app
 
 
@@ -291,6 +310,7 @@ def run(
     max_pipelined: int = 64 * 1024,
     metrics: bool = False,
     sockets: Sequence[socket.socket] = (),
+    handler_threads: int = 0,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, then close every client cleanly.
 
@@ -300,18 +320,33 @@ def run(
     ``metrics``: also serve ``/metrics`` (Prometheus) and ``/healthz`` on the
     same port (needs ``prometheus-client``: the ``metrics`` extra).
 
+    ``handler_threads``: 0 runs plain ``def`` handlers on the loop, where one
+    that blocks stalls every client; N runs them on up to N worker threads,
+    where they may block (a socket's handlers still run one after another).
+    An aiohttp Application brings its own: ``attach(sio, app, handler_threads=N)``.
+
     Runs on uvloop where it is installed (a dependency on Linux and macOS:
     20% more closed-loop WebSocket round trips and 45% faster connection
     set-up, docs/performance.md); pass ``loop=asyncio.new_event_loop()`` to
     run on asyncio's own.
     """
-    # A request sent too slowly is closed after keepalive_timeout, whether
-    # the front door reads it or (a chunked body) aiohttp does.
-    app = (
-        target
-        if isinstance(target, web.Application)
-        else make_app(target, body_timeout=keepalive_timeout, drain_timeout=shutdown_timeout)
-    )
+    if isinstance(target, web.Application):
+        check_handler_threads(handler_threads, 0)
+        if handler_threads:  # its endpoints are attached already, with their own
+            raise InvalidArgument(
+                "handler_threads goes to realtime.attach(sio, app, handler_threads=...) "
+                "when realtime.run serves an aiohttp Application"
+            )
+        app = target
+    else:
+        # A request sent too slowly is closed after keepalive_timeout, whether
+        # the front door reads it or (a chunked body) aiohttp does.
+        app = make_app(
+            target,
+            body_timeout=keepalive_timeout,
+            drain_timeout=shutdown_timeout,
+            handler_threads=handler_threads,
+        )
     if metrics:
         from ..metrics import install
 

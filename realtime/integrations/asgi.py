@@ -8,7 +8,8 @@ application's pages.
 
 The runtime starts on the server's event loop at ``lifespan.startup`` (or on
 the first request, where lifespan does not reach the app, as in a Starlette
-mount), so async handlers run on the server's loop.
+mount), so async handlers run on the server's loop; plain ``def`` ones too,
+unless ``handler_threads`` gives them worker threads of their own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from ..assets import StaticFiles, static_response
 from ..http import CloseWebSocket, HostRuntime, HttpRequest, HttpResponse
 from ..runtime.asyncio import Mountable, check_mountable, close_runtime, open_runtime
+from ..runtime.handler_threads import check_handler_threads
 from ..transports import http1
 
 Scope = MutableMapping[str, Any]
@@ -36,21 +38,30 @@ class ASGIApp:
 
     ``other_asgi_app`` gets every request off the Socket.IO path (without
     one: a 404, or a WebSocket closed); ``static_files`` maps URL paths to files
-    served before it (:data:`realtime.assets.StaticFiles`)."""
+    served before it (:data:`realtime.assets.StaticFiles`).
+    ``handler_threads``: 0 runs plain ``def`` handlers on the server's loop,
+    where one that blocks stalls every client; N runs them on up to N worker
+    threads, where they may block (a socket's handlers still run one after
+    another, in order), as FastAPI runs its ``def`` endpoints."""
 
     def __init__(
         self,
         target: Mountable,
         other_asgi_app: ASGI3App | None = None,
         static_files: StaticFiles | None = None,
+        *,
+        handler_threads: int = 0,
     ) -> None:
         check_mountable(target, "realtime.ASGIApp")
+        check_handler_threads(handler_threads, 0)
         self.target = target
         self.engine = target.engine
         """The engine that answers the Socket.IO path."""
         self.other_asgi_app = other_asgi_app
         self.static_files: StaticFiles = dict(static_files or {})
         """The ``static_files`` option: URL path to file or folder."""
+        self.handler_threads = handler_threads
+        """The ``handler_threads`` option: worker threads for ``def`` handlers (0: none)."""
         self.runtime: HostRuntime | None = None
         """The runtime, made at lifespan startup or the first request (None before)."""
 
@@ -85,7 +96,9 @@ class ASGIApp:
 
     def _start(self) -> HostRuntime:
         if self.runtime is None:
-            self.runtime = open_runtime(self.target, asyncio.get_running_loop())
+            self.runtime = open_runtime(
+                self.target, asyncio.get_running_loop(), self.handler_threads
+            )
         return self.runtime
 
     async def _stop(self) -> None:

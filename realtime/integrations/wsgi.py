@@ -34,6 +34,7 @@ from ..errors import InvalidArgument
 from ..http import AcceptWebSocket, CloseWebSocket, GreenHostRuntime, HttpRequest, HttpResponse
 from ..runtime.asyncio import Mountable, check_mountable
 from ..runtime.green import GreenHub, GreenRuntime
+from ..runtime.handler_threads import check_handler_threads
 from ..transports import http1
 from ..transports import websocket as ws_framing
 
@@ -69,10 +70,7 @@ class WSGIApp:
         check_mountable(target, "realtime.WSGIApp")
         if mode not in MODES:
             raise InvalidArgument(f"mode is one of {', '.join(MODES)}, not {mode!r}")
-        if not isinstance(handler_threads, int) or handler_threads < 1:
-            raise InvalidArgument(
-                f"handler_threads is a count of 1 or more, not {handler_threads!r}"
-            )
+        check_handler_threads(handler_threads, 1)
         self.handler_threads = handler_threads
         self.target = target
         self.engine = target.engine

@@ -40,6 +40,7 @@ from ..transports import websocket as ws_framing
 from ..transports.deflate import MessageDeflate
 from ..types import Offload
 from .alarm import Alarm
+from .handler_threads import HandlerThreads
 
 logger: Final = logging.getLogger("realtime")
 
@@ -119,11 +120,13 @@ def check_mountable(target: object, where: str) -> None:
 def open_runtime(
     target: Mountable,
     loop: asyncio.AbstractEventLoop | None = None,
-    offload: Offload | None = None,
+    handler_threads: int = 0,
 ) -> AsyncioRuntime:
     """A runtime on ``loop`` (the running one by default), bound to
-    ``target`` and running: what every asyncio host starts with."""
-    runtime = AsyncioRuntime(target.engine, loop, offload)
+    ``target`` and running: what every asyncio host starts with.
+    ``handler_threads``: how many worker threads run plain ``def`` handlers
+    (0: none, they run on the loop)."""
+    runtime = AsyncioRuntime(target.engine, loop, handler_threads)
     target.bind(runtime)
     runtime.start()
     return runtime
@@ -321,12 +324,17 @@ class AsyncioRuntime(ConnectionRuntime):
         self,
         engine: EngineLike,
         loop: asyncio.AbstractEventLoop | None = None,
-        offload: Offload | None = None,
+        handler_threads: int = 0,
     ) -> None:
         self.engine = engine
-        self.offload = offload
-        """Where plain ``def`` handlers run: inline (None) but on the thread host."""
         self.loop = loop or asyncio.get_running_loop()
+        workers = HandlerThreads(self.loop, handler_threads) if handler_threads else None
+        self.handler_threads = workers
+        """The workers plain ``def`` handlers run on, given ``handler_threads``
+        of 1 or more (always on the thread host); None without."""
+        self.offload: Offload | None = None if workers is None else workers.run
+        """Where plain ``def`` handlers run: inline on the loop (None), or on
+        :attr:`handler_threads`."""
         self._alarm = Alarm(engine, self.loop.time, self.loop.call_at)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._busy: set[SerialRunner] = set()
@@ -411,6 +419,9 @@ class AsyncioRuntime(ConnectionRuntime):
             task.cancel()
         for runner in list(self._busy):
             runner.cancel()
+        if self.handler_threads is not None:
+            # the host's loop may outlive this runtime (ASGI's lifespan), its threads not
+            self.handler_threads.stop()
 
     # -- requests of a host that waits per request (aiohttp, ASGI) ----------------
 

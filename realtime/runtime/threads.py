@@ -21,9 +21,7 @@ value acks from there.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
-import queue
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
@@ -44,8 +42,8 @@ class ThreadRuntime:
     ) -> None:
         self.target = target
         self.drain_timeout = drain_timeout
+        self.handler_threads = handler_threads
         self.loop = asyncio.new_event_loop()
-        self._workers = HandlerThreads(self.loop, handler_threads)
         self._loop_thread = threading.Thread(
             target=self.loop.run_forever, name="realtime-loop", daemon=True
         )
@@ -72,7 +70,7 @@ class ThreadRuntime:
         self._loop_thread.start()
 
         async def open_here() -> AsyncioRuntime:
-            return open_runtime(self.target, self.loop, self._workers.run)
+            return open_runtime(self.target, self.loop, self.handler_threads)
 
         self._inner = self._on_loop(open_here())
 
@@ -84,7 +82,6 @@ class ThreadRuntime:
         self._on_loop(close_runtime(self.target, inner, self.drain_timeout))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._loop_thread.join(self.drain_timeout)
-        self._workers.stop()
 
     # -- GreenHostRuntime ---------------------------------------------------------
 
@@ -153,75 +150,3 @@ class _Unclaimed(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self._on_lost()
-
-
-class HandlerThreads:
-    """The worker threads plain ``def`` handlers run on: up to ``size``,
-    started as the work needs them. Lighter than a ``ThreadPoolExecutor``
-    with ``asyncio.wrap_future`` (one future, the loop's, per call; no
-    chained second future and its locks): the thread hop is on every event
-    of a ``def`` handler."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
-        self.loop = loop
-        self.size = size
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._idle = threading.Semaphore(0)  # one release per worker waiting for a job
-        self._threads: list[threading.Thread] = []
-
-    def run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        """``fn(*args)`` on a worker thread, in a copy of this context (as
-        ``asyncio.to_thread`` runs it); called on the loop's thread, which
-        the returned future resolves on."""
-        future = self.loop.create_future()
-        self._jobs.put((future, fn, args, contextvars.copy_context()))
-        if not self._idle.acquire(blocking=False) and len(self._threads) < self.size:
-            worker = threading.Thread(
-                target=self._work, name=f"realtime-handler-{len(self._threads)}", daemon=True
-            )
-            self._threads.append(worker)
-            worker.start()
-        return future
-
-    def stop(self) -> None:
-        """Let each worker end once the jobs queued before are done."""
-        for _ in self._threads:
-            self._jobs.put(None)
-
-    def _work(self) -> None:
-        jobs, settle = self._jobs, self.loop.call_soon_threadsafe
-        while True:
-            job = jobs.get()
-            if job is None:
-                return
-            future, fn, args, context = job
-            try:
-                result = context.run(fn, *args)
-            except BaseException as exc:  # handed to the awaiting handler runner
-                error: BaseException | None = exc
-                result = None
-            else:
-                error = None
-            try:
-                settle(_settle, future, result, error)
-            except RuntimeError:  # the loop is closed: nobody awaits the result
-                return
-            finally:
-                del job, future, result, error
-            self._idle.release()
-
-
-_Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...], contextvars.Context]
-
-
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if isinstance(error, StopIteration):  # a future refuses it: it would end the awaiting coroutine
-        wrapped = RuntimeError("a handler raised StopIteration")
-        wrapped.__cause__ = error
-        error = wrapped
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)

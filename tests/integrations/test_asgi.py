@@ -10,20 +10,23 @@ import base64
 import os
 import socket
 import struct
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
 import socketio
 from fastapi import FastAPI
+from integrations.blocking_app import blocking_server, only_its_socket_waits
 from interop.harness import served_asgi
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
 import realtime
+from realtime.runtime.asyncio import AsyncioRuntime
 
 BOUND = 10.0  # a hang guard only: every wait below ends on a condition
 
@@ -124,6 +127,42 @@ async def test_lifespan_starts_and_stops_the_runtime() -> None:
     assert seen["reason"] == "transport close"
     assert app.runtime is None
     assert not sio.engine.sessions
+
+
+async def test_handler_threads_run_a_blocking_def_handler_off_the_servers_loop() -> None:
+    """With ``handler_threads`` a plain def handler that blocks holds only
+    its socket: uvicorn's loop serves the other client meanwhile. The
+    workers end with the runtime, at lifespan shutdown."""
+    app = realtime.ASGIApp(blocking_server(), handler_threads=2)
+    async with served_asgi(app) as url:
+        await only_its_socket_waits(url)
+        workers = cast(AsyncioRuntime, app.runtime).handler_threads
+        assert workers is not None and workers.size == 2
+        threads = list(workers._threads)
+    assert app.runtime is None and threads
+    for thread in threads:
+        await asyncio.to_thread(thread.join, BOUND)
+        assert not thread.is_alive()
+
+
+async def test_def_handlers_run_on_the_servers_loop_by_default() -> None:
+    app = realtime.ASGIApp(blocking_server())
+    async with served_asgi(app) as url:
+        assert cast(AsyncioRuntime, app.runtime).offload is None  # the inline path
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(url, transports=["websocket"], wait_timeout=BOUND)
+        try:
+            after = await client.call("after", timeout=BOUND)
+        finally:
+            await client.disconnect()
+    # the middleware, the connect handler and the handler: on uvicorn's loop, this test's
+    assert after["threads"] == [threading.current_thread().name] * 3
+
+
+@pytest.mark.parametrize("count", [-1, 1.5, "4", True, None])
+def test_handler_threads_is_checked(count: Any) -> None:
+    with pytest.raises(ValueError, match="handler_threads is a count of 0 or more"):
+        realtime.ASGIApp(realtime.Server(), handler_threads=count)
 
 
 async def test_mounted_in_starlette_and_fastapi() -> None:

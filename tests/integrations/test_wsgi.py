@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import socketio
+from integrations.blocking_app import blocking_server, only_its_socket_waits
 from werkzeug.serving import make_server
 
 import realtime
@@ -186,70 +187,8 @@ async def test_a_blocking_def_handler_on_threads_holds_only_its_socket() -> None
     """On threads a plain def handler runs on a worker thread: while one
     blocks, another socket's handlers run (and release it), and the blocked
     socket's next event waits its turn."""
-    sio = realtime.Server()
-    gate = threading.Event()
-    started = threading.Event()
-    order: list[str] = []
-
-    @sio.on("block")
-    def block(socket: realtime.Socket) -> str:
-        order.append("block started")
-        started.set()
-        released = gate.wait(BOUND)
-        order.append("block ended")
-        return "released" if released else "never released"
-
-    def thread_name() -> str:
-        return threading.current_thread().name
-
-    @sio.use
-    def middleware(socket: realtime.Socket, auth: Any) -> None:
-        socket.data["threads"] = [thread_name()]
-
-    @sio.on("connect")
-    def connect(socket: realtime.Socket, auth: Any) -> None:
-        socket.data["threads"].append(thread_name())
-
-    @sio.on_any(namespace="/watched")
-    def listener(socket: realtime.Socket, event: str, *args: Any) -> None:
-        socket.data["threads"] = [thread_name()]
-
-    @sio.on("watched", namespace="/watched")
-    def watched(socket: realtime.Socket) -> list[str]:
-        return [*socket.data["threads"], thread_name()]
-
-    @sio.on("after")
-    def after(socket: realtime.Socket) -> list[str]:
-        order.append("after")
-        return [*socket.data["threads"], thread_name()]
-
-    @sio.on("release")
-    def release(socket: realtime.Socket) -> list[str]:
-        seen = list(order)
-        gate.set()
-        return seen
-
-    blocked = socketio.AsyncClient(reconnection=False)
-    other = socketio.AsyncClient(reconnection=False)
-    with on_werkzeug(realtime.WSGIApp(sio, mode="threads", handler_threads=2)) as url:
-        try:
-            await blocked.connect(url, transports=["websocket"])
-            await other.connect(url, transports=["polling"], namespaces=["/", "/watched"])
-            blocked_answer = asyncio.ensure_future(blocked.call("block", timeout=BOUND))
-            after_answer = asyncio.ensure_future(blocked.call("after", timeout=BOUND))
-            assert await asyncio.to_thread(started.wait, BOUND)
-            # the other socket's handler runs while "block" holds its worker thread
-            assert await other.call("release", timeout=BOUND) == ["block started"]
-            assert await blocked_answer == "released"
-            # the middleware, the connect handler and the handler: each on a
-            # worker thread, never the loop's; and so does an any-event listener
-            threads = await after_answer + await other.call("watched", namespace="/watched")
-            assert len(threads) == 5
-            assert all(name.startswith("realtime-handler") for name in threads), threads
-            assert order == ["block started", "block ended", "after"]
-        finally:
-            await blocked.disconnect()
-            await other.disconnect()
+    with on_werkzeug(realtime.WSGIApp(blocking_server(), mode="threads", handler_threads=2)) as url:
+        await only_its_socket_waits(url)
 
 
 def test_handler_threads_is_checked() -> None:

@@ -1,0 +1,68 @@
+"""``realtime.run``'s ``handler_threads``: served as a program serves it, in a
+process of its own (the embedded host: the front door and aiohttp)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from integrations.blocking_app import only_its_socket_waits
+from services import free_port, wait_until_serving
+
+import realtime
+from realtime.integrations.aiohttp import make_app
+
+HERE = Path(__file__).parent
+
+
+async def test_handler_threads_run_a_blocking_def_handler_off_the_loop() -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "blocking_app.py"),
+        str(port),
+        "2",
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await wait_until_serving(port, proc)
+        await only_its_socket_waits(f"http://127.0.0.1:{port}")
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        # the workers stopped with the runtime, and nothing was left to complain
+        assert proc.returncode == 0, err.decode()
+        assert b"Traceback" not in err, err.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+@pytest.mark.parametrize("count", [-1, 1.5, "4", True, None])
+def test_handler_threads_is_checked(count: Any) -> None:
+    with pytest.raises(ValueError, match="handler_threads is a count of 0 or more"):
+        make_app(realtime.Server(), handler_threads=count)
+    with pytest.raises(ValueError, match="handler_threads is a count of 0 or more"):
+        realtime.attach(realtime.Server(), web.Application(), handler_threads=count)
+    with pytest.raises(ValueError, match="handler_threads is a count of 0 or more"):
+        realtime.Server().attach(web.Application(), handler_threads=count)
+
+
+def test_handler_threads_of_an_application_go_to_attach() -> None:
+    app = web.Application()
+    realtime.attach(realtime.Server(), app)
+    # a port in use: were the option let through, run would stop there, not serve
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ValueError, match=r"realtime\.attach\(sio, app, handler_threads="):
+            realtime.run(app, port=port, handler_threads=4)
