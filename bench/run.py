@@ -141,6 +141,8 @@ def run_plan(
                 for spec in servers:
                     if sc.servers is not None and spec.key not in sc.servers:
                         continue
+                    if spec.scenarios is not None and sc.key not in spec.scenarios:
+                        continue
                     for attempt in range(retries + 1):
                         record = run_one(sc, spec, rnd, quiet_wait, log)
                         runs.append(record)

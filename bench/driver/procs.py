@@ -34,6 +34,7 @@ class ServerSpec:
     argv: tuple[str, ...]
     pythonpath: str | None = None
     default: bool = True  # in a run that names no servers
+    scenarios: tuple[str, ...] | None = None  # the only scenarios it can serve; None: every one
 
     def command(self, port: int) -> list[str]:
         return ["taskset", "-c", SERVER_CORE, *self.argv, str(port)]
@@ -76,7 +77,7 @@ def server_specs() -> list[ServerSpec]:
             default=False,
         ),
         # Each other host against python-socketio on the same host
-        # (report.HOST_PAIRS): run when named, `--servers` in bench/README.md.
+        # (report.host_rows): run when named, `--servers` in bench/README.md.
         *(
             spec
             for host in HOSTS
@@ -94,6 +95,15 @@ def server_specs() -> list[ServerSpec]:
                     f"python-socketio on {host}",
                     (str(peers_python()), str(servers / "psio_app.py"), f"--host={host}"),
                     default=False,
+                ),
+                # What the host's own HTTP handling allows on long-polling: bare
+                # Engine.IO on it, which report.floor_rows reads the two above against.
+                ServerSpec(
+                    f"floor-{host}",
+                    f"floor on {host} (bare Engine.IO, polling only)",
+                    (str(peers_python()), str(servers / "floor_app.py"), f"--host={host}"),
+                    default=False,
+                    scenarios=("polling-echo",),
                 ),
             )
         ),
@@ -118,7 +128,7 @@ HOSTS = ("uvicorn", "eventlet", "gevent", "gunicorn", "threads")
 """The hosts besides the embedded one that have a row each: ours and
 python-socketio's, both served by that host (ASGIApp on uvicorn, WSGIApp on
 eventlet's WSGI server, on gevent's, on gunicorn's gthread worker and on werkzeug's threaded
-one)."""
+one), and for polling-echo the host's floor (servers/floor_app.py)."""
 
 
 def unavailable_reason(spec: ServerSpec) -> str | None:

@@ -122,6 +122,12 @@ def _stat(values: Sequence[float]) -> Stat | None:
     return Stat(statistics.median(values), min(values), max(values), len(values))
 
 
+def is_floor(server: str) -> bool:
+    """A host's polling floor (procs: ``floor-HOST``): read against that host's
+    rows (floor_rows), not against ours on another host."""
+    return server.startswith("floor-")
+
+
 def judged_build(measured: Iterable[str]) -> str:
     """Which of our builds the ratios and the targets are about."""
     keys = set(measured)
@@ -192,7 +198,7 @@ def summarize(
             key: {
                 peer: r
                 for peer in per_server
-                if peer != ours
+                if peer != ours and not is_floor(peer)
                 if (r := _ratio(directions[key], per_server, ours, peer)) is not None
             }
             for key, per_server in entry["metrics"].items()
@@ -284,6 +290,26 @@ def host_rows(summary: dict[str, Any], hosts: Iterable[str]) -> list[tuple[str, 
     return rows
 
 
+def floor_rows(summary: dict[str, Any], hosts: Iterable[str]) -> list[tuple[str, str, str, str]]:
+    """(host, its floor's polling-echo msg/s, ours as a share of it, python-socketio's)
+    per host whose floor ran: how much of what the host's HTTP handling allows each gets."""
+    per_server = summary.get("polling-echo", {}).get("metrics", {}).get("throughput", {})
+
+    def share(server: str, floor: float) -> str:
+        st = per_server.get(server)
+        return "—" if st is None else f"{st['median'] / floor:.0%}"
+
+    rows: list[tuple[str, str, str, str]] = []
+    for host in hosts:
+        floor = per_server.get(f"floor-{host}")
+        if floor is None or not floor["median"]:
+            continue
+        top = float(floor["median"])
+        ours, peer = share(f"realtime-{host}", top), share(f"python-socketio-{host}", top)
+        rows.append((host, _rate(top), ours, peer))
+    return rows
+
+
 def _cell(st: dict[str, Any] | None, fmt: Callable[[float], str], noisy: bool) -> str:
     if st is None:
         return "—"
@@ -297,7 +323,9 @@ def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[S
     measured = measured_servers(summary)
     ours = judged_build(measured)
     # A run of the host pairs alone has no build of ours to take ratios from.
-    peers = [s for s in servers if s.key != ours] if ours in measured else []
+    peers = (
+        [s for s in servers if s.key != ours and not is_floor(s.key)] if ours in measured else []
+    )
     head = [
         "scenario",
         "metric",
@@ -349,6 +377,15 @@ def markdown(summary: dict[str, Any], scenarios: list[Scenario], servers: list[S
         lines += ["", "| per host: ours (compiled) vs python-socketio | verdict | ratio |"]
         lines += ["|---|---|---|"]
         lines += [f"| {t} | {v} | {e} |" for t, v, e in host_rows(summary, hosts)]
+    floors = floor_rows(summary, HOSTS)
+    if floors:
+        lines += [
+            "",
+            "| polling-echo: share of the host's floor | floor | ours (compiled) |"
+            " python-socketio |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {h} | {f} | {o} | {p} |" for h, f, o, p in floors]
     for build in (s for s in servers if s.key in OUR_BUILDS and s.key in measured):
         lines += ["", f"| target ({build.label}) | verdict | evidence |", "|---|---|---|"]
         lines += [f"| {t} | {v} | {e} |" for t, v, e in targets(summary, build.key)]

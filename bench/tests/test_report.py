@@ -136,3 +136,33 @@ def test_each_host_is_judged_against_python_socketio_on_that_host() -> None:
     table = report.markdown(summary, PLAN, SERVERS)
     assert "| ws-echo on eventlet: >= 3x python-socketio on eventlet | NOT met | 2.00x |" in table
     assert "ours vs" not in table  # no build of ours ran besides the host pairs
+
+
+def test_each_host_is_read_against_its_own_floor_on_polling() -> None:
+    def polling(server: str, tput: float) -> dict[str, Any]:
+        return run("polling-echo", server, throughput=tput, latency={"p99_ms": 5.0})
+
+    runs = [
+        polling("realtime-compiled", 5_000),
+        polling("realtime-uvicorn", 3_000),
+        polling("python-socketio-uvicorn", 1_000),
+        polling("floor-uvicorn", 4_000),
+        polling("floor-threads", 400),  # nothing else ran on threads
+    ]
+    summary = report.summarize(runs, PLAN, SERVERS)
+    assert report.floor_rows(summary, ["uvicorn", "eventlet", "threads"]) == [
+        ("uvicorn", "4.0k", "75%", "25%"),
+        ("threads", "400", "—", "—"),
+    ]
+    # A floor is another host's ceiling: no ratio of ours (the embedded host) to it.
+    assert "floor-uvicorn" not in summary["polling-echo"]["ratios"]["throughput"]
+    table = report.markdown(summary, PLAN, SERVERS)
+    assert "| uvicorn | 4.0k | 75% | 25% |" in table
+    assert "ours vs floor" not in table
+    assert "ours vs python-socketio on uvicorn" in table
+
+
+def test_a_floor_serves_only_the_scenarios_it_speaks() -> None:
+    floors = [s for s in SERVERS if report.is_floor(s.key)]
+    assert [s.key for s in floors] == [f"floor-{host}" for host in report.HOSTS]
+    assert all(s.scenarios == ("polling-echo",) and not s.default for s in floors)
