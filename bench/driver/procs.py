@@ -165,21 +165,26 @@ def free_port() -> int:
 
 
 def stop(proc: subprocess.Popen[Any], grace: float = 1.0) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` seconds; by pid, never by name.
+    """SIGTERM, then SIGKILL after ``grace`` seconds, then SIGKILL to what it
+    started; by pid, never by name.
 
     The grace is short on purpose: a benchmark server keeps nothing, and
     aiohttp's graceful shutdown would otherwise wait out parked long-polls.
     """
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
+    if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        proc.wait(grace)
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait(grace)
+    # What it started goes with it (gunicorn's worker outlived its master by
+    # seconds, and took CPU from the next server's run): the session it leads
+    # (running_server starts it in one of its own) is its pid's process group.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class ServerFailed(RuntimeError):
