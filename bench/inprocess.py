@@ -11,7 +11,10 @@ long-polling round trip instead: behind the front door, each client has a
 parked GET and POSTs ``42["echo",{..}]``; the round trip ends when the GET's
 answer is written (and the client's next GET parks). ``MODE=broadcast``
 measures one ``sio.emit`` to a room of 1,000 WebSocket clients (the bench
-app's ``bcast`` handler), in µs per broadcast. ``TIMINGS=1`` turns on what
+app's ``bcast`` handler), in µs per broadcast. ``MODE=asgi-polling``: the
+same long-polling round trip through ``realtime.ASGIApp``, called as uvicorn
+calls it (a task per request, scopes and messages as it builds them), so the
+time is ours on that host without uvicorn's own. ``TIMINGS=1`` turns on what
 ``realtime.metrics`` turns on (handler durations and ack latency), to price it.
 
     python bench/inprocess.py
@@ -90,6 +93,13 @@ def build() -> tuple[realtime.Server, AsyncioRuntime]:
     return sio, runtime
 
 
+def no_heartbeat(sio: realtime.Server) -> None:
+    """No ping during the run: under callgrind a run lasts long enough for
+    pings, which would count in one run and not in another."""
+    config = sio.engine.session_config
+    sio.engine.session_config = dataclasses.replace(config, ping_interval=1e6, ping_timeout=1e6)
+
+
 class Endpoint:
     def __init__(self, sio: realtime.Server, runtime: AsyncioRuntime) -> None:
         self.engine = sio.engine
@@ -146,6 +156,98 @@ async def polling() -> None:
     await measure(run, "polling")
 
 
+def asgi_scope(method: str, query: str, body: bytes = b"") -> dict[str, Any]:
+    """A request of the load generator's as uvicorn hands it to the app."""
+    headers = [(b"host", b"127.0.0.1:8000")]
+    if method == "POST":
+        headers += [
+            (b"content-type", b"text/plain;charset=UTF-8"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "method": method,
+        "root_path": "",
+        "path": "/socket.io/",
+        "raw_path": b"/socket.io/",
+        "query_string": query.encode(),
+        "headers": headers,
+        "state": {},
+    }
+
+
+async def asgi_polling() -> None:
+    sio = realtime_app.build_server()
+    no_heartbeat(sio)  # a ping would answer a parked GET the harness does not count
+    app = realtime.ASGIApp(sio)
+    loop = asyncio.get_running_loop()
+    answers: list[int] = []
+    running: set[asyncio.Task[None]] = set()
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            answers.append(len(message["body"]))
+
+    def request(method: str, query: str, body: bytes = b"") -> None:
+        scope = asgi_scope(method, query, body)
+        message = {"type": "http.request", "body": body, "more_body": False}
+
+        async def receive() -> dict[str, Any]:
+            nonlocal message
+            given, message = message, {"type": "http.disconnect"}
+            if given["type"] == "http.disconnect":
+                await asyncio.Event().wait()  # the client stays: a parked poll waits
+            return given
+
+        task = loop.create_task(app(scope, receive, send))
+        running.add(task)  # held, as uvicorn holds its request tasks
+        task.add_done_callback(running.discard)
+
+    request("GET", "EIO=4&transport=polling")  # starts the runtime on this loop
+    await asyncio.sleep(0)
+    queries: list[str] = []
+    for _ in range(CLIENTS):
+        decision = sio.engine.handle_request(
+            HttpRequest("GET", "/socket.io/", {"EIO": "4", "transport": "polling"}, {}),
+            loop.time(),
+        )
+        sid = json.loads(getattr(decision, "body", b"")[1:])["sid"]
+        query = f"EIO=4&transport=polling&sid={sid}"
+        request("POST", query, b"40")
+        request("GET", query)  # the CONNECT answer
+        await asyncio.sleep(0)
+        request("GET", query)  # parks
+        queries.append(query)
+    await asyncio.sleep(0.01)
+    message = b'42["echo",{"seq":1,"ts":1732190000000,"p":"abcdefghij"}]'
+
+    async def run() -> float:
+        start = time.perf_counter()
+        for _ in range(ROUND_TRIPS // CLIENTS):
+            for query in queries:
+                request("POST", query, message)
+            for _ in range(4):  # the POSTs' tasks, the handlers, the parked GETs' answers
+                await asyncio.sleep(0)
+            for query in queries:
+                request("GET", query)  # the next GET parks
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return time.perf_counter() - start
+
+    answered = len(answers)
+    runs = await measure(run, "ASGI polling")
+    # every round trip answered its POST and its GET: a harness that stalled would say so
+    expected = 2 * (ROUND_TRIPS // CLIENTS) * CLIENTS * runs
+    assert len(answers) - answered == expected, (len(answers) - answered, expected)
+    for task in running:
+        task.cancel()  # the parked GETs
+
+
 def open_websockets(
     sio: realtime.Server, runtime: AsyncioRuntime, count: int
 ) -> list[tuple[WebSocketConnection, CountingTransport]]:
@@ -170,10 +272,7 @@ def open_websockets(
 
 async def broadcast() -> None:
     sio, runtime = build()
-    # No heartbeat during the run: under callgrind a run lasts long enough for
-    # 1,000 pings, which would count in one run and not in another.
-    config = sio.engine.session_config
-    sio.engine.session_config = dataclasses.replace(config, ping_interval=1e6, ping_timeout=1e6)
+    no_heartbeat(sio)
     conns = open_websockets(sio, runtime, BROADCAST_CLIENTS)
     await asyncio.sleep(0.01)
     for conn, _transport in conns:
@@ -197,6 +296,9 @@ async def broadcast() -> None:
 async def main() -> None:
     if os.environ.get("MODE") == "polling":
         await polling()
+        return
+    if os.environ.get("MODE") == "asgi-polling":
+        await asgi_polling()
         return
     if os.environ.get("MODE") == "broadcast":
         await broadcast()
@@ -224,7 +326,8 @@ async def main() -> None:
     await measure(run, "WebSocket ack" if os.environ.get("MODE") == "ack" else "WebSocket")
 
 
-async def measure(run: Any, what: str) -> None:
+async def measure(run: Any, what: str) -> int:
+    """Time ``run``; returns how many times it ran."""
     await run()  # warm-up
     if os.environ.get("PROF"):
         import cProfile
@@ -240,6 +343,7 @@ async def measure(run: Any, what: str) -> None:
     build = "compiled" if realtime.COMPILED else "pure Python"
     unit = "broadcast" if what.startswith("broadcast") else "round trip"
     print(f"{what}, {kind} handler, {build}: {best / ROUND_TRIPS * 1e6:.2f} µs per {unit}")
+    return 7 if os.environ.get("PROF") else 6
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ of a few percent.
     MODE=ack python bench/instructions.py         ws-ack
     ASYNC=0 python bench/instructions.py          ws-echo with a def handler
     MODE=polling python bench/instructions.py     a long-polling round trip
+    MODE=asgi-polling python bench/instructions.py    the same through realtime.ASGIApp
     TIMINGS=1 python bench/instructions.py        with metrics' handler and ack timings on
     PYTHONPATH=$PWD/build/compiled python bench/instructions.py    the compiled build
 """
