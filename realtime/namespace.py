@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .roles import MemberSocket
     from .server import Server
     from .socket import Socket
-    from .types import Promise, Runtime, SharedMessage
+    from .types import Promise, SharedMessage
 
 logger: Final = logging.getLogger("realtime.socketio")
 
@@ -380,7 +380,7 @@ class Namespace:
         none. With ``callback``, it gets ``(err, replies)``: one reply per
         other server, or a timeout error after ``timeout`` seconds."""
         check_event(event)
-        done = None if callback is None else _reporter(self.server.runtime, callback)
+        done = None if callback is None else _reporter(self.server, callback)
         for target in self.broadcast_targets():
             target.adapter.server_side_emit([event, *args], done, timeout)
 
@@ -434,12 +434,14 @@ class Namespace:
 
 
 def _reporter(
-    runtime: Runtime, callback: Callable[[BaseException | None, list[Any]], Any]
+    server: Server, callback: Callable[[BaseException | None, list[Any]], Any]
 ) -> OnReplies:
-    """``callback(err, replies)``, run by ``runtime`` (it may be async)."""
+    """``callback(err, replies)``, run by the server's runtime (it may be
+    async; a plain one goes to a worker thread where handlers do)."""
+    runtime, invoke = server.runtime, server.handler_runner.invoke
 
     def report(err: BaseException | None, replies: list[Any]) -> None:
-        runtime.spawn(callback, err, replies)
+        runtime.spawn(invoke, callback, err, replies)
 
     return report
 
@@ -566,7 +568,7 @@ class BroadcastOperator:
             namespace = self.namespace
             if namespace is None:
                 raise InvalidState("an unknown namespace has no sockets to acknowledge")
-            self._emit_with_ack(event, args, _reporter(namespace.server.runtime, callback), timeout)
+            self._emit_with_ack(event, args, _reporter(namespace.server, callback), timeout)
             return
         options = self.options
         for target in self._targets():

@@ -247,24 +247,29 @@ class Socket:
             self._ack_backlog()
         if callback is not None and timeout is not None and self.state is _DISCONNECTED:
             # Nothing is sent, so no answer can come: say so now, not never.
-            self._runtime.spawn(callback, Disconnected("the socket is disconnected"))
+            self._runtime.spawn(
+                self._calls.invoke, callback, Disconnected("the socket is disconnected")
+            )
             return
         if callback is not None and self.state is not SocketState.DISCONNECTED:
             runtime = self._runtime
+            # the application's callback: on a worker thread where plain
+            # functions go to one (handler_threads), as its handlers
+            invoke = self._calls.invoke
             on_fail: Callable[[BaseException], None] | None = None
             if timeout is None:
 
                 def on_ack(ack: list[Any]) -> None:
-                    runtime.spawn(callback, *ack)
+                    runtime.spawn(invoke, callback, *ack)
 
                 deadline = None
             else:
 
                 def on_ack(ack: list[Any]) -> None:
-                    runtime.spawn(callback, None, *ack)
+                    runtime.spawn(invoke, callback, None, *ack)
 
                 def on_fail(exc: BaseException) -> None:
-                    runtime.spawn(callback, exc)
+                    runtime.spawn(invoke, callback, exc)
 
                 deadline = runtime.now() + timeout
             ack_id = self._acks.add(on_ack, on_fail, deadline)
@@ -368,9 +373,9 @@ class Socket:
             return
         hooks = self._hooks
         listeners = [*self.namespace.outgoing_handlers, *(hooks.outgoing if hooks else ())]
-        spawn = self._runtime.spawn
+        spawn, invoke = self._runtime.spawn, self._calls.invoke
         for listener in listeners:
-            spawn(listener, self, *data)
+            spawn(invoke, listener, self, *data)
 
     @property
     def watches_outgoing(self) -> bool:

@@ -249,6 +249,42 @@ async def test_a_def_handler_reads_the_rooms_it_just_joined() -> None:
             await client.disconnect()
 
 
+async def test_def_callbacks_and_outgoing_listeners_run_on_worker_threads() -> None:
+    """What the application hands the server to call later (an ack callback,
+    a broadcast's callback, an outgoing listener) runs where its handlers do:
+    a plain def on a worker thread, where it may block, never on the loop's."""
+    sio = realtime.Server()
+    seen: dict[str, str] = {}
+    done = threading.Event()
+
+    def mark(what: str) -> None:
+        seen[what] = threading.current_thread().name
+        if len(seen) == 3:
+            done.set()
+
+    @sio.on_any_outgoing
+    def outgoing(socket: realtime.Socket, event: str, *args: Any) -> None:
+        if event == "question":
+            mark("outgoing listener")
+
+    @sio.on("ask")
+    async def ask(socket: realtime.Socket) -> None:  # on the loop: the callbacks go from there
+        socket.emit("question", 1, callback=lambda answer: mark("ack callback"))
+        sio.timeout(BOUND).emit("question", 2, callback=lambda err, replies: mark("broadcast"))
+
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("question", lambda n: n * 2)
+    with on_werkzeug(realtime.WSGIApp(sio, mode="threads")) as url:
+        try:
+            await client.connect(url, transports=["websocket"])
+            await client.emit("ask")
+            assert await asyncio.to_thread(done.wait, BOUND)
+        finally:
+            await client.disconnect()
+    assert set(seen) == {"outgoing listener", "ack callback", "broadcast"}
+    assert all(name.startswith("realtime-handler") for name in seen.values()), seen
+
+
 def test_the_engine_s_requests_go_out_without_waiting_for_acks() -> None:
     """WSGIApp sets TCP_NODELAY on the connection of each engine request
     (gevent's WSGIServer does not, and its long-polls waited 40 ms for the
