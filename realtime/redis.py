@@ -39,7 +39,7 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from ._log import log_once
 from .bus.adapter import (
@@ -945,17 +945,24 @@ class RedisAdapter(AdapterFactory):
                     await self._publisher_down(exc)
                     continue
                 for (_, on_result), result in zip(batch, results, strict=False):
+                    if isinstance(result, ResponseError):
+                        log_once("redis:refused", "Redis refused a command (%s)", result)
                     _tell(on_result, result if isinstance(result, int) else None)
 
     async def _publish_batch(self, batch: list[tuple[Any, ...]]) -> list[Any]:
         pub = self._pub
         assert pub is not None
+        # A command Redis refuses (a script's error, OOM) is that command's
+        # answer, not an outage: the others of the batch went through.
         if len(batch) == 1:
-            return [await pub.execute_command(*batch[0])]  # type: ignore[no-untyped-call]
+            try:
+                return [await pub.execute_command(*batch[0])]  # type: ignore[no-untyped-call]
+            except ResponseError as exc:
+                return [exc]
         pipe = pub.pipeline(transaction=False)
         for command in batch:
             pipe.execute_command(*command)
-        return list(await pipe.execute())
+        return list(await pipe.execute(raise_on_error=False))
 
     async def _publisher_down(self, exc: BaseException) -> None:
         """Drop broadcasts (local delivery goes on) until a PING succeeds."""

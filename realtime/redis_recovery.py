@@ -11,7 +11,12 @@ As Node's ``@socket.io/redis-streams-adapter``, Redis holds both halves:
   ``.local`` broadcast, ``l`` (the uid of the node whose sockets it was for);
 - each waiting session in ``{key_prefix}#session#{nsp}#{pid}``, msgpack
   ``{sid, pid, rooms, data, mark, node}``, expiring after
-  ``max_disconnection_duration``.
+  ``max_disconnection_duration``;
+- the namespace's waiting sessions in the sorted set
+  ``{key_prefix}#sessions#{nsp}``, pid -> the moment (Redis's clock, in
+  microseconds) its session expires: past ``max_sessions`` the first due,
+  for one window the one waiting longest, is dropped, cluster-wide. The set
+  expires with its last session.
 
 The broadcasts themselves still travel on the pub/sub channels of
 ``@socket.io/redis-adapter``: the offset rides as a fourth element of the
@@ -24,12 +29,16 @@ the order of the broadcasts; a client that comes back within milliseconds
 of a broadcast may find it not yet written (then it is not in the missed
 packets), and the order of the stream is the order in which the nodes'
 broadcasts reached Redis.
+
+A session and its entry in the set are written by one Lua script that names
+the sessions it drops (they are not passed as keys): a single Redis, not a
+Redis Cluster, as for presence (:mod:`realtime.redis_presence`).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import msgpack
 
@@ -50,6 +59,36 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("realtime.redis")
 
+# Redis's clock (TIME), not the node's: one clock for every node, and the
+# one the session's PX counts in, so an entry's score is its key's expiry.
+# TIME before writes needs scripts replicated by their effects, the default
+# since Redis 5 (GETDEL, in restore, needs 6.2 anyway). Microseconds, so that
+# sessions persisted within the same millisecond still go in the order they
+# reached Redis; they stay exact in a double until the year 2255.
+_PERSIST: Final = """
+local index, session = KEYS[1], KEYS[2]
+local value, window, most = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local pid, stem = ARGV[4], ARGV[5]
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+redis.call('SET', session, value, 'PX', window)
+redis.call('ZADD', index, now + window * 1000, pid)
+redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. string.format('%d', now))
+local excess = redis.call('ZCARD', index) - most
+if excess > 0 then
+  local oldest = redis.call('ZPOPMIN', index, excess)
+  for i = 1, #oldest, 2 do redis.call('DEL', stem .. oldest[i]) end
+end
+if redis.call('PTTL', index) < window then redis.call('PEXPIRE', index, window) end
+return math.max(excess, 0)
+"""
+"""KEYS: the namespace's set of sessions, the session's key. ARGV: the
+session (msgpack), the window (ms), ``max_sessions``, its pid, and the stem
+of the sessions' keys (a key is the stem and a pid). Returns how many
+sessions it dropped.
+Expired entries go first, so ``max_sessions`` counts the live ones; the set
+lives as long as its longest session, whichever node's window is longest."""
+
 
 class RedisSessions:
     """The sessions and stored broadcasts of one namespace, in Redis."""
@@ -60,6 +99,8 @@ class RedisSessions:
         cluster = adapter.cluster
         self.stream = f"{cluster.key_prefix}#recovery#{adapter.nsp}"
         self._session_key = f"{cluster.key_prefix}#session#{adapter.nsp}#"
+        self.index = f"{cluster.key_prefix}#sessions#{adapter.nsp}"
+        """The sorted set of the namespace's waiting sessions (see the module)."""
         self._seq = 0
         self.latest = ""
         """The newest offset this node stamped (its own or another node's)."""
@@ -104,9 +145,20 @@ class RedisSessions:
         except (TypeError, ValueError) as exc:
             log_once("redis:session", "a session's data cannot be kept in Redis (%s)", exc)
             return
-        milliseconds = int(self.options.max_disconnection_duration * 1000)
+        milliseconds = max(1, int(self.options.max_disconnection_duration * 1000))
+        # One EVAL through the writer: in order with the publishes, and
+        # persisting never waits for Redis.
         self.adapter.cluster.command(
-            "SET", self._session_key + state.pid, value, "PX", milliseconds
+            "EVAL",
+            _PERSIST,
+            2,
+            self.index,
+            self._session_key + state.pid,
+            value,
+            milliseconds,
+            self.options.max_sessions,
+            state.pid,
+            self._session_key,
         )
 
     async def restore(self, pid: str, offset: str | None) -> RestoredSession | None:
@@ -114,8 +166,9 @@ class RedisSessions:
         ``offset``; None if unknown, expired, or not whole any more."""
         pipe = self.adapter.cluster.connection().pipeline(transaction=True)
         pipe.getdel(self._session_key + pid)
+        pipe.zrem(self.index, pid)
         pipe.xrange(self.stream, "-", "+")
-        raw, entries = await pipe.execute()
+        raw, _, entries = await pipe.execute()
         if raw is None:
             return None
         try:
