@@ -16,6 +16,8 @@ from typing import Any
 
 import realtime
 
+from .errors import InvalidArgument
+
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -74,6 +76,12 @@ def workers(text: str) -> int:
     return int(text)
 
 
+def handler_threads(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of threads (0 or more)")
+    return int(text)
+
+
 def log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
@@ -103,6 +111,12 @@ def parser() -> argparse.ArgumentParser:
         type=workers,
         default=1,
         help="processes serving the port; more than one needs a cluster adapter (RedisAdapter)",
+    )
+    cli.add_argument(
+        "--handler-threads",
+        type=handler_threads,
+        default=0,
+        help="worker threads for plain def handlers, which may then block (0: on the loop)",
     )
     cli.add_argument(
         "--log-connections",
@@ -154,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             if isinstance(engine, realtime.Engine):
                 engine.join_cluster(worker.node_id, worker.peers)
         sockets = worker.sockets
+    # an aiohttp app of the user's takes it from realtime.attach, which run says
+    threads = {"handler_threads": args.handler_threads} if args.handler_threads else {}
     try:
         realtime.run(
             target,
@@ -162,8 +178,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             loop=new_event_loop(args.loop),
             metrics=args.metrics,
             sockets=sockets,
+            **threads,
         )
-    except ImportError as exc:
+    except (ImportError, InvalidArgument) as exc:
         raise SystemExit(f"realtime: {exc}") from None
 
 

@@ -105,5 +105,9 @@ async def only_its_socket_waits(url: str) -> None:
         await other.disconnect()
 
 
+served = blocking_server()
+"""What ``python -m realtime blocking_app:served --handler-threads N`` serves."""
+
+
 if __name__ == "__main__":
     realtime.run(blocking_server(), port=int(sys.argv[1]), handler_threads=int(sys.argv[2]))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from integrations.blocking_app import only_its_socket_waits
 from services import free_port, realtime_cli, wait_until_serving
 
 import realtime
@@ -162,3 +163,24 @@ async def test_cli_metrics_serves_a_scrape_and_a_health_check() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_cli_handler_threads_run_a_blocking_def_handler_off_the_loop() -> None:
+    port = free_port()
+    proc = await cli("blocking_app:served", "--port", str(port), "--handler-threads", "2")
+    try:
+        await wait_until_serving(port, proc)
+        await only_its_socket_waits(f"http://127.0.0.1:{port}")
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        assert proc.returncode == 0, err.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_cli_refuses_a_bad_handler_threads() -> None:
+    code, err = await run_cli("echo_app:engine", "--handler-threads", "-1")
+    assert code == 2
+    assert b"'-1' is not a number of threads (0 or more)" in err
