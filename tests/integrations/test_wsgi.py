@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
 import re
 import socket
 import sys
@@ -29,17 +30,22 @@ import realtime
 
 APP = Path(__file__).with_name("wsgi_app.py")
 BOUND = 10.0  # a hang guard only: every wait below ends on an event
-HOSTS = ["eventlet", "gevent", "threads"]
+HOSTS = ["eventlet", "gevent", "gevent-libuv", "threads"]
+"""gevent-libuv: gevent on its libuv loop (GEVENT_LOOP=libuv) instead of libev,
+whose io watchers the WebSockets' HubTransport and the doorbell also run on."""
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=HOSTS)
 async def served(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str]]:
+    host, _, loop = request.param.partition("-")
+    env = dict(os.environ, GEVENT_LOOP=loop) if loop else None
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(APP),
-        request.param,
+        host,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=env,
     )
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), BOUND)
@@ -47,8 +53,12 @@ async def served(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str
         proc.kill()
         _, err = await proc.communicate()
         pytest.fail(f"the {request.param} app did not start: {err.decode(errors='replace')}")
+    url = f"http://127.0.0.1:{int(line)}"
     try:
-        yield request.param, f"http://127.0.0.1:{int(line)}"
+        if host == "gevent":  # the loop asked for is the loop that runs
+            _, module = await get(url + "/gevent-loop")
+            assert module.startswith("gevent.libuv" if loop == "libuv" else "gevent.libev"), module
+        yield host, url
     finally:
         proc.kill()
         await proc.wait()

@@ -35,6 +35,13 @@ def runtime() -> str:
     return app.mode  # the runtime mode="auto" chose for this server
 
 
+@flask_app.route("/gevent-loop")
+def gevent_loop() -> str:
+    import gevent
+
+    return type(gevent.get_hub().loop).__module__  # gevent.libev.corecext, gevent.libuv.loop
+
+
 @flask_app.route("/broadcast/<text>")
 def broadcast(text: str) -> str:
     sio.emit("news", text)  # from a Flask view: the hub's green thread, or a request thread
