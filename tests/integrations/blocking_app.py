@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 import socketio
 
 import realtime
@@ -68,6 +70,22 @@ def blocking_server() -> realtime.Server:
         return seen
 
     return sio
+
+
+def assert_count_refused(make: Callable[[Any], object], count: Any, *, compiled: bool) -> None:
+    """``make(count)`` refuses a bad ``handler_threads`` with the project's
+    message. Where ``make`` is compiled, mypyc checks its ``int`` annotation
+    before realtime's own check runs: its TypeError for what is no int, and
+    True taken as 1 (as for ``emit(42)``, tests/test_public_api.py)."""
+    if compiled and type(count) is not int:
+        if count is True:
+            make(count)  # accepted, as one thread
+        else:
+            with pytest.raises(TypeError):
+                make(count)
+        return
+    with pytest.raises(ValueError, match="handler_threads is a count of 0 or more"):
+        make(count)
 
 
 async def only_its_socket_waits(url: str) -> None:
