@@ -72,6 +72,7 @@ fuzz: install-test
 
 lint: $(BIN)/python
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/python
 	$(BIN)/mypy

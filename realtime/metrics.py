@@ -244,9 +244,7 @@ class ServerCollector:
             " (overflow), or volatile events it could not take then (volatile).",
             labels=["reason"],
         )
-        output_dropped.add_metric(
-            ["overflow"], sum(e.counters.dropped_overflow for e in engines)
-        )
+        output_dropped.add_metric(["overflow"], sum(e.counters.dropped_overflow for e in engines))
         output_dropped.add_metric(["volatile"], dropped)
         yield output_dropped
         timings = [s.timings for s in servers if s.timings is not None]

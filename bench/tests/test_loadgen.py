@@ -70,7 +70,6 @@ def test_storm_connects_measures_and_probes(floor: tuple[int, int], client: str)
     assert result["rss_loaded_kib"] > 0
 
 
-
 def test_the_server_cpu_counts_its_child_processes() -> None:
     """A server whose work runs in a child process (gunicorn's worker) is
     measured whole: the CPU a busy child burned shows in its parent's count."""

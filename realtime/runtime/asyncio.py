@@ -544,6 +544,7 @@ class AsyncioRuntime(ConnectionRuntime):
         self._flush_handle = None
         self._write_dirty()
 
+
 class StreamTransport(Protocol):
     """What a :class:`WebSocketConnection` uses of its transport: asyncio's
     (uvloop's too), or a green hub's

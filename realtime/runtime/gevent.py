@@ -79,4 +79,3 @@ class GeventHub:
 
     def sleep(self, seconds: float) -> None:
         gevent.sleep(seconds)
-

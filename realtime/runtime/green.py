@@ -316,4 +316,3 @@ class GreenRuntime(ConnectionRuntime):
 
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         self.engine.refuse_websocket(decision, self.now())
-

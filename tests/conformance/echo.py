@@ -53,7 +53,10 @@ class EchoEngine:
         self.counters = Counters()
         self.listener = _NoListener()
         self.config = SessionConfig(
-            ping_interval=3600, ping_timeout=3600, upgrade_timeout=3600, max_buffer=MAX_MESSAGE,
+            ping_interval=3600,
+            ping_timeout=3600,
+            upgrade_timeout=3600,
+            max_buffer=MAX_MESSAGE,
             close_grace=1,
         )
 

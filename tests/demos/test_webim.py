@@ -43,11 +43,11 @@ async def serve(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         site.close_all()
 
 
-
 async def round_trip(peer: Any) -> None:
     """An answered call on ``peer``'s own connection: whatever the server
     sent it before (an event it must not get, say) has arrived by then."""
     assert await peer.call("history", "u:") == {"error": "No such conversation."}
+
 
 async def test_accounts_sessions_messages_presence_and_offline_delivery(
     serve: Callable[..., Any], tmp_path: Path

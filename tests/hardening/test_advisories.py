@@ -183,9 +183,12 @@ async def test_cve_2022_41940_engineio_reset_while_upgrading(
         await asyncio.sleep(0.01)
         reset(sock)
     # and a reset in the middle of a POST body and of a request head
-    for cut in (b"POST /socket.io/?EIO=4&transport=polling&sid=" + sid.encode()
-                + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n42[",
-                b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost:"):
+    for cut in (
+        b"POST /socket.io/?EIO=4&transport=polling&sid="
+        + sid.encode()
+        + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n42[",
+        b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost:",
+    ):
         sock = socket.create_connection(("127.0.0.1", srv.port))
         sock.sendall(cut)
         reset(sock)
@@ -296,7 +299,7 @@ async def test_cve_2024_38355_socketio_reserved_event_names(
 
 @pytest.mark.parametrize(
     "packet",
-    ['42[{"toString":"x"}]', "42[1]", "42[null]", "42[]", "42{}", '42"e"', "42[[]]", '42[{}, 1]'],
+    ['42[{"toString":"x"}]', "42[1]", "42[null]", "42[]", "42{}", '42"e"', "42[[]]", "42[{}, 1]"],
 )
 async def test_cve_2023_32695_socketio_parser_event_name_not_a_string(
     serve: Any, http: aiohttp.ClientSession, raw_ws: Any, packet: str

@@ -141,7 +141,7 @@ def test_empty_items_cannot_hide_under_max_buffer() -> None:
     assert engine.counters.dropped_overflow >= 100
 
 
-@pytest.mark.parametrize("text", ["50-[\"e\"]", "60-1[]", "50-/nsp,[\"e\"]"])
+@pytest.mark.parametrize("text", ['50-["e"]', "60-1[]", '50-/nsp,["e"]'])
 def test_binary_packet_with_zero_attachments_is_refused(text: str) -> None:
     with pytest.raises(MalformedPacket, match="bad attachment count"):
         Decoder(5).feed(text)
@@ -365,4 +365,3 @@ def test_acks_a_client_asks_for_and_never_reads_are_bounded_by_count() -> None:
         most = max(most, len(session._outbox))
     assert most <= 200
     assert session.close_reason == "buffer overflow"
-

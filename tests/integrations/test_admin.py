@@ -188,14 +188,18 @@ async def test_development_mode_reports_upgrades_and_data_changes(
             assert (await ws.receive_str()) == "3probe"
             await ws.send_str("5")
             await admin.until(
-                lambda: ({"id": sid, "nsp": "/", "transport": "websocket"},)
-                in admin.named("socket_updated"),
+                lambda: (
+                    ({"id": sid, "nsp": "/", "transport": "websocket"},)
+                    in admin.named("socket_updated")
+                ),
                 "no socket_updated for the upgrade",
             )
             await ws.send_str('420["name","ada"]')
             await admin.until(
-                lambda: ({"id": sid, "nsp": "/", "data": {"name": "ada", "named": True}},)
-                in admin.named("socket_updated"),
+                lambda: (
+                    ({"id": sid, "nsp": "/", "data": {"name": "ada", "named": True}},)
+                    in admin.named("socket_updated")
+                ),
                 "no socket_updated for the data",
             )
             ((connected, _),) = admin.named("socket_connected")

@@ -92,6 +92,7 @@ async def test_traffic_of_real_clients_is_counted(served: tuple[realtime.Server,
         assert received == [{"n": 1}, {"n": 1}]
 
         samples = await scrape(port)
+
         def connections(transport: str, protocol: str) -> float:
             labels = (("protocol", protocol), ("transport", transport))
             return samples[("realtime_connections", labels)]

@@ -121,7 +121,7 @@ def test_payloads_with_any_float_decode_or_fail_alike(items: list[Any], head: st
 
 
 @given(
-    st.text(alphabet="[]{}\":,1e9-.E+ \\nNaInfity", max_size=40),
+    st.text(alphabet='[]{}":,1e9-.E+ \\nNaInfity', max_size=40),
     st.sampled_from(["2", "21", "3", "31"]),
 )
 def test_numbers_and_brackets_decode_or_fail_alike(tail: str, head: str) -> None:
@@ -160,8 +160,8 @@ def test_nesting_is_bounded_by_max_depth() -> None:
     # brackets inside strings are not nesting
     assert isinstance(decode('2["ev","' + "[" * 500 + '"]'), Packet)
     # far past the interpreter's recursion limit: the same clean verdict
-    assert decode("2" + nested(100_000)) == decode("2/," + nested(100_000)[0:]) == (
-        "nesting too deep"
+    assert (
+        decode("2" + nested(100_000)) == decode("2/," + nested(100_000)[0:]) == ("nesting too deep")
     )
     shallow = Decoder(5, max_depth=2)
     assert shallow.feed('2["ev",[1]]') == Packet(PacketType.EVENT, "/", ["ev", [1]], None)
