@@ -9,10 +9,13 @@ tests/cluster/conftest.py wraps it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +71,30 @@ async def wait_until_serving(port: int, proc: asyncio.subprocess.Process) -> Non
         except OSError:
             await asyncio.sleep(0.05)
     raise AssertionError("server did not start")
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    proc: asyncio.subprocess.Process, port: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``proc`` once it accepts connections on ``port``; killed, by its pid,
+    if it still runs when the block ends (a failed test's server)."""
+    try:
+        await wait_until_serving(port, proc)
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def stop_cleanly(proc: asyncio.subprocess.Process) -> bytes:
+    """SIGTERM, by its pid, and the exit status 0 a clean shutdown ends
+    with (10 s a hang guard); its stderr."""
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode == 0, err.decode()
+    return err
 
 
 class Balancer:

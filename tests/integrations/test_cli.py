@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from integrations.blocking_app import only_its_socket_waits
-from services import free_port, realtime_cli, wait_until_serving
+from services import free_port, realtime_cli, serving, stop_cleanly, wait_until_serving
 
 import realtime
 
@@ -142,8 +142,7 @@ async def test_cli_serves_a_module_that_calls_run_at_import_on_the_cli_port() ->
 async def test_cli_metrics_serves_a_scrape_and_a_health_check() -> None:
     port = free_port()
     proc = await cli("echo_app:engine", "--port", str(port), "--metrics")
-    try:
-        await wait_until_serving(port, proc)
+    async with serving(proc, port):
         async with aiohttp.ClientSession() as http:
             url = f"ws://127.0.0.1:{port}/engine.io/?EIO=4&transport=websocket"
             async with http.ws_connect(url) as ws:
@@ -156,28 +155,15 @@ async def test_cli_metrics_serves_a_scrape_and_a_health_check() -> None:
                     text = await resp.text()
         assert 'realtime_connections{protocol="4",transport="websocket"} 1.0' in text
         assert "realtime_handshakes_total 1.0" in text
-        proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
-        assert proc.returncode == 0, err.decode()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await stop_cleanly(proc)
 
 
 async def test_cli_handler_threads_run_a_blocking_def_handler_off_the_loop() -> None:
     port = free_port()
     proc = await cli("blocking_app:served", "--port", str(port), "--handler-threads", "2")
-    try:
-        await wait_until_serving(port, proc)
+    async with serving(proc, port):
         await only_its_socket_waits(f"http://127.0.0.1:{port}")
-        proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
-        assert proc.returncode == 0, err.decode()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await stop_cleanly(proc)
 
 
 async def test_cli_refuses_a_bad_handler_threads() -> None:

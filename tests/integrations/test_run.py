@@ -4,7 +4,6 @@ process of its own (the embedded host: the front door and aiohttp)."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import socket
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from integrations.blocking_app import assert_count_refused, only_its_socket_waits
-from services import free_port, wait_until_serving
+from services import free_port, serving, stop_cleanly
 
 import realtime
 from realtime.integrations.aiohttp import make_app
@@ -32,18 +31,11 @@ async def test_handler_threads_run_a_blocking_def_handler_off_the_loop() -> None
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        await wait_until_serving(port, proc)
+    async with serving(proc, port):
         await only_its_socket_waits(f"http://127.0.0.1:{port}")
-        proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
         # the workers stopped with the runtime, and nothing was left to complain
-        assert proc.returncode == 0, err.decode()
+        err = await stop_cleanly(proc)
         assert b"Traceback" not in err, err.decode()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 @pytest.mark.parametrize("count", [-1, 1.5, "4", True, None])
