@@ -289,14 +289,31 @@ class ConnectionRuntime:
     websockets: set[WebSocketConnection]
     _dirty: list[Flushable]
     _corked: int
+    _flush_handle: object | None  # the scheduled flush, while one is
 
     def now(self) -> float:
         raise NotImplementedError
 
-    def want_flush(self, conn: Flushable) -> None:
-        """Write ``conn``'s output soon (each runtime's "soon"), with what
-        else is queued meanwhile: one write per socket."""
+    def _schedule_flush(self, flush: Callable[[], None]) -> object:
+        """Call ``flush`` soon: before the loop next waits for I/O, or on the
+        hub's next turn."""
         raise NotImplementedError
+
+    def want_flush(self, conn: Flushable) -> None:
+        """Write ``conn``'s output soon, with what else is queued meanwhile.
+
+        Everything a turn queues for one socket leaves in one write: a
+        handler that emits 20 events to a room costs each member one
+        ``send()``, not 20.
+        """
+        self._dirty.append(conn)
+        if self._corked or self._flush_handle is not None:
+            return
+        self._flush_handle = self._schedule_flush(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        self._write_dirty()
 
     def cork(self) -> None:
         """Hold flushes while a burst of input is handled (see uncork)."""
@@ -342,7 +359,7 @@ class AsyncioRuntime(ConnectionRuntime):
         self.closing = False
         self._dirty: list[Flushable] = []
         self._corked = 0
-        self._flush_handle: asyncio.Handle | None = None
+        self._flush_handle = None
         # Built on the loop's thread (every host opens it from the loop).
         # Not `_thread`: the compiled build names the C field after the
         # attribute, and `__thread` is a C keyword.
@@ -520,17 +537,8 @@ class AsyncioRuntime(ConnectionRuntime):
         client left): undo what accepting it started."""
         self.engine.refuse_websocket(decision, self.now())
 
-    def want_flush(self, conn: Flushable) -> None:
-        """Write ``conn``'s output before the loop next waits for I/O.
-
-        Everything a loop turn queues for one socket leaves in one write: a
-        handler that emits 20 events to a room costs each member one
-        ``send()``, not 20.
-        """
-        self._dirty.append(conn)
-        if self._corked or self._flush_handle is not None:
-            return
-        self._flush_handle = self.loop.call_soon(self._flush)
+    def _schedule_flush(self, flush: Callable[[], None]) -> object:
+        return self.loop.call_soon(flush)
 
     def flush_now(self) -> None:
         """Write what is waiting now rather than at the scheduled flush
@@ -539,10 +547,6 @@ class AsyncioRuntime(ConnectionRuntime):
         scheduled instead of scheduling and cancelling one each."""
         if self._dirty and not self._corked:
             self._write_dirty()
-
-    def _flush(self) -> None:
-        self._flush_handle = None
-        self._write_dirty()
 
 
 class StreamTransport(Protocol):

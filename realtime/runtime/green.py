@@ -167,7 +167,7 @@ class GreenRuntime(ConnectionRuntime):
         self.websockets: set[WebSocketConnection] = set()
         self._dirty: list[Flushable] = []
         self._corked = 0
-        self._flush_timer: object | None = None
+        self._flush_handle = None
         self._loop_thread_id = hub.os_thread_id()
         self._handed: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._doorbell: tuple[int, int] | None = None  # a pipe: other threads ring it
@@ -302,17 +302,8 @@ class GreenRuntime(ConnectionRuntime):
 
     # -- writing: what WebSocketConnection asks of its runtime ------------------------
 
-    def want_flush(self, conn: Flushable) -> None:
-        """Write ``conn``'s output on the hub's next turn, with whatever
-        else the handlers running before it queue: one write per socket."""
-        self._dirty.append(conn)
-        if self._corked or self._flush_timer is not None:
-            return
-        self._flush_timer = self.hub.call_later(0.0, self._flush)
-
-    def _flush(self) -> None:
-        self._flush_timer = None
-        self._write_dirty()
+    def _schedule_flush(self, flush: Callable[[], None]) -> object:
+        return self.hub.call_later(0.0, flush)  # the hub's next turn
 
     def refuse_websocket(self, decision: AcceptWebSocket | CloseWebSocket) -> None:
         self.engine.refuse_websocket(decision, self.now())
