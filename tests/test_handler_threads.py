@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+import realtime
 from realtime.runtime.handler_threads import HandlerThreads
 
 BOUND = 10.0  # a hang guard only
@@ -82,3 +83,6 @@ async def test_stop_lets_queued_jobs_finish_then_ends_the_workers() -> None:
     for thread in threads:
         await asyncio.to_thread(thread.join, BOUND)
         assert not thread.is_alive()
+    # and a job offered after stop is refused, not queued where no worker takes it
+    with pytest.raises(realtime.InvalidState, match="handler threads have stopped"):
+        workers.run(lambda: None, ())

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, InvalidState
 
 
 def check_handler_threads(count: object, least: int) -> None:
@@ -43,11 +43,15 @@ class HandlerThreads:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._idle = threading.Semaphore(0)  # one release per worker waiting for a job
         self._threads: list[threading.Thread] = []
+        self._stopped = False
 
     def run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
         """``fn(*args)`` on a worker thread, in a copy of this context (as
         ``asyncio.to_thread`` runs it); called on the loop's thread, which
-        the returned future resolves on."""
+        the returned future resolves on. Refused once stopped: no worker
+        would take it, and its future would never resolve."""
+        if self._stopped:
+            raise InvalidState("the handler threads have stopped: the runtime is closed")
         future = self.loop.create_future()
         self._jobs.put((future, fn, args, contextvars.copy_context()))
         if not self._idle.acquire(blocking=False) and len(self._threads) < self.size:
@@ -60,6 +64,7 @@ class HandlerThreads:
 
     def stop(self) -> None:
         """Let each worker end once the jobs queued before are done."""
+        self._stopped = True
         for _ in self._threads:
             self._jobs.put(None)
 
