@@ -24,8 +24,11 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     # a zombie still answers until its parent reaps it: read its state
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(")")[-1].split()[0] != "Z"
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:  # reaped in between
+        return False
 
 
 def test_stop_ends_the_processes_it_started() -> None:
